@@ -1,0 +1,5 @@
+"""``python -m pidtop``."""
+
+from pidtop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The Textual front end. No syscalls here: actions go through ``pidtop.process``."""
