@@ -1,0 +1,93 @@
+"""Immutable snapshot types shared by the sampler, the table model and every front end.
+
+A *snapshot* is what one sampling pass saw: plain frozen dataclasses, safe to hand from the
+sampling thread to the UI loop. Nothing here touches /proc or Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+#: A process (or thread) is identified by its PID *and* its start time (clock ticks since boot,
+#: ``/proc/PID/stat`` field 22). A PID alone can be recycled; the pair only collides when a PID is
+#: reused within one clock tick. Pins upgrade this to the pidfs inode (see ``handle.py``).
+ProcKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcInfo:
+    """One process or thread as seen by one sample. Unreadable fields are ``None`` (shown as ``-``)."""
+
+    pid: int  # TID for threads
+    tgid: int  # == pid for a process; the owning process for a thread
+    ppid: int
+    starttime: int  # clock ticks since boot
+    state: str  # single letter: R S D Z T t I X ...
+    comm: str  # kernel short name (from stat), already decoded with surrogateescape-safe replace
+    cmdline: str  # full command line joined by spaces; "" for kernel threads / zombies
+    uid: int | None
+    user: str  # user name, or the numeric uid, or "-"
+    priority: int
+    nice: int
+    num_threads: int
+    vsize: int  # bytes
+    rss: int  # bytes
+    shared: int | None  # bytes (from statm), None when unread/unreadable
+    utime: int  # clock ticks
+    stime: int  # clock ticks
+    processor: int = -1  # last CPU it ran on
+    is_kernel_thread: bool = False
+    is_thread: bool = False  # a userland thread that is not the group leader
+
+    @property
+    def key(self) -> ProcKey:
+        """Identity within this boot: (pid, starttime)."""
+        return (self.pid, self.starttime)
+
+    @property
+    def command(self) -> str:
+        """What the COMMAND column shows: the command line, or ``[comm]`` for kernel threads."""
+        if self.is_kernel_thread or not self.cmdline:
+            return f"[{self.comm}]"
+        return self.cmdline
+
+
+@dataclass(frozen=True, slots=True)
+class SystemInfo:
+    """Host-wide figures for the header meters."""
+
+    cpu_percent: tuple[float, ...]  # per CPU, 0..100, since the previous sample
+    mem_total: int  # bytes
+    mem_used: int  # bytes (total - available)
+    swap_total: int
+    swap_used: int
+    load: tuple[float, float, float]
+    uptime: float  # seconds
+    ncpu: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One sampling pass."""
+
+    time: float  # monotonic seconds when the sample was taken (drives CPU% maths)
+    wall: float  # wall-clock seconds (for display only)
+    processes: tuple[ProcInfo, ...]
+    system: SystemInfo
+    clk_tck: int = 100
+    page_size: int = 4096
+    boot_time: float = 0.0  # wall-clock seconds of boot (start time -> wall time)
+    errors: tuple[str, ...] = field(default=())  # non-fatal problems worth showing once
+
+
+class ProcessSource(Protocol):
+    """Where snapshots come from: the real /proc sampler or a scripted, deterministic one."""
+
+    def sample(self, *, threads: bool = False) -> Snapshot:
+        """Take one snapshot. May block (runs in a worker thread). Never raises for a vanished process."""
+        ...
+
+    def now(self) -> float:
+        """Wall-clock now, from the same clock as ``Snapshot.wall`` (fixed for scripted sources)."""
+        ...
