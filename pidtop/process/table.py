@@ -4,16 +4,35 @@ No Textual, no /proc: it consumes ``Snapshot`` objects and exposes the ordered l
 rows. The view keeps its cursor as a ``ProcKey`` and asks ``index_of`` after every change, so the
 cursor follows a *process* across refreshes, re-sorts, filters and tree toggles (htop's follow).
 
-INTERFACE STUB: the signatures and semantics below are the contract the UI codes against.
+Merging is htop's mark/iterate/sweep with a dict lookup by ``ProcKey``: every row of the previous
+update is implicitly stale, the snapshot is iterated once (a hit updates the row in place, a miss
+creates a ``new`` row), and the rows not seen are swept: first marked ``dying`` (kept for exactly
+one update, with their last values), then dropped.
+
+Filtering in tree mode: the text filter keeps the *ancestors* of matching processes visible (with
+``Row.context = True``) so a match is shown where it lives in the tree, like htop. The user and
+PID filters are strict: a process whose parent is filtered out becomes a root.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pidtop.process.fmt import format_time_plus, human_bytes
 from pidtop.process.snapshot import ProcInfo, ProcKey, Snapshot
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_BY_ID",
+    "Column",
+    "ProcessTable",
+    "Row",
+    "RowStatus",
+    "TaskCounts",
+    "cell_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +46,6 @@ class Column:
     sort_key: Callable[[Row], object]
     default_reverse: bool  # descending by default (CPU, MEM, TIME, RES ... like htop)
 
-
-#: Ordered as htop shows them: PID USER PRI NI VIRT RES SHR S CPU% MEM% TIME+ COMMAND.
-COLUMNS: tuple[Column, ...] = ()  # filled by the implementation
-COLUMN_BY_ID: Mapping[str, Column] = {}
 
 RowStatus = Literal["new", "normal", "dying"]
 
@@ -49,6 +64,98 @@ class Row:
     tree_prefix: str = ""  # e.g. "│  ├─ " (tree mode only)
     has_children: bool = False
     collapsed: bool = False
+    context: bool = False  # tree mode + text filter: shown only because a descendant matches
+
+
+def _none_low(v: int | None) -> int:
+    return -1 if v is None else v
+
+
+#: Ordered as htop shows them: PID USER PRI NI VIRT RES SHR S CPU% MEM% TIME+ COMMAND.
+COLUMNS: tuple[Column, ...] = (
+    Column("pid", "PID", 7, "right", lambda r: r.info.pid, False),
+    Column("user", "USER", 9, "left", lambda r: r.info.user, False),
+    Column("pri", "PRI", 3, "right", lambda r: r.info.priority, False),
+    Column("ni", "NI", 3, "right", lambda r: r.info.nice, False),
+    Column("virt", "VIRT", 5, "right", lambda r: r.info.vsize, True),
+    Column("res", "RES", 5, "right", lambda r: r.info.rss, True),
+    Column("shr", "SHR", 5, "right", lambda r: _none_low(r.info.shared), True),
+    Column("s", "S", 1, "left", lambda r: r.info.state, True),
+    Column("cpu", "CPU%", 5, "right", lambda r: r.cpu, True),
+    Column("mem", "MEM%", 5, "right", lambda r: r.mem, True),
+    Column("time", "TIME+", 9, "right", lambda r: r.info.utime + r.info.stime, True),
+    Column("command", "Command", 0, "left", lambda r: r.info.command, False),
+)
+COLUMN_BY_ID: Mapping[str, Column] = {c.id: c for c in COLUMNS}
+
+
+def cell_text(row: Row, column_id: str, clk_tck: int = 100) -> str:
+    """The unpadded text of one cell, htop style (``-`` for unreadable values).
+
+    Process text (USER, COMMAND) is already sanitized by the sources (no control characters);
+    render it as ``rich.text.Text``, never as markup.
+    """
+    i = row.info
+    if column_id == "pid":
+        return str(i.pid)
+    if column_id == "user":
+        return i.user
+    if column_id == "pri":
+        return "RT" if i.priority <= -100 else str(i.priority)
+    if column_id == "ni":
+        return str(i.nice)
+    if column_id == "virt":
+        return human_bytes(i.vsize)
+    if column_id == "res":
+        return human_bytes(i.rss)
+    if column_id == "shr":
+        return human_bytes(i.shared)
+    if column_id == "s":
+        return i.state
+    if column_id == "cpu":
+        return f"{row.cpu:.1f}" if row.cpu < 99.95 else f"{row.cpu:.0f}"
+    if column_id == "mem":
+        return f"{row.mem:.1f}"
+    if column_id == "time":
+        return format_time_plus(i.utime + i.stime, clk_tck)
+    if column_id == "command":
+        return i.command
+    raise KeyError(column_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCounts:
+    """htop's "Tasks:" line, derived from the latest snapshot's processes."""
+
+    total: int = 0  # processes (userland + kernel threads, not userland threads)
+    running: int = 0
+    sleeping: int = 0  # S, D, I
+    stopped: int = 0  # T, t
+    zombie: int = 0
+    threads: int = 0  # userland threads (sum of num_threads of userland processes)
+    kernel_threads: int = 0
+
+    @classmethod
+    def from_processes(cls, procs: Iterable[ProcInfo]) -> TaskCounts:
+        total = running = sleeping = stopped = zombie = threads = kthreads = 0
+        for p in procs:
+            if p.is_thread:
+                continue
+            total += 1
+            st = p.state
+            if st == "R":
+                running += 1
+            elif st in "SDI":
+                sleeping += 1
+            elif st in "Tt":
+                stopped += 1
+            elif st == "Z":
+                zombie += 1
+            if p.is_kernel_thread:
+                kthreads += 1
+            else:
+                threads += p.num_threads
+        return cls(total, running, sleeping, stopped, zombie, threads, kthreads)
 
 
 class ProcessTable:
@@ -64,60 +171,315 @@ class ProcessTable:
     show_threads: bool  # userland threads (htop H); off by default
     show_kernel_threads: bool  # kernel threads (htop K); on by default
     snapshot: Snapshot | None  # the latest merged snapshot
+    tasks: TaskCounts  # counts from the latest snapshot
 
     def __init__(self, *, sort_column: str = "cpu", sort_reverse: bool | None = None) -> None:
-        raise NotImplementedError
+        col = COLUMN_BY_ID[sort_column]
+        self.sort_column = sort_column
+        self.sort_reverse = col.default_reverse if sort_reverse is None else sort_reverse
+        self.filter_text = ""
+        self.user_filter = None
+        self.pid_filter = None
+        self.tree = False
+        self.show_threads = False
+        self.show_kernel_threads = True
+        self.snapshot = None
+        self.tasks = TaskCounts()
+        self._rows: dict[ProcKey, Row] = {}
+        self._order: list[Row] = []
+        self._index: dict[ProcKey, int] = {}
+        self._collapsed: set[ProcKey] = set()
+        self._updates = 0
+
+    # -- merge -------------------------------------------------------------------------------
 
     def update(self, snap: Snapshot) -> None:
         """Merge a snapshot: mark all rows stale, match by key, compute CPU%/MEM%, mark new ones
         ``new`` (not on the very first update), keep vanished ones one update as ``dying``, drop
-        rows that were already dying. Then recompute the visible order."""
-        raise NotImplementedError
+        rows that were already dying. Then recompute the visible order.
+
+        CPU% = (Δutime + Δstime) / clk_tck / Δt * 100 with Δt the real elapsed time between the
+        two snapshots (``Snapshot.time``); 0 on first sighting or when Δt ≤ 0.
+        """
+        prev = self.snapshot
+        dt = snap.time - prev.time if prev is not None else 0.0
+        scale = 100.0 / (snap.clk_tck * dt) if dt > 0 else 0.0
+        mem_total = snap.system.mem_total
+        mem_scale = 100.0 / mem_total if mem_total > 0 else 0.0
+        first = self._updates == 0
+        old = self._rows
+        rows: dict[ProcKey, Row] = {}
+        for p in snap.processes:
+            key = (p.pid, p.starttime)
+            row = old.get(key)
+            if row is None:
+                row = Row(
+                    key=key,
+                    info=p,
+                    mem=p.rss * mem_scale,
+                    status="normal" if first else "new",
+                    first_seen=snap.time,
+                )
+            else:
+                before = row.info
+                if before is not p:
+                    delta = (p.utime + p.stime) - (before.utime + before.stime)
+                    row.cpu = delta * scale if delta > 0 else 0.0
+                    row.mem = p.rss * mem_scale
+                    row.info = p
+                else:  # the sampler reuses the object when /proc/PID/stat did not change
+                    row.cpu = 0.0
+                row.status = "normal"
+            rows[key] = row
+        for key, row in old.items():  # sweep
+            if key not in rows and row.status != "dying":
+                row.status = "dying"
+                rows[key] = row
+        self._rows = rows
+        self._collapsed.intersection_update(rows)
+        self.snapshot = snap
+        self.tasks = TaskCounts.from_processes(snap.processes)
+        self._updates += 1
+        self._recompute()
+
+    # -- queries -----------------------------------------------------------------------------
 
     @property
     def rows(self) -> Sequence[Row]:
         """Visible rows in display order (after filters, sort, tree and collapse)."""
-        raise NotImplementedError
+        return self._order
 
     def get(self, key: ProcKey) -> Row | None:
         """Any known row (visible or not) by identity."""
-        raise NotImplementedError
+        return self._rows.get(key)
 
     def index_of(self, key: ProcKey) -> int | None:
         """Position of a process in ``rows``, or None if it is not visible / gone. O(1)."""
-        raise NotImplementedError
+        return self._index.get(key)
 
-    def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by a column id; ``reverse=None`` uses the column's default direction."""
-        raise NotImplementedError
-
-    def invert_sort(self) -> None:
-        raise NotImplementedError
-
-    def set_filter(self, text: str) -> None:
-        raise NotImplementedError
-
-    def set_user(self, user: str | None) -> None:
-        raise NotImplementedError
-
-    def set_pids(self, pids: frozenset[int] | None) -> None:
-        raise NotImplementedError
-
-    def set_tree(self, on: bool) -> None:
-        raise NotImplementedError
-
-    def set_collapsed(self, key: ProcKey, collapsed: bool) -> None:
-        """Collapse/expand a subtree in tree mode; remembered by identity across refreshes."""
-        raise NotImplementedError
-
-    def set_threads(self, *, user: bool | None = None, kernel: bool | None = None) -> None:
-        raise NotImplementedError
+    def all_rows(self) -> Iterable[Row]:
+        """Every known row (visible or not, including dying ones), in snapshot order."""
+        return self._rows.values()
 
     def search(self, text: str, start: int = 0, *, forward: bool = True) -> int | None:
         """Index of the first visible row at or after ``start`` (wrapping) whose command/name
-        contains ``text`` (case-insensitive); None when nothing matches."""
-        raise NotImplementedError
+        contains ``text`` (case-insensitive); None when nothing matches. ``forward=False``
+        searches backwards from ``start``."""
+        n = len(self._order)
+        if not text or n == 0:
+            return None
+        needle = text.casefold()
+        start %= n
+        step = 1 if forward else -1
+        order = self._order
+        for k in range(n):
+            i = (start + step * k) % n
+            if _matches(order[i].info, needle):
+                return i
+        return None
 
     def descendants(self, key: ProcKey) -> list[ProcKey]:
-        """Keys of all known live descendants of a process (for "pin with children")."""
-        raise NotImplementedError
+        """Keys of all known live descendants of a process (for "pin with children").
+
+        Processes only (not userland threads); dying rows are excluded. A child must have started
+        no earlier than its parent, so a recycled PID is never mistaken for a parent.
+        """
+        root = self._rows.get(key)
+        if root is None:
+            return []
+        children: dict[int, list[Row]] = {}
+        for row in self._rows.values():
+            if row.status != "dying" and not row.info.is_thread:
+                children.setdefault(row.info.ppid, []).append(row)
+        out: list[ProcKey] = []
+        stack = [root]
+        seen = {root.key}
+        while stack:
+            parent = stack.pop()
+            for child in children.get(parent.info.pid, ()):
+                if child.key in seen or child.info.starttime < parent.info.starttime:
+                    continue
+                seen.add(child.key)
+                out.append(child.key)
+                stack.append(child)
+        return out
+
+    # -- view state --------------------------------------------------------------------------
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by a column id; ``reverse=None`` uses the column's default direction."""
+        col = COLUMN_BY_ID[column]
+        self.sort_column = column
+        self.sort_reverse = col.default_reverse if reverse is None else reverse
+        self._recompute()
+
+    def invert_sort(self) -> None:
+        """Flip the sort direction (htop ``I``)."""
+        self.sort_reverse = not self.sort_reverse
+        self._recompute()
+
+    def set_filter(self, text: str) -> None:
+        """Case-insensitive substring filter on command line and name; ``""`` turns it off."""
+        self.filter_text = text
+        self._recompute()
+
+    def set_user(self, user: str | None) -> None:
+        """Show only processes of this user name (``None`` = all)."""
+        self.user_filter = user
+        self._recompute()
+
+    def set_pids(self, pids: frozenset[int] | None) -> None:
+        """Show only these PIDs (threads of them too); ``None`` = all."""
+        self.pid_filter = None if pids is None else frozenset(pids)
+        self._recompute()
+
+    def set_tree(self, on: bool) -> None:
+        """Tree view on/off."""
+        self.tree = on
+        self._recompute()
+
+    def set_collapsed(self, key: ProcKey, collapsed: bool) -> None:
+        """Collapse/expand a subtree in tree mode; remembered by identity across refreshes."""
+        if collapsed:
+            if key in self._rows:
+                self._collapsed.add(key)
+        else:
+            self._collapsed.discard(key)
+        self._recompute()
+
+    def toggle_collapsed(self, key: ProcKey) -> None:
+        """Flip the collapse state of a subtree."""
+        self.set_collapsed(key, key not in self._collapsed)
+
+    def is_collapsed(self, key: ProcKey) -> bool:
+        return key in self._collapsed
+
+    def set_threads(self, *, user: bool | None = None, kernel: bool | None = None) -> None:
+        """Show/hide userland threads (htop ``H``) and kernel threads (htop ``K``).
+
+        Userland thread rows only exist if the source was sampled with ``threads=True``.
+        """
+        if user is not None:
+            self.show_threads = user
+        if kernel is not None:
+            self.show_kernel_threads = kernel
+        self._recompute()
+
+    # -- ordering ----------------------------------------------------------------------------
+
+    def _passes_static(self, info: ProcInfo) -> bool:
+        """Threads toggles + user + pid filters (everything but the text filter)."""
+        if info.is_thread and not self.show_threads:
+            return False
+        if info.is_kernel_thread and not self.show_kernel_threads:
+            return False
+        if self.user_filter is not None and info.user != self.user_filter:
+            return False
+        pids = self.pid_filter
+        return pids is None or info.pid in pids or info.tgid in pids
+
+    def _sorted(self, rows: list[Row]) -> list[Row]:
+        """Stable sort by the current column; ties always by ascending PID."""
+        rows.sort(key=_pid_key)
+        rows.sort(key=COLUMN_BY_ID[self.sort_column].sort_key, reverse=self.sort_reverse)
+        return rows
+
+    def _recompute(self) -> None:
+        needle = self.filter_text.casefold()
+        candidates = [r for r in self._rows.values() if self._passes_static(r.info)]
+        for r in candidates:
+            r.context = False
+        if not self.tree:
+            if needle:
+                candidates = [r for r in candidates if _matches(r.info, needle)]
+            order = self._sorted(candidates)
+            for r in order:
+                r.depth = 0
+                r.tree_prefix = ""
+                r.has_children = False
+                r.collapsed = False
+        else:
+            order = self._tree_order(candidates, needle)
+        self._order = order
+        self._index = {r.key: i for i, r in enumerate(order)}
+
+    def _tree_order(self, candidates: list[Row], needle: str) -> list[Row]:
+        # parent lookup by pid among the candidates; a live row wins over a dying one that had
+        # the same pid, and a parent must not be younger than its child (PID reuse).
+        by_pid: dict[int, Row] = {}
+        for r in candidates:
+            if r.info.is_thread:
+                continue
+            other = by_pid.get(r.info.pid)
+            if other is None or other.status == "dying":
+                by_pid[r.info.pid] = r
+
+        def parent_of(r: Row) -> Row | None:
+            info = r.info
+            ppid = info.tgid if info.is_thread else info.ppid
+            parent = by_pid.get(ppid)
+            if parent is None or parent is r or parent.info.starttime > info.starttime:
+                return None
+            return parent
+
+        if needle:
+            shown: set[ProcKey] = set()
+            for r in candidates:
+                if _matches(r.info, needle):
+                    shown.add(r.key)
+            context: set[ProcKey] = set()
+            for r in candidates:
+                if r.key not in shown:
+                    continue
+                p = parent_of(r)
+                while p is not None and p.key not in shown and p.key not in context:
+                    context.add(p.key)
+                    p = parent_of(p)
+            for r in candidates:
+                if r.key in context:
+                    r.context = True
+            keep = shown | context
+            candidates = [r for r in candidates if r.key in keep]
+
+        # sort once globally; children lists then inherit the order
+        ordered = self._sorted(candidates)
+        children: dict[ProcKey, list[Row]] = {}
+        roots: list[Row] = []
+        for r in ordered:
+            p = parent_of(r)
+            if p is None:
+                roots.append(r)
+            else:
+                children.setdefault(p.key, []).append(r)
+
+        out: list[Row] = []
+        visited: set[ProcKey] = set()
+        # stack items: (row, depth, prefix for its children, is_last)
+        stack: list[tuple[Row, int, str, bool]] = [
+            (r, 0, "", i == len(roots) - 1) for i, r in reversed(list(enumerate(roots)))
+        ]
+        while stack:
+            r, depth, indent, last = stack.pop()
+            if r.key in visited:
+                continue
+            visited.add(r.key)
+            kids = children.get(r.key, ())
+            r.depth = depth
+            r.tree_prefix = "" if depth == 0 else indent + ("└─ " if last else "├─ ")
+            r.has_children = bool(kids)
+            r.collapsed = r.key in self._collapsed
+            out.append(r)
+            if kids and not r.collapsed:
+                child_indent = "" if depth == 0 else indent + ("   " if last else "│  ")
+                n = len(kids)
+                for i in range(n - 1, -1, -1):
+                    stack.append((kids[i], depth + 1, child_indent, i == n - 1))
+        return out
+
+
+def _pid_key(r: Row) -> int:
+    return r.info.pid
+
+
+def _matches(info: ProcInfo, needle: str) -> bool:
+    return needle in info.command.casefold() or needle in info.comm.casefold()

@@ -1,0 +1,102 @@
+"""Pure formatting helpers for the sampler, the table model and the UI (no Textual, no I/O)."""
+
+from __future__ import annotations
+
+__all__ = ["format_duration", "format_time_plus", "human_bytes", "sanitize"]
+
+_UNITS = "KMGTPE"
+
+
+def human_bytes(n: int | None) -> str:
+    """Bytes as htop shows memory: ``"640K"``, ``"512M"``, ``"1.5G"``; ``None`` gives ``"-"``.
+
+    K is the smallest unit (like htop). One decimal below 10 units, whole numbers otherwise;
+    a value that would print as 1000 or more moves to the next unit, so the result is at most
+    five characters wide (fits htop's VIRT/RES/SHR columns).
+    """
+    if n is None:
+        return "-"
+    if n <= 0:
+        return "0"
+    value = n / 1024.0
+    for unit in _UNITS:
+        if value < 9.95:
+            return f"{value:.1f}{unit}"
+        if value < 999.5 or unit == _UNITS[-1]:
+            return f"{value:.0f}{unit}"
+        value /= 1024.0
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_time_plus(ticks: int | None, clk_tck: int = 100) -> str:
+    """CPU time like htop's TIME+ column, without padding.
+
+    ``"1:23.45"`` (under an hour: minutes:seconds.hundredths), ``"12h34:56"`` (under a day),
+    ``"3d04h05m"`` (under ten days), ``"123d04h"`` (under a year), ``"2y123d"``.
+    """
+    if ticks is None:
+        return "-"
+    hundredths_total = ticks * 100 // clk_tck
+    total_seconds, hundredths = divmod(hundredths_total, 100)
+    minutes_total, seconds = divmod(total_seconds, 60)
+    hours_total, minutes = divmod(minutes_total, 60)
+    days_total, hours = divmod(hours_total, 24)
+    if hours_total == 0:
+        return f"{minutes}:{seconds:02d}.{hundredths:02d}"
+    if days_total == 0:
+        return f"{hours}h{minutes:02d}:{seconds:02d}"
+    if days_total < 10:
+        return f"{days_total}d{hours:02d}h{minutes:02d}m"
+    if days_total < 365:
+        return f"{days_total}d{hours:02d}h"
+    years, days = divmod(days_total, 365)
+    return f"{years}y{days:03d}d"
+
+
+def format_duration(seconds: float | None) -> str:
+    """A short human duration: ``"45s"``, ``"3m12s"``, ``"2h05m"``, ``"3d04h"``."""
+    if seconds is None:
+        return "-"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h{m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d{h:02d}h"
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for c in range(0x20):  # C0: caret notation, like `cat -v` (ESC -> ^[, newline -> ^J)
+        table[c] = "^" + chr(c + 0x40)
+    table[0x7F] = "^?"
+    for c in range(0x80, 0xA0):  # C1 (CSI 0x9b, OSC 0x9d ... act like ESC sequences)
+        table[c] = "\ufffd"
+    # Line/paragraph separators break rows; bidi embeddings/overrides/isolates reorder text
+    # visually (a name could pretend to be another one).
+    for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)):
+        table[c] = "\ufffd"
+    for c in range(0xD800, 0xE000):  # lone surrogates (surrogateescape) cannot be encoded
+        table[c] = "\ufffd"
+    return table
+
+
+_SANITIZE = _build_table()
+
+
+def sanitize(text: str) -> str:
+    """Make process-controlled text safe to print: no terminal escapes, no line breaks.
+
+    C0 controls and DEL become caret notation (``"\\x1b[31m"`` -> ``"^[[31m"``), C1 controls,
+    U+2028/U+2029, bidi controls and lone surrogates become U+FFFD. Rich markup characters are
+    left alone on purpose: the UI renders process text as ``rich.text.Text``, never as markup.
+    Fast path: printable text is returned unchanged (the same object).
+    """
+    if text.isprintable():  # False for every C0/C1/Zl/Zp/Cf (bidi) character and surrogate
+        return text
+    return text.translate(_SANITIZE)
