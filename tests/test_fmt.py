@@ -1,0 +1,88 @@
+"""Pure formatting helpers."""
+
+import pytest
+
+from pidtop.process.fmt import format_duration, format_time_plus, human_bytes, sanitize
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (None, "-"),
+        (0, "0"),
+        (512, "0.5K"),
+        (640 * 1024, "640K"),
+        (999 * 1024, "999K"),
+        (1000 * 1024, "1.0M"),
+        (512 * 1024**2, "512M"),
+        (int(1.5 * 1024**3), "1.5G"),
+        (12 * 1024**3, "12G"),
+        (3 * 1024**4, "3.0T"),
+    ],
+)
+def test_human_bytes(n: int | None, text: str) -> None:
+    assert human_bytes(n) == text
+
+
+def test_human_bytes_fits_five_columns() -> None:
+    for exp in range(10, 60):
+        for mant in (1, 3, 7, 9.99, 10, 99.9, 100, 999, 1000, 1023):
+            assert len(human_bytes(int(mant * 2**exp))) <= 5
+
+
+@pytest.mark.parametrize(
+    ("ticks", "tck", "text"),
+    [
+        (None, 100, "-"),
+        (0, 100, "0:00.00"),
+        (8345, 100, "1:23.45"),
+        (8345 * 10, 1000, "1:23.45"),
+        ((12 * 3600 + 34 * 60 + 56) * 100, 100, "12h34:56"),
+        ((3 * 86400 + 4 * 3600 + 5 * 60) * 100, 100, "3d04h05m"),
+        ((123 * 86400 + 4 * 3600) * 100, 100, "123d04h"),
+        ((2 * 365 + 123) * 86400 * 100, 100, "2y123d"),
+    ],
+)
+def test_format_time_plus(ticks: int | None, tck: int, text: str) -> None:
+    assert format_time_plus(ticks, tck) == text
+
+
+@pytest.mark.parametrize(
+    ("sec", "text"),
+    [
+        (0, "0s"),
+        (45.9, "45s"),
+        (192, "3m12s"),
+        (2 * 3600 + 300, "2h05m"),
+        (3 * 86400 + 4 * 3600, "3d04h"),
+    ],
+)
+def test_format_duration(sec: float, text: str) -> None:
+    assert format_duration(sec) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("plain text", "plain text"),
+        ("\x1b[31mred", "^[[31mred"),
+        ("\x1b]0;title\x07", "^[]0;title^G"),
+        ("a\nb\tc\x7f", "a^Jb^Ic^?"),
+        ("csi\x9b31m", "csi\ufffd31m"),
+        ("line\u2028sep\u2029", "line\ufffdsep\ufffd"),
+        ("bidi\u202eevil", "bidi\ufffdevil"),
+        ("surrogate\udcff", "surrogate\ufffd"),
+        ("[bold red]pwned[/]", "[bold red]pwned[/]"),  # markup is the UI's job (rich Text)
+        ("caf\u00e9 \u65e5\u672c", "caf\u00e9 \u65e5\u672c"),
+    ],
+)
+def test_sanitize(raw: str, safe: str) -> None:
+    assert sanitize(raw) == safe
+
+
+def test_sanitize_output_has_no_control_characters() -> None:
+    every = "".join(chr(c) for c in range(0x3000) if not 0xD800 <= c < 0xE000) + "\udc80"
+    out = sanitize(every)
+    bad = [c for c in out if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"]
+    assert bad == []
+    out.encode("utf-8")  # no lone surrogates left
