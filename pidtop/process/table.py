@@ -477,8 +477,8 @@ class ProcessTable:
         return out
 
 
-def _pid_key(r: Row) -> int:
-    return r.info.pid
+def _pid_key(r: Row) -> ProcKey:
+    return r.key  # (pid, starttime): a recycled pid sorts after its dying predecessor
 
 
 def _matches(info: ProcInfo, needle: str) -> bool:
