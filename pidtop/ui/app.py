@@ -1,0 +1,567 @@
+"""The pidtop Textual application: meters, the process view, prompts and the sampling loop.
+
+Data flow: a *thread* worker calls ``source.sample()``; its result is merged into the
+``ProcessTable`` on the UI loop (``on_worker_state_changed``), the view repaints the lines that
+changed, and only then is the next sample armed with ``set_timer(delay)``. Samples therefore never
+overlap, pausing is just "do not arm", and the UI loop never touches /proc.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from pidtop.process.snapshot import ProcessSource, Snapshot
+from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable
+from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserScreen
+from pidtop.ui.screens.help import HelpScreen
+from pidtop.ui.widgets.filterbar import FilterBar, PromptBar, PromptInput
+from pidtop.ui.widgets.meters import Meters
+from pidtop.ui.widgets.process_view import ProcessView
+
+#: Steps for ``,``/``.`` (seconds).
+DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+#: The second sample comes quickly so that CPU% has a delta to show (htop does the same).
+FIRST_DELTA = 0.5
+#: Below this terminal height the meters collapse to one line.
+COMPACT_HEIGHT = 20
+
+
+def find_css() -> Path | None:
+    """``styles/pidtop.tcss`` from an installed wheel (``pidtop/styles``) or a source checkout."""
+    package = Path(__file__).resolve().parent.parent  # .../pidtop
+    for candidate in (
+        package / "styles" / "pidtop.tcss",  # wheel: force-included as pidtop/styles
+        package.parent / "styles" / "pidtop.tcss",  # source checkout: <repo>/styles
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_CSS = find_css()
+
+
+def _column_title(column_id: str) -> str:
+    col = COLUMN_BY_ID.get(column_id)
+    return col.title if col is not None else column_id
+
+
+def resolve_sort_key(name: str | None) -> str | None:
+    """Accept a column id (``cpu``), a title (``CPU%``) or an htop key (``PERCENT_CPU``)."""
+    if not name:
+        return None
+    wanted = name.strip().lower()
+    aliases = {
+        "percent_cpu": "cpu",
+        "percent_mem": "mem",
+        "m_resident": "res",
+        "m_virt": "virt",
+        "m_share": "shr",
+        "state": "s",
+        "priority": "pri",
+        "nice": "ni",
+        "time": "time",
+        "time+": "time",
+    }
+    wanted = aliases.get(wanted, wanted)
+    for col in COLUMNS:
+        if wanted in (col.id, col.title.lower()):
+            return col.id
+    return None
+
+
+class PidtopApp(App[int]):
+    """The live process monitor."""
+
+    CSS_PATH = str(_CSS) if _CSS is not None else None
+    TITLE = "pidtop"
+
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f3", "search", "Search"),
+        Binding("slash", "search", "Search", show=False),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("f4", "filter", "Filter"),
+        Binding("backslash", "filter", "Filter", show=False),
+        Binding("f5", "toggle_tree", "Tree"),
+        Binding("t", "toggle_tree", "Tree", show=False),
+        Binding("f6", "choose_sort", "SortBy"),
+        Binding("P", "sort('cpu')", "Sort CPU", show=False),
+        Binding("M", "sort('mem')", "Sort MEM", show=False),
+        Binding("T", "sort('time')", "Sort TIME", show=False),
+        Binding("N", "sort('pid')", "Sort PID", show=False),
+        Binding("I", "invert_sort", "Invert sort", show=False),
+        Binding("less_than_sign", "sort_step(-1)", "Prev column", show=False),
+        Binding("greater_than_sign", "sort_step(1)", "Next column", show=False),
+        Binding("u", "choose_user", "User", show=False),
+        Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("minus", "collapse(True)", "Collapse", show=False),
+        Binding("plus", "collapse(False)", "Expand", show=False),
+        Binding("H", "toggle_threads", "Threads", show=False),
+        Binding("K", "toggle_kthreads", "Kernel threads", show=False),
+        Binding("Z", "toggle_pause", "Pause"),
+        Binding("comma", "delay_step(-1)", "Faster", show=False),
+        Binding("full_stop", "delay_step(1)", "Slower", show=False),
+        Binding("d", "choose_delay", "Delay", show=False),
+        Binding("f10", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        source: ProcessSource,
+        *,
+        delay: float = 1.5,
+        sort_column: str | None = None,
+        sort_reverse: bool | None = None,
+        user: str | None = None,
+        pids: frozenset[int] | None = None,
+        tree: bool = False,
+        sample_limit: int | None = None,
+    ) -> None:
+        """``sample_limit`` stops sampling after that many merges (snapshots, screenshots)."""
+        super().__init__()
+        self.source = source
+        self.delay = max(0.1, float(delay))
+        self.sample_limit = sample_limit
+        self.table = ProcessTable(sort_column=sort_column or "cpu", sort_reverse=sort_reverse)
+        if user:
+            self.table.set_user(user)
+        if pids:
+            self.table.set_pids(frozenset(pids))
+        if tree:
+            self.table.set_tree(True)
+        self.paused = False
+        #: number of snapshots merged so far (tests wait on it)
+        self.samples_merged = 0
+        self.search_text = ""
+        self._sampling = False
+        self._timer: Timer | None = None
+        self._seen_errors: set[str] = set()
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        """Meters, the (empty for now) pinned strip, the table, filter bar, prompt, footer."""
+        with Vertical(id="top"):
+            yield Meters(id="meters")
+        yield Vertical(id="pinned")
+        yield ProcessView(self.table, id="procs")
+        yield FilterBar(id="filterbar")
+        yield PromptBar(id="prompt")
+        yield Footer()
+
+    @property
+    def view(self) -> ProcessView:
+        """The process view."""
+        return self.query_one(ProcessView)
+
+    @property
+    def meters(self) -> Meters:
+        """The header meters."""
+        return self.query_one(Meters)
+
+    @property
+    def prompt(self) -> PromptBar:
+        """The search/filter prompt."""
+        return self.query_one(PromptBar)
+
+    def on_mount(self) -> None:
+        """Start sampling."""
+        self.query_one("#pinned").display = False
+        self.prompt.close()
+        self.view.focus()
+        self._update_chrome()
+        self._apply_compact(self.size.height, self.size.width)
+        self.start_sample()
+
+    def on_resize(self, event: Resize) -> None:
+        """Collapse the meters on tiny terminals."""
+        self._apply_compact(event.size.height, event.size.width)
+
+    def _apply_compact(self, height: int, width: int) -> None:
+        self.meters.set_class(height < COMPACT_HEIGHT or width < 60, "-compact")
+
+    # ------------------------------------------------------------------ sampling
+    def start_sample(self) -> None:
+        """Start one sample in a thread worker unless one is running or we are paused."""
+        self._timer = None
+        if self._sampling or self.paused:
+            return
+        if self.sample_limit is not None and self.samples_merged >= self.sample_limit:
+            return
+        self._sampling = True
+        self.run_worker(
+            partial(self.source.sample, threads=self.table.show_threads),
+            name="sample",
+            group="sample",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def sample_now(self) -> None:
+        """Drop the pending timer and sample at once (after a setting that needs new data)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.start_sample()
+
+    def _arm(self) -> None:
+        """Schedule the next sample ``delay`` seconds from now."""
+        if self._timer is not None:
+            self._timer.stop()
+        if self.paused:
+            self._timer = None
+            return
+        delay = min(self.delay, FIRST_DELTA) if self.samples_merged == 1 else self.delay
+        self._timer = self.set_timer(delay, self.start_sample, name="sample-timer")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A sample finished: merge it (unless paused), then arm the next one."""
+        worker = event.worker
+        if worker.group != "sample":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self._sampling = False
+            if not self.paused and isinstance(worker.result, Snapshot):
+                self.merge(worker.result)
+            self._arm()
+        elif event.state == WorkerState.ERROR:
+            self._sampling = False
+            self.notify(f"Sampling failed: {worker.error}", severity="error", markup=False)
+            self._arm()
+        elif event.state == WorkerState.CANCELLED:
+            self._sampling = False
+
+    def merge(self, snap: Snapshot) -> None:
+        """Merge one snapshot into the table and repaint what changed."""
+        self.table.update(snap)
+        self.samples_merged += 1
+        self.meters.update_snapshot(snap, self.table.tasks)
+        self.view.rows_changed()
+        for err in snap.errors:
+            if err not in self._seen_errors:
+                self._seen_errors.add(err)
+                self.notify(err, severity="warning", markup=False)
+
+    # ------------------------------------------------------------------ chrome
+    def _update_chrome(self) -> None:
+        """Status words in the meters and the filter bar."""
+        table = self.table
+        arrow = "▼" if table.sort_reverse else "▲"
+        parts = [f"Sort: {_column_title(table.sort_column)}{arrow}", f"Delay: {self.delay:g}s"]
+        if table.tree:
+            parts.append("Tree")
+        if table.show_threads:
+            parts.append("+threads")
+        if not table.show_kernel_threads:
+            parts.append("-kthreads")
+        self.meters.set_status(tuple(parts), self.paused)
+        filters: list[tuple[str, str]] = []
+        if table.filter_text:
+            filters.append(("Filter", table.filter_text))
+        if table.user_filter:
+            filters.append(("User", table.user_filter))
+        if table.pid_filter:
+            filters.append(("PIDs", ",".join(str(p) for p in sorted(table.pid_filter))))
+        self.query_one(FilterBar).set_filters(tuple(filters))
+
+    def _table_changed(self) -> None:
+        self.view.rows_changed(full=True)
+        self._update_chrome()
+
+    # ------------------------------------------------------------------ sorting
+    def action_sort(self, column: str) -> None:
+        """Sort by a column (its default direction)."""
+        self.table.sort_by(column)
+        self._table_changed()
+
+    def action_invert_sort(self) -> None:
+        """Invert the sort order."""
+        self.table.invert_sort()
+        self._table_changed()
+
+    def action_sort_step(self, step: int) -> None:
+        """``<``/``>``: sort by the previous/next column."""
+        ids = [c.id for c in COLUMNS]
+        try:
+            i = ids.index(self.table.sort_column)
+        except ValueError:
+            i = 0
+        self.action_sort(ids[(i + step) % len(ids)])
+
+    def action_choose_sort(self) -> None:
+        """F6: pick the sort column from a list."""
+
+        def done(column: str | None) -> None:
+            if column:
+                self.action_sort(column)
+
+        options = [(c.id, c.title) for c in COLUMNS]
+        self.push_screen(SortScreen(options, self.table.sort_column), done)
+
+    def on_process_view_sort_requested(self, event: ProcessView.SortRequested) -> None:
+        """Header click: sort by it, or invert when it is already the sort column."""
+        if event.column == self.table.sort_column:
+            self.action_invert_sort()
+        else:
+            self.action_sort(event.column)
+
+    def on_process_view_cursor_lost(self, event: ProcessView.CursorLost) -> None:
+        """Tell the user the followed process exited."""
+        if event.new_pid is None:
+            msg = f"PID {event.old_pid} exited."
+        else:
+            msg = f"PID {event.old_pid} exited; cursor moved to PID {event.new_pid}"
+        self.notify(msg, markup=False)
+
+    # ------------------------------------------------------------------ search & filter
+    def action_search(self) -> None:
+        """``/``/F3: open the search prompt (F3 inside it: next match)."""
+        self.prompt.open("search", self.search_text)
+
+    def action_filter(self) -> None:
+        """``\\``/F4: open the filter prompt."""
+        self.prompt.open("filter", self.table.filter_text)
+
+    def action_next_match(self) -> None:
+        """``n``: next row matching the last search."""
+        if not self.search_text:
+            self.action_search()
+            return
+        self._jump(self.view.cursor_index + 1)
+
+    def _jump(self, start: int) -> bool:
+        rows = self.table.rows
+        if not rows or not self.search_text:
+            return False
+        index = self.table.search(self.search_text, start % len(rows))
+        self.prompt.set_class(index is None, "-nomatch")
+        if index is not None:
+            self.view.set_cursor(index)
+            return True
+        return False
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Incremental search / live filter."""
+        if not isinstance(event.input, PromptInput):
+            return
+        event.stop()
+        if self.prompt.mode == "search":
+            self.search_text = event.value
+            self._jump(self.view.cursor_index)
+        else:
+            self.table.set_filter(event.value)
+            self._table_changed()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the search/filter and returns to the table."""
+        if not isinstance(event.input, PromptInput):
+            return
+        event.stop()
+        self._close_prompt()
+
+    def on_prompt_input_next(self, event: PromptInput.Next) -> None:
+        """F3 while searching."""
+        if self.prompt.mode == "search":
+            self._jump(self.view.cursor_index + 1)
+
+    def on_prompt_input_cancel(self, event: PromptInput.Cancel) -> None:
+        """Esc in the prompt: close it; for the filter, also clear it."""
+        if self.prompt.mode == "filter":
+            self.table.set_filter("")
+            self._table_changed()
+        self._close_prompt()
+
+    def _close_prompt(self) -> None:
+        self.prompt.close()
+        self.prompt.remove_class("-nomatch")
+        self.view.focus()
+
+    def action_clear_filters(self) -> None:
+        """Esc on the table: clear text, user and PID filters."""
+        table = self.table
+        if not (table.filter_text or table.user_filter or table.pid_filter):
+            return
+        table.set_filter("")
+        table.set_user(None)
+        table.set_pids(None)
+        self._table_changed()
+        self.notify("Filters cleared", markup=False, timeout=2)
+
+    def action_choose_user(self) -> None:
+        """``u``: show one user's processes (or all)."""
+        snap = self.table.snapshot
+        users = sorted({p.user for p in snap.processes if p.user}) if snap else []
+
+        def done(user: str | None) -> None:
+            if user is None:
+                return
+            self.table.set_user(None if user == ALL_USERS else user)
+            self._table_changed()
+
+        self.push_screen(UserScreen(users, self.table.user_filter), done)
+
+    # ------------------------------------------------------------------ tree & threads
+    def action_toggle_tree(self) -> None:
+        """``t``/F5: tree view on/off."""
+        self.table.set_tree(not self.table.tree)
+        self._table_changed()
+
+    def action_collapse(self, collapsed: bool) -> None:
+        """``-``/``+``: collapse/expand the cursor's subtree (tree view only)."""
+        if not self.table.tree:
+            self.notify("Collapse/expand works in tree view (t)", markup=False, timeout=2)
+            return
+        key = self.view.cursor_key
+        if key is None:
+            return
+        self.view.following = True
+        self.table.set_collapsed(key, collapsed)
+        self._table_changed()
+
+    def action_toggle_threads(self) -> None:
+        """``H``: show/hide userland threads (needs a new sample with threads)."""
+        self.table.set_threads(user=not self.table.show_threads)
+        self._table_changed()
+        self.sample_now()
+
+    def action_toggle_kthreads(self) -> None:
+        """``K``: show/hide kernel threads."""
+        self.table.set_threads(kernel=not self.table.show_kernel_threads)
+        self._table_changed()
+
+    # ------------------------------------------------------------------ pause & delay
+    def action_toggle_pause(self) -> None:
+        """``Z``: freeze the display; no samples are taken or merged while paused."""
+        self.paused = not self.paused
+        if self.paused:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+        else:
+            self.start_sample()
+        self._update_chrome()
+
+    def set_delay(self, seconds: float) -> None:
+        """Change the refresh delay now (re-arms the pending timer)."""
+        self.delay = min(3600.0, max(0.1, seconds))
+        if self._timer is not None:
+            self._arm()
+        self._update_chrome()
+        self.notify(f"Refresh every {self.delay:g} s", markup=False, timeout=2)
+
+    def action_delay_step(self, step: int) -> None:
+        """``,``/``.``: refresh faster/slower."""
+        if step < 0:
+            smaller = [d for d in DELAY_STEPS if d < self.delay - 1e-9]
+            self.set_delay(smaller[-1] if smaller else DELAY_STEPS[0])
+        else:
+            larger = [d for d in DELAY_STEPS if d > self.delay + 1e-9]
+            self.set_delay(larger[0] if larger else DELAY_STEPS[-1])
+
+    def action_choose_delay(self) -> None:
+        """``d``: type a delay."""
+
+        def done(seconds: float | None) -> None:
+            if seconds is not None:
+                self.set_delay(seconds)
+
+        self.push_screen(DelayScreen(self.delay), done)
+
+    # ------------------------------------------------------------------ misc
+    def action_help(self) -> None:
+        """``?``/F1."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Command palette entries (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        for col in COLUMNS:
+            yield SystemCommand(
+                f"Sort by {col.title}",
+                f"Order processes by {col.title}",
+                partial(self.action_sort, col.id),
+                discover=False,
+            )
+        commands = (
+            ("Invert sort order", "Reverse the current order", self.action_invert_sort),
+            ("Filter processes", "Hide processes not matching a text", self.action_filter),
+            ("Clear filters", "Show all processes again", self.action_clear_filters),
+            ("Search processes", "Jump to a matching process", self.action_search),
+            ("Filter by user", "Show one user's processes", self.action_choose_user),
+            ("Toggle tree view", "Show processes as a tree", self.action_toggle_tree),
+            ("Pause / resume", "Freeze the display (no sampling)", self.action_toggle_pause),
+            ("Toggle user threads", "Show/hide userland threads", self.action_toggle_threads),
+            ("Toggle kernel threads", "Show/hide kernel threads", self.action_toggle_kthreads),
+            ("Set refresh delay", "Seconds between samples", self.action_choose_delay),
+        )
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+
+def _parse_pids(value: object) -> frozenset[int] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items: Iterable[object] = value
+    else:
+        items = str(value).replace(" ", ",").split(",")
+    pids = set()
+    for item in items:
+        text = str(item).strip()
+        if text:
+            pids.add(int(text.split(":", 1)[0]))
+    return frozenset(pids) or None
+
+
+def build_app(args: object) -> PidtopApp:
+    """Build the app from argparse-like ``args`` (missing attributes get defaults)."""
+    if getattr(args, "demo", False):
+        from pidtop.process.scripted import ScriptedSource
+
+        source: ProcessSource = ScriptedSource()
+    else:
+        from pidtop.process.sample import ProcSampler
+
+        source = ProcSampler()
+    delay_tenths = getattr(args, "delay", None)
+    delay = 1.5 if delay_tenths is None else max(1, int(delay_tenths)) / 10.0
+    sort_name = getattr(args, "sort_key", None)
+    sort_column = resolve_sort_key(sort_name)
+    app = PidtopApp(
+        source,
+        delay=delay,
+        sort_column=sort_column,
+        user=getattr(args, "user", None) or None,
+        pids=_parse_pids(getattr(args, "pid", None)),
+        tree=bool(getattr(args, "tree", False)),
+    )
+    if sort_name and sort_column is None:
+        print(f"pidtop: unknown sort key {sort_name!r}; sorting by CPU%", file=sys.stderr)
+    return app
+
+
+def run_tui(args: object) -> int:
+    """Run the monitor until the user quits; returns the exit status."""
+    try:
+        app = build_app(args)
+    except ValueError as exc:
+        print(f"pidtop: {exc}", file=sys.stderr)
+        return 2
+    result = app.run()
+    return int(result or app.return_code or 0)

@@ -1,0 +1,108 @@
+"""Small modal choosers: sort column (F6), user (``u``) and refresh delay (``d``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from pidtop.process.fmt import sanitize
+
+#: returned by UserScreen for "all users" (None means: cancelled)
+ALL_USERS = ""
+
+
+class _Chooser(ModalScreen[str | None]):
+    """A titled OptionList; Enter picks (dismisses with the option id), Esc cancels (None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: Sequence[tuple[str, str]], current: str | None) -> None:
+        super().__init__()
+        self._title = title
+        self._options = options
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        """Title and options (prompts as ``Text``: never markup)."""
+        with Vertical(classes="chooser"):
+            yield Label(self._title, classes="chooser-title", markup=False)
+            yield OptionList(
+                *(Option(Text(prompt), id=oid) for oid, prompt in self._options),
+                id="chooser-list",
+            )
+
+    def on_mount(self) -> None:
+        """Highlight the current choice."""
+        option_list = self.query_one(OptionList)
+        for i, (oid, _prompt) in enumerate(self._options):
+            if oid == self._current:
+                option_list.highlighted = i
+                break
+        else:
+            option_list.highlighted = 0
+        option_list.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Pick."""
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Close without choosing."""
+        self.dismiss(None)
+
+
+class SortScreen(_Chooser):
+    """F6: choose the sort column. Dismisses with a column id or None."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], current: str) -> None:
+        super().__init__("Sort by", columns, current)
+
+
+class UserScreen(_Chooser):
+    """``u``: choose a user among those present. Dismisses with a name, ``ALL_USERS`` or None."""
+
+    def __init__(self, users: Sequence[str], current: str | None) -> None:
+        options = [(ALL_USERS, "All users")]
+        options += [(u, sanitize(u)) for u in users]
+        super().__init__("Show processes of", options, current or ALL_USERS)
+
+
+class DelayScreen(ModalScreen[float | None]):
+    """``d``: type a refresh delay in seconds. Dismisses with seconds or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: float) -> None:
+        super().__init__()
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        """A prompt."""
+        with Vertical(classes="chooser"):
+            yield Label("Refresh delay in seconds (0.1 – 3600)", classes="chooser-title")
+            yield Input(value=f"{self._current:g}", id="delay-input", type="number")
+            yield Label("", id="delay-error", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Validate and return the delay."""
+        event.stop()
+        try:
+            value = float(event.value)
+        except ValueError:
+            value = -1.0
+        if not 0.1 <= value <= 3600:
+            self.query_one("#delay-error", Label).update("Enter a number from 0.1 to 3600.")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        """Close without changing anything."""
+        self.dismiss(None)

@@ -1,0 +1,66 @@
+"""The help screen (``?``/F1): every key of the main screen, in one table."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: (keys as shown, what they do) — the single list the help screen shows. A test checks that
+#: every binding of the app and the process view is listed here.
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("Up / Down", "move the cursor (it follows the process, not the row)"),
+    ("PgUp / PgDn", "move the cursor one page"),
+    ("Home / End", "first / last process"),
+    ("mouse", "wheel scrolls; click a row to select it; click a header to sort by it"),
+    ("P", "sort by CPU%"),
+    ("M", "sort by MEM%"),
+    ("T", "sort by TIME+"),
+    ("N", "sort by PID"),
+    ("I", "invert the sort order"),
+    ("< / >", "sort by the previous / next column"),
+    ("F6", "choose the sort column"),
+    ("/ or F3", "search (incremental); Enter keeps it, Esc closes"),
+    ("n or F3", "next search match"),
+    ("\\ or F4", "filter: hide processes that do not match"),
+    ("u", "show only one user's processes (or all)"),
+    ("Esc", "clear the filter, user filter and PID filter"),
+    ("t or F5", "tree view on/off"),
+    ("- / +", "collapse / expand the cursor's subtree (tree view)"),
+    ("H", "show/hide userland threads"),
+    ("K", "show/hide kernel threads"),
+    ("Z", "pause / resume (freeze the display; no sampling while paused)"),
+    (", / .", "refresh faster / slower"),
+    ("d", "set the refresh delay"),
+    ("ctrl+p", "command palette (sort, filter, tree, pause ...)"),
+    ("? or F1", "this help"),
+    ("q or F10", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal listing every key; any of Esc/q/?/F1 closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """The key table inside a scrollable box."""
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for keys, text in KEY_HELP:
+            table.add_row(Text(keys), Text(text))
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("pidtop — keys", style="bold"), id="help-title")
+            yield Static(table, id="help-table")
+            yield Static(Text("Esc closes this help."), id="help-footer")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        """Close."""
+        self.dismiss(result)

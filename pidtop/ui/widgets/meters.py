@@ -1,0 +1,229 @@
+"""Header meters: CPU bars, memory/swap bars, tasks, load average, uptime and the status line.
+
+Everything is drawn as ``rich.text.Text`` with styles from component classes (theme variables in
+``styles/pidtop.tcss``), so no markup is ever parsed. With the ``-compact`` class (tiny
+terminals) the whole header collapses to a single line.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from pidtop.process.fmt import human_bytes
+from pidtop.process.snapshot import Snapshot
+from pidtop.process.table import TaskCounts
+
+#: A bar needs at least this many cells to be worth drawing.
+MIN_BAR = 12
+
+
+def format_uptime(seconds: float) -> str:
+    """htop style: ``3 days, 04:05:06`` / ``04:05:06``."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}, {clock}"
+    return clock
+
+
+class Meters(Widget):
+    """The header: meters on the left, figures and status on the right."""
+
+    COMPONENT_CLASSES = {
+        "meters--label",
+        "meters--bracket",
+        "meters--bar",
+        "meters--bar-mid",
+        "meters--bar-high",
+        "meters--bar-mem",
+        "meters--bar-swap",
+        "meters--value",
+        "meters--figure",
+        "meters--paused",
+        "meters--status",
+    }
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.snapshot: Snapshot | None = None
+        self.tasks = TaskCounts()
+        self.status: tuple[str, ...] = ()
+        self.paused = False
+
+    def update_snapshot(self, snap: Snapshot, tasks: TaskCounts) -> None:
+        """Show a new sample (``tasks`` as counted by the table model)."""
+        self.snapshot = snap
+        self.tasks = tasks
+        self.refresh(layout=True)
+
+    def set_status(self, parts: tuple[str, ...], paused: bool) -> None:
+        """The status words (sort, delay, tree...) and the PAUSED flag."""
+        if parts != self.status or paused != self.paused:
+            self.status = parts
+            self.paused = paused
+            self.refresh(layout=True)
+
+    # ------------------------------------------------------------------ rendering
+    def _s(self, name: str) -> Style:
+        return self.get_component_rich_style(f"meters--{name}", partial=True)
+
+    def _bar(self, label: str, fraction: float, value: str, width: int, kind: str) -> Text:
+        """``label[|||||     value]`` exactly ``width`` cells wide."""
+        text = Text(no_wrap=True, overflow="crop")
+        text.append(label, self._s("label"))
+        inner = width - len(label) - 2
+        if inner < 1:
+            return Text(label.ljust(width)[:width], self._s("label"))
+        text.append("[", self._s("bracket"))
+        fraction = min(max(fraction, 0.0), 1.0)
+        if len(value) > inner:
+            value = ""
+        filled = min(round(fraction * inner), inner - len(value))
+        if kind == "cpu":
+            kind = "bar-high" if fraction >= 0.9 else "bar-mid" if fraction >= 0.6 else "bar"
+        text.append("|" * filled, self._s(kind))
+        text.append(" " * (inner - filled - len(value)))
+        text.append(value, self._s("value"))
+        text.append("]", self._s("bracket"))
+        return text
+
+    def _cpu_bars(self, width: int) -> list[Text]:
+        snap = self.snapshot
+        if snap is None:
+            return []
+        cpus = snap.system.cpu_percent
+        digits = len(str(max(len(cpus) - 1, 0)))
+        return [
+            self._bar(f"{i:>{digits}}", pct / 100.0, f"{pct:.1f}%", width, "cpu")
+            for i, pct in enumerate(cpus)
+        ]
+
+    def _mem_bars(self, width: int) -> list[Text]:
+        snap = self.snapshot
+        if snap is None:
+            return []
+        sysinfo = snap.system
+        out = []
+        for label, used, total, kind in (
+            ("Mem", sysinfo.mem_used, sysinfo.mem_total, "bar-mem"),
+            ("Swp", sysinfo.swap_used, sysinfo.swap_total, "bar-swap"),
+        ):
+            frac = used / total if total else 0.0
+            out.append(
+                self._bar(label, frac, f"{human_bytes(used)}/{human_bytes(total)}", width, kind)
+            )
+        return out
+
+    def _figures(self) -> list[Text]:
+        snap = self.snapshot
+        label, fig = self._s("label"), self._s("figure")
+        lines: list[Text] = []
+        if snap is None:
+            lines.append(Text("Sampling…", label))
+        else:
+            t = self.tasks
+            line = Text(no_wrap=True, overflow="crop")
+            line.append("Tasks: ", label)
+            line.append(str(t.total), fig)
+            line.append(", ")
+            line.append(str(t.threads), fig)
+            line.append(" thr, ")
+            line.append(str(t.kernel_threads), fig)
+            line.append(" kthr; ")
+            line.append(str(t.running), fig)
+            line.append(" running")
+            lines.append(line)
+            line = Text(no_wrap=True, overflow="crop")
+            line.append("        ")
+            for n, word in (
+                (t.sleeping, "sleeping"),
+                (t.stopped, "stopped"),
+                (t.zombie, "zombie"),
+            ):
+                line.append(str(n), fig)
+                line.append(f" {word}" + (", " if word != "zombie" else ""))
+            lines.append(line)
+            load = Text(no_wrap=True, overflow="crop")
+            load.append("Load average: ", label)
+            load.append(" ".join(f"{v:.2f}" for v in snap.system.load), fig)
+            lines.append(load)
+            up = Text(no_wrap=True, overflow="crop")
+            up.append("Uptime: ", label)
+            up.append(format_uptime(snap.system.uptime), fig)
+            lines.append(up)
+        lines.append(self._status_line())
+        return lines
+
+    def _status_line(self) -> Text:
+        line = Text(no_wrap=True, overflow="crop")
+        if self.paused:
+            line.append(" PAUSED ", self._s("paused"))
+            line.append(" ")
+        line.append("  ".join(self.status), self._s("status"))
+        return line
+
+    def _compact(self, width: int) -> Text:
+        """One line for tiny terminals."""
+        snap = self.snapshot
+        line = Text(no_wrap=True, overflow="crop")
+        if self.paused:
+            line.append("PAUSED", self._s("paused"))
+            line.append(" ")
+        if snap is None:
+            line.append("Sampling…", self._s("label"))
+            return line
+        sysinfo = snap.system
+        cpus = sysinfo.cpu_percent
+        avg = sum(cpus) / len(cpus) if cpus else 0.0
+        label, fig = self._s("label"), self._s("figure")
+        for name, value in (
+            ("CPU ", f"{avg:.0f}%"),
+            (" Mem ", f"{human_bytes(sysinfo.mem_used)}/{human_bytes(sysinfo.mem_total)}"),
+            (" Load ", f"{sysinfo.load[0]:.2f}"),
+            (" Tasks ", str(self.tasks.total)),
+        ):
+            line.append(name, label)
+            line.append(value, fig)
+        return line
+
+    def render(self) -> Text:
+        """Lay the meters out for the current width."""
+        width = self.size.width
+        if self.has_class("-compact") or width < 40:
+            return self._compact(width)
+        ncpu = len(self.snapshot.system.cpu_percent) if self.snapshot else 0
+        half = (width - 1) // 2
+        left_w, right_w = half, width - half - 1
+        cpu_cols = 1 if ncpu <= 4 else 2
+        if cpu_cols == 2 and half < 2 * MIN_BAR:
+            cpu_cols = 1
+        left: list[Text] = []
+        right: list[Text] = []
+        if cpu_cols == 1:
+            left.extend(self._cpu_bars(left_w))
+        else:
+            bars_l = self._cpu_bars(left_w)
+            split = (len(bars_l) + 1) // 2
+            bars_r = self._cpu_bars(right_w)
+            left.extend(bars_l[:split])
+            right.extend(bars_r[split:])
+        left.extend(self._mem_bars(left_w))
+        right.extend(self._figures())
+        lines = Text(no_wrap=True, overflow="crop", end="")
+        for i in range(max(len(left), len(right))):
+            if i:
+                lines.append("\n")
+            lt = left[i] if i < len(left) else Text()
+            lt.truncate(left_w, pad=True)
+            lines.append_text(lt)
+            lines.append(" ")
+            if i < len(right):
+                rt = right[i]
+                rt.truncate(right_w)
+                lines.append_text(rt)
+        return lines

@@ -1,0 +1,470 @@
+"""The process list: a Line-API ``ScrollView`` that renders only the visible rows.
+
+Line 0 of the widget is the (clickable) column header and never scrolls; lines 1.. show
+``table.rows[scroll_y + y - 1]``. Every cell is a ``Segment`` with a cached ``Style`` — process
+text is never parsed as markup. The cursor is a process identity (``ProcKey``), re-found with
+``ProcessTable.index_of`` after every change, never a bare row index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from pidtop.process.fmt import sanitize
+from pidtop.process.snapshot import ProcKey
+from pidtop.process.table import COLUMNS, Column, ProcessTable, Row, cell_text
+
+#: ``ProcKey -> mark`` (a short string shown in the mark gutter, e.g. a pin) or None.
+MarkProvider = Callable[[ProcKey], str | None]
+
+#: COMMAND never gets fewer cells than this while a fixed column can still be dropped.
+MIN_COMMAND_WIDTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedColumn:
+    """A column placed on screen: its x offset and width in cells."""
+
+    column: Column
+    x: int
+    width: int
+
+
+def layout_columns(columns: Sequence[Column], width: int, gutter: int = 0) -> list[PlacedColumn]:
+    """Place columns in ``width`` cells: drop fixed columns right-to-left until COMMAND fits."""
+    fixed = [c for c in columns if c.width > 0]
+    flexible = [c for c in columns if c.width == 0]
+    while fixed and gutter + sum(c.width + 1 for c in fixed) + MIN_COMMAND_WIDTH > width:
+        fixed.pop()
+    placed: list[PlacedColumn] = []
+    x = gutter
+    for col in columns:
+        if col in fixed:
+            placed.append(PlacedColumn(col, x, col.width))
+            x += col.width + 1
+        elif col in flexible:
+            placed.append(PlacedColumn(col, x, max(0, width - x)))
+            x = width
+    return placed
+
+
+def _fit(text: str, width: int, align: str) -> str:
+    """Pad or cut ``text`` (plain, single-cell characters expected) to exactly ``width`` cells."""
+    if len(text) > width:
+        return text[:width]
+    return text.rjust(width) if align == "right" else text.ljust(width)
+
+
+def _cut_cells(text: str, width: int) -> str:
+    """Cut ``text`` to at most ``width`` cells, wide-character aware."""
+    text = text[: width * 2]
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width:
+        text = text[:-1]
+    return text
+
+
+class ProcessView(ScrollView, can_focus=True):
+    """The process table view (header line + visible rows only)."""
+
+    COMPONENT_CLASSES = {
+        "process-view--header",
+        "process-view--header-sort",
+        "process-view--cursor",
+        "process-view--new",
+        "process-view--dying",
+        "process-view--context",
+        "process-view--basename",
+        "process-view--kernel",
+        "process-view--thread",
+        "process-view--tree",
+        "process-view--muted",
+        "process-view--mark",
+        "process-view--match",
+    }
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "Top", show=False),
+        Binding("end", "cursor_to(-1)", "Bottom", show=False),
+    ]
+
+    class SortRequested(Message):
+        """The user clicked a column header."""
+
+        def __init__(self, column: str) -> None:
+            self.column = column
+            super().__init__()
+
+    class CursorLost(Message):
+        """The cursor's process exited; the cursor moved to a neighbour (or nowhere)."""
+
+        def __init__(self, old_pid: int, new_pid: int | None) -> None:
+            self.old_pid = old_pid
+            self.new_pid = new_pid
+            super().__init__()
+
+    def __init__(
+        self,
+        table: ProcessTable,
+        *,
+        mark_provider: MarkProvider | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.table = table
+        self.mark_provider = mark_provider
+        #: the process under the cursor; None until there is a row
+        self.cursor_key: ProcKey | None = None
+        #: its index in ``table.rows`` (kept in step with ``cursor_key``)
+        self.cursor_index: int = 0
+        #: False until the user moves the cursor: like htop, the bar then stays on the top row
+        self.following: bool = False
+        self.search_text: str = ""
+        self._strips: dict[int, Strip] = {}
+        self._header: Strip | None = None
+        self._styles: dict[tuple[str, str], Style] = {}
+        self._text_cache: dict[ProcKey, tuple[str, str, str]] = {}
+        self._layout: list[PlacedColumn] = []
+        self._layout_width = -1
+
+    # ------------------------------------------------------------------ geometry helpers
+    @property
+    def body_height(self) -> int:
+        """Number of row lines visible under the header."""
+        return max(0, self.scrollable_content_region.height - 1)
+
+    def _content_width(self) -> int:
+        return self.scrollable_content_region.width
+
+    def _columns(self) -> list[PlacedColumn]:
+        width = self._content_width()
+        if width != self._layout_width:
+            gutter = 1 if self.mark_provider is not None else 0
+            self._layout = layout_columns(COLUMNS, width, gutter)
+            self._layout_width = width
+        return self._layout
+
+    @property
+    def visible_columns(self) -> list[str]:
+        """Ids of the columns currently shown (for tests and the help text)."""
+        return [p.column.id for p in self._columns()]
+
+    def _update_virtual_size(self) -> None:
+        size = Size(self._content_width(), len(self.table.rows) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    # ------------------------------------------------------------------ styles
+    def notify_style_update(self) -> None:
+        """Theme or CSS changed: drop every cached style and strip."""
+        super().notify_style_update()
+        self._styles.clear()
+        self._invalidate()
+
+    def _style(self, row_kind: str, cell_kind: str) -> Style:
+        """Full style for a cell: row background (normal/cursor/new/dying) + cell accent."""
+        key = (row_kind, cell_kind)
+        style = self._styles.get(key)
+        if style is None:
+            base = self.rich_style
+            if row_kind != "normal":
+                base = base + self.get_component_rich_style(f"process-view--{row_kind}")
+            if cell_kind != "plain":
+                accent = self.get_component_rich_style(f"process-view--{cell_kind}", partial=True)
+                if row_kind == "cursor":  # keep the cursor bar's colours readable
+                    accent = Style(bold=accent.bold, italic=accent.italic)
+                base = base + accent
+            style = self._styles[key] = base
+        return style
+
+    # ------------------------------------------------------------------ data changes
+    def _invalidate(self) -> None:
+        self._strips.clear()
+        self._header = None
+        self._layout_width = -1
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-layout columns for the new width and keep the cursor visible."""
+        self._invalidate()
+        self._update_virtual_size()
+        self._scroll_to_cursor()
+
+    def rows_changed(self, *, full: bool = False) -> None:
+        """The table's rows changed (sample merged, sort, filter, tree...): re-find the cursor,
+        keep it visible and repaint only lines whose content changed (all when ``full``)."""
+        rows = self.table.rows
+        old_key, old_index = self.cursor_key, self.cursor_index
+        gone = self.following and old_key is not None and self.table.index_of(old_key) is None
+        if not rows:
+            self.cursor_key, self.cursor_index = None, 0
+        elif not self.following or old_key is None:
+            self.cursor_index = 0
+            self.cursor_key = rows[0].key
+        elif gone:
+            self.cursor_index = min(old_index, len(rows) - 1)
+            self.cursor_key = rows[self.cursor_index].key
+        else:
+            self.cursor_index = self.table.index_of(old_key) or 0
+        if gone and old_key is not None and self.table.get(old_key) is None:
+            new_pid = self.cursor_key[0] if self.cursor_key is not None else None
+            self.post_message(self.CursorLost(old_key[0], new_pid))
+        self._update_virtual_size()
+        moved = self._scroll_to_cursor()
+        old = self._strips
+        self._strips = {}
+        self._header = None
+        if full or moved or not self.is_mounted:
+            self.refresh()
+            return
+        top = int(self.scroll_offset.y)
+        self.refresh_line_at(0)
+        for y in range(1, self.body_height + 1):
+            index = top + y - 1
+            new = self._row_strip(index)
+            if old.get(index) != new:
+                self.refresh_line_at(y)
+
+    def refresh_line_at(self, y: int) -> None:
+        """Repaint one on-screen line (0 = header)."""
+        self.refresh_line(int(self.scroll_offset.y) + y)
+
+    # ------------------------------------------------------------------ cursor
+    def _scroll_to_cursor(self) -> bool:
+        """Scroll so the cursor row is visible; True if the scroll position changed."""
+        height = self.body_height
+        if height <= 0:
+            return False
+        top = int(self.scroll_offset.y)
+        target = top
+        if self.cursor_index < top:
+            target = self.cursor_index
+        elif self.cursor_index >= top + height:
+            target = self.cursor_index - height + 1
+        if target != top:
+            self.scroll_to(y=target, animate=False, immediate=True, force=True)
+            return True
+        return False
+
+    def set_cursor(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped) and start following that process."""
+        rows = self.table.rows
+        if not rows:
+            return
+        index = max(0, min(index, len(rows) - 1))
+        old_index = self.cursor_index
+        self.following = True
+        self.cursor_index = index
+        self.cursor_key = rows[index].key
+        if self._scroll_to_cursor():
+            self._strips.clear()
+            self.refresh()
+            return
+        for i in {old_index, index}:
+            self._strips.pop(i, None)
+            self.refresh_line_at(i - int(self.scroll_offset.y) + 1)
+
+    def set_cursor_key(self, key: ProcKey) -> bool:
+        """Move the cursor onto a process if it is visible."""
+        index = self.table.index_of(key)
+        if index is None:
+            return False
+        self.set_cursor(index)
+        return True
+
+    @property
+    def cursor_row(self) -> Row | None:
+        """The row under the cursor."""
+        rows = self.table.rows
+        if not rows or self.cursor_index >= len(rows):
+            return None
+        return rows[self.cursor_index]
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the cursor by ``delta`` rows."""
+        self.set_cursor(self.cursor_index + delta)
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor by one page."""
+        self.set_cursor(self.cursor_index + direction * max(1, self.body_height - 1))
+
+    def action_cursor_to(self, index: int) -> None:
+        """Jump to the first (0) or last (-1) row."""
+        self.set_cursor(len(self.table.rows) - 1 if index < 0 else index)
+
+    # ------------------------------------------------------------------ mouse
+    def on_click(self, event: events.Click) -> None:
+        """Header click sorts; row click moves the cursor."""
+        if event.y == 0:
+            x = event.x - self.scrollable_content_region.x + self.region.x
+            for placed in self._columns():
+                if placed.x <= x < placed.x + max(placed.width, 1) + 1:
+                    self.post_message(self.SortRequested(placed.column.id))
+                    break
+            return
+        self.set_cursor(int(self.scroll_offset.y) + event.y - 1)
+
+    # ------------------------------------------------------------------ rendering
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the viewport: the header at 0, rows below."""
+        width = self._content_width()
+        if y == 0:
+            if self._header is None:
+                self._header = self._header_strip().adjust_cell_length(width, self.rich_style)
+            return self._header
+        return self._row_strip(int(self.scroll_offset.y) + y - 1)
+
+    def _header_strip(self) -> Strip:
+        sort_col = self.table.sort_column
+        arrow = "▼" if self.table.sort_reverse else "▲"
+        normal = self._style("header", "plain")
+        hot = self._style("header", "header-sort")
+        segments: list[Segment] = []
+        x = 0
+        for placed in self._columns():
+            if placed.x > x:
+                segments.append(Segment(" " * (placed.x - x), normal))
+            col = placed.column
+            title = col.title
+            is_sort = col.id == sort_col
+            if is_sort and len(title) < placed.width:
+                title = arrow + title if col.align == "right" else title + arrow
+            if col.width == 0:
+                title = title.ljust(placed.width)[: placed.width]
+            text = _fit(title, placed.width, col.align)
+            segments.append(Segment(text, hot if is_sort else normal))
+            x = placed.x + placed.width
+            if col.width:
+                segments.append(Segment(" ", normal))
+                x += 1
+        return Strip(segments)
+
+    def _row_kind(self, index: int, row: Row) -> str:
+        if index == self.cursor_index:
+            return "cursor"
+        if row.status == "new":
+            return "new"
+        if row.status == "dying":
+            return "dying"
+        if row.context:
+            return "context"
+        return "normal"
+
+    def _texts(self, row: Row) -> tuple[str, str, str]:
+        """Sanitized (command, user, basename-ish) for a row, cached by identity."""
+        info = row.info
+        raw = info.command
+        cached = self._text_cache.get(row.key)
+        if cached is not None and cached[2] == raw:
+            return cached
+        entry = (sanitize(raw), sanitize(info.user or "-"), raw)
+        if len(self._text_cache) > 4 * max(1000, len(self.table.rows)):
+            self._text_cache.clear()
+        self._text_cache[row.key] = entry
+        return entry
+
+    def _row_strip(self, index: int) -> Strip:
+        strip = self._strips.get(index)
+        if strip is not None:
+            return strip
+        rows = self.table.rows
+        width = self._content_width()
+        if index < 0 or index >= len(rows):
+            strip = Strip([Segment(" " * width, self.rich_style)], width)
+        else:
+            row = rows[index]
+            strip = self._build_row(index, row).adjust_cell_length(
+                width, self._style(self._row_kind(index, row), "plain")
+            )
+        self._strips[index] = strip
+        return strip
+
+    def _cell(self, col_id: str, row: Row, user: str) -> str:
+        if col_id == "user":
+            return user
+        snap = self.table.snapshot
+        try:
+            return cell_text(row, col_id, snap.clk_tck if snap is not None else 100)
+        except (TypeError, ValueError, KeyError):  # a None field the model did not expect
+            return "-"
+
+    def _build_row(self, index: int, row: Row) -> Strip:
+        kind = self._row_kind(index, row)
+        plain = self._style(kind, "plain")
+        command, user, _raw = self._texts(row)
+        segments: list[Segment] = []
+        if self.mark_provider is not None:
+            mark = self.mark_provider(row.key)
+            segments.append(Segment((mark or " ")[:1], self._style(kind, "mark")))
+        x = 1 if self.mark_provider is not None else 0
+        for placed in self._columns():
+            col = placed.column
+            if placed.x > x:
+                segments.append(Segment(" " * (placed.x - x), plain))
+                x = placed.x
+            if col.width == 0:
+                segments.extend(self._command_segments(row, command, kind, placed.width))
+                x += placed.width
+                continue
+            text = self._cell(col.id, row, user)
+            if cell_len(text) > placed.width:
+                text = _cut_cells(text, placed.width)
+            pad = placed.width - cell_len(text)
+            if pad:
+                text = " " * pad + text if col.align == "right" else text + " " * pad
+            style = self._style(kind, "muted") if text.strip() == "-" else plain
+            segments.append(Segment(text + " ", style))
+            x += placed.width + 1
+        return Strip(segments)
+
+    def _command_segments(self, row: Row, command: str, kind: str, width: int) -> list[Segment]:
+        """COMMAND cell: tree prefix, then the command line with its basename highlighted."""
+        if width <= 0:
+            return []
+        out: list[Segment] = []
+        used = 0
+        if self.table.tree and (row.tree_prefix or row.collapsed):
+            prefix = row.tree_prefix + ("+ " if row.collapsed and row.has_children else "")
+            prefix = _cut_cells(prefix, width)
+            out.append(Segment(prefix, self._style(kind, "tree")))
+            used = cell_len(prefix)
+        room = width - used
+        if room <= 0:
+            return out
+        info = row.info
+        text = _cut_cells(command, room)
+        if info.is_kernel_thread or not info.cmdline:
+            out.append(Segment(text, self._style(kind, "kernel")))
+            return out
+        base_style = self._style(kind, "thread" if info.is_thread else "plain")
+        argv0_end = command.find(" ")
+        if argv0_end < 0:
+            argv0_end = len(command)
+        start = command.rfind("/", 0, argv0_end) + 1
+        end = min(argv0_end, len(text))
+        if start < end:
+            if start:
+                out.append(Segment(text[:start], base_style))
+            out.append(Segment(text[start:end], self._style(kind, "basename")))
+            if end < len(text):
+                out.append(Segment(text[end:], base_style))
+        else:
+            out.append(Segment(text, base_style))
+        return out
