@@ -12,8 +12,10 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
   skips its CPU maths with an ``is`` check);
 * otherwise parse it, and read ``statm`` (~4 µs) for SHR;
 * ``cmdline`` (~3 µs), the owner uid (``stat()`` of the directory, ~1.5 µs) and the user name
-  only once per identity ``(pid, starttime)`` -- and again when ``comm`` changes (an ``execve``)
-  and on the second sighting (a process caught between ``fork`` and ``execve``).
+  only once per identity ``(pid, starttime)`` -- and again when ``comm`` changes (an ``execve``),
+  on the second sighting (a process caught between ``fork`` and ``execve``) and while it is empty
+  (caught inside ``execve``). A process that rewrites its own argv (setproctitle) keeps the
+  title it had when first seen.
 
 ``/proc/PID/status`` is never read per tick. Caches are rebuilt every tick from the identities
 seen, so dead identities are purged automatically.
@@ -306,8 +308,13 @@ class ProcSampler:
                     return None
                 except OSError:
                     pass
-            # cmdline: first sighting, second sighting (fork/exec race), and after an exec
-            if not kernel and (ident.sightings <= 2 or ident.comm_raw != s.comm_raw):
+            # cmdline: first and second sighting (fork/exec race), after an exec (comm changed),
+            # and while it is empty (caught inside execve: comm already new, mm not yet set up)
+            if not kernel and (
+                ident.sightings <= 2
+                or ident.comm_raw != s.comm_raw
+                or (not ident.cmdline and s.state != "Z")
+            ):
                 ident.cmdline = self._cmdline(name)
         ident.comm_raw = s.comm_raw
         new_idents[key] = ident
