@@ -1,0 +1,124 @@
+"""Per-tick cost of ProcSampler vs a psutil-per-process baseline, and what each trick buys.
+
+    python benchmarks/sampler.py [--n 0,200,1000,3000] [--ticks 15]
+
+For each N, N idle ``sleep`` processes are added to what already runs, then every variant is
+timed for ``--ticks`` consecutive ticks (after one warm-up tick); medians are printed.
+
+Variants (all produce the same per-process fields):
+  psutil        process_iter() with pid ppid name cmdline username status nice num_threads
+                memory_info cpu_times create_time cpu_num (what a naive monitor does)
+  naive         open() + read of stat, statm, cmdline and a stat() of /proc/PID every tick, parsed
+  sampler-noreuse  ProcSampler with the "identical stat bytes -> reuse ProcInfo" trick disabled
+                (every process parsed, statm read; cmdline/uid still cached per identity)
+  sampler       ProcSampler as shipped
+  +table        ProcSampler + ProcessTable.update (the whole data layer per tick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psutil
+from _idle import count_processes, idle_processes
+
+from pidtop.process.sample import ProcSampler, parse_stat
+from pidtop.process.table import ProcessTable
+
+PSUTIL_ATTRS = [
+    "pid", "ppid", "name", "cmdline", "username", "status", "nice", "num_threads",
+    "memory_info", "cpu_times", "create_time", "cpu_num",
+]  # fmt: skip
+
+
+def psutil_tick() -> int:
+    return sum(1 for _ in psutil.process_iter(PSUTIL_ATTRS))
+
+
+def naive_tick() -> int:
+    n = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                s = parse_stat(f.read())
+            with open(f"/proc/{name}/statm", "rb") as f:
+                f.read().split()
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            os.stat(f"/proc/{name}").st_uid  # noqa: B018
+            s.comm_raw.decode("utf-8", "replace")
+            n += 1
+        except OSError:
+            pass
+    return n
+
+
+def timed(fn: Callable[[], object], ticks: int) -> tuple[float, float]:
+    """(median seconds, first-call seconds) over ``ticks`` calls after a warm-up call."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    out = []
+    for _ in range(ticks):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return statistics.median(out), first
+
+
+def measure(ticks: int, psutil_ticks: int) -> dict[str, tuple[float, float]]:
+    res: dict[str, tuple[float, float]] = {}
+    res["psutil"] = timed(psutil_tick, psutil_ticks)
+    res["naive"] = timed(naive_tick, ticks)
+    s = ProcSampler()
+    s._reuse = False
+    res["sampler-noreuse"] = timed(s.sample, ticks)
+    s.close()
+    s = ProcSampler()
+    res["sampler"] = timed(s.sample, ticks)
+    res["sampler threads=True"] = timed(lambda: s.sample(threads=True), ticks)
+    table = ProcessTable()
+
+    def both() -> None:
+        table.update(s.sample())
+
+    res["sampler+table"] = timed(both, ticks)
+    s.close()
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", default="0,200,1000,3000", help="extra idle processes, comma list")
+    ap.add_argument("--ticks", type=int, default=15)
+    args = ap.parse_args()
+    print(f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {os.cpu_count()} CPUs")
+    for n in (int(x) for x in args.n.split(",")):
+        with idle_processes(n):
+            total = count_processes()
+            res = measure(args.ticks, max(3, args.ticks // 3))
+        base = res["psutil"][0]
+        print(f"\nN={n} extra idle processes, {total} processes in /proc")
+        print(
+            f"  {'variant':22s} {'ms/tick':>9s} {'µs/proc':>8s} {'1st tick':>9s} {'vs psutil':>9s}"
+        )
+        for name, (med, first) in res.items():
+            print(
+                f"  {name:22s} {med * 1e3:9.2f} {med / total * 1e6:8.2f} {first * 1e3:8.2f}ms"
+                f" {base / med:8.1f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
