@@ -1,0 +1,518 @@
+"""Pins: processes held through a pidfd, watched for exit, and the actions taken on them.
+
+No Textual here. The UI turns keys into calls on :class:`PinSet` and draws what it reports;
+``pidtop --pin`` and the Pilot tests drive exactly the same code.
+
+- A pin is opened from the identity a table row showed (PID + start time, and the pidfs inode
+  once held), so a PID recycled since the last refresh is refused, never pinned.
+- Every pin is watched on the running asyncio loop (:class:`Watcher`); its state goes
+  running → exited (zombie) → reaped as the kernel reports it, with the exit status when known.
+- Signals go through the pins' pidfds; a target that is not pinned gets a temporary verified
+  handle for the one action (:meth:`PinSet.targets`).
+- File descriptors are budgeted (:class:`FdBudget`); past the budget a pin is refused with a
+  clear message and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pidtop.process.events import EventLog
+from pidtop.process.handle import (
+    ExitStatus,
+    FdLimit,
+    HandleError,
+    Identity,
+    ProcessHandle,
+    ReclaimResult,
+    SignalResult,
+    format_identity,
+)
+from pidtop.process.signals import signal_name
+from pidtop.process.snapshot import ProcInfo, ProcKey
+from pidtop.process.watch import ExitEvent, Watcher, wait_all
+
+PinState = Literal["running", "exited", "reaped"]
+
+#: fds kept free for everything that is not a pidfd (terminal, /proc reads, log file, ...).
+FD_RESERVE = 64
+#: a kill aimed at more processes than this asks for confirmation first.
+CONFIRM_OVER = 5
+
+
+class FdBudget:
+    """How many pidfds pidtop may hold: the soft RLIMIT_NOFILE minus a reserve."""
+
+    def __init__(self, limit: int | None = None, reserve: int = FD_RESERVE) -> None:
+        if limit is None:
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            if limit == resource.RLIM_INFINITY:
+                limit = 1 << 20
+        self.limit = max(0, limit - reserve)
+        self.used = 0
+
+    @property
+    def free(self) -> int:
+        return self.limit - self.used
+
+    def acquire(self, what: str) -> None:
+        """Take one fd from the budget or raise FdLimit saying why."""
+        if self.used >= self.limit:
+            raise FdLimit(
+                f"{what}: fd budget exhausted ({self.used} pidfds held, limit {self.limit}); "
+                "unpin something or raise `ulimit -n`"
+            )
+        self.used += 1
+
+    def release(self) -> None:
+        self.used = max(0, self.used - 1)
+
+
+@dataclass(slots=True)
+class Pin:
+    """One pinned process and what is known about its end."""
+
+    handle: ProcessHandle
+    key: ProcKey  # (pid, starttime): the table's identity for the same process
+    command: str
+    user: str
+    pinned_wall: float
+    state: PinState = "running"
+    exited_wall: float | None = None  # when the exit was observed
+    lived: float | None = None  # seconds from start to exit
+    status: ExitStatus | None = None
+    info: ProcInfo | None = None  # latest sample of it (for CPU/RSS in the strip)
+    cpu: float = 0.0
+
+    @property
+    def target(self) -> str:
+        """``PID:INODE`` (or ``PID`` where inodes are not unique)."""
+        return format_identity(self.handle.identity)
+
+    @property
+    def alive(self) -> bool:
+        return self.state == "running"
+
+
+@dataclass(slots=True)
+class Target:
+    """A process an action is aimed at: a pin's handle or a temporary one (``owned``)."""
+
+    handle: ProcessHandle
+    key: ProcKey
+    command: str
+    info: ProcInfo | None = None
+    owned: bool = False  # opened for this action only: closed by :meth:`PinSet.release`
+
+    @property
+    def target(self) -> str:
+        return format_identity(self.handle.identity)
+
+
+@dataclass(slots=True)
+class ActionResult:
+    """What happened to one target in a kill/escalation."""
+
+    target: Target
+    results: list[SignalResult] = field(default_factory=list)
+    reclaim: ReclaimResult | None = None
+
+
+def confirmation_reasons(
+    targets: Iterable[Target], *, self_pid: int | None = None, parent_pid: int | None = None
+) -> list[str]:
+    """Why signalling ``targets`` should be confirmed first (empty: no need)."""
+    targets = list(targets)
+    me = os.getpid() if self_pid is None else self_pid
+    parent = os.getppid() if parent_pid is None else parent_pid
+    reasons: list[str] = []
+    for t in targets:
+        pid = t.handle.pid
+        if pid == 1:
+            reasons.append(f"PID 1 ({t.command}) is the init process")
+        elif pid == me:
+            reasons.append(f"PID {pid} is pidtop itself")
+        elif pid == parent:
+            reasons.append(f"PID {pid} is pidtop's parent ({t.command})")
+        elif t.info is not None and t.info.is_kernel_thread:
+            reasons.append(f"PID {pid} is a kernel thread ({t.command})")
+    if len(targets) > CONFIRM_OVER:
+        reasons.append(f"{len(targets)} processes")
+    return reasons
+
+
+def _read_cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        raw = b""
+    if not raw:
+        try:
+            with open(f"/proc/{pid}/comm", "rb") as f:
+                return "[" + f.read().strip().decode(errors="replace") + "]"
+        except OSError:
+            return "?"
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
+
+
+ChangeListener = Callable[[Pin, ExitEvent | None], None]
+
+
+class PinSet:
+    """The pinned processes of a session, watched for exit on the running loop."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        budget: FdBudget | None = None,
+        watcher: Watcher | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.log = log
+        self.budget = budget if budget is not None else FdBudget()
+        self._watcher = watcher if watcher is not None else Watcher()
+        self._clock = clock
+        self._pins: dict[ProcKey, Pin] = {}
+        self.waiting: set[ProcKey] = set()
+        #: called on the loop thread whenever a pin changes (exit, reap, pin, unpin)
+        self.listeners: list[ChangeListener] = []
+
+    # -- the set
+
+    def __len__(self) -> int:
+        return len(self._pins)
+
+    def __iter__(self) -> Iterator[Pin]:
+        return iter(list(self._pins.values()))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._pins
+
+    def get(self, key: ProcKey) -> Pin | None:
+        return self._pins.get(key)
+
+    def alive(self) -> list[Pin]:
+        return [p for p in self._pins.values() if p.alive]
+
+    def is_pinned_alive(self, key: ProcKey) -> bool:
+        """True if ``key`` is a pinned process still running (a newcomer reusing it is not)."""
+        pin = self._pins.get(key)
+        return pin is not None and pin.alive
+
+    # -- pin / unpin
+
+    def pin(self, info: ProcInfo) -> Pin:
+        """Pin the process a row showed. Raises HandleError (logged) if it is not that process."""
+        if info.key in self._pins:
+            return self._pins[info.key]
+        return self._open(Identity(info.pid, None, info.starttime), info.command, info.user, info)
+
+    def pin_target(self, identity: Identity) -> Pin:
+        """Pin ``PID`` or ``PID:INODE`` (``--pin``); command and user are read from /proc."""
+        for pin in self._pins.values():
+            same = pin.handle.pid == identity.pid and identity.inode in (None, pin.handle.inode)
+            if same and pin.alive:
+                return pin
+        return self._open(identity, _read_cmdline(identity.pid), "", None)
+
+    def _open(self, ident: Identity, command: str, user: str, info: ProcInfo | None) -> Pin:
+        what = f"pin {format_identity(ident)}"
+        try:
+            self.budget.acquire(what)
+            try:
+                handle = ProcessHandle.open(
+                    ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
+                )
+            except BaseException:
+                self.budget.release()
+                raise
+        except HandleError as e:
+            self.log.add("pin_refused", format_identity(ident), str(e), ok=False, command=command)
+            raise
+        key = (handle.pid, handle.starttime if handle.starttime is not None else -1)
+        pin = Pin(handle, key, command, user, self._clock(), info=info)
+        self._pins[key] = pin
+        note = " (degraded: no pidfd, start time re-checked before kill)" if handle.degraded else ""
+        self.log.add("pin", pin.target, f"pinned {pin.target} {command}{note}", command=command)
+        self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
+        self._changed(pin, None)
+        return pin
+
+    def unpin(self, key: ProcKey) -> Pin | None:
+        """Stop holding a process (running or exited); returns the pin, or None."""
+        pin = self._pins.pop(key, None)
+        if pin is None:
+            return None
+        self.waiting.discard(key)
+        self._watcher.remove(pin.handle)
+        pin.handle.close()
+        self.budget.release()
+        self.log.add("unpin", pin.target, f"unpinned {pin.target} {pin.command}")
+        self._changed(pin, None)
+        return pin
+
+    def unpin_all(self) -> int:
+        keys = list(self._pins)
+        for key in keys:
+            self.unpin(key)
+        return len(keys)
+
+    def clear_exited(self) -> int:
+        """Dismiss every pin whose process has exited; returns how many."""
+        keys = [k for k, p in self._pins.items() if not p.alive]
+        for key in keys:
+            self.unpin(key)
+        return len(keys)
+
+    def update_info(self, lookup: Callable[[ProcKey], tuple[ProcInfo, float] | None]) -> None:
+        """Refresh the strip's figures from the latest table (running pins only)."""
+        for pin in self._pins.values():
+            if pin.alive:
+                found = lookup(pin.key)
+                if found is not None:
+                    pin.info, pin.cpu = found
+                    pin.command = found[0].command
+                    pin.user = found[0].user
+
+    # -- exits
+
+    def _on_exit(self, key: ProcKey, event: ExitEvent) -> None:
+        pin = self._pins.get(key)
+        if pin is None or pin.handle is not event.handle:
+            return
+        first = pin.state == "running"
+        pin.state = "reaped" if event.reaped else "exited"
+        pin.status = event.status
+        if first:
+            pin.exited_wall = event.observed_at_wall
+            pin.lived = event.lived_seconds
+        lived = f", lived {_duration(pin.lived)}" if pin.lived is not None else ""
+        if first or event.status.known:
+            kind = "exit" if first else "reaped"
+            self.log.add(
+                kind,
+                pin.target,
+                f"{pin.target} {pin.command}: {event.status.describe()}{lived}",
+                command=pin.command,
+                code=event.status.code,
+                signal=event.status.signal,
+                core_dumped=event.status.core_dumped,
+                lived=pin.lived,
+                reaped=event.reaped,
+            )
+        if key in self.waiting and first:
+            self.waiting.discard(key)
+            left = len(self.waiting)
+            self.log.add("wait", pin.target, f"wait: {pin.target} gone; {left} still to wait for")
+        self._changed(pin, event)
+
+    def _changed(self, pin: Pin, event: ExitEvent | None) -> None:
+        for listener in list(self.listeners):
+            listener(pin, event)
+
+    # -- wait
+
+    def start_wait(self) -> int:
+        """Wait for every running pin; returns how many (0: nothing to wait for)."""
+        self.waiting = {p.key for p in self.alive()}
+        if self.waiting:
+            self.log.add("wait", "", f"waiting for {len(self.waiting)} processes")
+        return len(self.waiting)
+
+    def cancel_wait(self) -> None:
+        if self.waiting:
+            self.log.add("wait", "", f"wait cancelled ({len(self.waiting)} still running)")
+        self.waiting = set()
+
+    # -- actions
+
+    def targets(self, cursor: ProcInfo | None) -> list[Target]:
+        """What a kill aims at: every running pin, or else the cursor's process.
+
+        The cursor's process gets a temporary handle verified against the identity the row
+        showed; raises HandleError (logged) if that PID is now another process or gone.
+        """
+        alive = self.alive()
+        if alive:
+            return [Target(p.handle, p.key, p.command, p.info) for p in alive]
+        if cursor is None:
+            return []
+        what = f"signal {cursor.pid}"
+        try:
+            self.budget.acquire(what)
+            try:
+                handle = ProcessHandle.open(cursor.pid, starttime=cursor.starttime)
+            except BaseException:
+                self.budget.release()
+                raise
+        except HandleError as e:
+            self.log.add("signal", str(cursor.pid), f"not signalled: {e}", ok=False)
+            raise
+        return [Target(handle, cursor.key, cursor.command, cursor, owned=True)]
+
+    def release(self, targets: Iterable[Target]) -> None:
+        """Close the temporary handles among ``targets``."""
+        for t in targets:
+            if t.owned and not t.handle.closed:
+                t.handle.close()
+                self.budget.release()
+
+    def send(self, targets: Iterable[Target], sig: int) -> list[SignalResult]:
+        """Signal each target through its handle; every result is logged."""
+        results = []
+        for t in targets:
+            res = t.handle.send_signal(sig)
+            self.log.add(
+                "signal",
+                res.target,
+                f"{res.describe()} ({t.command})",
+                ok=res.ok,
+                signal=signal_name(sig),
+                outcome=res.outcome,
+                errno=res.errno,
+            )
+            results.append(res)
+        return results
+
+    async def escalate(
+        self,
+        targets: list[Target],
+        first: int = signal.SIGTERM,
+        then: int | None = signal.SIGKILL,
+        after: float = 5.0,
+        *,
+        reclaim: bool = False,
+    ) -> list[ActionResult]:
+        """Send ``first``; ``after`` seconds later send ``then`` to those still alive.
+
+        Bound to the same processes: ``then`` goes through the same handles, so a PID reused
+        in between is never hit. With ``reclaim`` and a SIGKILL, the memory of each killed
+        target is released at once (process_mrelease). Temporary handles are closed at the end.
+        """
+        out = [ActionResult(t) for t in targets]
+        try:
+            for ar, res in zip(out, self.send(targets, first), strict=True):
+                ar.results.append(res)
+            if then is not None:
+                pending = [ar for ar in out if ar.results[-1].outcome == "delivered"]
+                if pending and after > 0:
+                    await wait_all([ar.target.handle for ar in pending], timeout=after)
+                still = [ar for ar in pending if ar.target.handle.state() == "running"]
+                for ar, res in zip(still, self.send([a.target for a in still], then), strict=True):
+                    ar.results.append(res)
+            killed = [
+                ar
+                for ar in out
+                if any(r.signal == signal.SIGKILL and r.outcome == "delivered" for r in ar.results)
+            ]
+            if reclaim:
+                for ar in killed:
+                    ar.reclaim = await asyncio.to_thread(ar.target.handle.reclaim)
+                    self.log.add(
+                        "reclaim", ar.reclaim.target, ar.reclaim.describe(), ok=ar.reclaim.ok
+                    )
+        finally:
+            self.release(targets)
+        return out
+
+    def close(self) -> None:
+        """Drop every pin and close its pidfd."""
+        self._watcher.close()
+        for pin in self._pins.values():
+            with contextlib.suppress(OSError):
+                pin.handle.close()
+        self._pins.clear()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+class WatchAll:
+    """``--watch-all``: a pidfd for every listed process so any row is marked when it exits."""
+
+    def __init__(
+        self,
+        budget: FdBudget,
+        on_exit: Callable[[ProcKey, ExitEvent], None],
+        *,
+        watcher: Watcher | None = None,
+    ) -> None:
+        self.budget = budget
+        self._on_exit = on_exit
+        self._watcher = watcher if watcher is not None else Watcher()
+        self._handles: dict[ProcKey, ProcessHandle] = {}
+        self.exited: dict[ProcKey, ExitEvent] = {}
+        self.skipped = 0  # processes not watched for lack of fds in the last sync
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    def sync(self, infos: Iterable[ProcInfo], skip: Callable[[ProcKey], bool]) -> None:
+        """Hold a handle for every listed process (threads excluded); drop the departed."""
+        listed: set[ProcKey] = set()
+        self.skipped = 0
+        for info in infos:
+            if info.is_thread:
+                continue
+            key = info.key
+            listed.add(key)
+            if key in self._handles or key in self.exited or skip(key):
+                continue
+            if self.budget.free <= 0:
+                self.skipped += 1
+                continue
+            try:
+                self.budget.acquire("watch")
+                handle = ProcessHandle.open(info.pid, starttime=info.starttime, allow_exited=True)
+            except HandleError:
+                self.budget.release()
+                continue
+            if handle.degraded:  # nothing to wait on: no point holding it
+                handle.close()
+                self.budget.release()
+                continue
+            self._handles[key] = handle
+            self._watcher.add(handle, lambda ev, k=key: self._exited(k, ev))
+        for key in [k for k in self._handles if k not in listed]:
+            self._drop(key)
+        for key in [k for k in self.exited if k not in listed]:
+            del self.exited[key]
+
+    def _exited(self, key: ProcKey, event: ExitEvent) -> None:
+        self.exited[key] = event
+        if event.final:
+            self._drop(key)
+        self._on_exit(key, event)
+
+    def _drop(self, key: ProcKey) -> None:
+        handle = self._handles.pop(key, None)
+        if handle is not None:
+            self._watcher.remove(handle)
+            handle.close()
+            self.budget.release()
+
+    def close(self) -> None:
+        for key in list(self._handles):
+            self._drop(key)

@@ -1,0 +1,309 @@
+"""PinSet / WatchAll / EventLog against real processes (children and non-children)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pidtop.process.events import EventLog
+from pidtop.process.handle import FdLimit, Identity, IdentityMismatch, read_starttime
+from pidtop.process.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
+from pidtop.process.snapshot import ProcInfo
+from pidtop.process.watch import ExitEvent
+
+BOUND = 10.0  # seconds: an upper bound on waiting for an event, never a sleep
+
+
+def info_for(pid: int, *, starttime: int | None = None, kthread: bool = False) -> ProcInfo:
+    """The ProcInfo a table row would have shown for ``pid`` (only identity fields matter)."""
+    st = read_starttime(pid) if starttime is None else starttime
+    return ProcInfo(
+        pid=pid, tgid=pid, ppid=0, starttime=st, state="S", comm="t", cmdline=f"proc {pid}",
+        uid=0, user="root", priority=20, nice=0, num_threads=1, vsize=0, rss=0, shared=0,
+        utime=0, stime=0, is_kernel_thread=kthread,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def child(code: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real child running Python ``code``; it has printed 'ready' once this yields."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", f"import os, signal, sys, time\n{code}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert p.stdout is not None and p.stdout.readline() == b"ready\n"
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+        with p:  # closes the pipes and reaps
+            pass
+
+
+def nonchild(exit_code: int = 0, *, ignore_term: bool = False) -> tuple[int, int]:
+    """A double-forked process (not our child). It exits with ``exit_code`` when the returned
+    fd is written to or closed. Returns (pid, control fd)."""
+    r, w = os.pipe()
+    ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN)" if ignore_term else ""
+    script = (
+        "import os, signal\n"
+        "rr, ww = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        f"    {ignore or 'pass'}\n"
+        "    os.write(ww, b'r')\n"
+        f"    os.read({r}, 1)\n"
+        f"    os._exit({exit_code})\n"
+        "os.read(rr, 1)\n"
+        "print(pid, flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, pass_fds=(r,))
+    assert p.stdout is not None
+    pid = int(p.stdout.readline())
+    p.wait()
+    p.stdout.close()
+    os.close(r)
+    return pid, w
+
+
+async def next_change(pins: PinSet, pred: object = None) -> tuple[Pin, ExitEvent]:
+    """Wait (bounded) for the next pin change that carries an exit event."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[tuple[Pin, ExitEvent]] = loop.create_future()
+
+    def listener(pin: Pin, event: ExitEvent | None) -> None:
+        if event is not None and not fut.done() and (pred is None or pred(pin, event)):  # type: ignore[operator]
+            fut.set_result((pin, event))
+
+    pins.listeners.append(listener)
+    try:
+        return await asyncio.wait_for(fut, BOUND)
+    finally:
+        pins.listeners.remove(listener)
+
+
+@pytest.fixture
+def log() -> EventLog:
+    return EventLog()
+
+
+async def test_pinned_child_exit_is_reported_with_code(log: EventLog) -> None:
+    pins = PinSet(log)
+    with child("print('ready', flush=True); sys.stdin.read(1); sys.exit(3)") as p:
+        pin = pins.pin(info_for(p.pid))
+        assert pin.alive and pin.handle.inode is not None
+        assert pin.target == f"{p.pid}:{pin.handle.inode}"
+        assert p.stdin is not None
+        p.stdin.write(b"x")
+        p.stdin.flush()
+        changed, _event = await next_change(pins)
+        assert changed is pin
+        assert pin.state == "exited"  # our child is a zombie until Popen reaps it
+        assert pin.status is not None and pin.status.known and pin.status.code == 3
+        assert pin.lived is not None and pin.lived >= 0
+    exits = [e for e in log.entries if e.kind == "exit"]
+    assert len(exits) == 1 and "exited with code 3" in exits[0].message
+    pins.close()
+
+
+async def test_nonchild_killed_reports_signal_after_reap(log: EventLog) -> None:
+    pins = PinSet(log)
+    pid, ctl = nonchild()
+    try:
+        pin = pins.pin(info_for(pid))
+        [res] = pins.send(pins.targets(None), signal.SIGTERM)
+        assert res.outcome == "delivered"
+        _, first = await next_change(pins)
+        assert pin.state in ("exited", "reaped") and pin.exited_wall is not None
+        if not first.final:  # PID 1 reaps orphans lazily here: the code comes with the reap
+            await next_change(pins, lambda _p, e: e.reaped)
+        assert pin.state == "reaped"
+        assert pin.status is not None and pin.status.signal == signal.SIGTERM
+        assert any(e.kind in ("exit", "reaped") and "SIGTERM" in e.message for e in log.entries)
+    finally:
+        os.close(ctl)
+        pins.close()
+
+
+async def test_pin_refused_when_pid_is_another_process(log: EventLog) -> None:
+    pins = PinSet(log)
+    with child("print('ready', flush=True); sys.stdin.read(1)") as p:
+        stale = info_for(p.pid, starttime=read_starttime(p.pid) - 1)  # what an old row showed
+        with pytest.raises(IdentityMismatch, match=f"PID {p.pid} is now another process"):
+            pins.pin(stale)
+        assert len(pins) == 0 and pins.budget.used == 0
+        assert log.entries[-1].kind == "pin_refused" and not log.entries[-1].ok
+        # the cursor path refuses the same way and never signals
+        with pytest.raises(IdentityMismatch):
+            pins.targets(stale)
+        assert p.poll() is None
+
+
+async def test_escalation_kills_a_process_that_ignores_term(log: EventLog) -> None:
+    pins = PinSet(log)
+    code = (
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    )
+    with child(code) as p:
+        targets = pins.targets(info_for(p.pid))  # not pinned: a temporary verified handle
+        assert [t.owned for t in targets] == [True] and pins.budget.used == 1
+        [ar] = await pins.escalate(targets, signal.SIGTERM, signal.SIGKILL, after=0.3)
+        assert [(r.signal, r.outcome) for r in ar.results] == [
+            (signal.SIGTERM, "delivered"),
+            (signal.SIGKILL, "delivered"),
+        ]
+        assert p.wait(BOUND) == -signal.SIGKILL
+        assert targets[0].handle.closed and pins.budget.used == 0
+
+
+async def test_escalation_stops_when_term_is_enough(log: EventLog) -> None:
+    pins = PinSet(log)
+    with child("print('ready', flush=True); time.sleep(60)") as p:
+        pin = pins.pin(info_for(p.pid))
+        [ar] = await pins.escalate(pins.targets(None), after=BOUND, reclaim=True)
+        assert [r.signal for r in ar.results] == [signal.SIGTERM]
+        assert ar.reclaim is None  # no SIGKILL was sent, nothing to reclaim
+        assert p.wait(BOUND) == -signal.SIGTERM
+        assert not pin.handle.closed  # a pin's handle outlives the action
+    pins.close()
+
+
+async def test_kill_with_reclaim_reports_result(log: EventLog) -> None:
+    pins = PinSet(log)
+    code = "b = bytearray(64 << 20); print('ready', flush=True); time.sleep(60)"
+    with child(code) as p:
+        pins.pin(info_for(p.pid))
+        [ar] = await pins.escalate(pins.targets(None), signal.SIGKILL, None, reclaim=True)
+        assert ar.reclaim is not None and ar.reclaim.ok, ar.reclaim
+        assert log.entries[-1].kind == "reclaim"
+    pins.close()
+
+
+async def test_fd_budget_refuses_past_the_limit(log: EventLog) -> None:
+    pins = PinSet(log, budget=FdBudget(limit=1, reserve=0))
+    with (
+        child("print('ready', flush=True); sys.stdin.read(1)") as a,
+        child("print('ready', flush=True); sys.stdin.read(1)") as b,
+    ):
+        pins.pin(info_for(a.pid))
+        with pytest.raises(FdLimit, match="fd budget exhausted"):
+            pins.pin(info_for(b.pid))
+        assert len(pins) == 1 and log.entries[-1].kind == "pin_refused"
+        [res] = pins.send(pins.targets(None), 0)  # the held pin still works
+        assert res.outcome == "delivered"
+    pins.close()
+
+
+async def test_real_emfile_is_a_clear_refusal(log: EventLog) -> None:
+    pins = PinSet(log, budget=FdBudget(limit=1 << 20))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with child("print('ready', flush=True); sys.stdin.read(1)") as p:
+        info = info_for(p.pid)
+        lowest_free = os.dup(0)  # the next fd the kernel would hand out
+        os.close(lowest_free)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))  # now: EMFILE
+        try:
+            with pytest.raises(FdLimit):
+                pins.pin(info)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert len(pins) == 0 and pins.budget.used == 0
+        assert pins.pin(info).alive  # with fds back, the same pin works
+    pins.close()
+
+
+async def test_wait_counts_down_as_pins_exit(log: EventLog) -> None:
+    pins = PinSet(log)
+    with (
+        child("print('ready', flush=True); sys.stdin.read(1)") as a,
+        child("print('ready', flush=True); sys.stdin.read(1)") as b,
+    ):
+        pins.pin(info_for(a.pid))
+        pins.pin(info_for(b.pid))
+        assert pins.start_wait() == 2
+        assert a.stdin is not None
+        a.stdin.close()
+        await next_change(pins)
+        assert len(pins.waiting) == 1
+        assert b.stdin is not None
+        b.stdin.close()
+        await next_change(pins)
+        assert pins.waiting == set()
+    assert [e.message for e in log.entries if e.kind == "wait"][-1].endswith("0 still to wait for")
+    pins.close()
+
+
+async def test_pin_target_by_pid_inode_and_unpin_closes(log: EventLog) -> None:
+    pins = PinSet(log)
+    before = len(os.listdir("/proc/self/fd"))
+    with child("print('ready', flush=True); sys.stdin.read(1)") as p:
+        pin = pins.pin(info_for(p.pid))
+        inode = pin.handle.inode
+        assert pins.pin_target(Identity(p.pid, inode)) is pin  # the same pin, not a second fd
+        assert pins.pin_target(Identity(p.pid)) is pin
+        other = PinSet(log)
+        assert "sys.stdin.read" in other.pin_target(Identity(p.pid)).command
+        other.close()
+        with pytest.raises(IdentityMismatch):
+            other.pin_target(Identity(p.pid, (inode or 0) + 1))
+        assert pins.unpin(pin.key) is pin and pin.handle.closed
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+async def test_watch_all_marks_an_unpinned_exit() -> None:
+    seen: asyncio.Queue[tuple[object, ExitEvent]] = asyncio.Queue()
+    watch = WatchAll(FdBudget(), lambda k, e: seen.put_nowait((k, e)))
+    with child("print('ready', flush=True); sys.stdin.read(1); sys.exit(7)") as p:
+        info = info_for(p.pid)
+        watch.sync([info], skip=lambda _k: False)
+        assert len(watch) == 1
+        assert p.stdin is not None
+        p.stdin.close()
+        key, event = await asyncio.wait_for(seen.get(), BOUND)
+        assert key == info.key and event.status.code == 7
+        assert info.key in watch.exited
+        watch.sync([], skip=lambda _k: False)  # gone from the table: forgotten, fd released
+        assert watch.exited == {} and watch.budget.used == 0
+    watch.close()
+
+
+def test_confirmation_reasons() -> None:
+    def t(pid: int, kthread: bool = False) -> Target:
+        class H:
+            def __init__(self) -> None:
+                self.pid = pid
+
+        return Target(H(), (pid, 1), f"cmd{pid}", info_for(pid, starttime=1, kthread=kthread))  # type: ignore[arg-type]
+
+    assert confirmation_reasons([t(4242)], self_pid=10, parent_pid=11) == []
+    assert "init" in confirmation_reasons([t(1)], self_pid=10, parent_pid=11)[0]
+    assert "pidtop itself" in confirmation_reasons([t(10)], self_pid=10, parent_pid=11)[0]
+    assert "parent" in confirmation_reasons([t(11)], self_pid=10, parent_pid=11)[0]
+    assert "kernel thread" in confirmation_reasons([t(2, True)], self_pid=10, parent_pid=11)[0]
+    many = [t(100 + i) for i in range(6)]
+    assert confirmation_reasons(many, self_pid=10, parent_pid=11) == ["6 processes"]
+    assert confirmation_reasons(many[:5], self_pid=10, parent_pid=11) == []
+
+
+def test_event_log_appends_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path=str(path), clock=lambda: 1_700_000_000.0)
+    log.add("signal", "12:34", "12:34: SIGTERM delivered", signal="SIGTERM")
+    log.add("exit", "12:34", "12:34 x: exited with code 0", code=0)
+    log.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["kind"] for r in lines] == ["signal", "exit"]
+    assert lines[0]["signal"] == "SIGTERM" and lines[1]["code"] == 0
+    assert lines[0]["time"] == 1_700_000_000.0 and lines[0]["target"] == "12:34"
