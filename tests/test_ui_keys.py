@@ -1,0 +1,420 @@
+"""Pilot tests for every key of the main screen, on the deterministic ScriptedSource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from pidtop.process.scripted import ScriptedSource
+from pidtop.ui.app import PidtopApp, find_css, resolve_sort_key
+from pidtop.ui.screens.dialogs import DelayScreen, SortScreen, UserScreen
+from pidtop.ui.screens.help import KEY_HELP, HelpScreen
+from pidtop.ui.widgets.filterbar import FilterBar, PromptBar
+from pidtop.ui.widgets.meters import Meters
+from pidtop.ui.widgets.process_view import ProcessView
+
+SIZE = (120, 40)
+
+
+def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopApp:
+    """An app on a scripted source that only samples when told to (after the first two)."""
+    kwargs.setdefault("delay", 3600.0)
+    return PidtopApp(source or ScriptedSource(), **kwargs)  # type: ignore[arg-type]
+
+
+async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Pump the event loop until ``cond()`` holds (bounded)."""
+    for _ in range(int(timeout / 0.02)):
+        if cond():
+            return
+        await pilot.pause(0.02)
+    assert cond(), "condition not reached in time"
+
+
+async def started(pilot: Pilot, samples: int = 2) -> PidtopApp:
+    """Wait for the first samples (two: CPU% needs a delta)."""
+    app = pilot.app
+    assert isinstance(app, PidtopApp)
+    await wait_for(pilot, lambda: app.samples_merged >= samples)
+    await pilot.pause()
+    return app
+
+
+async def resample(pilot: Pilot) -> None:
+    """Take one more sample now and wait until it is merged."""
+    app = pilot.app
+    assert isinstance(app, PidtopApp)
+    before = app.samples_merged
+    await wait_for(pilot, lambda: not app._sampling)
+    app.sample_now()
+    await wait_for(pilot, lambda: app.samples_merged > before)
+    await pilot.pause()
+
+
+def pids(app: PidtopApp) -> list[int]:
+    return [r.info.pid for r in app.table.rows]
+
+
+def cursor_pid(app: PidtopApp) -> int:
+    row = app.view.cursor_row
+    assert row is not None
+    return row.info.pid
+
+
+# ---------------------------------------------------------------------------------- sorting
+@pytest.mark.parametrize(
+    ("key", "column", "reverse"),
+    [("P", "cpu", True), ("M", "mem", True), ("T", "time", True), ("N", "pid", False)],
+)
+async def test_sort_keys(key: str, column: str, reverse: bool) -> None:
+    app = make_app(sort_column="s")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press(key)
+        assert (app.table.sort_column, app.table.sort_reverse) == (column, reverse)
+        if column == "pid":
+            assert pids(app) == sorted(pids(app))
+        if column == "mem":
+            mems = [r.mem for r in app.table.rows]
+            assert mems == sorted(mems, reverse=True)
+        await pilot.press("I")
+        assert app.table.sort_reverse is not reverse
+
+
+async def test_sort_step_and_chooser() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("greater_than_sign")
+        assert app.table.sort_column == "mem"
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert app.table.sort_column == "s"
+        await pilot.press("f6")
+        assert isinstance(app.screen, SortScreen)
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, SortScreen)
+        assert app.table.sort_column == "pid"
+        await pilot.press("f6", "escape")
+        assert app.table.sort_column == "pid"
+
+
+async def test_header_click_sorts_and_inverts() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = app.view
+        placed = {p.column.id: p for p in view._columns()}
+        x = placed["mem"].x + 1
+        await pilot.click(ProcessView, offset=(x, 0))
+        assert (app.table.sort_column, app.table.sort_reverse) == ("mem", True)
+        await pilot.click(ProcessView, offset=(x, 0))
+        assert (app.table.sort_column, app.table.sort_reverse) == ("mem", False)
+        await pilot.click(ProcessView, offset=(placed["pid"].x + 2, 0))
+        assert app.table.sort_column == "pid"
+
+
+def test_resolve_sort_key() -> None:
+    assert resolve_sort_key("PERCENT_MEM") == "mem"
+    assert resolve_sort_key("CPU%") == "cpu"
+    assert resolve_sort_key("pid") == "pid"
+    assert resolve_sort_key("nonsense") is None
+    assert find_css() is not None
+
+
+# ---------------------------------------------------------------------------------- cursor
+async def test_cursor_follows_process_across_resort_and_refresh() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("down", "down", "down")
+        view = app.view
+        key = view.cursor_key
+        assert key is not None and view.cursor_index == 3
+        for k in ("N", "M", "I", "t", "t"):
+            await pilot.press(k)
+            assert view.cursor_key == key
+            assert app.table.rows[view.cursor_index].key == key
+        await resample(pilot)
+        await resample(pilot)
+        assert view.cursor_key == key
+        assert app.table.rows[view.cursor_index].key == key
+
+
+async def test_cursor_moves_to_neighbour_when_process_exits() -> None:
+    source = ScriptedSource()
+    app = make_app(source, sort_column="pid")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await started(pilot)
+        view = app.view
+        await resample(pilot)  # the scripted new process (1213) appears in this one
+        assert view.set_cursor_key(source.key_of(1430))
+        source.exit(1430)
+        await resample(pilot)  # still shown, dimmed (dying)
+        assert cursor_pid(app) == 1430
+        index = view.cursor_index
+        assert app.table.rows[index].status == "dying"
+        await resample(pilot)  # gone
+        assert cursor_pid(app) == 1440
+        assert view.cursor_index == index
+        messages = [n.message for n in app._notifications]
+        assert "PID 1430 exited; cursor moved to PID 1440" in messages
+
+
+async def test_scrolling_keys_and_mouse() -> None:
+    app = make_app(sort_column="pid")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await started(pilot)
+        view = app.view
+        page = view.body_height - 1
+        await pilot.press("pagedown")
+        assert view.cursor_index == page
+        await pilot.press("pagedown")
+        assert view.cursor_index == 2 * page
+        assert view.scroll_offset.y > 0
+        await pilot.press("end")
+        assert view.cursor_index == len(app.table.rows) - 1
+        assert view.scroll_offset.y + view.body_height >= len(app.table.rows)
+        await pilot.press("pageup", "home")
+        assert view.cursor_index == 0 and view.scroll_offset.y == 0
+        await pilot.press("down", "up", "down")
+        assert view.cursor_index == 1
+        await pilot.click(ProcessView, offset=(10, 4))
+        assert view.cursor_index == 3
+        for _ in range(3):  # mouse wheel
+            await pilot._post_mouse_events([events.MouseScrollDown], ProcessView, (10, 5))
+        await pilot.pause()
+        assert view.scroll_offset.y > 0
+        assert view.cursor_index == 3
+
+
+# ---------------------------------------------------------------------------------- search
+async def test_search_incremental_and_next() -> None:
+    app = make_app(sort_column="pid")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        prompt = app.query_one(PromptBar)
+        await pilot.press("slash")
+        assert prompt.is_open
+        await pilot.press(*"postgres:")
+        first = cursor_pid(app)
+        assert first == 701
+        await pilot.press("f3")
+        assert cursor_pid(app) == 702
+        await pilot.press("enter")
+        assert not prompt.is_open
+        assert app.view.has_focus
+        await pilot.press("n")
+        assert cursor_pid(app) == 703
+        await pilot.press("f3")
+        assert prompt.is_open
+        await pilot.press("f3")
+        assert cursor_pid(app) == 704
+        await pilot.press("escape")
+        assert not prompt.is_open
+        await pilot.press("slash", *"#~#")
+        assert prompt.has_class("-nomatch")
+        assert cursor_pid(app) == 704
+        await pilot.press("escape")
+
+
+# ---------------------------------------------------------------------------------- filters
+async def test_filter_bar_and_escape() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        bar = app.query_one(FilterBar)
+        assert not bar.display
+        await pilot.press("backslash", *"nginx")
+        assert app.table.filter_text == "nginx"
+        assert pids(app) and all("nginx" in r.info.command for r in app.table.rows)
+        await pilot.press("enter")
+        assert bar.display and ("Filter", "nginx") in bar.parts
+        await resample(pilot)
+        assert all("nginx" in r.info.command for r in app.table.rows)
+        await pilot.press("escape")
+        assert app.table.filter_text == "" and not bar.display
+        assert len(app.table.rows) > 40
+        # F4 then Esc in the prompt clears too
+        await pilot.press("f4", *"cc1", "escape")
+        assert app.table.filter_text == ""
+
+
+async def test_user_filter() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("u")
+        assert isinstance(app.screen, UserScreen)
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels == ["All users", "alice", "bob", "postgres", "root", "www-data"]
+        await pilot.press("home", "down", "down", "enter")
+        await pilot.pause()
+        assert app.table.user_filter == "bob"
+        assert {r.info.user for r in app.table.rows} == {"bob"}
+        assert ("User", "bob") in app.query_one(FilterBar).parts
+        await pilot.press("u", "home", "enter")
+        await pilot.pause()
+        assert app.table.user_filter is None
+
+
+async def test_pid_filter_and_escape_clears() -> None:
+    app = make_app(pids=frozenset({1, 700}))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert sorted(pids(app)) == [1, 700]
+        await pilot.press("escape")
+        assert app.table.pid_filter is None and len(pids(app)) > 40
+
+
+# ---------------------------------------------------------------------------------- tree
+async def test_tree_collapse_kept_across_refreshes() -> None:
+    source = ScriptedSource()
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("t")
+        assert app.table.tree
+        await pilot.press("f5")
+        assert not app.table.tree
+        await pilot.press("f5")
+        assert app.view.set_cursor_key(source.key_of(1306))
+        assert 1400 in pids(app)
+        await pilot.press("minus")
+        assert 1400 not in pids(app) and cursor_pid(app) == 1306
+        await resample(pilot)
+        assert 1400 not in pids(app) and cursor_pid(app) == 1306
+        await pilot.press("plus")
+        assert 1400 in pids(app)
+
+
+# ---------------------------------------------------------------------------------- threads
+async def test_thread_toggles() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert not any(r.info.is_thread for r in app.table.rows)
+        before = app.samples_merged
+        await pilot.press("H")
+        assert app.table.show_threads
+        await wait_for(pilot, lambda: app.samples_merged > before)
+        assert any(r.info.is_thread for r in app.table.rows)
+        assert any(r.info.is_kernel_thread for r in app.table.rows)
+        await pilot.press("K")
+        assert not any(r.info.is_kernel_thread for r in app.table.rows)
+        await pilot.press("K", "H")
+        assert not any(r.info.is_thread for r in app.table.rows)
+        assert any(r.info.is_kernel_thread for r in app.table.rows)
+
+
+# ---------------------------------------------------------------------------------- pause & delay
+async def test_pause_stops_sampling() -> None:
+    app = make_app(delay=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, 3)
+        await pilot.press("Z")
+        assert app.paused
+        assert "PAUSED" in str(app.query_one(Meters).render())
+        frozen = app.samples_merged
+        await pilot.pause(0.6)
+        assert app.samples_merged == frozen
+        await pilot.press("Z")
+        assert not app.paused
+        await wait_for(pilot, lambda: app.samples_merged > frozen)
+
+
+async def test_delay_changes_at_runtime() -> None:
+    app = make_app(delay=1.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("full_stop")
+        assert app.delay == 2.0
+        await pilot.press("comma", "comma")
+        assert app.delay == 1.0
+        await pilot.press("d")
+        assert isinstance(app.screen, DelayScreen)
+        await pilot.press(*"0.2", "enter")
+        await pilot.pause()
+        assert app.delay == 0.2
+        count = app.samples_merged
+        await wait_for(pilot, lambda: app.samples_merged >= count + 2)
+        assert any("Delay: 0.2s" in part for part in app.query_one(Meters).status)
+
+
+# ------------------------------------------------------------------ quit, help, palette
+@pytest.mark.parametrize("key", ["q", "f10"])
+async def test_quit(key: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press(key)
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help_screen(key: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press(key)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+_SHOWN = {
+    "question_mark": "?",
+    "slash": "/",
+    "backslash": "\\",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
+    "minus": "-",
+    "plus": "+",
+    "comma": ",",
+    "full_stop": ".",
+    "escape": "Esc",
+    "up": "Up",
+    "down": "Down",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Home",
+    "end": "End",
+}
+
+
+def test_help_lists_every_key() -> None:
+    listed = " ".join(k for k, _ in KEY_HELP).split()
+    listed_set = {k.lower() for k in listed} | {k for k in listed}
+    for cls in (PidtopApp, ProcessView):
+        for binding in cls.BINDINGS:
+            for key in binding.key.split(","):  # type: ignore[union-attr]
+                shown = _SHOWN.get(key, key.upper() if key.startswith("f") else key)
+                assert shown in listed_set or shown.lower() in listed_set, key
+
+
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ("Toggle tree view", lambda app: app.table.tree),
+        ("Pause / resume", lambda app: app.paused),
+        ("Sort by MEM%", lambda app: app.table.sort_column == "mem"),
+        ("Filter processes", lambda app: app.query_one(PromptBar).is_open),
+    ],
+)
+async def test_command_palette(query: str, check: Callable[[PidtopApp], bool]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*query)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: check(app))
