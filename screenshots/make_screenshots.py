@@ -1,0 +1,81 @@
+"""Generate the README screenshots (SVG) of the main screen from the ScriptedSource.
+
+Run from anywhere: ``python screenshots/make_screenshots.py``. Deterministic: the scripted
+source has a fixed clock and the app stops sampling after a fixed number of samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(OUT.parent))  # run from a source checkout without installing
+
+from pidtop.process.scripted import NEW_AT, ScriptedSource  # noqa: E402
+from pidtop.ui.app import PidtopApp  # noqa: E402
+
+Step = Callable[[Pilot], Awaitable[None]]
+
+
+async def _nothing(pilot: Pilot) -> None:
+    return None
+
+
+async def _tree(pilot: Pilot) -> None:
+    await pilot.press("t")
+
+
+async def _memory(pilot: Pilot) -> None:
+    await pilot.press("M")
+
+
+async def _filter(pilot: Pilot) -> None:
+    await pilot.press("backslash", *"postgres", "enter")
+
+
+async def _search(pilot: Pilot) -> None:
+    await pilot.press("slash", *"train")
+
+
+SHOTS: tuple[tuple[str, tuple[int, int], str, Step], ...] = (
+    ("main", (120, 40), "textual-dark", _nothing),
+    ("main-light", (120, 40), "textual-light", _nothing),
+    ("tree", (120, 40), "textual-dark", _tree),
+    ("sorted-by-memory", (120, 40), "textual-dark", _memory),
+    ("filter", (120, 30), "textual-dark", _filter),
+    ("search", (120, 30), "textual-dark", _search),
+    ("small-80x24", (80, 24), "textual-dark", _nothing),
+)
+
+
+async def shoot(name: str, size: tuple[int, int], theme: str, step: Step) -> Path:
+    """Run the app on the scripted source, apply ``step``, save ``<name>.svg``."""
+    app = PidtopApp(ScriptedSource(), delay=1.5, sample_limit=NEW_AT + 1)
+    async with app.run_test(size=size) as pilot:
+        app.theme = theme
+        for _ in range(500):
+            if app.samples_merged >= NEW_AT + 1:
+                break
+            await pilot.pause(0.01)
+        await step(pilot)
+        await pilot.pause()
+        path = app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    return Path(path)
+
+
+async def main() -> None:
+    """Write every screenshot."""
+    for var in ("NO_COLOR", "TEXTUAL_THEME"):
+        os.environ.pop(var, None)
+    for name, size, theme, step in SHOTS:
+        print(await shoot(name, size, theme, step))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
