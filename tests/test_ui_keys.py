@@ -418,3 +418,36 @@ async def test_command_palette(query: str, check: Callable[[PidtopApp], bool]) -
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: check(app))
+
+
+# ---------------------------------------------------------------------------------- entry point
+def test_build_app_is_tolerant_of_args() -> None:
+    from types import SimpleNamespace
+
+    from pidtop.ui.app import build_app
+
+    app = build_app(SimpleNamespace(demo=True, delay=5, pid="1, 700", sort_key="PERCENT_MEM"))
+    assert app.delay == 0.5
+    assert app.table.pid_filter == frozenset({1, 700})
+    assert app.table.sort_column == "mem"
+    bare = build_app(SimpleNamespace(demo=True))  # no delay/user/pid/tree/pin/log at all
+    assert bare.delay == 1.5 and bare.table.sort_column == "cpu" and not bare.table.tree
+
+
+def test_run_tui_refuses_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from pidtop.ui.app import run_tui
+
+    assert run_tui(SimpleNamespace(demo=True)) == 2  # pytest captures stdout: not a tty
+    assert "needs a terminal" in capsys.readouterr().err
+
+
+async def test_many_cpus_use_two_meter_columns() -> None:
+    app = make_app(ScriptedSource(ncpu=16))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        lines = str(app.query_one(Meters).render()).splitlines()
+        assert lines[0].lstrip().startswith("0[") and " 8[" in lines[0]
+        assert lines[8].lstrip().startswith("Mem[")  # 8 rows of CPU pairs, then Mem and Swp
+        assert "Tasks:" in lines[8]

@@ -558,6 +558,12 @@ def build_app(args: object) -> PidtopApp:
 
 def run_tui(args: object) -> int:
     """Run the monitor until the user quits; returns the exit status."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal Textual's input thread spins on EOF (a whole core, measured).
+        print(
+            "pidtop: the monitor needs a terminal (stdin and stdout must be a tty)", file=sys.stderr
+        )
+        return 2
     try:
         app = build_app(args)
     except ValueError as exc:
