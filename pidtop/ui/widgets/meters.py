@@ -57,16 +57,19 @@ class Meters(Widget):
 
     def update_snapshot(self, snap: Snapshot, tasks: TaskCounts) -> None:
         """Show a new sample (``tasks`` as counted by the table model)."""
+        old = self.snapshot
         self.snapshot = snap
         self.tasks = tasks
-        self.refresh(layout=True)
+        # a relayout only when the number of lines can change (first sample, CPU count)
+        same_shape = old is not None and len(old.system.cpu_percent) == len(snap.system.cpu_percent)
+        self.refresh(layout=not same_shape)
 
     def set_status(self, parts: tuple[str, ...], paused: bool) -> None:
         """The status words (sort, delay, tree...) and the PAUSED flag."""
         if parts != self.status or paused != self.paused:
             self.status = parts
             self.paused = paused
-            self.refresh(layout=True)
+            self.refresh()
 
     # ------------------------------------------------------------------ rendering
     def _s(self, name: str) -> Style:

@@ -235,7 +235,6 @@ class ProcessView(ScrollView, can_focus=True):
             self.refresh()
             return
         top = int(self.scroll_offset.y)
-        self.refresh_line_at(0)
         for y in range(1, self.body_height + 1):
             index = top + y - 1
             new = self._row_strip(index)
