@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -56,7 +56,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for keys, text in KEY_HELP:
             table.add_row(Text(keys), Text(text))
-        with VerticalScroll(id="help-box"):
+        with Vertical(id="help-box"):
             yield Static(Text("pidtop — keys", style="bold"), id="help-title")
             yield Static(table, id="help-table")
             yield Static(Text("Esc closes this help."), id="help-footer")
