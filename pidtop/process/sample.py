@@ -32,7 +32,7 @@ import pwd
 import time
 
 from pidtop.process.fmt import sanitize
-from pidtop.process.snapshot import ProcInfo, ProcKey, Snapshot, SystemInfo
+from pidtop.process.snapshot import ProcInfo, Snapshot, SystemInfo
 
 __all__ = ["PF_KTHREAD", "ProcSampler", "parse_stat"]
 
@@ -114,7 +114,7 @@ def _decode(raw: bytes) -> str:
 
 
 class _Ident:
-    """What is cached per identity: owner, command line, the comm it was read under."""
+    """What is cached per identity (pid, starttime): owner, command line, decoded comm."""
 
     __slots__ = ("cmdline", "comm", "comm_raw", "sightings", "uid", "user")
 
@@ -125,6 +125,9 @@ class _Ident:
         self.comm = ""
         self.comm_raw = b""
         self.sightings = 0
+
+
+_Entry = tuple[bytes, ProcInfo, _Ident]
 
 
 class ProcSampler:
@@ -139,9 +142,9 @@ class ProcSampler:
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.ncpu = os.cpu_count() or 1
         self._dirfd = os.open(proc, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
-        # path (relative to /proc) of a stat file -> (stat bytes, ProcInfo) from the last tick
-        self._last: dict[str, tuple[bytes, ProcInfo]] = {}
-        self._idents: dict[ProcKey, _Ident] = {}
+        # stat path (relative to /proc) -> (stat bytes, ProcInfo, identity cache) of the last
+        # tick; rebuilt every tick, so entries of vanished processes are purged
+        self._last: dict[str, _Entry] = {}
         self._users: dict[int, str] = {}
         self._cpu_prev: list[tuple[int, int]] | None = None
         self._boot_time = 0.0
@@ -201,12 +204,14 @@ class ProcSampler:
         self._errors = []
         system = self._system()
         procs: list[ProcInfo] = []
+        append = procs.append
         last = self._last
-        new_last: dict[str, tuple[bytes, ProcInfo]] = {}
-        idents = self._idents
-        new_idents: dict[ProcKey, _Ident] = {}
+        new_last: dict[str, _Entry] = {}
+        dirfd = self._dirfd
+        reuse = self._reuse
+        os_open, os_read, os_close = os.open, os.read, os.close
         try:
-            names = os.listdir(self._dirfd)
+            names = os.listdir(dirfd)
         except OSError as e:  # pragma: no cover - /proc gone?
             self._errors.append(f"cannot list {self.proc}: {e}")
             names = []
@@ -214,26 +219,36 @@ class ProcSampler:
             if not name.isdigit():
                 continue
             rel = name + "/stat"
-            info = self._one(rel, name, None, last, new_last, idents, new_idents)
-            if info is None:
+            # the hot path, inlined: ~6 µs of syscalls + ~1.5 µs of Python per idle process
+            try:
+                fd = os_open(rel, _O_RDONLY, dir_fd=dirfd)
+            except _VANISHED:
                 continue
-            procs.append(info)
+            except OSError as e:
+                self._errors.append(f"cannot read {self.proc}/{rel}: {e.strerror}")
+                continue
+            try:
+                data = os_read(fd, 4096)
+            except OSError:  # ESRCH on a task that died after open
+                continue
+            finally:
+                os_close(fd)
+            prev = last.get(rel)
+            if prev is not None and prev[0] == data and reuse:
+                info = prev[1]  # unchanged since last tick: same identity, same values
+                new_last[rel] = prev
+            else:
+                info = self._parse(rel, name, data, prev, None, new_last)
+                if info is None:
+                    continue
+            append(info)
             if threads and info.num_threads > 1 and not info.is_kernel_thread:
                 for tid in self._list_tasks(name):
                     if tid != name:
-                        t = self._one(
-                            f"{name}/task/{tid}/stat",
-                            tid,
-                            info,
-                            last,
-                            new_last,
-                            idents,
-                            new_idents,
-                        )
+                        t = self._one_thread(f"{name}/task/{tid}/stat", tid, info, last, new_last)
                         if t is not None:
-                            procs.append(t)
+                            append(t)
         self._last = new_last
-        self._idents = new_idents
         return Snapshot(
             time=mono,
             wall=wall,
@@ -257,46 +272,44 @@ class ProcSampler:
         finally:
             os.close(fd)
 
-    def _one(
+    def _one_thread(
         self,
         rel: str,
         name: str,
-        leader: ProcInfo | None,
-        last: dict[str, tuple[bytes, ProcInfo]],
-        new_last: dict[str, tuple[bytes, ProcInfo]],
-        idents: dict[ProcKey, _Ident],
-        new_idents: dict[ProcKey, _Ident],
+        leader: ProcInfo,
+        last: dict[str, _Entry],
+        new_last: dict[str, _Entry],
     ) -> ProcInfo | None:
-        """Read one stat file (a process, or a thread when ``leader`` is given)."""
+        """Read one thread's stat file (threads are not in the /proc listing)."""
         try:
             data = self._read(rel)
-        except _VANISHED:
-            return None
-        except PermissionError:
-            self._errors.append(f"permission denied: {self.proc}/{rel}")
-            return None
-        except OSError:  # ESRCH and friends on a dying task
+        except OSError:
             return None
         prev = last.get(rel)
         if prev is not None and prev[0] == data and self._reuse:
-            # Idle since last tick: same identity (starttime is in the line), same values.
-            info = prev[1]
-            ident = idents.get((info.pid, info.starttime))
-            if ident is not None:
-                ident.sightings += 1
-                new_idents[(info.pid, info.starttime)] = ident
-                new_last[rel] = prev
-                return info
+            new_last[rel] = prev
+            return prev[1]
+        return self._parse(rel, name, data, prev, leader, new_last)
+
+    def _parse(
+        self,
+        rel: str,
+        name: str,
+        data: bytes,
+        prev: _Entry | None,
+        leader: ProcInfo | None,
+        new_last: dict[str, _Entry],
+    ) -> ProcInfo | None:
+        """The slow path: a new or changed process (or thread when ``leader`` is given)."""
         try:
             s = parse_stat(data)
         except (ValueError, IndexError):
             self._errors.append(f"unparsable {self.proc}/{rel}")
             return None
-        key = (s.pid, s.starttime)
         kernel = bool(s.flags & PF_KTHREAD)
-        ident = idents.get(key)
-        if ident is None:
-            ident = _Ident()
+        # same /proc path and same start time: the same identity as last tick
+        same = prev is not None and prev[1].starttime == s.starttime
+        ident = prev[2] if same else _Ident()  # type: ignore[index]
         ident.sightings += 1
         if ident.comm_raw != s.comm_raw or ident.sightings == 1:
             ident.comm = _decode(s.comm_raw)
@@ -320,7 +333,6 @@ class ProcSampler:
             ):
                 ident.cmdline = self._cmdline(name)
         ident.comm_raw = s.comm_raw
-        new_idents[key] = ident
         shared: int | None
         if kernel:
             shared = 0
@@ -352,7 +364,7 @@ class ProcSampler:
             is_kernel_thread=kernel,
             is_thread=leader is not None,
         )
-        new_last[rel] = (data, info)
+        new_last[rel] = (data, info, ident)
         return info
 
     def _cmdline(self, name: str) -> str:
