@@ -1,0 +1,345 @@
+"""Command line: ``pidtop`` (the TUI), ``pidtop kill``, ``pidtop wait``, ``pidtop id``.
+
+Importing this module never imports Textual; the TUI is imported only when it is run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pidtop import __version__
+from pidtop.process.handle import (
+    FdLimit,
+    HandleError,
+    Identity,
+    IdentityMismatch,
+    NotPermitted,
+    ProcessGone,
+    ProcessHandle,
+    Unsupported,
+    format_identity,
+    parse_target,
+)
+from pidtop.process.signals import parse_signal
+from pidtop.process.watch import ExitEvent, wait_all
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_NO_PROCESS = 3
+EXIT_NOT_PERMITTED = 4
+EXIT_MISMATCH = 5
+EXIT_TIMEOUT = 6
+EXIT_UNSUPPORTED = 7
+EXIT_INTERRUPTED = 130
+
+COMMANDS = ("kill", "wait", "id")
+REAP_GRACE = 2.0  # seconds `wait` waits for a reap to learn a non-child's exit status
+
+EXIT_CODES_HELP = f"""\
+exit status:
+  {EXIT_OK}  success (every signal delivered / the targets exited / every id printed)
+  {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, no TUI)
+  {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative timeout
+  {EXIT_NO_PROCESS}  no such process (it does not exist, or exited before it was signalled)
+  {EXIT_NOT_PERMITTED}  operation not permitted
+  {EXIT_MISMATCH}  PID is now another process (PID:INODE names a process that is gone)
+  {EXIT_TIMEOUT}  wait: the timeout expired before the targets exited
+  {EXIT_UNSUPPORTED}  the kernel cannot do it (PID:INODE needs unique pidfs inodes, Linux >= 6.9)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+With several targets the status is that of the first target that failed.
+TARGET is PID or PID:INODE (the util-linux >= 2.42 notation; see `pidtop id`)."""
+
+_ERROR_CODES: tuple[tuple[type[HandleError], int], ...] = (
+    (ProcessGone, EXIT_NO_PROCESS),
+    (NotPermitted, EXIT_NOT_PERMITTED),
+    (IdentityMismatch, EXIT_MISMATCH),
+    (Unsupported, EXIT_UNSUPPORTED),
+    (FdLimit, EXIT_FAILURE),
+)
+_SIGNAL_CODES = {"gone": EXIT_NO_PROCESS, "not_permitted": EXIT_NOT_PERMITTED}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error and our usage exit status."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _arg_type(func: object, name: str) -> object:
+    """Wrap a parser so argparse shows its ValueError message rather than a generic one."""
+
+    def convert(text: str) -> object:
+        try:
+            return func(text)  # type: ignore[operator]
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _nonneg_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also rejects nan
+        raise ValueError(f"timeout must be a number >= 0, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"expected a positive whole number, not {text!r}")
+    return value
+
+
+def _pid_list(text: str) -> list[int]:
+    return [_positive_int(p) for p in text.split(",") if p.strip()]
+
+
+_target = _arg_type(parse_target, "TARGET")
+
+
+def _say(line: str, *, error: bool = False) -> None:
+    print(line, file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _open(
+    targets: Sequence[Identity], labels: Sequence[str]
+) -> tuple[list[ProcessHandle], list[str], int]:
+    """Open every target (zombies allowed); report failures; return handles, labels, status."""
+    handles: list[ProcessHandle] = []
+    opened: list[str] = []
+    status = EXIT_OK
+    for ident, label in zip(targets, labels, strict=True):
+        try:
+            handles.append(ProcessHandle.open(ident.pid, inode=ident.inode, allow_exited=True))
+            opened.append(label)
+        except HandleError as e:
+            _say(f"{label}: {e}", error=True)
+            code = next((c for t, c in _ERROR_CODES if isinstance(e, t)), EXIT_FAILURE)
+            status = status or code
+    return handles, opened, status
+
+
+def _label(handle: ProcessHandle) -> str:
+    return format_identity(handle.identity)
+
+
+# --------------------------------------------------------------------------- kill
+
+
+def _cmd_kill(args: argparse.Namespace) -> int:
+    steps: list[tuple[float, int]] = []
+    for ms_text, sig_text in args.timeout or []:
+        try:
+            steps.append((_nonneg_float(ms_text) / 1000, parse_signal(sig_text)))
+        except ValueError as e:
+            return _usage("pidtop kill", str(e))
+    if args.reclaim and 9 not in (args.signal, *(s for _, s in steps)):
+        return _usage("pidtop kill", "--reclaim needs SIGKILL (-s KILL or --timeout MS KILL)")
+    handles, _labels, status = _open(args.targets, [str(t) for t in args.targets])
+    try:
+        alive = handles
+        signals = [(0.0, args.signal), *steps]
+        for i, (seconds, sig) in enumerate(signals):
+            if i and alive:  # wait on readiness, then signal only those still alive
+                exited = asyncio.run(wait_all(alive, timeout=seconds))
+                for event in exited:
+                    _say(f"{_label(event.handle)}: exited ({event.status.describe()})")
+                gone = {e.handle for e in exited}
+                alive = [h for h in alive if h not in gone]
+            still: list[ProcessHandle] = []
+            for handle in alive:
+                result = handle.send_signal(sig)
+                _say(result.describe(), error=not result.ok)
+                if not result.ok and status == EXIT_OK:
+                    status = _SIGNAL_CODES.get(result.outcome, EXIT_FAILURE)
+                if result.outcome == "delivered":
+                    still.append(handle)
+                    if sig == 9 and args.reclaim:
+                        reclaimed = handle.reclaim()
+                        _say(reclaimed.describe(), error=not reclaimed.ok)
+            alive = still
+    finally:
+        for handle in handles:
+            handle.close()
+    return status
+
+
+# --------------------------------------------------------------------------- wait
+
+
+def _cmd_wait(args: argparse.Namespace) -> int:
+    if args.timeout is not None and not args.timeout >= 0:
+        return _usage("pidtop wait", "timeout must be >= 0")
+    handles, _labels, status = _open(args.targets, [str(t) for t in args.targets])
+    try:
+        if status != EXIT_OK:
+            return status
+
+        def on_exit(event: ExitEvent) -> None:
+            if not args.quiet:
+                lived = event.lived_seconds
+                note = "" if lived is None else f" (lived {lived:.2f} s)"
+                _say(f"{_label(event.handle)}: {event.status.describe()}{note}")
+
+        grace = REAP_GRACE if args.timeout is None else min(REAP_GRACE, args.timeout)
+        exited = asyncio.run(
+            wait_all(handles, args.any, args.timeout, reap_grace=grace, on_exit=on_exit)
+        )
+        if (args.any and exited) or len(exited) == len(handles):
+            return EXIT_OK
+        if not args.quiet:
+            gone = {e.handle for e in exited}
+            for handle in handles:
+                if handle not in gone:
+                    _say(f"{_label(handle)}: still running (timeout)", error=True)
+        return EXIT_TIMEOUT
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+# --------------------------------------------------------------------------- id
+
+
+def _cmd_id(args: argparse.Namespace) -> int:
+    handles, _labels, status = _open([Identity(p) for p in args.pids], [str(p) for p in args.pids])
+    for handle in handles:
+        with handle:
+            if handle.inode is None:
+                _say(f"{handle.pid}: this kernel has no pidfs inodes (Linux < 6.9)", error=True)
+                status = status or EXIT_UNSUPPORTED
+            else:
+                _say(_label(handle))
+    return status
+
+
+def _usage(prog: str, message: str) -> int:
+    _say(f"{prog}: {message} (see --help)", error=True)
+    return EXIT_USAGE
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the interactive monitor (``pidtop`` without a command)."""
+    parser.add_argument(
+        "-d", "--delay", type=_arg_type(_positive_int, "TENTHS"), default=15, metavar="TENTHS",
+        help="delay between updates, in tenths of seconds (default: 15)",
+    )  # fmt: skip
+    parser.add_argument("-u", "--user", metavar="USER", help="show only processes of USER")
+    parser.add_argument(
+        "-p", "--pid", type=_arg_type(_pid_list, "PID,PID..."), metavar="PID,PID...",
+        help="show only the given PIDs",
+    )  # fmt: skip
+    parser.add_argument("-t", "--tree", action="store_true", help="show the process tree")
+    parser.add_argument("-s", "--sort-key", metavar="COLUMN", help="sort by COLUMN")
+    parser.add_argument("--demo", action="store_true", help="show a scripted, fake process list")
+    parser.add_argument(
+        "--pin", type=_target, action="append", default=[], metavar="TARGET",
+        help="pin and watch TARGET (PID or PID:INODE); repeatable",
+    )  # fmt: skip
+    parser.add_argument("--watch-all", action="store_true", help="watch every process for exit")
+    parser.add_argument(
+        "--exit-when-gone", action="store_true", help="quit once every pinned process has exited"
+    )
+    parser.add_argument("--log", metavar="FILE", help="append exit events to FILE")
+
+
+def build_tui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pidtop",
+        description="A terminal process monitor that acts on processes, not PID numbers.",
+        epilog="commands (see pidtop COMMAND --help):\n"
+        "  pidtop kill [-s SIGNAL] [--timeout MS SIGNAL]... [--reclaim] TARGET...\n"
+        "  pidtop wait [--timeout SECONDS] [--any] [--quiet] TARGET...\n"
+        "  pidtop id PID...\n\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"pidtop {__version__}")
+    add_tui_arguments(parser)
+    return parser
+
+
+def build_command_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pidtop", formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = {"formatter_class": argparse.RawDescriptionHelpFormatter, "epilog": EXIT_CODES_HELP}
+    signal_type = _arg_type(parse_signal, "SIGNAL")
+
+    kill = sub.add_parser("kill", help="signal exact processes", **common)  # type: ignore[arg-type]
+    kill.description = (
+        "Open every TARGET first, then send SIGNAL through its pidfd. With --timeout, wait up to "
+        "MS milliseconds for each target to exit, then send the next SIGNAL to the same process "
+        "if it is still running (repeatable, like util-linux kill --timeout)."
+    )
+    kill.add_argument(
+        "-s", "--signal", type=signal_type, default=15, metavar="SIGNAL",
+        help="signal name or number: TERM, SIGTERM, 15, RTMIN+3, 0 (default: TERM)",
+    )  # fmt: skip
+    kill.add_argument(
+        "--timeout", nargs=2, action="append", metavar=("MS", "SIGNAL"),
+        help="after MS milliseconds, send SIGNAL if the target is still running",
+    )  # fmt: skip
+    kill.add_argument(
+        "--reclaim", action="store_true",
+        help="after SIGKILL, free the memory at once with process_mrelease (Linux >= 5.15)",
+    )  # fmt: skip
+    kill.add_argument("targets", nargs="+", type=_target, metavar="TARGET")
+    kill.set_defaults(func=_cmd_kill)
+
+    wait = sub.add_parser("wait", help="wait for processes to exit", **common)  # type: ignore[arg-type]
+    wait.description = (
+        "Wait for every TARGET (or any, with --any) to exit; children or not. Each exit is "
+        "printed with its exit code or signal when known, and how long the process lived. "
+        "The status of a process that is not our child is known only once its parent reaps it; "
+        f"pidtop waits up to {REAP_GRACE:g} s for that before printing 'unknown'."
+    )
+    wait.add_argument(
+        "--timeout", type=_arg_type(_nonneg_float, "SECONDS"), metavar="SECONDS",
+        help="give up after SECONDS (exit status 6)",
+    )  # fmt: skip
+    wait.add_argument("--any", action="store_true", help="return when any one target exits")
+    wait.add_argument("--quiet", action="store_true", help="print nothing")
+    wait.add_argument("targets", nargs="+", type=_target, metavar="TARGET")
+    wait.set_defaults(func=_cmd_wait)
+
+    ident = sub.add_parser("id", help="print PID:INODE of live processes", **common)  # type: ignore[arg-type]
+    ident.description = "Print PID:INODE (the pidfs inode, unique per boot) for each PID."
+    ident.add_argument("pids", nargs="+", type=_arg_type(_positive_int, "PID"), metavar="PID")
+    ident.set_defaults(func=_cmd_id)
+    return parser
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    try:
+        from pidtop.ui.app import run_tui
+    except ImportError as e:
+        _say(f"pidtop: the terminal UI is not available ({e}); use pidtop kill|wait|id", error=True)
+        return EXIT_FAILURE
+    return run_tui(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: a command (kill, wait, id) or, without one, the interactive monitor."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = build_command_parser().parse_args(argv)
+            return int(args.func(args))
+        args = build_tui_parser().parse_args(argv)
+    except SystemExit as e:  # --help, --version, usage errors
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return _run_tui(args)

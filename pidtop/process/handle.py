@@ -1,0 +1,602 @@
+"""Exact-process handles: a pidfd plus the identity it was verified against.
+
+A :class:`ProcessHandle` names one *process*, never a recyclable PID number: every action goes
+through its pidfd, so a PID reused by another process can never be signalled by mistake.
+Kernel facts behind this module are in ``shared/PIDFD-FACTS.md``. Features are found by probing
+(:func:`features`); without pidfds a *degraded* handle re-checks the start time before
+``kill(2)``, which leaves a small race (``degraded`` tells callers so).
+
+Readiness of a pidfd: POLLIN = exited (zombie), POLLIN|POLLHUP = reaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import functools
+import os
+import resource
+import select
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pidtop.process.signals import signal_name
+
+PIDFD_GET_INFO = 0xC050FF0B  # _IOWR(0xFF, 11, 80-byte struct pidfd_info)
+PIDFD_INFO_PID = 0x1
+PIDFD_INFO_EXIT = 0x8
+_PIDFD_INFO = struct.Struct("=QQ11IiIIQ")  # mask, cgroupid, 11 ids, exit_code, coredump x2, supp.
+SYS_PROCESS_MRELEASE = 448  # x86_64 and the generic syscall table
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+_FALLBACK_ERRNOS = (errno.ENOSYS, errno.EPERM, errno.EACCES)  # pidfd_open blocked / missing
+
+State = Literal["running", "exited", "reaped"]
+SignalOutcome = Literal["delivered", "exited_not_reaped", "gone", "not_permitted", "error"]
+ReclaimOutcome = Literal["reclaimed", "already_freed", "not_dying", "unsupported", "error"]
+
+
+# --------------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What names a process: its PID plus the pidfs inode and/or start time seen for it."""
+
+    pid: int
+    inode: int | None = None
+    starttime: int | None = None  # clock ticks since boot, /proc/PID/stat field 22
+
+    def __str__(self) -> str:
+        return format_identity(self)
+
+
+def parse_target(text: str) -> Identity:
+    """Parse ``PID`` or ``PID:INODE`` (util-linux >= 2.42 notation); ValueError if malformed."""
+    pid_text, sep, ino_text = text.strip().partition(":")
+    try:
+        pid = int(pid_text, 10)
+        inode = int(ino_text, 10) if sep else None
+    except ValueError:
+        raise ValueError(f"malformed target {text!r}: expected PID or PID:INODE") from None
+    if pid <= 0 or (inode is not None and inode <= 0):
+        raise ValueError(f"malformed target {text!r}: PID and INODE must be positive")
+    return Identity(pid, inode)
+
+
+def format_identity(identity: Identity) -> str:
+    """``PID:INODE`` when the inode is known, else just ``PID``."""
+    if identity.inode is None:
+        return str(identity.pid)
+    return f"{identity.pid}:{identity.inode}"
+
+
+def _read_stat(pid: int) -> tuple[str, int]:
+    """(state letter, starttime) from /proc/PID/stat; ProcessGone when it is not there."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        raise ProcessGone(pid) from None
+    # comm (field 2) may hold spaces and ')': everything after the LAST ')' is fields 3...
+    fields = data.rpartition(b")")[2].split()
+    return fields[0].decode(), int(fields[19])
+
+
+def read_starttime(pid: int) -> int:
+    """Start time of ``pid`` in clock ticks since boot (``/proc/PID/stat`` field 22)."""
+    return _read_stat(pid)[1]
+
+
+def boottime_now() -> float:
+    """Seconds since boot on the clock start times use (CLOCK_BOOTTIME)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def starttime_to_wall(starttime: int) -> float:
+    """Convert a start time in ticks since boot to wall-clock epoch seconds."""
+    return time.time() - boottime_now() + starttime / CLK_TCK
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class HandleError(Exception):
+    """Base class for everything a handle refuses to do; ``str()`` is one clear line."""
+
+
+class ProcessGone(HandleError):
+    """No such process (ESRCH), or it exited before it could be opened."""
+
+    def __init__(self, pid: int, detail: str = "no such process") -> None:
+        self.pid = pid
+        super().__init__(f"PID {pid}: {detail}")
+
+
+class IdentityMismatch(HandleError):
+    """The PID now belongs to another process than the one the caller saw."""
+
+    def __init__(self, pid: int, detail: str = "") -> None:
+        self.pid = pid
+        super().__init__(f"PID {pid} is now another process" + (f" ({detail})" if detail else ""))
+
+
+class NotPermitted(HandleError):
+    """EPERM/EACCES."""
+
+
+class FdLimit(HandleError):
+    """Out of file descriptors (EMFILE/ENFILE): transient, see :func:`raise_fd_limit`."""
+
+
+class Unsupported(HandleError):
+    """The kernel cannot do what was asked (e.g. PID:INODE without unique pidfs inodes)."""
+
+
+# --------------------------------------------------------------------------- features
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What this kernel/sandbox supports, found by probing. ``notes`` explain what is missing."""
+
+    pidfd_open: bool
+    unique_inodes: bool
+    get_info: bool
+    info_exit: bool
+    process_mrelease: bool
+    waitid_pidfd: bool
+    notes: tuple[str, ...] = field(default=())
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def _process_mrelease(fd: int) -> int:
+    """Raw process_mrelease(fd, 0): 0 or the errno."""
+    if _libc.syscall(SYS_PROCESS_MRELEASE, ctypes.c_int(fd), ctypes.c_uint(0)) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+def _get_info(fd: int, mask: int) -> tuple[int, ...]:
+    """PIDFD_GET_INFO; returns the unpacked struct (check ``[0]``, the mask, before use)."""
+    buf = bytearray(_PIDFD_INFO.size)
+    struct.pack_into("=Q", buf, 0, mask)
+    fcntl.ioctl(fd, PIDFD_GET_INFO, buf, True)
+    return _PIDFD_INFO.unpack(buf)
+
+
+def _poll(fd: int) -> int:
+    """Current poll events of ``fd`` without blocking."""
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    ready = p.poll(0)
+    return ready[0][1] if ready else 0
+
+
+@functools.cache
+def features() -> Features:
+    """Probe pidfd support once (cached). Raises FdLimit when out of fds (not cached then)."""
+    notes: list[str] = []
+    try:
+        me = os.pidfd_open(os.getpid())
+    except OSError as e:
+        if e.errno in (errno.EMFILE, errno.ENFILE):
+            raise FdLimit(f"cannot probe pidfd support: {e.strerror}") from None
+        notes.append(
+            f"pidfd_open unavailable ({e.strerror}): signals use kill(2) after a start-time check"
+        )
+        return Features(False, False, False, False, False, False, tuple(notes))
+    try:
+        unique = _probe_unique_inodes(me)
+        if not unique:
+            notes.append("no unique pidfs inodes (kernel < 6.9): identity is (PID, start time)")
+        try:
+            get_info = bool(_get_info(me, PIDFD_INFO_PID)[0] & PIDFD_INFO_PID)
+        except OSError:
+            get_info = False
+            notes.append("no PIDFD_GET_INFO (kernel < 6.13)")
+        mrelease = _process_mrelease(-1) != errno.ENOSYS  # EBADF when the syscall exists
+        if not mrelease:
+            notes.append("no process_mrelease (kernel < 5.15): --reclaim does nothing")
+    finally:
+        os.close(me)
+    waitid_ok, info_exit = _probe_reaped_child(get_info)
+    if not waitid_ok:
+        notes.append("no waitid(P_PIDFD) (kernel < 5.4)")
+    if not info_exit:
+        notes.append("kernel lacks PIDFD_INFO_EXIT (< 6.15): exit codes only for own children")
+    return Features(True, unique, get_info, info_exit, mrelease, waitid_ok, tuple(notes))
+
+
+def _probe_unique_inodes(me: int) -> bool:
+    """Two processes' pidfds differ in st_ino on pidfs (>= 6.9); before, all share one inode."""
+    other = os.getppid() or (1 if os.getpid() != 1 else 0)
+    try:
+        fd = os.pidfd_open(other) if other else select.epoll().detach()  # epoll: an anon inode
+    except OSError:
+        fd = select.epoll().detach()
+    try:
+        return os.fstat(fd).st_ino != os.fstat(me).st_ino
+    finally:
+        os.close(fd)
+
+
+def _probe_reaped_child(get_info: bool) -> tuple[bool, bool]:
+    """Spawn ``true``, reap it with waitid(P_PIDFD), then ask for PIDFD_INFO_EXIT."""
+    try:
+        pid = os.posix_spawnp("true", ["true"], os.environ)
+    except OSError:
+        return False, False
+    fd = -1
+    try:
+        fd = os.pidfd_open(pid)
+        try:
+            os.waitid(os.P_PIDFD, fd, os.WEXITED)
+            waitid_ok = True
+        except OSError:
+            waitid_ok = False
+        if not get_info:
+            return waitid_ok, False
+        try:
+            return waitid_ok, bool(_get_info(fd, PIDFD_INFO_EXIT)[0] & PIDFD_INFO_EXIT)
+        except OSError:
+            return waitid_ok, False
+    except OSError:
+        return False, False
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard
+    if hard == resource.RLIM_INFINITY:  # the soft limit may not exceed fs.nr_open
+        with open("/proc/sys/fs/nr_open") as f:
+            target = int(f.read())
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            return soft
+        return target
+    return soft
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    """How a process ended, or why that is not known (never invented)."""
+
+    known: bool
+    code: int | None = None
+    signal: int | None = None
+    core_dumped: bool = False
+    reason: str = ""
+
+    @classmethod
+    def from_wait_status(cls, raw: int) -> ExitStatus:
+        """Decode a raw wait(2) status (as in PIDFD_INFO_EXIT's exit_code)."""
+        if os.WIFEXITED(raw):
+            return cls(True, code=os.WEXITSTATUS(raw))
+        if os.WIFSIGNALED(raw):
+            return cls(True, signal=os.WTERMSIG(raw), core_dumped=os.WCOREDUMP(raw))
+        return cls.unknown(f"unrecognised wait status {raw:#x}")
+
+    @classmethod
+    def unknown(cls, reason: str) -> ExitStatus:
+        return cls(False, reason=reason)
+
+    def describe(self) -> str:
+        if not self.known:
+            return f"exit status unknown: {self.reason}"
+        if self.signal is not None:
+            core = " (core dumped)" if self.core_dumped else ""
+            return f"killed by {signal_name(self.signal)}{core}"
+        return f"exited with code {self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalResult:
+    """Outcome of one signal. ``ok`` means the kernel accepted it (a zombie accepts signals)."""
+
+    target: str  # PID:INODE or PID
+    signal: int
+    outcome: SignalOutcome
+    errno: int | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("delivered", "exited_not_reaped")
+
+    def describe(self) -> str:
+        name = signal_name(self.signal) if self.signal else "signal 0"
+        match self.outcome:
+            case "delivered":
+                return f"{self.target}: {name} delivered"
+            case "exited_not_reaped":
+                return f"{self.target}: already exited (not yet reaped); {name} had no effect"
+            case "gone":
+                return f"{self.target}: no such process (already exited); {name} not sent"
+            case "not_permitted":
+                return f"{self.target}: not permitted to send {name}"
+        return f"{self.target}: {name} failed: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimResult:
+    """Outcome of process_mrelease(2). ESRCH right after a SIGKILL counts as success."""
+
+    target: str
+    outcome: ReclaimOutcome
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("reclaimed", "already_freed")
+
+    def describe(self) -> str:
+        text = {
+            "reclaimed": "memory reclaimed",
+            "already_freed": "memory already released",
+            "not_dying": "memory not reclaimed: the process is not dying (send SIGKILL first)",
+            "unsupported": "memory not reclaimed: " + self.message,
+            "error": "memory reclaim failed: " + self.message,
+        }[self.outcome]
+        return f"{self.target}: {text}"
+
+
+# --------------------------------------------------------------------------- the handle
+
+
+def _open_error(pid: int, e: OSError) -> HandleError:
+    if e.errno == errno.ESRCH:
+        return ProcessGone(pid)
+    if e.errno in (errno.EMFILE, errno.ENFILE):
+        return FdLimit(f"PID {pid}: cannot open a pidfd: {e.strerror} (raise the fd limit)")
+    if e.errno in (errno.ENOENT, errno.EINVAL):
+        return HandleError(f"PID {pid} is a thread ID, not a process")
+    if e.errno in (errno.EPERM, errno.EACCES):
+        return NotPermitted(f"PID {pid}: {e.strerror}")
+    return HandleError(f"PID {pid}: {e.strerror}")
+
+
+class ProcessHandle:
+    """One process, held through a pidfd. Use as a context manager or call :meth:`close`.
+
+    Open with :meth:`open`. ``inode`` is the pidfs inode (None where inodes are not unique or
+    without pidfds); ``degraded`` is True when there is no pidfd at all.
+    """
+
+    def __init__(self, pid: int, fd: int, inode: int | None, starttime: int | None) -> None:
+        self.pid = pid
+        self._fd = fd
+        self.inode = inode
+        self.starttime = starttime
+        self.degraded = fd < 0
+        self._closed = False
+        self._status: ExitStatus | None = None  # cached once known
+
+    @classmethod
+    def open(
+        cls,
+        pid: int,
+        *,
+        starttime: int | None = None,
+        inode: int | None = None,
+        allow_exited: bool = False,
+    ) -> ProcessHandle:
+        """Open ``pid`` and verify it is the process the caller saw.
+
+        The pidfd is opened first; then the inode (if given) is compared, the start time is
+        read from /proc and trusted only if the pidfd is still not POLLHUP afterwards (until it
+        is reaped the process holds its PID, so /proc/PID described it). A zombie (exited, not
+        yet reaped) is refused with ProcessGone unless ``allow_exited``: callers that want its
+        exit status (``pidtop wait``, pins) pass True.
+        """
+        if pid <= 0:
+            raise ValueError(f"invalid PID {pid}")
+        feats = features()
+        if inode is not None and not feats.unique_inodes:
+            raise Unsupported(f"PID {pid}: this kernel has no unique pidfs inodes (< 6.9)")
+        if not feats.pidfd_open:
+            return cls._open_degraded(pid, starttime, allow_exited)
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError as e:
+            if e.errno in _FALLBACK_ERRNOS:  # blocked by a sandbox after all
+                return cls._open_degraded(pid, starttime, allow_exited)
+            raise _open_error(pid, e) from None
+        try:
+            ino = os.fstat(fd).st_ino if feats.unique_inodes else None
+            if inode is not None and ino != inode:
+                raise IdentityMismatch(pid, f"inode {ino}, expected {inode}")
+            try:
+                seen: int | None = read_starttime(pid)
+            except ProcessGone:
+                seen = None
+            events = _poll(fd)
+            if events & select.POLLHUP:
+                raise ProcessGone(pid)
+            if seen is None and starttime is not None:
+                raise HandleError(f"PID {pid}: cannot read /proc/{pid}/stat to verify it")
+            if starttime is not None and seen != starttime:
+                raise IdentityMismatch(pid, f"start time {seen}, expected {starttime}")
+            if events & select.POLLIN and not allow_exited:
+                raise ProcessGone(pid, "has already exited (zombie, not yet reaped)")
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(pid, fd, ino, seen)
+
+    @classmethod
+    def _open_degraded(cls, pid: int, starttime: int | None, allow_exited: bool) -> ProcessHandle:
+        state, seen = _read_stat(pid)
+        if starttime is not None and seen != starttime:
+            raise IdentityMismatch(pid, f"start time {seen}, expected {starttime}")
+        if state == "Z" and not allow_exited:
+            raise ProcessGone(pid, "has already exited (zombie, not yet reaped)")
+        return cls(pid, -1, None, seen)
+
+    # -- basics
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.pid, self.inode, self.starttime)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def fileno(self) -> int | None:
+        """The pidfd to watch for readiness; None when degraded."""
+        self._check_open()
+        return None if self.degraded else self._fd
+
+    def close(self) -> None:
+        """Close the pidfd (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            if self._fd >= 0:
+                os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> ProcessHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        flags = " degraded" if self.degraded else ""
+        flags += " closed" if self._closed else ""
+        return f"<ProcessHandle {format_identity(self.identity)}{flags}>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("operation on a closed ProcessHandle")
+
+    def lifetime(self, at_boottime: float | None = None) -> float | None:
+        """Seconds from the process start to ``at_boottime`` (default now); None if unknown."""
+        if self.starttime is None:
+            return None
+        end = boottime_now() if at_boottime is None else at_boottime
+        return max(0.0, end - self.starttime / CLK_TCK)
+
+    # -- state
+
+    def state(self) -> State:
+        """Non-blocking: "running", "exited" (zombie: POLLIN) or "reaped" (POLLHUP)."""
+        self._check_open()
+        if self.degraded:
+            try:
+                letter, seen = _read_stat(self.pid)
+            except ProcessGone:
+                return "reaped"
+            if seen != self.starttime:
+                return "reaped"
+            return "exited" if letter == "Z" else "running"
+        events = _poll(self._fd)
+        if events & select.POLLHUP:
+            return "reaped"
+        return "exited" if events & select.POLLIN else "running"
+
+    def send_signal(self, sig: int) -> SignalResult:
+        """Send ``sig`` to exactly this process; never raises for the usual outcomes."""
+        self._check_open()
+        target = format_identity(self.identity)
+        state = self.state()
+        if state == "reaped":
+            return SignalResult(target, sig, "gone", errno.ESRCH, os.strerror(errno.ESRCH))
+        if state == "exited":
+            return SignalResult(target, sig, "exited_not_reaped")
+        try:
+            if self.degraded:
+                os.kill(self.pid, sig)  # re-verified just above by state(); small race remains
+            else:
+                signal.pidfd_send_signal(self._fd, sig)
+        except OSError as e:
+            if e.errno == errno.ESRCH:
+                return SignalResult(target, sig, "gone", e.errno, e.strerror or "")
+            if e.errno == errno.EPERM:
+                return SignalResult(target, sig, "not_permitted", e.errno, e.strerror or "")
+            return SignalResult(target, sig, "error", e.errno, f"[Errno {e.errno}] {e.strerror}")
+        return SignalResult(target, sig, "delivered")
+
+    def exit_status(self, *, reap: bool = False) -> ExitStatus:
+        """Exit status if it can be known now (never blocks).
+
+        Own child: waitid(P_PIDFD) with WNOWAIT (reaps only if ``reap``). Anyone else, once
+        reaped: PIDFD_GET_INFO with PIDFD_INFO_EXIT. Otherwise unknown, with the reason.
+        """
+        self._check_open()
+        if self._status is not None:
+            return self._status
+        if self.degraded:
+            return ExitStatus.unknown("no pidfd on this system")
+        flags = os.WEXITED | os.WNOHANG | (0 if reap else os.WNOWAIT)
+        try:
+            res = os.waitid(os.P_PIDFD, self._fd, flags)
+        except OSError:  # ECHILD: not our child (or already reaped); EINVAL: no P_PIDFD
+            res = None
+        else:
+            if res is None:
+                return ExitStatus.unknown("still running")
+        if res is not None:
+            if res.si_code == os.CLD_EXITED:
+                status = ExitStatus(True, code=res.si_status)
+            else:
+                status = ExitStatus(
+                    True, signal=res.si_status, core_dumped=res.si_code == os.CLD_DUMPED
+                )
+        else:
+            state = self.state()
+            if state == "running":
+                return ExitStatus.unknown("still running")
+            if state == "exited":
+                return ExitStatus.unknown("not yet reaped by its parent")
+            status = self._status_from_info()
+        if status.known:
+            self._status = status
+        return status
+
+    def _status_from_info(self) -> ExitStatus:
+        if not features().info_exit:
+            return ExitStatus.unknown("kernel lacks PIDFD_INFO_EXIT (< 6.15)")
+        try:
+            info = _get_info(self._fd, PIDFD_INFO_EXIT)
+        except OSError as e:
+            return ExitStatus.unknown(f"PIDFD_GET_INFO failed: {e.strerror}")
+        if not info[0] & PIDFD_INFO_EXIT:
+            return ExitStatus.unknown("the kernel gave no exit information")
+        return ExitStatus.from_wait_status(info[13])
+
+    def reclaim(self) -> ReclaimResult:
+        """process_mrelease(2): free a dying process's memory now. Blocks while it runs."""
+        self._check_open()
+        target = format_identity(self.identity)
+        if self.degraded:
+            return ReclaimResult(target, "unsupported", "no pidfd on this system")
+        err = _process_mrelease(self._fd)
+        if err == 0:
+            return ReclaimResult(target, "reclaimed")
+        if err == errno.ESRCH:
+            return ReclaimResult(target, "already_freed")
+        if err == errno.EINVAL:
+            return ReclaimResult(target, "not_dying")
+        if err == errno.ENOSYS:
+            return ReclaimResult(target, "unsupported", "kernel lacks process_mrelease (< 5.15)")
+        return ReclaimResult(target, "error", f"[Errno {err}] {os.strerror(err)}")

@@ -1,0 +1,190 @@
+"""Watch process handles for exit on an asyncio loop (the pin set). No Textual here.
+
+Each watched handle produces one or two :class:`ExitEvent` callbacks:
+
+1. at once when its pidfd becomes readable (POLLIN: exited). The status is already known
+   for our own children (waitid WNOWAIT) and for processes reaped that quickly;
+2. if the status was not known yet, a second event with ``reaped=True`` once the parent reaps
+   it (POLLHUP), carrying the status from PIDFD_INFO_EXIT (or why it stays unknown).
+
+An event with ``final`` set ends the watch; the handle is then dropped from the watcher (it is
+not closed: the caller owns it). Readiness is level-triggered, so the reader is removed on the
+first wake-up. Between exit and reap there is no readiness change to wait on (POLLIN stays set),
+so the handle is re-checked on a timer every ``reap_check_interval`` seconds, only while it is
+in that state. Degraded handles (no pidfd) are polled on the same timer from the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pidtop.process.handle import ExitStatus, Identity, ProcessHandle, boottime_now
+
+
+@dataclass(frozen=True, slots=True)
+class ExitEvent:
+    """A watched process exited (``reaped`` False) or was reaped (``reaped`` True)."""
+
+    identity: Identity
+    handle: ProcessHandle
+    observed_at_monotonic: float  # time.monotonic() when this event was observed
+    observed_at_wall: float  # time.time() at the same moment
+    status: ExitStatus
+    reaped: bool
+    lived_seconds: float | None  # start to the first exit observation; None if unknown
+
+    @property
+    def final(self) -> bool:
+        """No further event will follow for this handle."""
+        return self.reaped or self.status.known
+
+
+Callback = Callable[[ExitEvent], None]
+
+
+@dataclass(slots=True)
+class _Watch:
+    callback: Callback
+    fd: int | None
+    timer: asyncio.TimerHandle | None = None
+    reading: bool = False  # registered with loop.add_reader
+    lived: float | None = None
+    exited: bool = False
+
+
+class Watcher:
+    """A set of handles watched for exit; callbacks run on the loop thread."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop | None = None, *, reap_check_interval: float = 0.2
+    ) -> None:
+        self._loop = loop
+        self._interval = reap_check_interval
+        self._watches: dict[ProcessHandle, _Watch] = {}
+
+    def __len__(self) -> int:
+        return len(self._watches)
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._watches
+
+    def add(self, handle: ProcessHandle, callback: Callback) -> None:
+        """Watch ``handle``; ``callback`` gets its ExitEvent(s). Re-adding replaces the callback."""
+        self.remove(handle)
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        fd = handle.fileno()
+        watch = _Watch(callback, fd)
+        self._watches[handle] = watch
+        if fd is None:
+            watch.timer = self._loop.call_soon(self._check, handle)
+        else:
+            self._loop.add_reader(fd, self._on_readable, handle)
+            watch.reading = True
+
+    def remove(self, handle: ProcessHandle) -> None:
+        """Stop watching ``handle`` (no-op if not watched). Call before closing the handle."""
+        watch = self._watches.pop(handle, None)
+        if watch is None:
+            return
+        if watch.timer is not None:
+            watch.timer.cancel()
+        if watch.reading and self._loop is not None and watch.fd is not None:
+            self._loop.remove_reader(watch.fd)
+
+    def close(self) -> None:
+        """Stop watching everything."""
+        for handle in list(self._watches):
+            self.remove(handle)
+
+    def _on_readable(self, handle: ProcessHandle) -> None:
+        watch = self._watches[handle]
+        assert self._loop is not None and watch.fd is not None
+        self._loop.remove_reader(watch.fd)  # level-triggered: would fire again at once
+        watch.reading = False
+        self._check(handle)
+
+    def _check(self, handle: ProcessHandle) -> None:
+        now_mono, now_wall, now_boot = time.monotonic(), time.time(), boottime_now()
+        watch = self._watches.get(handle)
+        if watch is None:
+            return
+        assert self._loop is not None
+        watch.timer = None
+        state = handle.state()
+        if state == "running" or (watch.exited and state == "exited"):
+            watch.timer = self._loop.call_later(self._interval, self._check, handle)
+            return
+        if not watch.exited:
+            watch.exited = True
+            watch.lived = handle.lifetime(now_boot)
+        status = handle.exit_status()
+        event = ExitEvent(
+            handle.identity, handle, now_mono, now_wall, status, state == "reaped", watch.lived
+        )
+        if event.final:
+            del self._watches[handle]
+        else:
+            watch.timer = self._loop.call_later(self._interval, self._check, handle)
+        watch.callback(event)
+
+
+async def wait_all(
+    handles: Iterable[ProcessHandle],
+    any_: bool = False,
+    timeout: float | None = None,
+    *,
+    reap_grace: float = 0.0,
+    on_exit: Callback | None = None,
+) -> list[ExitEvent]:
+    """Wait until every handle (or any one, with ``any_``) has exited, or ``timeout`` seconds.
+
+    Returns one event per handle that exited, in the order they were reported (the caller
+    compares with its handles to see who timed out). When an exit's status is not known yet,
+    the report waits up to ``reap_grace`` seconds for the reap that reveals it. ``on_exit`` is
+    called once per reported handle, as it happens.
+    """
+    handles = list(handles)
+    loop = asyncio.get_running_loop()
+    watcher = Watcher(loop)
+    done: dict[ProcessHandle, ExitEvent] = {}
+    graced: dict[ProcessHandle, tuple[ExitEvent, asyncio.TimerHandle]] = {}
+    finished = asyncio.Event()
+
+    def report(event: ExitEvent) -> None:
+        if event.handle in done:
+            return
+        pending = graced.pop(event.handle, None)
+        if pending is not None:
+            pending[1].cancel()
+        watcher.remove(event.handle)
+        done[event.handle] = event
+        if on_exit is not None:
+            on_exit(event)
+        if any_ or len(done) == len(handles):
+            finished.set()
+
+    def on_event(event: ExitEvent) -> None:
+        if event.final or reap_grace <= 0:
+            report(event)
+        elif event.handle not in graced:
+            graced[event.handle] = (event, loop.call_later(reap_grace, report, event))
+
+    if not handles:
+        return []
+    for handle in handles:
+        watcher.add(handle, on_event)
+    try:
+        async with asyncio.timeout(timeout):
+            await finished.wait()
+    except TimeoutError:
+        for event, _timer in list(graced.values()):  # they did exit: report what is known
+            report(event)
+    finally:
+        for _event, timer in graced.values():
+            timer.cancel()
+        watcher.close()
+    return list(done.values())
