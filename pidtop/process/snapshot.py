@@ -17,7 +17,11 @@ ProcKey = tuple[int, int]
 
 @dataclass(frozen=True, slots=True)
 class ProcInfo:
-    """One process or thread as seen by one sample. Unreadable fields are ``None`` (shown as ``-``)."""
+    """One process or thread as seen by one sample.
+
+    Unreadable fields are ``None`` (shown as ``-``). ``comm``/``cmdline`` are sanitized by both
+    sources (``fmt.sanitize``: no control characters) but may contain Rich markup characters.
+    """
 
     pid: int  # TID for threads
     tgid: int  # == pid for a process; the owning process for a thread
@@ -85,7 +89,9 @@ class ProcessSource(Protocol):
     """Where snapshots come from: the real /proc sampler or a scripted, deterministic one."""
 
     def sample(self, *, threads: bool = False) -> Snapshot:
-        """Take one snapshot. May block (runs in a worker thread). Never raises for a vanished process."""
+        """Take one snapshot. May block (runs in a worker thread).
+
+        Never raises for a process that vanishes mid-sample."""
         ...
 
     def now(self) -> float:
