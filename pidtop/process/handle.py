@@ -82,6 +82,10 @@ def _read_stat(pid: int) -> tuple[str, int]:
             data = f.read()
     except (FileNotFoundError, ProcessLookupError):
         raise ProcessGone(pid) from None
+    except OSError as e:
+        if e.errno in (errno.EMFILE, errno.ENFILE):
+            raise FdLimit(f"PID {pid}: {e.strerror} (raise the fd limit)") from None
+        raise HandleError(f"PID {pid}: cannot read /proc/{pid}/stat: {e.strerror}") from None
     # comm (field 2) may hold spaces and ')': everything after the LAST ')' is fields 3...
     fields = data.rpartition(b")")[2].split()
     return fields[0].decode(), int(fields[19])

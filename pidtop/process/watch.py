@@ -5,23 +5,26 @@ Each watched handle produces one or two :class:`ExitEvent` callbacks:
 1. at once when its pidfd becomes readable (POLLIN: exited). The status is already known
    for our own children (waitid WNOWAIT) and for processes reaped that quickly;
 2. if the status was not known yet, a second event with ``reaped=True`` once the parent reaps
-   it (POLLHUP), carrying the status from PIDFD_INFO_EXIT (or why it stays unknown).
+   it (POLLHUP), carrying the status from PIDFD_INFO_EXIT (or why it stays unknown). Kernels
+   without PIDFD_INFO_EXIT (< 6.15) could not tell more, so there the first event is final.
 
 An event with ``final`` set ends the watch; the handle is then dropped from the watcher (it is
 not closed: the caller owns it). Readiness is level-triggered, so the reader is removed on the
-first wake-up. Between exit and reap there is no readiness change to wait on (POLLIN stays set),
-so the handle is re-checked on a timer every ``reap_check_interval`` seconds, only while it is
-in that state. Degraded handles (no pidfd) are polled on the same timer from the start.
+first wake-up. POLLIN stays set between exit and reap, so the reap is awaited differently: the
+pidfd goes into a private epoll with an empty event mask, which reports only EPOLLHUP, and that
+epoll's fd is watched by the loop. No timers, no polling. Degraded handles (no pidfd) are the
+exception: they are re-checked every ``poll_interval`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pidtop.process.handle import ExitStatus, Identity, ProcessHandle, boottime_now
+from pidtop.process.handle import ExitStatus, Identity, ProcessHandle, boottime_now, features
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +38,7 @@ class ExitEvent:
     status: ExitStatus
     reaped: bool
     lived_seconds: float | None  # start to the first exit observation; None if unknown
-
-    @property
-    def final(self) -> bool:
-        """No further event will follow for this handle."""
-        return self.reaped or self.status.known
+    final: bool  # no further event will follow for this handle
 
 
 Callback = Callable[[ExitEvent], None]
@@ -49,21 +48,23 @@ Callback = Callable[[ExitEvent], None]
 class _Watch:
     callback: Callback
     fd: int | None
+    reading: bool = False  # registered with loop.add_reader (waiting for the exit)
+    exited: bool = False  # the first event was sent
     timer: asyncio.TimerHandle | None = None
-    reading: bool = False  # registered with loop.add_reader
     lived: float | None = None
-    exited: bool = False
 
 
 class Watcher:
     """A set of handles watched for exit; callbacks run on the loop thread."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop | None = None, *, reap_check_interval: float = 0.2
+        self, loop: asyncio.AbstractEventLoop | None = None, *, poll_interval: float = 0.25
     ) -> None:
         self._loop = loop
-        self._interval = reap_check_interval
+        self._interval = poll_interval
         self._watches: dict[ProcessHandle, _Watch] = {}
+        self._reap_ep: select.epoll | None = None  # exited pidfds, mask 0: EPOLLHUP only
+        self._reaping: dict[int, ProcessHandle] = {}
 
     def __len__(self) -> int:
         return len(self._watches)
@@ -74,15 +75,14 @@ class Watcher:
     def add(self, handle: ProcessHandle, callback: Callback) -> None:
         """Watch ``handle``; ``callback`` gets its ExitEvent(s). Re-adding replaces the callback."""
         self.remove(handle)
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
+        loop = self._get_loop()
         fd = handle.fileno()
         watch = _Watch(callback, fd)
         self._watches[handle] = watch
         if fd is None:
-            watch.timer = self._loop.call_soon(self._check, handle)
+            watch.timer = loop.call_soon(self._check, handle)
         else:
-            self._loop.add_reader(fd, self._on_readable, handle)
+            loop.add_reader(fd, self._on_readable, handle)
             watch.reading = True
 
     def remove(self, handle: ProcessHandle) -> None:
@@ -92,43 +92,83 @@ class Watcher:
             return
         if watch.timer is not None:
             watch.timer.cancel()
-        if watch.reading and self._loop is not None and watch.fd is not None:
-            self._loop.remove_reader(watch.fd)
+        if watch.fd is not None and self._loop is not None:
+            if watch.reading:
+                self._loop.remove_reader(watch.fd)
+            elif self._reaping.pop(watch.fd, None) is not None and self._reap_ep is not None:
+                self._reap_ep.unregister(watch.fd)
 
     def close(self) -> None:
-        """Stop watching everything."""
+        """Stop watching everything and release the private epoll."""
         for handle in list(self._watches):
             self.remove(handle)
+        if self._reap_ep is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(self._reap_ep.fileno())
+            self._reap_ep.close()
+            self._reap_ep = None
+
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
 
     def _on_readable(self, handle: ProcessHandle) -> None:
         watch = self._watches[handle]
-        assert self._loop is not None and watch.fd is not None
-        self._loop.remove_reader(watch.fd)  # level-triggered: would fire again at once
+        assert watch.fd is not None
+        self._get_loop().remove_reader(watch.fd)  # level-triggered: would fire again at once
         watch.reading = False
         self._check(handle)
+
+    def _on_reaped(self) -> None:
+        assert self._reap_ep is not None
+        for fd, _events in self._reap_ep.poll(0):
+            self._reap_ep.unregister(fd)
+            handle = self._reaping.pop(fd, None)
+            if handle is not None:
+                self._check(handle)
+
+    def _await_reap(self, handle: ProcessHandle, fd: int) -> None:
+        if self._reap_ep is None:
+            self._reap_ep = select.epoll()
+            self._get_loop().add_reader(self._reap_ep.fileno(), self._on_reaped)
+        self._reaping[fd] = handle
+        self._reap_ep.register(fd, 0)
 
     def _check(self, handle: ProcessHandle) -> None:
         now_mono, now_wall, now_boot = time.monotonic(), time.time(), boottime_now()
         watch = self._watches.get(handle)
         if watch is None:
             return
-        assert self._loop is not None
+        loop = self._get_loop()
         watch.timer = None
         state = handle.state()
         if state == "running" or (watch.exited and state == "exited"):
-            watch.timer = self._loop.call_later(self._interval, self._check, handle)
+            if watch.fd is None:  # degraded: nothing to wait on but time
+                watch.timer = loop.call_later(self._interval, self._check, handle)
+            elif watch.exited:
+                self._await_reap(handle, watch.fd)
+            else:
+                loop.add_reader(watch.fd, self._on_readable, handle)
+                watch.reading = True
             return
-        if not watch.exited:
+        first = not watch.exited
+        if first:
             watch.exited = True
             watch.lived = handle.lifetime(now_boot)
         status = handle.exit_status()
+        reaped = state == "reaped"
+        # Without PIDFD_INFO_EXIT the reap would reveal nothing more: stop at the exit.
+        final = reaped or status.known or not (handle.degraded or features().info_exit)
         event = ExitEvent(
-            handle.identity, handle, now_mono, now_wall, status, state == "reaped", watch.lived
+            handle.identity, handle, now_mono, now_wall, status, reaped, watch.lived, final
         )
-        if event.final:
+        if final:
             del self._watches[handle]
+        elif watch.fd is None:
+            watch.timer = loop.call_later(self._interval, self._check, handle)
         else:
-            watch.timer = self._loop.call_later(self._interval, self._check, handle)
+            self._await_reap(handle, watch.fd)
         watch.callback(event)
 
 

@@ -1,0 +1,272 @@
+"""Real processes for tests: children, double-forked non-children, zombies, forced PID reuse.
+
+Targets are forked (fast) and block on a command pipe: ``exit(code)`` makes them ``_exit(code)``
+at once, so every state change is caused by the test, never by a timer. Waits are bounded
+(poll with a timeout), never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+TIMEOUT = 5.0
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+def wait_fd(fd: int, timeout: float = TIMEOUT, events: int = select.POLLIN) -> int:
+    """Poll ``fd`` up to ``timeout`` seconds; return its events (0 on timeout)."""
+    p = select.poll()
+    p.register(fd, events)
+    ready = p.poll(timeout * 1000)
+    return ready[0][1] if ready else 0
+
+
+def wait_reaped(fd: int, timeout: float = TIMEOUT) -> None:
+    """Block until pidfd ``fd`` reports POLLHUP (reaped); AssertionError on timeout."""
+    ep = select.epoll()  # an empty mask reports only EPOLLHUP: POLLIN of a zombie is ignored
+    try:
+        ep.register(fd, 0)
+        if not ep.poll(timeout):
+            raise AssertionError(f"process was not reaped within {timeout} s")
+    finally:
+        ep.close()
+
+
+def read_exact(fd: int, n: int, timeout: float = TIMEOUT) -> bytes:
+    data = b""
+    while len(data) < n:
+        if not wait_fd(fd, timeout):
+            raise TimeoutError(f"no data on fd {fd} within {timeout} s")
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            raise EOFError(f"fd {fd} closed after {len(data)} bytes")
+        data += chunk
+    return data
+
+
+def _target_main(cmd_r: int, ready_w: int, ignore_term: bool, comm: str | None) -> None:
+    if comm is not None:
+        Path("/proc/self/comm").write_text(comm)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if ignore_term else signal.SIG_DFL)
+    os.write(ready_w, struct.pack("=i", os.getpid()))
+    data = os.read(cmd_r, 1)
+    os._exit(data[0] if data else 0)
+
+
+def _fork(fn: object, *args: object) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fn(*args)  # type: ignore[operator]
+        finally:
+            os._exit(70)
+    return pid
+
+
+@dataclass
+class Target:
+    """A test process. ``exit(code)`` ends it; ``reap()`` has its parent collect it."""
+
+    pid: int
+    is_child: bool
+    cmd_w: int
+    middle: int | None = None  # non-child: its parent, our child
+    reap_w: int | None = None  # non-child whose parent reaps on request
+
+    def exit(self, code: int = 0) -> None:
+        os.write(self.cmd_w, bytes([code]))
+
+    def pidfd(self) -> int:
+        return os.pidfd_open(self.pid)
+
+    def reap(self) -> None:
+        """Reap the exited target (as its parent). Orphans are reaped by init, not here."""
+        if self.is_child:
+            os.waitpid(self.pid, 0)
+        elif self.reap_w is not None:
+            os.write(self.reap_w, b"r")
+            os.waitpid(self.middle, 0)  # type: ignore[arg-type]
+            self.middle = None
+
+    def close(self) -> None:
+        """Kill (through a pidfd, so never a recycled PID) and reap; close our pipe ends."""
+        try:
+            fd = os.pidfd_open(self.pid)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            if self.is_child:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitid(os.P_PIDFD, fd, os.WEXITED)
+            os.close(fd)
+        if self.middle is not None:
+            if self.reap_w is not None:
+                os.write(self.reap_w, b"r")
+            os.waitpid(self.middle, 0)
+            self.middle = None
+        for w in (self.cmd_w, self.reap_w):
+            if w is not None:
+                os.close(w)
+        self.cmd_w, self.reap_w = -1, None
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def spawn(
+    kind: Literal["child", "nonchild"] = "child",
+    *,
+    ignore_term: bool = False,
+    reaper: Literal["parent", "init"] = "parent",
+    comm: str | None = None,
+) -> Target:
+    """Start a target that blocks until told to exit.
+
+    ``nonchild`` double-forks: with ``reaper="parent"`` the middle process stays and reaps the
+    target only when :meth:`Target.reap` asks (so the zombie state is under the test's
+    control); with ``reaper="init"`` the middle exits at once and the orphan is reaped by
+    PID 1 (or a subreaper), which here happens 1.5-1.8 s after its exit.
+    """
+    cmd_r, cmd_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    reap_r, reap_w = os.pipe() if kind == "nonchild" and reaper == "parent" else (-1, -1)
+
+    def middle() -> None:
+        gc = _fork(_target_main, cmd_r, ready_w, ignore_term, comm)
+        if reap_r < 0:
+            os._exit(0)
+        os.read(reap_r, 1)
+        os.waitpid(gc, 0)
+        os._exit(0)
+
+    if kind == "child":
+        forked = _fork(_target_main, cmd_r, ready_w, ignore_term, comm)
+    else:
+        forked = _fork(middle)
+    os.close(cmd_r)
+    os.close(ready_w)
+    try:
+        (pid,) = struct.unpack("=i", read_exact(ready_r, 4))
+    finally:
+        os.close(ready_r)
+        if reap_r >= 0:
+            os.close(reap_r)
+    if kind == "child":
+        return Target(pid, True, cmd_w)
+    if reaper == "init":
+        os.waitpid(forked, 0)
+        return Target(pid, False, cmd_w)
+    return Target(pid, False, cmd_w, middle=forked, reap_w=reap_w)
+
+
+def count_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def nonexistent_pid() -> int:
+    """A PID that cannot exist: above pid_max (pidfd_open gives ESRCH)."""
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+
+
+def wait_pidfd_held(holder: int, pid: int, timeout: float = TIMEOUT) -> None:
+    """Wait (bounded) until process ``holder`` has a pidfd open for ``pid`` (from fdinfo)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name in os.listdir(f"/proc/{holder}/fdinfo"):
+            try:
+                text = Path(f"/proc/{holder}/fdinfo/{name}").read_text()
+            except OSError:
+                continue
+            if f"\nPid:\t{pid}\n" in text:
+                return
+        select.poll().poll(5)
+    raise AssertionError(f"process {holder} never opened a pidfd for {pid}")
+
+
+def pidtop_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pidtop", *args]
+
+
+def pidtop_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS), env.get("PYTHONPATH", "")])
+    return env
+
+
+# --------------------------------------------------------------------------- PID reuse
+
+
+def fork_at_pid(pid: int, main: object) -> int:
+    """Inside a private PID namespace (as its PID 1): fork a child that gets exactly ``pid``."""
+    Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
+    child = _fork(main)
+    if child != pid:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        raise RuntimeError(f"wanted PID {pid}, got {child}")
+    return child
+
+
+def sleep_forever(ignore_term: bool = False) -> None:
+    if ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        signal.pause()
+
+
+def pid_namespace_unavailable() -> str | None:
+    """Why a private PID namespace cannot be used here, or None."""
+    if os.geteuid() != 0:
+        return "needs root for unshare --pid and /proc/sys/kernel/ns_last_pid"
+    if shutil.which("unshare") is None:
+        return "unshare(1) is not installed"
+    probe = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        return f"unshare failed: {probe.stderr.strip()}"
+    return None
+
+
+def run_in_pid_namespace(body: str, timeout: float = 30) -> dict[str, object]:
+    """Run ``body`` as PID 1 of a new PID namespace; it must print one JSON line last.
+
+    The script can ``import procs`` and ``pidtop``. When it exits the kernel kills whatever is
+    left in the namespace, so cleanup is automatic.
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(body)
+    try:
+        out = subprocess.run(
+            ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, f.name],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=pidtop_env(),
+        )
+    finally:
+        os.unlink(f.name)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise AssertionError(f"namespace script failed ({out.returncode}):\n{out.stderr}")
+    return json.loads(lines[-1])

@@ -1,0 +1,326 @@
+"""ProcessHandle against real processes: children, non-children, zombies, fd accounting."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import select
+import signal
+from collections.abc import Iterator
+
+import pytest
+from procs import Target, count_fds, nonexistent_pid, spawn, wait_fd, wait_reaped
+
+from pidtop.process import handle as handle_mod
+from pidtop.process.handle import (
+    ExitStatus,
+    FdLimit,
+    Identity,
+    IdentityMismatch,
+    ProcessGone,
+    ProcessHandle,
+    features,
+    format_identity,
+    parse_target,
+    raise_fd_limit,
+    read_starttime,
+)
+
+needs_info_exit = pytest.mark.skipif(
+    not features().info_exit, reason="kernel lacks PIDFD_INFO_EXIT (< 6.15)"
+)
+
+
+@pytest.fixture
+def child() -> Iterator[Target]:
+    with spawn("child") as t:
+        yield t
+
+
+@pytest.fixture
+def nonchild() -> Iterator[Target]:
+    with spawn("nonchild") as t:
+        yield t
+
+
+def wait_exited(h: ProcessHandle) -> None:
+    fd = h.fileno()
+    assert fd is not None
+    assert wait_fd(fd) & select.POLLIN, "target did not exit in time"
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def test_parse_and_format_target() -> None:
+    assert parse_target("1234") == Identity(1234)
+    assert parse_target("1234:5678") == Identity(1234, 5678)
+    assert format_identity(Identity(1234, 5678)) == "1234:5678"
+    assert format_identity(Identity(1234, None, 99)) == "1234"
+    assert str(parse_target(" 42:7 ")) == "42:7"
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12:", ":5", "1:2:3", "-4", "0", "5:0", "1.5", "0x10"])
+def test_parse_target_rejects_malformed(text: str) -> None:
+    with pytest.raises(ValueError, match="malformed target"):
+        parse_target(text)
+
+
+def test_read_starttime_survives_hostile_comm() -> None:
+    with spawn("child") as plain, spawn("child", comm=") 1 2 (x) R 9") as hostile:
+        with open(f"/proc/{hostile.pid}/stat") as f:
+            stat = f.read()
+        assert stat.split()[21] != stat.rpartition(")")[2].split()[19]  # naive split is wrong
+        start = read_starttime(hostile.pid)
+        assert start == int(stat.rpartition(")")[2].split()[19])
+        assert abs(start - read_starttime(plain.pid)) < 500  # both started within 5 s
+
+
+def test_identity_of_a_live_child(child: Target) -> None:
+    with ProcessHandle.open(child.pid) as h:
+        fd = h.fileno()
+        assert fd is not None and not h.degraded
+        assert h.inode == os.fstat(fd).st_ino
+        assert h.starttime == read_starttime(child.pid)
+        assert h.identity == Identity(child.pid, h.inode, h.starttime)
+        assert h.state() == "running"
+        assert h.exit_status().reason == "still running"
+        lived = h.lifetime()
+        assert lived is not None and 0 <= lived < 60
+
+
+def test_open_verifies_the_identity(child: Target) -> None:
+    with ProcessHandle.open(child.pid) as h:
+        inode, start = h.inode, h.starttime
+    assert inode is not None and start is not None
+    with ProcessHandle.open(child.pid, inode=inode, starttime=start) as h:
+        assert h.inode == inode
+    with pytest.raises(IdentityMismatch) as info:
+        ProcessHandle.open(child.pid, inode=inode + 1)
+    assert str(info.value).startswith(f"PID {child.pid} is now another process")
+    with pytest.raises(IdentityMismatch):
+        ProcessHandle.open(child.pid, starttime=start + 1)
+
+
+def test_open_nonexistent_pid() -> None:
+    pid = nonexistent_pid()
+    with pytest.raises(ProcessGone, match=f"PID {pid}: no such process"):
+        ProcessHandle.open(pid)
+    with pytest.raises(ValueError):
+        ProcessHandle.open(0)
+
+
+# --------------------------------------------------------------------------- exit and status
+
+
+def test_child_exit_code_without_reaping(child: Target) -> None:
+    with ProcessHandle.open(child.pid) as h:
+        child.exit(3)
+        wait_exited(h)
+        assert h.state() == "exited"
+        status = h.exit_status()
+        assert (status.known, status.code, status.signal) == (True, 3, None)
+        assert h.state() == "exited", "exit_status() must not reap"
+        assert read_starttime(child.pid) == h.starttime  # still a zombie in /proc
+        child.reap()
+        assert h.state() == "reaped"
+        assert h.exit_status().describe() == "exited with code 3"
+
+
+def test_reap_when_asked(child: Target) -> None:
+    with ProcessHandle.open(child.pid) as h:
+        child.exit(4)
+        wait_exited(h)
+        assert h.exit_status(reap=True).code == 4
+        assert h.state() == "reaped"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, 0)
+
+
+@needs_info_exit
+def test_nonchild_exit_code_via_pidfd_info(nonchild: Target) -> None:
+    with ProcessHandle.open(nonchild.pid) as h:
+        nonchild.exit(5)
+        wait_exited(h)
+        assert h.state() == "exited"
+        assert h.exit_status() == ExitStatus.unknown("not yet reaped by its parent")
+        nonchild.reap()  # its parent reaps it
+        fd = h.fileno()
+        assert fd is not None
+        wait_reaped(fd)
+        assert h.state() == "reaped"
+        assert h.exit_status().describe() == "exited with code 5"
+
+
+@needs_info_exit
+def test_nonchild_killing_signal_via_pidfd_info(nonchild: Target) -> None:
+    with ProcessHandle.open(nonchild.pid) as h:
+        assert h.send_signal(signal.SIGKILL).outcome == "delivered"
+        wait_exited(h)
+        nonchild.reap()
+        fd = h.fileno()
+        assert fd is not None
+        wait_reaped(fd)
+        status = h.exit_status()
+        assert (status.signal, status.code, status.core_dumped) == (signal.SIGKILL, None, False)
+        assert status.describe() == "killed by SIGKILL"
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (0x300, "exited with code 3"),
+        (0x0, "exited with code 0"),
+        (0x9, "killed by SIGKILL"),
+        (0xF, "killed by SIGTERM"),
+        (0x8B, "killed by SIGSEGV (core dumped)"),
+    ],
+)
+def test_decode_wait_status(raw: int, text: str) -> None:
+    assert ExitStatus.from_wait_status(raw).describe() == text
+
+
+# --------------------------------------------------------------------------- zombies and signals
+
+
+@pytest.mark.parametrize("kind", ["child", "nonchild"])
+def test_zombie_open_and_signal(kind: str) -> None:
+    with spawn(kind) as t:  # type: ignore[arg-type]
+        fd = t.pidfd()
+        t.exit(0)
+        assert wait_fd(fd) & select.POLLIN
+        with pytest.raises(ProcessGone, match="already exited"):
+            ProcessHandle.open(t.pid)
+        with ProcessHandle.open(t.pid, allow_exited=True) as h:
+            assert h.state() == "exited"
+            result = h.send_signal(signal.SIGTERM)
+            assert result.outcome == "exited_not_reaped" and result.ok
+            assert "not yet reaped" in result.describe()
+        os.close(fd)
+
+
+def test_signal_outcomes() -> None:
+    with spawn("child", ignore_term=True) as t, ProcessHandle.open(t.pid) as h:
+        result = h.send_signal(signal.SIGTERM)
+        assert (result.outcome, result.ok) == ("delivered", True)
+        assert result.describe() == f"{t.pid}:{h.inode}: SIGTERM delivered"
+        fd = h.fileno()
+        assert fd is not None and wait_fd(fd, 0.1) == 0, "SIGTERM is ignored: must still run"
+        assert h.send_signal(0).outcome == "delivered"
+        assert h.send_signal(signal.SIGKILL).outcome == "delivered"
+        wait_exited(h)
+        t.reap()
+        gone = h.send_signal(signal.SIGTERM)
+        assert (gone.outcome, gone.ok, gone.errno) == ("gone", False, errno.ESRCH)
+        bad = ProcessHandle.open(os.getpid())
+        with bad:
+            assert bad.send_signal(65).outcome == "error"
+
+
+def test_signal_not_permitted() -> None:
+    with spawn("child") as t, ProcessHandle.open(t.pid) as h:
+        pid = os.fork()
+        if pid == 0:  # an unprivileged process may not signal root's processes
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                os._exit(10 if h.send_signal(signal.SIGTERM).outcome == "not_permitted" else 11)
+            finally:
+                os._exit(12)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 10
+        assert h.state() == "running"
+
+
+def test_reclaim_after_kill() -> None:
+    with spawn("child") as t, ProcessHandle.open(t.pid) as h:
+        assert h.reclaim().outcome == "not_dying"
+        assert h.send_signal(signal.SIGKILL).ok
+        result = h.reclaim()
+        assert result.ok, result.describe()  # ESRCH right after a kill counts as success
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def test_no_fd_leaks(child: Target) -> None:
+    before = count_fds()
+    for _ in range(50):
+        with ProcessHandle.open(child.pid) as h:
+            h.state()
+            h.exit_status()
+            h.send_signal(0)
+        with pytest.raises(IdentityMismatch):
+            ProcessHandle.open(child.pid, inode=1)
+        with pytest.raises(ProcessGone):
+            ProcessHandle.open(nonexistent_pid())
+    h = ProcessHandle.open(child.pid)
+    h.close()
+    h.close()  # idempotent
+    with pytest.raises(ValueError):
+        h.state()
+    child.exit(0)
+    with ProcessHandle.open(child.pid, allow_exited=True) as z:
+        wait_exited(z)
+    for _ in range(20):
+        with pytest.raises(ProcessGone):
+            ProcessHandle.open(child.pid)  # a zombie now
+    assert count_fds() == before
+
+
+def test_fd_limit_is_a_typed_error(child: Target) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held: list[ProcessHandle] = []
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count_fds() + 5, hard))
+        with pytest.raises(FdLimit, match="raise the fd limit"):
+            for _ in range(10):
+                held.append(ProcessHandle.open(child.pid))
+    finally:
+        for h in held:
+            h.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert raise_fd_limit() == hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# --------------------------------------------------------------------------- features / degraded
+
+
+def test_features_on_this_kernel() -> None:
+    f = features()
+    assert f.pidfd_open and f.waitid_pidfd and f.process_mrelease and f.get_info
+    if f.unique_inodes and f.info_exit:
+        assert f.notes == ()
+
+
+@pytest.fixture
+def no_pidfd(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Simulate a sandbox where pidfd_open fails with ENOSYS (this machine has pidfds, so this
+    cannot be produced for real here: the only mock in these tests)."""
+
+    def enosys(pid: int, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    features.cache_clear()
+    monkeypatch.setattr(handle_mod.os, "pidfd_open", enosys)
+    yield
+    monkeypatch.undo()
+    features.cache_clear()
+
+
+def test_degraded_without_pidfd(no_pidfd: None) -> None:
+    f = features()
+    assert not f.pidfd_open and "pidfd_open unavailable" in f.notes[0]
+    with spawn("child") as t:
+        with pytest.raises(IdentityMismatch):
+            ProcessHandle.open(t.pid, starttime=read_starttime(t.pid) + 1)
+        with ProcessHandle.open(t.pid) as h:
+            assert h.degraded and h.fileno() is None and h.inode is None
+            assert h.state() == "running"
+            assert h.send_signal(signal.SIGKILL).outcome == "delivered"
+            os.waitpid(t.pid, 0)
+            assert h.state() == "reaped"
+            assert h.send_signal(signal.SIGTERM).outcome == "gone"
+            assert not h.exit_status().known
+            assert h.reclaim().outcome == "unsupported"
