@@ -94,6 +94,13 @@ class Target:
     def pidfd(self) -> int:
         return os.pidfd_open(self.pid)
 
+    def pidfd_inode(self) -> int:
+        fd = os.pidfd_open(self.pid)
+        try:
+            return os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+
     def reap(self) -> None:
         """Reap the exited target (as its parent). Orphans are reaped by init, not here."""
         if self.is_child:

@@ -391,6 +391,7 @@ class ProcessHandle:
         self.inode = inode
         self.starttime = starttime
         self.degraded = fd < 0
+        self.opened_exited = False  # already a zombie when opened: its exit time is unknown
         self._closed = False
         self._status: ExitStatus | None = None  # cached once known
 
@@ -444,7 +445,9 @@ class ProcessHandle:
         except BaseException:
             os.close(fd)
             raise
-        return cls(pid, fd, ino, seen)
+        handle = cls(pid, fd, ino, seen)
+        handle.opened_exited = bool(events & select.POLLIN)
+        return handle
 
     @classmethod
     def _open_degraded(cls, pid: int, starttime: int | None, allow_exited: bool) -> ProcessHandle:
@@ -453,7 +456,9 @@ class ProcessHandle:
             raise IdentityMismatch(pid, f"start time {seen}, expected {starttime}")
         if state == "Z" and not allow_exited:
             raise ProcessGone(pid, "has already exited (zombie, not yet reaped)")
-        return cls(pid, -1, None, seen)
+        handle = cls(pid, -1, None, seen)
+        handle.opened_exited = state == "Z"
+        return handle
 
     # -- basics
 

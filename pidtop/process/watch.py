@@ -37,7 +37,7 @@ class ExitEvent:
     observed_at_wall: float  # time.time() at the same moment
     status: ExitStatus
     reaped: bool
-    lived_seconds: float | None  # start to the first exit observation; None if unknown
+    lived_seconds: float | None  # start to the exit observation; None if it exited before open
     final: bool  # no further event will follow for this handle
 
 
@@ -155,7 +155,7 @@ class Watcher:
         first = not watch.exited
         if first:
             watch.exited = True
-            watch.lived = handle.lifetime(now_boot)
+            watch.lived = None if handle.opened_exited else handle.lifetime(now_boot)
         status = handle.exit_status()
         reaped = state == "reaped"
         # Without PIDFD_INFO_EXIT the reap would reveal nothing more: stop at the exit.
