@@ -220,12 +220,16 @@ def features() -> Features:
 
 
 def _probe_unique_inodes(me: int) -> bool:
-    """Two processes' pidfds differ in st_ino on pidfs (>= 6.9); before, all share one inode."""
+    """Two processes' pidfds differ in st_ino on pidfs (>= 6.9); before, all pidfds shared the
+    anon inode, so with no other process at hand (PID 1 of a namespace) compare with epoll's."""
     other = os.getppid() or (1 if os.getpid() != 1 else 0)
     try:
-        fd = os.pidfd_open(other) if other else select.epoll().detach()  # epoll: an anon inode
+        fd = os.pidfd_open(other) if other else -1
     except OSError:
-        fd = select.epoll().detach()
+        fd = -1
+    if fd < 0:
+        with select.epoll() as ep:
+            fd = os.dup(ep.fileno())
     try:
         return os.fstat(fd).st_ino != os.fstat(me).st_ino
     finally:

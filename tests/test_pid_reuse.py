@@ -1,0 +1,151 @@
+"""Forced PID reuse in a private PID namespace: pidtop must never touch the newcomer.
+
+Each test runs a script as PID 1 of ``unshare --pid --fork --mount-proc``. It forks A at PID
+500 (via /proc/sys/kernel/ns_last_pid), kills and reaps it, then forks B, which gets the same
+PID 500. The script reports what it saw as one JSON line; the assertions are made here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from procs import pid_namespace_unavailable, run_in_pid_namespace
+
+_why = pid_namespace_unavailable()
+pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
+
+PREAMBLE = """
+import json, os, signal, subprocess, sys, time
+import procs
+from pidtop.process.handle import IdentityMismatch, ProcessHandle, read_starttime
+
+PID = 500
+
+def kill_and_reap(fd):
+    signal.pidfd_send_signal(fd, signal.SIGKILL)
+    os.waitid(os.P_PIDFD, fd, os.WEXITED)
+
+def running(fd):
+    return procs.wait_fd(fd, 0) == 0 and open(f"/proc/{PID}/stat").read().split()[-50] != "Z"
+
+def start_a(ignore_term=False):
+    a = procs.fork_at_pid(PID, lambda: procs.sleep_forever(ignore_term))
+    fd = os.pidfd_open(a)
+    return fd, os.fstat(fd).st_ino
+
+def replace_a(fa):
+    kill_and_reap(fa)
+    b = procs.fork_at_pid(PID, procs.sleep_forever)
+    return b, os.pidfd_open(b)
+
+def pidtop(*args):
+    return subprocess.Popen([sys.executable, "-m", "pidtop", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def read_line(proc):
+    line = b""
+    while not line.endswith(b"\\n"):
+        if not procs.wait_fd(proc.stdout.fileno()):
+            raise TimeoutError("pidtop printed nothing")
+        chunk = os.read(proc.stdout.fileno(), 1)
+        if not chunk:
+            break
+        line += chunk
+    return line.decode()
+
+"""
+
+
+def run(body: str) -> dict[str, object]:
+    return run_in_pid_namespace(PREAMBLE + body)
+
+
+def test_open_with_the_old_identity_is_refused() -> None:
+    r = run("""
+fa, ino_a = start_a()
+st_a = read_starttime(PID)
+b, fb = replace_a(fa)
+try:
+    ProcessHandle.open(PID, inode=ino_a)
+    refused = None
+except IdentityMismatch as e:
+    refused = str(e)
+print(json.dumps(dict(b=b, ino_a=ino_a, ino_b=os.fstat(fb).st_ino, refused=refused,
+                      same_tick=read_starttime(PID) == st_a, b_running=running(fb))))
+""")
+    assert r["b"] == 500, "PID was not reused"
+    assert r["ino_a"] != r["ino_b"]
+    assert str(r["refused"]).startswith("PID 500 is now another process")
+    assert r["b_running"]
+
+
+def test_held_handle_reports_gone_and_spares_the_newcomer() -> None:
+    r = run("""
+fa, ino_a = start_a()
+h = ProcessHandle.open(PID)
+b, fb = replace_a(fa)
+term, kill = h.send_signal(signal.SIGTERM), h.send_signal(signal.SIGKILL)
+print(json.dumps(dict(b=b, term=term.outcome, kill=kill.outcome, text=term.describe(),
+                      state=h.state(), status=h.exit_status().describe(),
+                      b_running=running(fb))))
+""")
+    assert r["b"] == 500
+    assert (r["term"], r["kill"]) == ("gone", "gone")
+    assert "no such process" in str(r["text"])
+    assert r["state"] == "reaped"
+    assert r["status"] == "killed by SIGKILL"  # A's own end, read back via PIDFD_INFO_EXIT
+    assert r["b_running"]
+
+
+def test_kill_timeout_never_kills_the_newcomer() -> None:
+    # pidtop sends TERM (ignored by A) and waits to escalate to KILL. While it is stopped,
+    # A dies, is reaped and B takes PID 500; an implementation escalating by PID kills B.
+    r = run("""
+fa, ino_a = start_a(ignore_term=True)
+proc = pidtop("kill", "--timeout", "1500", "KILL", f"{PID}:{ino_a}")
+first = read_line(proc)
+os.kill(proc.pid, signal.SIGSTOP)
+b, fb = replace_a(fa)
+os.kill(proc.pid, signal.SIGCONT)
+out, err = proc.communicate(timeout=15)
+print(json.dumps(dict(b=b, ino_a=ino_a, rc=proc.returncode, first=first, out=out, err=err,
+                      b_running=running(fb))))
+""")
+    assert r["b"] == 500
+    assert r["first"] == f"500:{r['ino_a']}: SIGTERM delivered\n"
+    assert r["rc"] == 0, r["err"]
+    assert r["out"] == f"500:{r['ino_a']}: exited (killed by SIGKILL)\n"  # A's death, not ours
+    assert r["b_running"], "pidtop kill hit the process that reused the PID"
+
+
+def test_wait_on_the_old_identity_does_not_wait_on_the_newcomer() -> None:
+    r = run("""
+# 1) pidtop wait started while A lives; A is replaced by B while pidtop is stopped.
+fa, ino_a = start_a()
+proc = pidtop("wait", "--timeout", "10", f"{PID}:{ino_a}")
+procs.wait_pidfd_held(proc.pid, PID)
+os.kill(proc.pid, signal.SIGSTOP)
+b, fb = replace_a(fa)
+t0 = time.monotonic()
+os.kill(proc.pid, signal.SIGCONT)
+out, err = proc.communicate(timeout=15)
+held = dict(rc=proc.returncode, out=out, err=err, secs=time.monotonic() - t0)
+# 2) pidtop wait started after the reuse, naming the old identity.
+t0 = time.monotonic()
+stale = subprocess.run([sys.executable, "-m", "pidtop", "wait", "--timeout", "10",
+                        f"{PID}:{ino_a}"], capture_output=True, text=True, timeout=15)
+print(json.dumps(dict(b=b, ino_a=ino_a, held=held, stale_rc=stale.returncode,
+                      stale_err=stale.stderr, stale_secs=time.monotonic() - t0,
+                      b_running=running(fb))))
+""")
+    assert r["b"] == 500
+    held = r["held"]
+    assert isinstance(held, dict)
+    assert held["rc"] == 0, held["err"]
+    assert str(held["out"]).startswith(f"500:{r['ino_a']}: killed by SIGKILL (lived ")
+    assert held["secs"] < 5, "waited on the newcomer"
+    assert r["stale_rc"] == 5
+    assert r["stale_err"] == f"500:{r['ino_a']}: PID 500 is now another process\n" or str(
+        r["stale_err"]
+    ).startswith(f"500:{r['ino_a']}: PID 500 is now another process (inode ")
+    assert r["stale_secs"] < 5
+    assert r["b_running"]
