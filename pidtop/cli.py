@@ -253,7 +253,12 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exit-when-gone", action="store_true", help="quit once every pinned process has exited"
     )
-    parser.add_argument("--log", metavar="FILE", help="append exit events to FILE")
+    parser.add_argument(
+        "--log", metavar="FILE", help="append the event log (pins, signals, exits) to FILE"
+    )
+    parser.add_argument(
+        "--no-bell", action="store_true", help="no terminal bell when a waited process exits"
+    )
 
 
 def build_tui_parser() -> argparse.ArgumentParser:

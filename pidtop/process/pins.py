@@ -165,6 +165,8 @@ def _read_cmdline(pid: int) -> str:
 
 
 ChangeListener = Callable[[Pin, ExitEvent | None], None]
+#: ``opener(pid, *, starttime=, inode=, allow_exited=)`` -> a verified handle
+Opener = Callable[..., ProcessHandle]
 
 
 class PinSet:
@@ -177,12 +179,18 @@ class PinSet:
         budget: FdBudget | None = None,
         watcher: Watcher | None = None,
         clock: Callable[[], float] = time.time,
+        opener: Opener | None = None,
     ) -> None:
+        """``opener`` opens a verified handle (default :meth:`ProcessHandle.open`); rendering
+        tests pass :class:`pidtop.process.scripted_pins.ScriptedOpener` instead."""
         self.log = log
         self.budget = budget if budget is not None else FdBudget()
         self._watcher = watcher if watcher is not None else Watcher()
         self._clock = clock
+        self._opener: Opener = opener if opener is not None else ProcessHandle.open
         self._pins: dict[ProcKey, Pin] = {}
+        #: pins made before an event loop runs (``--pin`` at start): watched by :meth:`start`
+        self._deferred: list[tuple[ProcessHandle, ProcKey]] = []
         self.waiting: set[ProcKey] = set()
         #: called on the loop thread whenever a pin changes (exit, reap, pin, unpin)
         self.listeners: list[ChangeListener] = []
@@ -230,7 +238,7 @@ class PinSet:
         try:
             self.budget.acquire(what)
             try:
-                handle = ProcessHandle.open(
+                handle = self._opener(
                     ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
                 )
             except BaseException:
@@ -244,9 +252,25 @@ class PinSet:
         self._pins[key] = pin
         note = " (degraded: no pidfd, start time re-checked before kill)" if handle.degraded else ""
         self.log.add("pin", pin.target, f"pinned {pin.target} {command}{note}", command=command)
-        self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
+        self._watch(handle, key)
         self._changed(pin, None)
         return pin
+
+    def _watch(self, handle: ProcessHandle, key: ProcKey) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop yet (pinned before the UI starts): see start()
+            self._deferred.append((handle, key))
+            return
+        self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
+
+    def start(self) -> None:
+        """Watch the pins made before the event loop ran; call once it runs."""
+        deferred, self._deferred = self._deferred, []
+        for handle, key in deferred:
+            pin = self._pins.get(key)
+            if pin is not None and pin.handle is handle and not handle.closed:
+                self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
 
     def unpin(self, key: ProcKey) -> Pin | None:
         """Stop holding a process (running or exited); returns the pin, or None."""
@@ -351,7 +375,7 @@ class PinSet:
         try:
             self.budget.acquire(what)
             try:
-                handle = ProcessHandle.open(cursor.pid, starttime=cursor.starttime)
+                handle = self._opener(cursor.pid, starttime=cursor.starttime)
             except BaseException:
                 self.budget.release()
                 raise

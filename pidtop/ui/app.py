@@ -8,7 +8,9 @@ overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -23,12 +25,27 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
-from pidtop.process.snapshot import ProcessSource, Snapshot
+from pidtop.process.events import EventLog
+from pidtop.process.handle import HandleError, parse_target, raise_fd_limit
+from pidtop.process.pins import (
+    ActionResult,
+    Pin,
+    PinSet,
+    Target,
+    WatchAll,
+    confirmation_reasons,
+)
+from pidtop.process.signals import signal_name
+from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
 from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable
+from pidtop.process.watch import ExitEvent
 from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserScreen
+from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.help import HelpScreen
+from pidtop.ui.screens.signals import ConfirmScreen, SignalChoice, SignalScreen
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar, PromptInput
 from pidtop.ui.widgets.meters import Meters
+from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 #: Steps for ``,``/``.`` (seconds).
@@ -37,6 +54,12 @@ DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 
 FIRST_DELTA = 0.5
 #: Below this terminal height the meters collapse to one line.
 COMPACT_HEIGHT = 20
+#: at most this many per-process result notifications for one kill (the rest: a summary)
+NOTIFY_RESULTS = 5
+
+
+class StartupError(ValueError):
+    """A command-line option that cannot be honoured (bad --pin, unwritable --log ...)."""
 
 
 def find_css() -> Path | None:
@@ -108,7 +131,7 @@ class PidtopApp(App[int]):
         Binding("less_than_sign", "sort_step(-1)", "Prev column", show=False),
         Binding("greater_than_sign", "sort_step(1)", "Next column", show=False),
         Binding("u", "choose_user", "User", show=False),
-        Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("escape", "clear_filters", "Clear filters / cancel wait", show=False),
         Binding("minus", "collapse(True)", "Collapse", show=False),
         Binding("plus", "collapse(False)", "Expand", show=False),
         Binding("H", "toggle_threads", "Threads", show=False),
@@ -117,6 +140,15 @@ class PidtopApp(App[int]):
         Binding("comma", "delay_step(-1)", "Faster", show=False),
         Binding("full_stop", "delay_step(1)", "Slower", show=False),
         Binding("d", "choose_delay", "Delay", show=False),
+        Binding("space", "toggle_pin", "Pin"),
+        Binding("c", "pin_tree", "Pin tree", show=False),
+        Binding("U", "unpin_all", "Unpin all", show=False),
+        Binding("x,delete", "dismiss_exited", "Dismiss exited", show=False),
+        Binding("X", "clear_exited", "Clear exited", show=False),
+        Binding("f9", "kill", "Kill"),
+        Binding("k", "kill", "Kill", show=False),
+        Binding("w", "wait", "Wait"),
+        Binding("l", "event_log", "Log"),
         Binding("f10", "quit", "Quit"),
         Binding("q", "quit", "Quit", show=False),
     ]
@@ -132,10 +164,34 @@ class PidtopApp(App[int]):
         pids: frozenset[int] | None = None,
         tree: bool = False,
         sample_limit: int | None = None,
+        pins: PinSet | None = None,
+        watch_all: bool = False,
+        exit_when_gone: bool = False,
+        bell: bool = True,
     ) -> None:
-        """``sample_limit`` stops sampling after that many merges (snapshots, screenshots)."""
+        """``sample_limit`` stops sampling after that many merges (snapshots, screenshots).
+
+        ``pins`` (default: an empty set logging on the source's clock) holds the pinned
+        processes; ``watch_all`` watches every listed process for exit; ``exit_when_gone``
+        quits (status 0) once every pinned process has exited; ``bell`` rings on waited exits.
+        """
         super().__init__()
         self.source = source
+        if pins is None:
+            clock = getattr(source, "now", time.time)
+            pins = PinSet(EventLog(clock=clock), clock=clock)
+        self.pins = pins
+        self.events = pins.log
+        self.watch_all: WatchAll | None = (
+            WatchAll(pins.budget, self._on_watched_exit) if watch_all else None
+        )
+        self.exit_when_gone = exit_when_gone
+        self.bell_enabled = bell
+        #: seconds before SIGKILL in the escalation offered by the signal picker
+        self.escalate_after = 5.0
+        #: pins still waited for (``w``) and how many the wait started with
+        self.waited: set[ProcKey] = set()
+        self.wait_total = self.wait_exited = 0
         self.delay = max(0.1, float(delay))
         self.sample_limit = sample_limit
         self.table = ProcessTable(sort_column=sort_column or "cpu", sort_reverse=sort_reverse)
@@ -158,8 +214,8 @@ class PidtopApp(App[int]):
         """Meters, the (empty for now) pinned strip, the table, filter bar, prompt, footer."""
         with Vertical(id="top"):
             yield Meters(id="meters")
-        yield Vertical(id="pinned")
-        yield ProcessView(self.table, id="procs")
+        yield PinnedStrip(self.pins, id="pinned")
+        yield ProcessView(self.table, mark_provider=self._mark, id="procs")
         yield FilterBar(id="filterbar")
         yield PromptBar(id="prompt")
         yield Footer()
@@ -168,6 +224,11 @@ class PidtopApp(App[int]):
     def view(self) -> ProcessView:
         """The process view."""
         return self.query_one(ProcessView)
+
+    @property
+    def strip(self) -> PinnedStrip:
+        """The pinned strip."""
+        return self.query_one(PinnedStrip)
 
     @property
     def meters(self) -> Meters:
@@ -181,12 +242,22 @@ class PidtopApp(App[int]):
 
     def on_mount(self) -> None:
         """Start sampling."""
-        self.query_one("#pinned").display = False
+        self.pins.listeners.append(self._on_pin_changed)
+        self.pins.start()
+        self._pins_changed()
         self.prompt.close()
         self.view.focus()
         self._update_chrome()
         self._apply_compact(self.size.height, self.size.width)
         self.start_sample()
+
+    def on_unmount(self) -> None:
+        """Release every pidfd."""
+        if self._on_pin_changed in self.pins.listeners:
+            self.pins.listeners.remove(self._on_pin_changed)
+        if self.watch_all is not None:
+            self.watch_all.close()
+        self.pins.close()
 
     def on_resize(self, event: Resize) -> None:
         """Collapse the meters on tiny terminals."""
@@ -232,6 +303,9 @@ class PidtopApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A sample finished: merge it (unless paused), then arm the next one."""
         worker = event.worker
+        if worker.group == "signal" and event.state == WorkerState.ERROR:
+            self.notify(f"Signal action failed: {worker.error}", severity="error", markup=False)
+            return
         if worker.group != "sample":
             return
         if event.state == WorkerState.SUCCESS:
@@ -251,6 +325,12 @@ class PidtopApp(App[int]):
         self.table.update(snap)
         self.samples_merged += 1
         self.meters.update_snapshot(snap, self.table.tasks)
+        if len(self.pins):
+            self.pins.update_info(self._lookup)
+            self.strip.refresh_pins()
+        if self.watch_all is not None:
+            self.watch_all.sync(snap.processes, lambda key: key in self.pins)
+            self._update_chrome()
         self.view.rows_changed()
         for err in snap.errors:
             if err not in self._seen_errors:
@@ -269,6 +349,16 @@ class PidtopApp(App[int]):
             parts.append("+threads")
         if not table.show_kernel_threads:
             parts.append("-kthreads")
+        if len(self.pins):
+            alive = len(self.pins.alive())
+            parts.append(f"Pinned: {len(self.pins)}" + (f" ({alive} running)" if alive else ""))
+        if self.waited:
+            n = len(self.waited)
+            parts.append(f"Waiting for {n} process{'es' if n != 1 else ''}")
+        if self.watch_all is not None:
+            wa = self.watch_all
+            skipped = f" ({wa.skipped} not watched: fd budget)" if wa.skipped else ""
+            parts.append(f"Watching: {len(wa)}{skipped}")
         self.meters.set_status(tuple(parts), self.paused)
         filters: list[tuple[str, str]] = []
         if table.filter_text:
@@ -392,7 +482,10 @@ class PidtopApp(App[int]):
         self.view.focus()
 
     def action_clear_filters(self) -> None:
-        """Esc on the table: clear text, user and PID filters."""
+        """Esc on the table: cancel a running wait, else clear text, user and PID filters."""
+        if self.waited:
+            self.cancel_wait()
+            return
         table = self.table
         if not (table.filter_text or table.user_filter or table.pid_filter):
             return
@@ -482,6 +575,282 @@ class PidtopApp(App[int]):
 
         self.push_screen(DelayScreen(self.delay), done)
 
+    # ------------------------------------------------------------------ pins
+    def _mark(self, key: ProcKey) -> str | None:
+        """Gutter mark: ● a running pin, ✕ a pinned (or --watch-all) process that exited.
+
+        Keys are (PID, start time): a newcomer that reuses a pinned PID has another key, so
+        it is drawn unpinned.
+        """
+        pin = self.pins.get(key)
+        if pin is not None:
+            return RUNNING_MARK if pin.alive else EXITED_MARK
+        if self.watch_all is not None and key in self.watch_all.exited:
+            return EXITED_MARK
+        return None
+
+    def _lookup(self, key: ProcKey) -> tuple[Any, float] | None:
+        row = self.table.get(key)
+        return None if row is None else (row.info, row.cpu)
+
+    def _pins_changed(self) -> None:
+        self.strip.refresh_pins()
+        self.view.set_show_marks(len(self.pins) > 0 or self.watch_all is not None)
+        self._update_chrome()
+
+    def _on_pin_changed(self, pin: Pin, event: ExitEvent | None) -> None:
+        """Called by the pin set on the loop thread: repaint the strip and the row at once."""
+        self._pins_changed()
+        self.view.refresh_key(pin.key)
+        if event is None:
+            if pin.key in self.waited and pin.key not in self.pins:  # unpinned while waited
+                self.waited.discard(pin.key)
+                self._wait_progress()
+            return
+        if pin.key in self.waited:
+            self.waited.discard(pin.key)
+            self.wait_exited += 1
+            bad = not event.status.known or event.status.signal is not None or event.status.code
+            self.notify(
+                f"{pin.target} {pin.command}: {event.status.describe()}",
+                title="Waited process exited",
+                severity="warning" if bad else "information",
+                markup=False,
+            )
+            if self.bell_enabled:
+                self.bell()
+            self._wait_progress()
+        if self.exit_when_gone and len(self.pins) and not self.pins.alive():
+            self.exit(0)
+
+    def _on_watched_exit(self, key: ProcKey, event: ExitEvent) -> None:
+        """--watch-all: a listed process exited; mark its row now."""
+        self.view.refresh_key(key)
+
+    def _refuse(self, what: str, error: HandleError) -> None:
+        self.notify(f"{what}: {error}", title="Refused", severity="error", markup=False)
+
+    def action_toggle_pin(self) -> None:
+        """Space: pin/unpin the cursor's process (or, in the strip, unpin its cursor's pin)."""
+        if self.strip.has_focus:
+            pin = self.strip.cursor_pin
+            if pin is not None:
+                self.pins.unpin(pin.key)
+            return
+        row = self.view.cursor_row
+        if row is None:
+            return
+        if row.key in self.pins:
+            self.pins.unpin(row.key)
+        else:
+            try:
+                self.pins.pin(row.info)
+            except HandleError as e:
+                self._refuse(f"Not pinned: {row.info.pid}", e)
+                return
+        self.view.action_cursor(1)
+
+    def action_pin_tree(self) -> None:
+        """``c``: pin the cursor's process and all its descendants."""
+        row = self.view.cursor_row
+        if row is None:
+            return
+        pinned, refused = 0, []
+        for key in [row.key, *self.table.descendants(row.key)]:
+            found = self.table.get(key)
+            if found is None or key in self.pins or found.info.is_thread:
+                continue
+            try:
+                self.pins.pin(found.info)
+                pinned += 1
+            except HandleError as e:
+                refused.append(str(e))
+        if refused:
+            self.notify(
+                f"Pinned {pinned}; {len(refused)} refused: {refused[0]}",
+                severity="error",
+                markup=False,
+            )
+        else:
+            self.notify(f"Pinned {pinned} process{'es' if pinned != 1 else ''}", markup=False)
+
+    def action_unpin_all(self) -> None:
+        """``U``: unpin everything."""
+        n = self.pins.unpin_all()
+        self.notify(f"Unpinned {n} process{'es' if n != 1 else ''}", markup=False, timeout=2)
+
+    def action_dismiss_exited(self) -> None:
+        """``x``/Delete: dismiss the exited pin under the strip's (or the table's) cursor."""
+        pin = None
+        if self.strip.has_focus:
+            pin = self.strip.cursor_pin
+        else:
+            row = self.view.cursor_row
+            if row is not None:
+                pin = self.pins.get(row.key)
+            if pin is None or pin.alive:
+                exited = [p for p in self.pins if not p.alive]
+                pin = exited[0] if len(exited) == 1 else pin
+        if pin is None:
+            self.notify("No exited pin here (Tab into the pinned strip)", markup=False, timeout=2)
+        elif pin.alive:
+            self.notify(f"{pin.target} is still running: Space unpins it", markup=False, timeout=2)
+        else:
+            self.pins.unpin(pin.key)
+
+    def action_clear_exited(self) -> None:
+        """``X``: dismiss every exited pin."""
+        n = self.pins.clear_exited()
+        self.notify(f"Cleared {n} exited pin{'s' if n != 1 else ''}", markup=False, timeout=2)
+
+    # ------------------------------------------------------------------ kill
+    def action_kill(self) -> None:
+        """``k``/F9: pick a signal for every running pin, or else the cursor's process."""
+        row = self.view.cursor_row
+        try:
+            targets = self.pins.targets(row.info if row is not None else None)
+        except HandleError as e:
+            self._refuse("Not signalled", e)
+            return
+        if not targets:
+            self.notify("Nothing to signal", severity="warning", markup=False)
+            return
+        pairs = [(t.target, t.command) for t in targets]
+
+        def chosen(choice: SignalChoice | None) -> None:
+            if choice is None:
+                self.pins.release(targets)
+                return
+            self.escalate_after = choice.after
+            reasons = confirmation_reasons(targets)
+            if not reasons:
+                self._send(targets, choice)
+                return
+            label = (
+                f"SIGTERM, then SIGKILL after {choice.after:g} s"
+                if choice.escalate
+                else f"Send {signal_name(choice.signal)}"
+            )
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._send(targets, choice)
+                    return
+                self.pins.release(targets)
+                self.events.add("signal", "", f"{label}: not confirmed, nothing sent", ok=False)
+                self.notify("Nothing sent", markup=False, timeout=2)
+
+            self.push_screen(ConfirmScreen(label, pairs, reasons), confirmed)
+
+        self.push_screen(SignalScreen(pairs, after=self.escalate_after), chosen)
+
+    def _send(self, targets: list[Target], choice: SignalChoice) -> None:
+        if choice.escalate or (choice.reclaim and choice.signal == signal.SIGKILL):
+            then = signal.SIGKILL if choice.escalate else None
+            if choice.escalate:
+                n = len(targets)
+                self.notify(
+                    f"SIGTERM to {n} process{'es' if n != 1 else ''}; SIGKILL after "
+                    f"{choice.after:g} s to any still alive",
+                    markup=False,
+                    timeout=3,
+                )
+            self.run_worker(
+                self._escalate(targets, choice.signal, then, choice.after, choice.reclaim),
+                group="signal",
+                exit_on_error=False,
+            )
+            return
+        try:
+            results = self.pins.send(targets, choice.signal)
+        finally:
+            self.pins.release(targets)
+        self._report([ActionResult(t, [r]) for t, r in zip(targets, results, strict=True)])
+
+    async def _escalate(
+        self, targets: list[Target], first: int, then: int | None, after: float, reclaim: bool
+    ) -> None:
+        results = await self.pins.escalate(targets, first, then, after, reclaim=reclaim)
+        self._report(results)
+
+    def _report(self, results: list[ActionResult]) -> None:
+        """One notification per process (severity by outcome); a summary past a few."""
+        worst_total = "information"
+        for i, ar in enumerate(results):
+            outcomes = {r.outcome for r in ar.results}
+            if outcomes & {"not_permitted", "error"} or (ar.reclaim and not ar.reclaim.ok):
+                severity = "error"
+            elif outcomes & {"gone", "exited_not_reaped"}:
+                severity = "warning"
+            else:
+                severity = "information"
+            if severity == "error" or (severity == "warning" and worst_total != "error"):
+                worst_total = severity
+            if i >= NOTIFY_RESULTS:
+                continue
+            t = ar.target
+            parts = [r.describe().removeprefix(f"{r.target}: ") for r in ar.results]
+            if ar.reclaim is not None:
+                parts.append(ar.reclaim.describe().removeprefix(f"{ar.reclaim.target}: "))
+            self.notify(
+                f"{t.target} {t.command}: " + "; ".join(parts), severity=severity, markup=False
+            )
+        if len(results) > NOTIFY_RESULTS:
+            ok = sum(1 for ar in results if all(r.ok for r in ar.results))
+            self.notify(
+                f"{len(results)} processes: {ok} delivered, {len(results) - ok} not; "
+                "details in the event log (l)",
+                severity=worst_total,  # type: ignore[arg-type]
+                markup=False,
+            )
+
+    # ------------------------------------------------------------------ wait
+    def action_wait(self) -> None:
+        """``w``: wait for every running pin (``w`` again or Esc cancels)."""
+        if self.waited:
+            self.cancel_wait()
+            return
+        n = self.pins.start_wait()
+        if n == 0:
+            self.notify(
+                "Nothing to wait for: pin running processes first (Space)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.waited = set(self.pins.waiting)
+        self.wait_total, self.wait_exited = n, 0
+        self._wait_progress()
+
+    def cancel_wait(self) -> None:
+        """Stop waiting (the pins stay)."""
+        n = len(self.waited)
+        self.wait_total = self.wait_exited = 0
+        self.pins.cancel_wait()
+        self.waited = set()
+        self._wait_progress()
+        self.notify(f"Wait cancelled ({n} still running)", markup=False, timeout=2)
+
+    def _wait_progress(self) -> None:
+        n = len(self.waited)
+        self.strip.waiting_text = f"waiting for {n} process{'es' if n != 1 else ''}" if n else ""
+        self.strip.refresh_pins()
+        self._update_chrome()
+        if not n and self.wait_total:
+            total, gone = self.wait_total, self.wait_exited
+            self.wait_total = self.wait_exited = 0
+            if gone == total:
+                text = f"All {total} waited process{'es' if total != 1 else ''} exited"
+            else:
+                text = f"Wait over: {gone} of {total} exited, the others were unpinned"
+            self.notify(text, title="Wait done", markup=False)
+
+    # ------------------------------------------------------------------ event log
+    def action_event_log(self) -> None:
+        """``l``: the session's event log."""
+        if not isinstance(self.screen, EventLogScreen):
+            self.push_screen(EventLogScreen(self.events))
+
     # ------------------------------------------------------------------ misc
     def action_help(self) -> None:
         """``?``/F1."""
@@ -509,6 +878,13 @@ class PidtopApp(App[int]):
             ("Toggle user threads", "Show/hide userland threads", self.action_toggle_threads),
             ("Toggle kernel threads", "Show/hide kernel threads", self.action_toggle_kthreads),
             ("Set refresh delay", "Seconds between samples", self.action_choose_delay),
+            ("Pin / unpin process", "Hold the cursor's process by pidfd", self.action_toggle_pin),
+            ("Pin process tree", "Pin the process and its descendants", self.action_pin_tree),
+            ("Unpin all", "Release every pinned process", self.action_unpin_all),
+            ("Clear exited pins", "Dismiss every exited pinned process", self.action_clear_exited),
+            ("Kill / send signal", "Signal the pins, or the cursor's process", self.action_kill),
+            ("Wait for pinned processes", "Tell me as each pin exits", self.action_wait),
+            ("Event log", "Pins, signals and exits of this session", self.action_event_log),
         )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
@@ -529,6 +905,34 @@ def _parse_pids(value: object) -> frozenset[int] | None:
     return frozenset(pids) or None
 
 
+def make_pins(source: ProcessSource, args: object) -> PinSet:
+    """The event log (``--log``) and the pins of ``--pin``, opened before the UI starts.
+
+    Raises StartupError (exit status 2) for an unwritable log, a --pin target that cannot be
+    pinned, or --exit-when-gone without --pin.
+    """
+    clock = getattr(source, "now", time.time)
+    path = getattr(args, "log", None)
+    try:
+        log = EventLog(clock=clock, path=path)
+    except OSError as e:
+        raise StartupError(f"--log {path}: cannot write it: {e.strerror or e}") from None
+    pins = PinSet(log, clock=clock)
+    for target in getattr(args, "pin", None) or []:
+        try:
+            ident = parse_target(target) if isinstance(target, str) else target
+            pins.pin_target(ident)
+        except (ValueError, HandleError) as e:
+            pins.close()
+            log.close()
+            raise StartupError(f"--pin {target}: {e}") from None
+    if getattr(args, "exit_when_gone", False) and not len(pins):
+        pins.close()
+        log.close()
+        raise StartupError("--exit-when-gone needs processes to watch: add --pin TARGET...")
+    return pins
+
+
 def build_app(args: object) -> PidtopApp:
     """Build the app from argparse-like ``args`` (missing attributes get defaults)."""
     if getattr(args, "demo", False):
@@ -543,6 +947,7 @@ def build_app(args: object) -> PidtopApp:
     delay = 1.5 if delay_tenths is None else max(1, int(delay_tenths)) / 10.0
     sort_name = getattr(args, "sort_key", None)
     sort_column = resolve_sort_key(sort_name)
+    pins = make_pins(source, args)
     app = PidtopApp(
         source,
         delay=delay,
@@ -550,6 +955,10 @@ def build_app(args: object) -> PidtopApp:
         user=getattr(args, "user", None) or None,
         pids=_parse_pids(getattr(args, "pid", None)),
         tree=bool(getattr(args, "tree", False)),
+        pins=pins,
+        watch_all=bool(getattr(args, "watch_all", False)),
+        exit_when_gone=bool(getattr(args, "exit_when_gone", False)),
+        bell=not getattr(args, "no_bell", False),
     )
     if sort_name and sort_column is None:
         print(f"pidtop: unknown sort key {sort_name!r}; sorting by CPU%", file=sys.stderr)
@@ -558,16 +967,22 @@ def build_app(args: object) -> PidtopApp:
 
 def run_tui(args: object) -> int:
     """Run the monitor until the user quits; returns the exit status."""
+    raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
+    try:
+        app = build_app(args)  # --pin/--log problems are reported before anything is drawn
+    except ValueError as exc:
+        print(f"pidtop: {exc}", file=sys.stderr)
+        return 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # Without a terminal Textual's input thread spins on EOF (a whole core, measured).
+        app.pins.close()
+        app.events.close()
         print(
             "pidtop: the monitor needs a terminal (stdin and stdout must be a tty)", file=sys.stderr
         )
         return 2
     try:
-        app = build_app(args)
-    except ValueError as exc:
-        print(f"pidtop: {exc}", file=sys.stderr)
-        return 2
-    result = app.run()
+        result = app.run()
+    finally:
+        app.events.close()
     return int(result or app.return_code or 0)

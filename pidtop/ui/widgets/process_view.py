@@ -28,6 +28,9 @@ from pidtop.process.table import COLUMNS, Column, ProcessTable, Row, cell_text
 #: ``ProcKey -> mark`` (a short string shown in the mark gutter, e.g. a pin) or None.
 MarkProvider = Callable[[ProcKey], str | None]
 
+#: a row whose mark is this is drawn as exited (pinned or watched process that just exited)
+EXITED_MARK = "✕"
+
 #: COMMAND never gets fewer cells than this while a fixed column can still be dropped.
 MIN_COMMAND_WIDTH = 12
 
@@ -92,6 +95,8 @@ class ProcessView(ScrollView, can_focus=True):
         "process-view--tree",
         "process-view--muted",
         "process-view--mark",
+        "process-view--mark-exited",
+        "process-view--exited",
         "process-view--match",
     }
 
@@ -131,6 +136,8 @@ class ProcessView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.table = table
         self.mark_provider = mark_provider
+        #: the mark gutter is drawn only while this is True (something is pinned/watched)
+        self.show_marks = mark_provider is not None
         #: the process under the cursor; None until there is a row
         self.cursor_key: ProcKey | None = None
         #: its index in ``table.rows`` (kept in step with ``cursor_key``)
@@ -157,10 +164,31 @@ class ProcessView(ScrollView, can_focus=True):
     def _columns(self) -> list[PlacedColumn]:
         width = self._content_width()
         if width != self._layout_width:
-            gutter = 1 if self.mark_provider is not None else 0
+            gutter = 1 if self._marks_on else 0
             self._layout = layout_columns(COLUMNS, width, gutter)
             self._layout_width = width
         return self._layout
+
+    @property
+    def _marks_on(self) -> bool:
+        return self.mark_provider is not None and self.show_marks
+
+    def set_show_marks(self, on: bool) -> None:
+        """Show/hide the mark gutter (columns shift by one cell)."""
+        if on != self.show_marks:
+            self.show_marks = on
+            self._invalidate()
+            self.refresh()
+
+    def refresh_key(self, key: ProcKey) -> None:
+        """Repaint the line of one process now (its mark changed), if it is on screen."""
+        index = self.table.index_of(key)
+        if index is None:
+            return
+        self._strips.pop(index, None)
+        y = index - int(self.scroll_offset.y) + 1
+        if 1 <= y <= self.body_height:
+            self.refresh_line_at(y)
 
     @property
     def visible_columns(self) -> list[str]:
@@ -355,9 +383,17 @@ class ProcessView(ScrollView, can_focus=True):
                 x += 1
         return Strip(segments)
 
+    def _mark(self, row: Row) -> str | None:
+        if not self._marks_on:
+            return None
+        assert self.mark_provider is not None
+        return self.mark_provider(row.key)
+
     def _row_kind(self, index: int, row: Row) -> str:
         if index == self.cursor_index:
             return "cursor"
+        if self._marks_on and self._mark(row) == EXITED_MARK:
+            return "exited"
         if row.status == "new":
             return "new"
         if row.status == "dying":
@@ -409,10 +445,11 @@ class ProcessView(ScrollView, can_focus=True):
         plain = self._style(kind, "plain")
         command, user, _raw = self._texts(row)
         segments: list[Segment] = []
-        if self.mark_provider is not None:
-            mark = self.mark_provider(row.key)
-            segments.append(Segment((mark or " ")[:1], self._style(kind, "mark")))
-        x = 1 if self.mark_provider is not None else 0
+        if self._marks_on:
+            mark = self._mark(row)
+            mark_kind = "mark-exited" if mark == EXITED_MARK else "mark"
+            segments.append(Segment((mark or " ")[:1], self._style(kind, mark_kind)))
+        x = 1 if self._marks_on else 0
         for placed in self._columns():
             col = placed.column
             if placed.x > x:

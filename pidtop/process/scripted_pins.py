@@ -1,0 +1,138 @@
+"""Scripted process handles for *rendering tests only* (snapshots, screenshots, ``--demo``).
+
+The same idea as :mod:`pidtop.process.scripted`: the pinned strip, the exit marks and the
+dialogs must be drawn from deterministic data, so snapshots cannot depend on real PIDs, pidfs
+inodes or exit timing. :class:`ScriptedOpener` stands in for :meth:`ProcessHandle.open` in a
+:class:`~pidtop.process.pins.PinSet`; it hands out :class:`ScriptedHandle` objects with a fixed
+PID, inode and start time whose state and exit status the test sets. A scripted handle has no
+file descriptor (``fileno()`` is None), so the :class:`~pidtop.process.watch.Watcher` polls its
+``state()`` on its timer, exactly as for a degraded handle. Nothing here touches the system,
+and nothing here is used to act on a real process. No Textual.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from pidtop.process.handle import (
+    ExitStatus,
+    Identity,
+    IdentityMismatch,
+    ProcessGone,
+    ReclaimResult,
+    SignalResult,
+    State,
+    format_identity,
+)
+
+#: inodes handed out are ``INODE_BASE + pid`` unless the test gives one
+INODE_BASE = 1_000_000
+
+
+class ScriptedHandle:
+    """A pretend process handle: identity fixed, state and exit status set by the test."""
+
+    degraded = False
+
+    def __init__(self, pid: int, inode: int, starttime: int, *, lived: float = 0.0) -> None:
+        self.pid = pid
+        self.inode: int | None = inode
+        self.starttime: int | None = starttime
+        self.lived = lived
+        self._state: State = "running"
+        self._status = ExitStatus.unknown("still running")
+        self._closed = False
+        #: signals "sent" to it, in order
+        self.signals: list[int] = []
+
+    # -- what a test does
+
+    def finish(self, status: ExitStatus, *, reaped: bool = True) -> None:
+        """Make it exit (``reaped`` False: a zombie whose status is not known yet)."""
+        self._state = "reaped" if reaped else "exited"
+        self._status = status if reaped else ExitStatus.unknown("not yet reaped by its parent")
+        self._final = status
+
+    def reap(self) -> None:
+        """A zombie made by ``finish(..., reaped=False)`` is reaped: its status becomes known."""
+        self._state = "reaped"
+        self._status = getattr(self, "_final", ExitStatus.unknown("no status scripted"))
+
+    # -- the ProcessHandle interface the pins use
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.pid, self.inode, self.starttime)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def fileno(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        self._closed = True
+
+    def state(self) -> State:
+        return self._state
+
+    def exit_status(self, *, reap: bool = False) -> ExitStatus:
+        return self._status
+
+    def lifetime(self, at_boottime: float | None = None) -> float | None:
+        return self.lived
+
+    def send_signal(self, sig: int) -> SignalResult:
+        target = format_identity(self.identity)
+        if self._state == "reaped":
+            return SignalResult(target, sig, "gone")
+        if self._state == "exited":
+            return SignalResult(target, sig, "exited_not_reaped")
+        self.signals.append(sig)
+        if sig in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
+            self.finish(ExitStatus(True, signal=sig))
+        return SignalResult(target, sig, "delivered")
+
+    def reclaim(self) -> ReclaimResult:
+        return ReclaimResult(format_identity(self.identity), "already_freed")
+
+    def __repr__(self) -> str:
+        return f"<ScriptedHandle {format_identity(self.identity)}>"
+
+
+class ScriptedOpener:
+    """Callable like :meth:`ProcessHandle.open`, over a script of pretend processes.
+
+    ``add(pid, starttime)`` declares a process (pins of undeclared PIDs fail with ProcessGone);
+    a start time that differs from the declared one fails with IdentityMismatch, as a reused
+    PID would. Every handle it opened is kept in ``handles`` (latest per PID).
+    """
+
+    def __init__(self) -> None:
+        self._procs: dict[int, tuple[int, int, float]] = {}
+        self.handles: dict[int, ScriptedHandle] = {}
+
+    def add(
+        self, pid: int, starttime: int, *, inode: int | None = None, lived: float = 0.0
+    ) -> None:
+        self._procs[pid] = (starttime, INODE_BASE + pid if inode is None else inode, lived)
+
+    def __call__(
+        self,
+        pid: int,
+        *,
+        starttime: int | None = None,
+        inode: int | None = None,
+        allow_exited: bool = False,
+    ) -> ScriptedHandle:
+        if pid not in self._procs:
+            raise ProcessGone(pid)
+        start, ino, lived = self._procs[pid]
+        if starttime is not None and starttime != start:
+            raise IdentityMismatch(pid, f"start time {start}, expected {starttime}")
+        if inode is not None and inode != ino:
+            raise IdentityMismatch(pid, f"inode {ino}, expected {inode}")
+        handle = ScriptedHandle(pid, ino, start, lived=lived)
+        self.handles[pid] = handle
+        return handle

@@ -1,0 +1,199 @@
+"""Kill (``k``/F9): the signal picker and the confirmation dialog.
+
+The picker lists every signal as ``15 SIGTERM`` (SIGTERM preselected), filtered as you type
+(name or number), plus one escalation entry "SIGTERM, then SIGKILL after N s". It only
+*chooses*: the app sends, through the pins' handles. Process text is shown as ``Text``.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from pidtop.process.fmt import sanitize
+from pidtop.process.signals import list_signals
+
+ESCALATE = "escalate"
+DEFAULT_AFTER = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalChoice:
+    """What the picker returns: a signal, or the escalation TERM → KILL after ``after`` s."""
+
+    signal: int
+    escalate: bool = False
+    after: float = DEFAULT_AFTER
+    reclaim: bool = False
+
+
+def _describe_targets(targets: Sequence[tuple[str, str]], limit: int = 3) -> str:
+    shown = [f"{t} {sanitize(c)}" for t, c in targets[:limit]]
+    more = f" … and {len(targets) - limit} more" if len(targets) > limit else ""
+    return "; ".join(shown) + more
+
+
+class SignalScreen(ModalScreen[SignalChoice | None]):
+    """Choose a signal for ``targets`` (``(PID:INODE, command)`` pairs). Esc cancels (None)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+    ]
+
+    def __init__(self, targets: Sequence[tuple[str, str]], *, after: float = DEFAULT_AFTER) -> None:
+        super().__init__()
+        self._targets = list(targets)
+        self._after = after
+        self._signals = list_signals()
+
+    def compose(self) -> ComposeResult:
+        n = len(self._targets)
+        with Vertical(id="signal-box", classes="chooser"):
+            yield Label(
+                f"Send a signal to {n} process{'es' if n != 1 else ''}",
+                classes="chooser-title",
+                markup=False,
+            )
+            yield Static(Text(_describe_targets(self._targets)), id="signal-targets")
+            yield Input(placeholder="type to filter: name or number", id="signal-filter")
+            yield OptionList(id="signal-list")
+            with Horizontal(id="signal-options"):
+                yield Label("escalate after", markup=False)
+                yield Input(f"{self._after:g}", id="signal-after", type="number")
+                yield Label("s", markup=False)
+            yield Checkbox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
+            yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#signal-filter", Input).focus()
+
+    def _after_seconds(self) -> float:
+        try:
+            value = float(self.query_one("#signal-after", Input).value)
+        except ValueError:
+            return self._after
+        return value if 0 <= value <= 3600 else self._after
+
+    def _fill(self, text: str) -> None:
+        word = text.strip().upper().removeprefix("SIG")
+        ol = self.query_one("#signal-list", OptionList)
+        ol.clear_options()
+        options: list[Option] = []
+        after = self._after_seconds()
+        if not word or word in "ESCALATE" or "TERM".startswith(word) or "KILL".startswith(word):
+            options.append(
+                Option(Text(f"SIGTERM, then SIGKILL after {after:g} s if still alive"), id=ESCALATE)
+            )
+        for number, name in self._signals:
+            bare = name.removeprefix("SIG")
+            if not word or (word.isdigit() and str(number).startswith(word)) or word in bare:
+                options.append(Option(Text(f"{number:>2} {name}"), id=str(number)))
+        ol.add_options(options)
+        ids = [o.id for o in options]
+        preferred = str(int(signal.SIGTERM))
+        if word and word.isdigit() and word in ids:
+            ol.highlighted = ids.index(word)
+        elif preferred in ids and not (word and word not in "TERM"):
+            ol.highlighted = ids.index(preferred)
+        elif options:
+            first_signal = next((i for i, o in enumerate(ids) if o != ESCALATE), 0)
+            ol.highlighted = first_signal if word else 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.input.id == "signal-filter":
+            self._fill(event.value)
+        elif event.input.id == "signal-after":
+            self._fill(self.query_one("#signal-filter", Input).value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._choose()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose()
+
+    def action_move(self, delta: int) -> None:
+        ol = self.query_one("#signal-list", OptionList)
+        if ol.option_count:
+            current = ol.highlighted if ol.highlighted is not None else 0
+            ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+
+    def _choose(self) -> None:
+        ol = self.query_one("#signal-list", OptionList)
+        if ol.highlighted is None or not ol.option_count:
+            self.app.bell()
+            return
+        oid = ol.get_option_at_index(ol.highlighted).id
+        reclaim = self.query_one("#signal-reclaim", Checkbox).value
+        if oid == ESCALATE:
+            self.dismiss(SignalChoice(signal.SIGTERM, True, self._after_seconds(), reclaim))
+        else:
+            self.dismiss(SignalChoice(int(oid or 15), False, self._after_seconds(), reclaim))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/No before a risky signal: the targets and the reasons. Default (and Esc): No."""
+
+    BINDINGS = [
+        Binding("escape,n", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes"),
+        Binding("left,right", "app.focus_next", "Switch", show=False),
+    ]
+
+    def __init__(
+        self, action: str, targets: Sequence[tuple[str, str]], reasons: Sequence[str]
+    ) -> None:
+        super().__init__()
+        self._action = action
+        self._targets = list(targets)
+        self._reasons = list(reasons)
+
+    def compose(self) -> ComposeResult:
+        n = len(self._targets)
+        lines = Text()
+        for target, command in self._targets[:12]:
+            lines.append(f"  {target}  ", style="bold")
+            lines.append(sanitize(command)[:70] + "\n")
+        if n > 12:
+            lines.append(f"  … and {n - 12} more\n")
+        reasons = Text()
+        for reason in self._reasons:
+            reasons.append(f"  ! {sanitize(reason)}\n")
+        with Vertical(id="confirm-box", classes="chooser"):
+            yield Label(
+                f"{self._action} to {n} process{'es' if n != 1 else ''}?",
+                classes="chooser-title",
+                markup=False,
+            )
+            yield Static(lines, id="confirm-targets")
+            yield Static(reasons, id="confirm-reasons")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Yes", id="yes", variant="error")
+                yield Button("No", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,182 @@
+"""The pinned strip: one line per pinned process, above the table, whatever the sort/filter.
+
+A Line-API ``ScrollView``: line 0 is a title (count, exited, wait indicator) that never
+scrolls; the pins follow, at most ``MAX_LINES`` of them on screen (the rest scroll, and the
+title says how many more). It can take the focus (Tab / click) and then has its own cursor, so
+``x``/Delete dismiss the exited pin under it. Process text is drawn as ``Segment``s with
+styles: never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from pidtop.process.fmt import format_duration, human_bytes, sanitize
+from pidtop.process.pins import Pin, PinSet
+from pidtop.process.signals import signal_name
+
+#: at most this many pins are on screen at once; the rest scroll
+MAX_LINES = 6
+RUNNING_MARK = "●"
+EXITED_MARK = "✕"
+
+
+def short_status(pin: Pin) -> str:
+    """``exit 3``, ``killed by SIGKILL``, ``SIGSEGV (core)``, ``status unknown: <why>``."""
+    if pin.alive:
+        return ""
+    st = pin.status
+    if st is None or not st.known:
+        return "status unknown: " + (st.reason if st is not None else "not reported yet")
+    if st.signal is not None:
+        name = signal_name(st.signal)
+        return f"{name} (core)" if st.core_dumped else f"killed by {name}"
+    return f"exit {st.code}"
+
+
+class PinnedStrip(ScrollView, can_focus=True):
+    """The pinned processes. ``refresh_pins()`` after any change; the app does it at once."""
+
+    COMPONENT_CLASSES = {
+        "pinned-strip--title",
+        "pinned-strip--waiting",
+        "pinned-strip--running",
+        "pinned-strip--exited",
+        "pinned-strip--bad",
+        "pinned-strip--muted",
+        "pinned-strip--cursor",
+    }
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+    ]
+
+    def __init__(self, pins: PinSet, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pins = pins
+        self.cursor = 0
+        #: shown in the title while a wait is running ("waiting for 2 processes")
+        self.waiting_text = ""
+        self._list: list[Pin] = []
+
+    # ------------------------------------------------------------------ data
+    @property
+    def cursor_pin(self) -> Pin | None:
+        if not self._list:
+            return None
+        return self._list[min(self.cursor, len(self._list) - 1)]
+
+    def refresh_pins(self) -> None:
+        """Re-read the pin set: show/hide, size, repaint (cheap: a handful of lines)."""
+        self._list = list(self.pins)
+        n = len(self._list)
+        self.display = n > 0
+        self.cursor = max(0, min(self.cursor, n - 1))
+        height = 1 + min(n, MAX_LINES)
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+        self.virtual_size = Size(self.scrollable_content_region.width, n + 1)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_offset.y)
+        body = min(len(self._list), MAX_LINES)
+        if body <= 0:
+            return
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
+        elif self.cursor >= top + body:
+            self.scroll_to(y=self.cursor - body + 1, animate=False, immediate=True, force=True)
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the strip's cursor."""
+        if self._list:
+            self.cursor = max(0, min(self.cursor + delta, len(self._list) - 1))
+            self._scroll_to_cursor()
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        """Click a pin: focus the strip with the cursor on it."""
+        if event.y >= 1:
+            index = int(self.scroll_offset.y) + event.y - 1
+            if 0 <= index < len(self._list):
+                self.cursor = index
+        self.focus()
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+    def _s(self, name: str) -> Style:
+        return self.rich_style + self.get_component_rich_style(f"pinned-strip--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return Strip(self._title()).adjust_cell_length(width, self._s("title"))
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._list):
+            return Strip.blank(width, self.rich_style)
+        selected = self.has_focus and index == self.cursor
+        pin = self._list[index]
+        base = self._s("cursor") if selected else self.rich_style
+        return Strip(self._line(pin, base, selected)).adjust_cell_length(width, base)
+
+    def _title(self) -> list[Segment]:
+        n = len(self._list)
+        exited = sum(1 for p in self._list if not p.alive)
+        title = self._s("title")
+        text = f" Pinned {n}"
+        if exited:
+            text += f" · {exited} exited (x dismiss, X clear)"
+        if n > MAX_LINES:
+            text += f" · {MAX_LINES} shown, … {n - MAX_LINES} more (Tab, ↑↓)"
+        out = [Segment(text, title)]
+        if self.waiting_text:
+            out.append(Segment(" · ", title))
+            out.append(Segment(f" {self.waiting_text} (Esc cancels) ", self._s("waiting")))
+        return out
+
+    def _line(self, pin: Pin, base: Style, selected: bool) -> list[Segment]:
+        def style(name: str) -> Style:
+            return (
+                base
+                if selected
+                else base + self.get_component_rich_style(f"pinned-strip--{name}", partial=True)
+            )
+
+        alive = pin.alive
+        state_style = style("running" if alive else "exited")
+        muted = style("muted")
+        tw = max(12, min(24, max(len(p.target) for p in self._list)))
+        info = pin.info
+        cpu = f"{pin.cpu:5.1f}%" if alive and info is not None else "     -"
+        rss = human_bytes(info.rss) if info is not None and alive else "-"
+        lived = format_duration(pin.lived) if not alive else ""
+        segs = [
+            Segment(" " + (RUNNING_MARK if alive else EXITED_MARK) + " ", state_style),
+            Segment(pin.target.ljust(tw) + " ", base),
+            Segment(pin.state.ljust(8), state_style),
+            Segment(cpu + " ", base if alive else muted),
+            Segment(rss.rjust(6) + " ", base if alive else muted),
+            Segment(("lived " + lived if lived else "").ljust(12), muted),
+        ]
+        if not alive:
+            st = pin.status
+            bad = st is not None and st.known and (st.signal is not None or st.code != 0)
+            segs.append(Segment(short_status(pin), style("bad") if bad else muted))
+            segs.append(Segment("  ", base))
+        segs.append(Segment(sanitize(pin.command), base))
+        return segs
