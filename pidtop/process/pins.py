@@ -430,7 +430,7 @@ class PinSet:
             if then is not None:
                 pending = [ar for ar in out if ar.results[-1].outcome == "delivered"]
                 if pending and after > 0:
-                    await wait_all([ar.target.handle for ar in pending], timeout=after)
+                    await self._wait_exits([ar.target for ar in pending], after)
                 still = [ar for ar in pending if ar.target.handle.state() == "running"]
                 for ar, res in zip(still, self.send([a.target for a in still], then), strict=True):
                     ar.results.append(res)
@@ -448,6 +448,40 @@ class PinSet:
         finally:
             self.release(targets)
         return out
+
+    async def _wait_exits(self, targets: list[Target], timeout: float) -> None:
+        """Wait until every target has exited, or ``timeout`` seconds.
+
+        Pinned targets are already watched by this set's Watcher: their exits come through
+        the listeners. A second Watcher must not register the same pidfd with the loop (one
+        reader per fd: it would replace, then remove, the pin's own reader). Only temporary
+        handles get a Watcher of their own (``wait_all``).
+        """
+        loop = asyncio.get_running_loop()
+        keys = {t.key for t in targets if not t.owned and (p := self._pins.get(t.key)) and p.alive}
+        owned = [t.handle for t in targets if t.owned]
+        waits: list[asyncio.Future[object]] = []
+        pinned_done: asyncio.Future[object] = loop.create_future()
+
+        def listener(pin: Pin, event: ExitEvent | None) -> None:
+            if pin.key in keys and (event is not None or pin.key not in self._pins):
+                keys.discard(pin.key)
+                if not keys and not pinned_done.done():
+                    pinned_done.set_result(None)
+
+        if keys:
+            self.listeners.append(listener)
+            waits.append(pinned_done)
+        if owned:
+            waits.append(asyncio.ensure_future(wait_all(owned, timeout=timeout)))
+        try:
+            if waits:
+                await asyncio.wait(waits, timeout=timeout)
+        finally:
+            if listener in self.listeners:
+                self.listeners.remove(listener)
+            for w in waits:
+                w.cancel()
 
     def close(self) -> None:
         """Drop every pin and close its pidfd."""

@@ -32,7 +32,7 @@ _KIND_STYLE = {
 
 def event_line(event: Event) -> Text:
     """``HH:MM:SS kind target message`` as Text; failures in red."""
-    line = Text(no_wrap=True, overflow="ellipsis")
+    line = Text()
     line.append(time.strftime("%H:%M:%S", time.localtime(event.wall)) + " ", "dim")
     line.append(f"{event.kind:<11} ", _KIND_STYLE.get(event.kind, ""))
     line.append(f"{sanitize(event.target):<16} ", "bold")
@@ -56,7 +56,7 @@ class EventLogScreen(ModalScreen[None]):
                 id="log-title",
                 markup=False,
             )
-            yield RichLog(id="log-lines", markup=False, wrap=False, auto_scroll=True)
+            yield RichLog(id="log-lines", markup=False, wrap=True, auto_scroll=True)
 
     def on_mount(self) -> None:
         lines = self.query_one(RichLog)

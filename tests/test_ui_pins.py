@@ -1,0 +1,316 @@
+"""Pins, live exits, kill, wait and the event log in the UI, with REAL processes and the real
+ProcSampler. Every wait is a bounded pump of the event loop until a condition holds; exits are
+seen through the pidfd event, checked with sampling paused (``Z``) so no sample can explain it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from procs import Target, nonexistent_pid, pid_namespace_unavailable, run_in_pid_namespace, spawn
+from textual.pilot import Pilot
+from textual.widgets import RichLog
+
+from pidtop.process.events import EventLog
+from pidtop.process.handle import Identity
+from pidtop.process.pins import FdBudget, PinSet
+from pidtop.process.sample import ProcSampler
+from pidtop.ui.app import PidtopApp, StartupError, build_app, run_tui
+from pidtop.ui.screens.eventlog import EventLogScreen
+from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
+
+SIZE = (160, 40)
+TESTS = Path(__file__).resolve().parent
+
+
+class BellApp(PidtopApp):
+    """Counts bells instead of ringing."""
+
+    bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
+
+
+def make_app(targets: list[Target], **kwargs: object) -> BellApp:
+    kwargs.setdefault("delay", 0.2)
+    return BellApp(
+        ProcSampler(),
+        sort_column="pid",
+        sort_reverse=False,
+        pids=frozenset(t.pid for t in targets),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Pump the event loop until ``cond()`` holds (bounded)."""
+    for _ in range(int(timeout / 0.02)):
+        if cond():
+            return
+        await pilot.pause(0.02)
+    assert cond(), "condition not reached in time"
+
+
+async def rows_for(pilot: Pilot, app: PidtopApp, n: int) -> None:
+    await wait_for(pilot, lambda: len(app.table.rows) == n and app.samples_merged >= 2)
+    await pilot.pause()
+
+
+def strip_text(app: PidtopApp) -> str:
+    strip = app.strip
+    return "\n".join(strip.render_line(y).text for y in range(strip.size.height))
+
+
+def notes(app: PidtopApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` (ours, held by a pidfd) has not exited."""
+    fd = os.pidfd_open(pid)
+    try:
+        p = select.poll()
+        p.register(fd, select.POLLIN)
+        return not p.poll(0)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def targets(n: int = 1, **kwargs: object) -> Iterator[list[Target]]:
+    made = [spawn(**kwargs) for _ in range(n)]  # type: ignore[arg-type]
+    try:
+        yield made
+    finally:
+        for t in made:
+            t.close()
+
+
+async def test_pinned_child_exit_shows_at_once_without_a_sample() -> None:
+    with targets() as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 1)
+            assert not app.strip.display  # hidden while nothing is pinned
+            await pilot.press("space")
+            assert len(app.pins) == 1 and app.strip.display
+            assert "running" in strip_text(app)
+            assert app.view._row_strip(0).text.startswith("●")
+            await pilot.press("Z")  # frozen: only the pidfd can tell us now
+            merged = app.samples_merged
+            t.exit(3)
+            await wait_for(pilot, lambda: "exit 3" in strip_text(app))
+            assert app.samples_merged == merged
+            text = strip_text(app)
+            assert "exited" in text and f"{t.pid}:" in text and "lived" in text
+            assert app.view._row_strip(0).text.startswith("✕")  # the table row, at once
+            kinds = [e.kind for e in app.events.entries]
+            assert kinds == ["pin", "exit"]
+            # dismiss it with x (the table cursor is on it)
+            await pilot.press("x")
+            assert len(app.pins) == 0 and not app.strip.display
+
+
+async def test_nonchild_killed_by_sigterm_exited_then_reaped() -> None:
+    with targets(kind="nonchild", reaper="parent") as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "Z")
+            fd = t.pidfd()
+            signal.pidfd_send_signal(fd, signal.SIGTERM)
+            os.close(fd)
+            await wait_for(pilot, lambda: "status unknown" in strip_text(app))
+            assert "exited" in strip_text(app)  # a zombie: its parent has not reaped it
+            t.reap()
+            await wait_for(pilot, lambda: "killed by SIGTERM" in strip_text(app))
+            assert "reaped" in strip_text(app)
+            assert [e.kind for e in app.events.entries] == ["pin", "exit", "reaped"]
+
+
+async def test_kill_via_picker_signals_the_cursor_process() -> None:
+    with targets() as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press("enter")  # SIGTERM is preselected
+            await wait_for(pilot, lambda: any("SIGTERM delivered" in m for m in notes(app)))
+            await wait_for(pilot, lambda: not running(t.pid))
+            assert app.pins.budget.used == 0  # the temporary handle was released
+            assert any(e.kind == "signal" and e.ok for e in app.events.entries)
+
+
+async def test_escalation_kills_a_process_that_ignores_term() -> None:
+    with targets(ignore_term=True) as (t,):
+        app = make_app([t])
+        app.escalate_after = 0.3
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press(*"escalate", "enter")
+            await wait_for(pilot, lambda: any("SIGKILL delivered" in m for m in notes(app)))
+            msg = next(m for m in notes(app) if "SIGKILL delivered" in m)
+            assert "SIGTERM delivered" in msg  # both steps, one process, one line
+            await wait_for(pilot, lambda: "killed by SIGKILL" in strip_text(app))
+
+
+async def test_wait_notifies_counts_down_and_rings() -> None:
+    with targets(2) as (t1, t2):
+        app = make_app([t1, t2])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 2)
+            await pilot.press("space", "space", "w")
+            assert "waiting for 2 processes" in strip_text(app)
+            assert "Waiting for 2 processes" in app.meters.status
+            t1.exit(0)
+            await wait_for(pilot, lambda: "waiting for 1 process " in strip_text(app))
+            assert app.bells == 1
+            assert any("exited with code 0" in m for m in notes(app))
+            t2.exit(5)
+            await wait_for(pilot, lambda: any("All 2 waited" in m for m in notes(app)))
+            assert app.bells == 2 and "waiting" not in strip_text(app)
+            assert any("exited with code 5" in m for m in notes(app))
+
+
+async def test_wait_cancel_with_escape_and_no_bell() -> None:
+    with targets() as (t,):
+        app = make_app([t], bell=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "w")
+            assert app.waited
+            await pilot.press("escape")
+            assert not app.waited and "waiting" not in strip_text(app)
+            await pilot.press("w")
+            t.exit(0)
+            await wait_for(pilot, lambda: not app.waited)
+            assert app.bells == 0
+
+
+async def test_confirmation_for_more_than_five_and_no_sends_nothing() -> None:
+    with targets(6) as ts:
+        app = make_app(ts)
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 6)
+            await pilot.press(*["space"] * 6)
+            assert len(app.pins) == 6
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("enter")  # the focused default is No
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+            await pilot.pause(0.1)
+            assert all(running(t.pid) for t in ts)
+            assert not any(e.kind == "signal" and e.ok for e in app.events.entries)
+            assert "not confirmed" in app.events.entries[-1].message
+
+
+async def test_fd_budget_exhaustion_is_a_clear_refusal() -> None:
+    with targets(2) as ts:
+        pins = PinSet(EventLog(), budget=FdBudget(limit=1, reserve=0))
+        app = make_app(ts, pins=pins)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 2)
+            await pilot.press("space")
+            assert len(app.pins) == 1
+            await pilot.press("space")  # the cursor moved to the second process
+            assert len(app.pins) == 1
+            assert any("fd budget" in m for m in notes(app))
+            assert app.events.entries[-1].kind == "pin_refused"
+            merged = app.samples_merged
+            await wait_for(pilot, lambda: app.samples_merged > merged)  # still sampling
+            ts[0].exit(0)
+            await wait_for(pilot, lambda: "exit 0" in strip_text(app))
+
+
+async def test_watch_all_marks_any_row_on_exit() -> None:
+    with targets() as (t,):
+        app = make_app([t], watch_all=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 1)
+            assert app.watch_all is not None
+            await wait_for(pilot, lambda: len(app.watch_all) >= 1)  # type: ignore[arg-type]
+            assert any(p.startswith("Watching:") for p in app.meters.status)
+            await pilot.press("Z")
+            t.exit(0)
+            await wait_for(pilot, lambda: app.view._row_strip(0).text.startswith("✕"))
+
+
+async def test_event_log_screen_lists_entries() -> None:
+    with targets() as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "l")
+            await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
+            t.exit(7)
+            await wait_for(pilot, lambda: len(app.events.entries) == 2)
+            await pilot.pause()
+            lines = app.screen.query_one(RichLog).lines
+            shot = " ".join(line.text.strip() for line in lines)
+            assert "exited with code 7" in shot and f"pinned {t.pid}:" in shot
+            await pilot.press("escape")
+            assert not isinstance(app.screen, EventLogScreen)
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_bad_pin_target_is_an_error_before_the_ui(capsys: pytest.CaptureFixture[str]) -> None:
+    gone = nonexistent_pid()
+    with pytest.raises(StartupError, match=f"--pin {gone}"):
+        build_app(SimpleNamespace(pin=[Identity(gone)]))
+    assert run_tui(SimpleNamespace(pin=[Identity(gone)])) == 2
+    assert "no such process" in capsys.readouterr().err
+    out = subprocess.run(
+        [sys.executable, "-m", "pidtop", "--pin", "12ab"], capture_output=True, text=True
+    )
+    assert out.returncode == 2 and "malformed target" in out.stderr
+
+
+def test_exit_when_gone_needs_pins_and_log_must_be_writable(tmp_path: Path) -> None:
+    with pytest.raises(StartupError, match="--exit-when-gone"):
+        build_app(SimpleNamespace(exit_when_gone=True))
+    with pytest.raises(StartupError, match="--log"):
+        build_app(SimpleNamespace(log=str(tmp_path / "missing" / "log.jsonl")))
+
+
+async def test_exit_when_gone_exits_with_status_0(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    with targets() as (t,):
+        args = SimpleNamespace(pin=[Identity(t.pid)], exit_when_gone=True, log=str(log), delay=2)
+        app = build_app(args)
+        assert len(app.pins) == 1
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            t.exit(0)
+            await wait_for(pilot, lambda: app.return_code == 0)
+        app.events.close()
+    kinds = [line.split('"kind": "')[1].split('"')[0] for line in log.read_text().splitlines()]
+    assert kinds[:2] == ["pin", "exit"]
+
+
+@pytest.mark.skipif(pid_namespace_unavailable() is not None, reason="no private PID namespace")
+def test_stale_row_after_pid_reuse_is_never_pinned_or_signalled() -> None:
+    """A shown row's PID is reused (private PID namespace): Space and k refuse, B lives."""
+    out = run_in_pid_namespace((TESTS / "pidns_stale_pin.py").read_text(), timeout=60)
+    assert out["reused"] is True, out
+    assert out["pins"] == 0, out
+    assert any("is now another process" in m for m in out["notes"]), out  # type: ignore[union-attr]
+    assert out["picker_opened"] is False, out
+    assert out["b_alive"] is True, out
+    assert out["signals_sent"] == 0, out
