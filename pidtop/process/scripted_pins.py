@@ -33,6 +33,7 @@ class ScriptedHandle:
     """A pretend process handle: identity fixed, state and exit status set by the test."""
 
     degraded = False
+    opened_exited = False  # ProcessHandle: opened as a zombie (lifetime then unknown)
 
     def __init__(self, pid: int, inode: int, starttime: int, *, lived: float = 0.0) -> None:
         self.pid = pid

@@ -92,14 +92,21 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         ol.clear_options()
         options: list[Option] = []
         after = self._after_seconds()
-        if not word or word in "ESCALATE" or "TERM".startswith(word) or "KILL".startswith(word):
-            options.append(
-                Option(Text(f"SIGTERM, then SIGKILL after {after:g} s if still alive"), id=ESCALATE)
-            )
+        escalate = Option(
+            Text(f"   SIGTERM, then SIGKILL after {after:g} s if still alive"), id=ESCALATE
+        )
+        with_escalate = (
+            not word or word in "ESCALATE" or "TERM".startswith(word) or "KILL".startswith(word)
+        )
         for number, name in self._signals:
             bare = name.removeprefix("SIG")
             if not word or (word.isdigit() and str(number).startswith(word)) or word in bare:
                 options.append(Option(Text(f"{number:>2} {name}"), id=str(number)))
+                if number == signal.SIGTERM and with_escalate:  # right under SIGTERM
+                    options.append(escalate)
+                    with_escalate = False
+        if with_escalate:
+            options.insert(0, escalate)
         ol.add_options(options)
         ids = [o.id for o in options]
         preferred = str(int(signal.SIGTERM))
@@ -110,6 +117,8 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         elif options:
             first_signal = next((i for i, o in enumerate(ids) if o != ESCALATE), 0)
             ol.highlighted = first_signal if word else 0
+        if ol.highlighted is not None:
+            self.call_after_refresh(ol.scroll_to_highlight, True)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
