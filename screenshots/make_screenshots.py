@@ -17,7 +17,11 @@ from textual.pilot import Pilot
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent))  # run from a source checkout without installing
 
+from pidtop.process.events import EventLog  # noqa: E402
+from pidtop.process.handle import ExitStatus  # noqa: E402
+from pidtop.process.pins import PinSet  # noqa: E402
 from pidtop.process.scripted import NEW_AT, ScriptedSource  # noqa: E402
+from pidtop.process.scripted_pins import ScriptedOpener  # noqa: E402
 from pidtop.ui.app import PidtopApp  # noqa: E402
 
 Step = Callable[[Pilot], Awaitable[None]]
@@ -43,6 +47,34 @@ async def _search(pilot: Pilot) -> None:
     await pilot.press("slash", *"train")
 
 
+async def _pins(pilot: Pilot) -> None:
+    """Pin five scripted processes (scripted handles), then end four of them differently."""
+    app = pilot.app
+    assert isinstance(app, PidtopApp) and isinstance(app.source, ScriptedSource)
+    opener = app.pins._opener
+    assert isinstance(opener, ScriptedOpener)
+    for pid, lived in ((1200, 5400.0), (1220, 3000.0), (1410, 600.0), (1440, 500.0), (1701, 899)):
+        key = app.source.key_of(pid)
+        opener.add(pid, key[1], lived=lived)
+        app.view.set_cursor_key(key)
+        await pilot.press("space")
+    endings = (
+        (1220, ExitStatus(True, code=3), True),
+        (1410, ExitStatus(True, signal=9), True),
+        (1440, ExitStatus(True, signal=11, core_dumped=True), True),
+        (1701, ExitStatus(True, code=0), False),
+    )
+    for n, (pid, status, reaped) in enumerate(endings, 1):
+        opener.handles[pid].finish(status, reaped=reaped)
+        for _ in range(200):
+            if len(app.pins.alive()) == 5 - n:
+                break
+            await pilot.pause(0.02)
+    app.pins.update_info(app._lookup)
+    app.strip.refresh_pins()
+    app.view.set_cursor(0)
+
+
 SHOTS: tuple[tuple[str, tuple[int, int], str, Step], ...] = (
     ("main", (120, 40), "textual-dark", _nothing),
     ("main-light", (120, 40), "textual-light", _nothing),
@@ -51,12 +83,15 @@ SHOTS: tuple[tuple[str, tuple[int, int], str, Step], ...] = (
     ("filter", (120, 30), "textual-dark", _filter),
     ("search", (120, 30), "textual-dark", _search),
     ("small-80x24", (80, 24), "textual-dark", _nothing),
+    ("pins", (120, 40), "textual-dark", _pins),
 )
 
 
 async def shoot(name: str, size: tuple[int, int], theme: str, step: Step) -> Path:
     """Run the app on the scripted source, apply ``step``, save ``<name>.svg``."""
-    app = PidtopApp(ScriptedSource(), delay=1.5, sample_limit=NEW_AT + 1)
+    source = ScriptedSource()
+    pins = PinSet(EventLog(clock=source.now), clock=source.now, opener=ScriptedOpener())
+    app = PidtopApp(source, delay=1.5, sample_limit=NEW_AT + 1, pins=pins)
     async with app.run_test(size=size) as pilot:
         app.theme = theme
         for _ in range(500):

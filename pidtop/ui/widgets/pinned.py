@@ -171,7 +171,7 @@ class PinnedStrip(ScrollView, can_focus=True):
             Segment(pin.state.ljust(8), state_style),
             Segment(cpu + " ", base if alive else muted),
             Segment(rss.rjust(6) + " ", base if alive else muted),
-            Segment(("lived " + lived if lived else "").ljust(12), muted),
+            Segment(("lived " + lived if lived else "").ljust(13), muted),
         ]
         if not alive:
             st = pin.status
