@@ -111,6 +111,12 @@ def _say(line: str, *, error: bool = False) -> None:
     print(line, file=sys.stderr if error else sys.stdout, flush=True)
 
 
+_DEGRADED_NOTE = (
+    "no pidfd support here: a process is re-checked by its start time right before kill(2), "
+    "which leaves a small race"
+)
+
+
 def _open(
     targets: Sequence[Identity], labels: Sequence[str]
 ) -> tuple[list[ProcessHandle], list[str], int]:
@@ -120,12 +126,17 @@ def _open(
     status = EXIT_OK
     for ident, label in zip(targets, labels, strict=True):
         try:
-            handles.append(ProcessHandle.open(ident.pid, inode=ident.inode, allow_exited=True))
-            opened.append(label)
+            handle = ProcessHandle.open(ident.pid, inode=ident.inode, allow_exited=True)
         except HandleError as e:
-            _say(f"{label}: {e}", error=True)
+            message = str(e).removeprefix(f"PID {ident.pid}: ")  # the label names it already
+            _say(f"{label}: {message}", error=True)
             code = next((c for t, c in _ERROR_CODES if isinstance(e, t)), EXIT_FAILURE)
             status = status or code
+            continue
+        if handle.degraded and not handles:
+            _say(f"pidtop: warning: {_DEGRADED_NOTE}", error=True)
+        handles.append(handle)
+        opened.append(label)
     return handles, opened, status
 
 

@@ -52,7 +52,7 @@ def test_bad_input_one_line_each() -> None:
         (("kill", "-s", "FOO", "1"), EXIT_USAGE, "unknown signal 'FOO'"),
         (("kill", "--timeout", "-5", "KILL", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
         (("wait", "--timeout", "-1", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
-        (("kill", str(missing)), EXIT_NO_PROCESS, f"PID {missing}: no such process"),
+        (("kill", str(missing)), EXIT_NO_PROCESS, f"{missing}: no such process"),
         (("wait", str(missing)), EXIT_NO_PROCESS, "no such process"),
         (("id", str(missing)), EXIT_NO_PROCESS, "no such process"),
     ]
@@ -154,3 +154,28 @@ def test_wait_timeout_any_and_quiet() -> None:
             out.stdout
             == f"{a.pid}:{a.pidfd_inode()}: exit status unknown: not yet reaped by its parent\n"
         )
+
+
+def test_kill_without_pidfd_warns_that_the_guarantee_is_weaker(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Simulated sandbox without pidfd_open (ENOSYS): this machine has pidfds, so it can only be
+    mocked. The kill still works, and says plainly that it is weaker."""
+    import errno
+    import os
+
+    import pidtop.process.handle as handle_mod
+
+    def enosys(pid: int, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    features.cache_clear()
+    monkeypatch.setattr(handle_mod.os, "pidfd_open", enosys)
+    try:
+        with spawn("child") as t:
+            assert main(["kill", "-s", "KILL", str(t.pid)]) == EXIT_OK
+            err = capsys.readouterr().err
+            assert "no pidfd support" in err and "small race" in err
+    finally:
+        monkeypatch.undo()
+        features.cache_clear()
