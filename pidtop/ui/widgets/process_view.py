@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from pidtop.process.fmt import sanitize
@@ -60,6 +61,18 @@ def layout_columns(columns: Sequence[Column], width: int, gutter: int = 0) -> li
             placed.append(PlacedColumn(col, x, max(0, width - x)))
             x = width
     return placed
+
+
+def _thumb(bar: ScrollBar, virtual: int) -> list[Segment]:
+    """What a vertical scrollbar draws for ``virtual`` rows (to compare two sizes)."""
+    window = bar.window_size if bar.window_size < virtual else 0
+    return bar.renderer.render_bar(
+        size=bar.size.height,
+        virtual_size=virtual,
+        window_size=window,
+        position=bar.position,
+        vertical=True,
+    ).segments
 
 
 def _fit(text: str, width: int, align: str) -> str:
@@ -146,6 +159,8 @@ class ProcessView(ScrollView, can_focus=True):
         self.following: bool = False
         self.search_text: str = ""
         self._strips: dict[int, Strip] = {}
+        #: the last strip built for a process, with what it was built from (see _row_strip)
+        self._line_cache: dict[ProcKey, tuple[tuple[object, ...], Strip]] = {}
         self._header: Strip | None = None
         self._styles: dict[tuple[str, str], Style] = {}
         self._text_cache: dict[ProcKey, tuple[str, str, str]] = {}
@@ -197,8 +212,30 @@ class ProcessView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         size = Size(self._content_width(), len(self.table.rows) + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        old = self.virtual_size
+        if size == old:
+            return
+        if not self.is_mounted or not self.container_size or size.width != old.width:
+            self.virtual_size = size  # reactive with layout=True: a full screen relayout
+            return
+        # The row count changed (nearly every sample). The view's own height is 1fr, so this
+        # does not move anything on screen: update the scroll range and the scrollbar without
+        # the relayout of the whole screen (15-30 ms at 200x50) that the reactive would ask
+        # for. If the vertical scrollbar has to appear or go, ``_refresh_scrollbars`` sets
+        # ``show_vertical_scrollbar``, whose own reactive does request that layout.
+        self.set_reactive(ProcessView.virtual_size, size)
+        self._refresh_scrollbars()
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            bar = self.vertical_scrollbar
+            window = self.container_size.height - self.scrollbar_size_horizontal
+            if bar.window_size != window or _thumb(bar, old.height) != _thumb(bar, size.height):
+                bar.window_size = window
+                bar.window_virtual_size = size.height  # repaints the scrollbar
+            else:
+                # One row more or less rarely moves the thumb by an eighth of a cell; the
+                # scrollbar (a Rich renderable, ~2.5 ms for 45 lines) is redrawn only if it does.
+                bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     # ------------------------------------------------------------------ styles
     def notify_style_update(self) -> None:
@@ -226,6 +263,7 @@ class ProcessView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ data changes
     def _invalidate(self) -> None:
         self._strips.clear()
+        self._line_cache.clear()
         self._header = None
         self._layout_width = -1
 
@@ -258,15 +296,21 @@ class ProcessView(ScrollView, can_focus=True):
         moved = self._scroll_to_cursor()
         old = self._strips
         self._strips = {}
-        self._header = None
+        if full:
+            # sort, filter, tree, threads: the header or what a row shows may change
+            self._header = None
+            self._line_cache.clear()
         if full or moved or not self.is_mounted:
             self.refresh()
             return
         top = int(self.scroll_offset.y)
+        cache = self._line_cache
+        self._line_cache = {}  # keep only what is on screen now (built or reused below)
         for y in range(1, self.body_height + 1):
             index = top + y - 1
-            new = self._row_strip(index)
-            if old.get(index) != new:
+            new = self._row_strip(index, cache)
+            was = old.get(index)
+            if was is not new and was != new:
                 self.refresh_line_at(y)
 
     def refresh_line_at(self, y: int) -> None:
@@ -415,7 +459,14 @@ class ProcessView(ScrollView, can_focus=True):
         self._text_cache[row.key] = entry
         return entry
 
-    def _row_strip(self, index: int) -> Strip:
+    def _row_strip(
+        self, index: int, previous: dict[ProcKey, tuple[tuple[object, ...], Strip]] | None = None
+    ) -> Strip:
+        """The strip of row ``index``: from the per-index cache, else the per-process cache
+        (``previous``: the one before this merge) when nothing it was drawn from changed, else
+        built. Most rows of a merge are the same idle processes with the same ``ProcInfo``
+        object (the sampler reuses it when ``stat`` is unchanged): rebuilding their ~12 cells
+        every refresh was most of a merge's cost."""
         strip = self._strips.get(index)
         if strip is not None:
             return strip
@@ -425,9 +476,27 @@ class ProcessView(ScrollView, can_focus=True):
             strip = Strip([Segment(" " * width, self.rich_style)], width)
         else:
             row = rows[index]
-            strip = self._build_row(index, row).adjust_cell_length(
-                width, self._style(self._row_kind(index, row), "plain")
+            kind = self._row_kind(index, row)
+            sig = (
+                row.info,
+                row.cpu,
+                row.mem,
+                kind,
+                self._mark(row),
+                row.tree_prefix,
+                row.collapsed,
+                row.has_children,
+                width,
+                self.table.tree,
             )
+            cached = (self._line_cache if previous is None else previous).get(row.key)
+            if cached is not None and cached[0] == sig:
+                strip = cached[1]
+            else:
+                strip = self._build_row(index, row).adjust_cell_length(
+                    width, self._style(kind, "plain")
+                )
+            self._line_cache[row.key] = (sig, strip)
         self._strips[index] = strip
         return strip
 
