@@ -1,11 +1,23 @@
 """Exit → on-screen latency of a pinned process, in a real terminal (tmux 200x50).
 
-``python benchmarks/exit_to_screen.py [--procs 1000] [--trials 30] [--htop-trials 10]``
+``python benchmarks/exit_to_screen.py [--procs 1000] [--trials 30] [--startup-trials 10]
+[--settle 2] [--htop-trials 10]``
 
 1,000 idle ``sleep`` processes are listed. Each trial starts a fresh target ``sleep``, starts
 ``python -m pidtop -d 10 --pin TARGET`` in a detached tmux pane (own server socket), waits until
 the pinned strip shows it running, then kills the target at t0 (``os.kill`` here) and polls
 ``tmux capture-pane -p`` as fast as it can until the strip line shows the exited marker (t1).
+
+Two cases, reported separately:
+
+* steady state (``--trials``, the issue's case: the monitor running with the processes listed):
+  the kill comes ``--settle`` seconds after the table lists them (the meters' task count has
+  reached the number of processes), so the first, heavy samples and start-up layouts are over;
+  the kill lands at a random point of the 1 s refresh cycle;
+* start-up (``--startup-trials``): the kill comes as soon as the strip shows the target running,
+  i.e. in the first ~100 ms of the process, while the first sample (every process new) and the
+  start-up layouts still run and the table is not filled yet.
+
 The same is done for htop (``htop -d 10 -F TAG``): t1 is when the killed PID's row is gone.
 Prints median / p90 / max for both and the ratio. Latency includes tmux's own redraw and the
 capture polling granularity (a capture costs ~2-4 ms). Only processes this script started are
@@ -16,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
 import signal
 import statistics
 import subprocess
@@ -72,12 +86,27 @@ def measure(until: object) -> float:
             raise TimeoutError("no change on screen within 10 s")
 
 
-def trial_pidtop(python: str) -> float:
+TASKS = re.compile(r"Tasks: (\d+)")
+
+
+def listed(screen: str, procs: int) -> bool:
+    """The meters count at least ``procs`` tasks: the table has the processes."""
+    m = TASKS.search(screen)
+    return m is not None and int(m.group(1)) >= procs
+
+
+def trial_pidtop(python: str, procs: int, settle: float | None) -> float:
+    """One kill; ``settle`` None: at start-up, else that long after the processes are listed."""
     target = subprocess.Popen(["sleep", "1000"])
     tag = f"{target.pid}:"
     try:
         start(f"{python} -m pidtop -d 10 --pin {target.pid}")
         wait_screen(lambda s: any(tag in ln and "running" in ln for ln in s.splitlines()))
+        if settle is not None:
+            wait_screen(lambda s: listed(s, procs))
+            time.sleep(settle + random.random())  # anywhere in the 1 s refresh cycle
+            screen = capture()
+            assert any(tag in ln and "running" in ln for ln in screen.splitlines()), screen
         os.kill(target.pid, signal.SIGKILL)  # t0 (measure starts right after)
         dt = measure(lambda s: any(tag in ln and "✕" in ln for ln in s.splitlines()))
     finally:
@@ -124,12 +153,15 @@ def summary(name: str, xs: list[float]) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--procs", type=int, default=1000)
-    ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--trials", type=int, default=30, help="steady-state trials")
+    ap.add_argument("--startup-trials", type=int, default=10)
+    ap.add_argument("--settle", type=float, default=2.0, help="s after the table is listed")
     ap.add_argument("--htop-trials", type=int, default=10)
     args = ap.parse_args()
     idle = [subprocess.Popen(["sleep", "100000"]) for _ in range(args.procs)]
     try:
-        ours = [trial_pidtop(sys.executable) for _ in range(args.trials)]
+        ours = [trial_pidtop(sys.executable, args.procs, args.settle) for _ in range(args.trials)]
+        boot = [trial_pidtop(sys.executable, args.procs, None) for _ in range(args.startup_trials)]
         theirs = [trial_htop(i) for i in range(args.htop_trials)]
     finally:
         for p in idle:
@@ -139,10 +171,12 @@ def main() -> None:
         stop()
     print(f"{args.procs} idle processes listed; exit → screen, tmux 200x50, capture-pane polling")
     med, _p90, worst = summary("pidtop", ours)
+    if boot:
+        summary("start-up", boot)
     if theirs:
         hmed, _hp90, hworst = summary("htop", theirs)
         print(f"htop / pidtop: median {hmed / med:.0f}x, max {hworst / worst:.0f}x")
-    print(f"target <= 50 ms worst case: {'met' if worst <= 0.050 else 'NOT met'}")
+    print(f"target <= 50 ms worst case (steady state): {'met' if worst <= 0.050 else 'NOT met'}")
 
 
 if __name__ == "__main__":

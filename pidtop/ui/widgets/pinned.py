@@ -82,7 +82,14 @@ class PinnedStrip(ScrollView, can_focus=True):
         height = 1 + min(n, MAX_LINES)
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
-        self.virtual_size = Size(self.scrollable_content_region.width, n + 1)
+        size = Size(self.scrollable_content_region.width, n + 1)
+        if size.height != self.virtual_size.height or not self.is_mounted:
+            self.virtual_size = size  # more or fewer lines: relayout (scrollbar, scroll range)
+        elif size != self.virtual_size:
+            # Only the width: pinned before the first layout, the strip recorded width 0, and
+            # the first change after it (often a live exit) paid a full screen relayout
+            # (20-30 ms while the first samples run). overflow-x is hidden: nothing moves.
+            self.set_reactive(PinnedStrip.virtual_size, size)
         self._scroll_to_cursor()
         self.refresh()
 
