@@ -306,12 +306,21 @@ class ProcessView(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         cache = self._line_cache
         self._line_cache = {}  # keep only what is on screen now (built or reused below)
-        for y in range(1, self.body_height + 1):
+        width = self._content_width()
+        height = self.body_height
+        run_start = -1  # consecutive changed lines are repainted as one region
+        for y in range(1, height + 2):
             index = top + y - 1
-            new = self._row_strip(index, cache)
-            was = old.get(index)
-            if was is not new and was != new:
-                self.refresh_line_at(y)
+            changed = False
+            if y <= height:
+                new = self._row_strip(index, cache, width)
+                was = old.get(index)
+                changed = was is not new and was != new
+            if changed and run_start < 0:
+                run_start = y
+            elif not changed and run_start >= 0:
+                self.refresh_lines(top + run_start, y - run_start)
+                run_start = -1
 
     def refresh_line_at(self, y: int) -> None:
         """Repaint one on-screen line (0 = header)."""
@@ -460,7 +469,10 @@ class ProcessView(ScrollView, can_focus=True):
         return entry
 
     def _row_strip(
-        self, index: int, previous: dict[ProcKey, tuple[tuple[object, ...], Strip]] | None = None
+        self,
+        index: int,
+        previous: dict[ProcKey, tuple[tuple[object, ...], Strip]] | None = None,
+        width: int | None = None,
     ) -> Strip:
         """The strip of row ``index``: from the per-index cache, else the per-process cache
         (``previous``: the one before this merge) when nothing it was drawn from changed, else
@@ -471,7 +483,8 @@ class ProcessView(ScrollView, can_focus=True):
         if strip is not None:
             return strip
         rows = self.table.rows
-        width = self._content_width()
+        if width is None:
+            width = self._content_width()
         if index < 0 or index >= len(rows):
             strip = Strip([Segment(" " * width, self.rich_style)], width)
         else:
