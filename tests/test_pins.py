@@ -262,6 +262,20 @@ async def test_pin_target_by_pid_inode_and_unpin_closes(log: EventLog) -> None:
     assert len(os.listdir("/proc/self/fd")) == before
 
 
+async def test_pin_target_names_a_zombie_by_comm_and_a_kernel_thread_in_brackets(
+    log: EventLog,
+) -> None:
+    pins = PinSet(log)
+    proc = subprocess.Popen(["true"])
+    try:
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # a zombie until proc.wait()
+        assert pins.pin_target(Identity(proc.pid)).command == "true"
+        assert pins.pin_target(Identity(2)).command == "[kthreadd]"
+    finally:
+        pins.close()
+        proc.wait()
+
+
 async def test_watch_all_marks_an_unpinned_exit() -> None:
     seen: asyncio.Queue[tuple[object, ExitEvent]] = asyncio.Queue()
     watch = WatchAll(FdBudget(), lambda k, e: seen.put_nowait((k, e)))

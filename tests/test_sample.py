@@ -124,9 +124,67 @@ def test_real_zombie(sampler: ProcSampler) -> None:
         p = find(sampler.sample(), proc.pid)
         assert p is not None
         assert p.state == "Z" and p.cmdline == "" and p.rss == 0
-        assert p.command == "[true]"
+        assert p.command == "true"  # like htop: brackets are for kernel threads only
     finally:
         proc.wait()
+
+
+def _stat_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[0].decode()
+
+
+def test_idle_process_keeps_its_command_line_when_it_dies(sampler: ProcSampler) -> None:
+    """An idle child of a parent that never reaps, SIGKILLed: the zombie row still shows (and
+    the filter still finds) ``sleep 100``, not ``[sleep]``. Its stat only changes at its death,
+    so that is its second sighting, when /proc/PID/cmdline already reads empty."""
+    parent = subprocess.Popen(
+        ["bash", "-c", "sleep 100 & echo $!; exec sleep 1000"],  # `sleep 1000` never reaps
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert parent.stdout is not None
+        assert select.select([parent.stdout], [], [], 20)[0], "no child PID within 20 s"
+        pid = int(parent.stdout.readline())
+        pidfd = os.pidfd_open(pid)
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}/cmdline").read_bytes() != b"sleep\x00100\x00":
+            assert time.monotonic() < deadline, "child did not exec within 20 s"
+            select.select([], [], [], 0.005)
+        table = ProcessTable()
+        for _ in range(2):  # first sighting, then an unchanged (idle) one
+            snap = sampler.sample()
+            table.update(snap)
+            p = find(snap, pid)
+            assert p is not None and p.cmdline == "sleep 100"
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        assert select.select([pidfd], [], [], 20)[0], "no exit within 20 s"  # POLLIN: exited
+        while _stat_state(pid) != "Z":  # bounded: exit_notify sets the state right after
+            assert time.monotonic() < deadline, "not a zombie within 20 s"
+            select.select([], [], [], 0.001)
+        os.close(pidfd)
+        snap = sampler.sample()
+        z = find(snap, pid)
+        assert z is not None and z.state == "Z"
+        assert z.cmdline == "sleep 100" and z.command == "sleep 100"
+        table.update(snap)
+        table.set_filter("sleep 100")
+        assert table.index_of(z.key) is not None
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+def test_command_brackets_only_for_kernel_threads() -> None:
+    base = dict(
+        pid=5, tgid=5, ppid=1, starttime=9, comm="python3", cmdline="", uid=0, user="root",
+        priority=20, nice=0, num_threads=1, vsize=0, rss=0, shared=0, utime=0, stime=0,
+    )  # fmt: skip
+    assert ProcInfo(state="Z", **base).command == "python3"  # a zombie, never seen alive
+    assert ProcInfo(state="S", **base).command == "python3"  # caught inside execve
+    assert ProcInfo(state="I", is_kernel_thread=True, **base).command == "[python3]"
+    assert ProcInfo(state="S", **{**base, "cmdline": "python3 -m x"}).command == "python3 -m x"
 
 
 def test_kernel_threads_flagged(sampler: ProcSampler) -> None:
@@ -272,7 +330,7 @@ def test_fake_proc_vanishing_and_malformed(tmp_path: Path) -> None:
         assert p10.comm == "ok) (x" and p10.cmdline == "/bin/ok --flag ^[]0;t^G"
         assert p10.shared == 7 * s.page_size and p10.rss == 321 * s.page_size
         assert by_pid[11].cmdline == "" and by_pid[11].shared is None
-        assert by_pid[11].command == "[nocmd]"
+        assert by_pid[11].command == "nocmd"
         assert any("13" in e for e in snap.errors)
         assert snap.system.mem_total == 1000 * 1024 and snap.system.mem_used == 600 * 1024
         assert snap.system.swap_used == 50 * 1024 and snap.system.uptime == 123.45

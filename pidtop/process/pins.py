@@ -36,6 +36,7 @@ from pidtop.process.handle import (
     SignalResult,
     format_identity,
 )
+from pidtop.process.sample import PF_KTHREAD, parse_stat
 from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcInfo, ProcKey
 from pidtop.process.watch import ExitEvent, Watcher, wait_all
@@ -155,12 +156,14 @@ def _read_cmdline(pid: int) -> str:
             raw = f.read()
     except OSError:
         raw = b""
-    if not raw:
+    if not raw:  # a kernel thread ([comm], like the table) or a zombie (bare comm, like htop)
         try:
-            with open(f"/proc/{pid}/comm", "rb") as f:
-                return "[" + f.read().strip().decode(errors="replace") + "]"
-        except OSError:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = parse_stat(f.read())
+        except (OSError, ValueError, IndexError):
             return "?"
+        comm = stat.comm_raw.decode(errors="replace")
+        return f"[{comm}]" if stat.flags & PF_KTHREAD else comm
     return raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
 
 

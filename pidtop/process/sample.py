@@ -13,9 +13,12 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
 * otherwise parse it, and read ``statm`` (~4 µs) for SHR;
 * ``cmdline`` (~3 µs), the owner uid (``stat()`` of the directory, ~1.5 µs) and the user name
   only once per identity ``(pid, starttime)`` -- and again when ``comm`` changes (an ``execve``),
-  on the second sighting (a process caught between ``fork`` and ``execve``) and while it is empty
-  (caught inside ``execve``). A process that rewrites its own argv (setproctitle) keeps the
-  title it had when first seen.
+  on the second sighting (a process caught between ``fork`` and ``execve``) and while a read
+  came back empty (caught inside ``execve``). A process that rewrites its own argv
+  (setproctitle) keeps the title it had when first seen. An empty read never replaces a known
+  command line, and a zombie's is never read (its memory is gone, it reads empty): a process
+  keeps its last command line to the end, whenever its last sighting happens (an idle process's
+  stat changes only at its death, which may well be its second sighting).
 
 ``/proc/PID/status`` is never read per tick. Caches are rebuilt every tick from the identities
 seen, so dead identities are purged automatically.
@@ -116,12 +119,13 @@ def _decode(raw: bytes) -> str:
 class _Ident:
     """What is cached per identity (pid, starttime): owner, command line, decoded comm."""
 
-    __slots__ = ("cmdline", "comm", "comm_raw", "sightings", "uid", "user")
+    __slots__ = ("cmdline", "cmdline_pending", "comm", "comm_raw", "sightings", "uid", "user")
 
     def __init__(self) -> None:
         self.uid: int | None = None
         self.user = "-"
         self.cmdline = ""
+        self.cmdline_pending = False  # the last read came back empty: read it again
         self.comm = ""
         self.comm_raw = b""
         self.sightings = 0
@@ -325,13 +329,20 @@ class ProcSampler:
                 except OSError:
                     pass
             # cmdline: first and second sighting (fork/exec race), after an exec (comm changed),
-            # and while it is empty (caught inside execve: comm already new, mm not yet set up)
-            if not kernel and (
-                ident.sightings <= 2
-                or ident.comm_raw != s.comm_raw
-                or (not ident.cmdline and s.state != "Z")
+            # and while a read came back empty (caught inside execve: comm already new, mm not
+            # yet set up). Never for a zombie (no mm: it reads empty), and an empty read never
+            # replaces a known command line (an exiting task that is not a zombie yet): the
+            # same identity keeps its last command line to the end.
+            if (
+                not kernel
+                and s.state != "Z"
+                and s.state != "X"
+                and (ident.sightings <= 2 or ident.comm_raw != s.comm_raw or ident.cmdline_pending)
             ):
-                ident.cmdline = self._cmdline(name)
+                cmdline = self._cmdline(name)
+                ident.cmdline_pending = not cmdline
+                if cmdline:
+                    ident.cmdline = cmdline
         ident.comm_raw = s.comm_raw
         shared: int | None
         if kernel:

@@ -29,7 +29,7 @@ class ProcInfo:
     starttime: int  # clock ticks since boot
     state: str  # single letter: R S D Z T t I X ...
     comm: str  # kernel short name (from stat), already decoded with surrogateescape-safe replace
-    cmdline: str  # full command line joined by spaces; "" for kernel threads / zombies
+    cmdline: str  # full command line joined by spaces; "" for kernel threads (and unknown)
     uid: int | None
     user: str  # user name, or the numeric uid, or "-"
     priority: int
@@ -51,10 +51,15 @@ class ProcInfo:
 
     @property
     def command(self) -> str:
-        """What the COMMAND column shows: the command line, or ``[comm]`` for kernel threads."""
-        if self.is_kernel_thread or not self.cmdline:
+        """What the COMMAND column shows: the command line, or ``[comm]`` for kernel threads.
+
+        Like htop, brackets mean a kernel thread and nothing else: a userland process whose
+        command line is unknown (a zombie never seen alive, one caught inside ``execve``)
+        shows its bare ``comm``.
+        """
+        if self.is_kernel_thread:
             return f"[{self.comm}]"
-        return self.cmdline
+        return self.cmdline or self.comm
 
 
 @dataclass(frozen=True, slots=True)
