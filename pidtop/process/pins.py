@@ -485,6 +485,10 @@ class PinSet:
                 self.listeners.remove(listener)
             for w in waits:
                 w.cancel()
+            # Let the cancelled wait_all finish its cleanup (it removes its loop readers) now,
+            # while its handles are still open: run later, it would remove the reader of a
+            # new pidfd that reused the fd number after release() closed them.
+            await asyncio.gather(*waits, return_exceptions=True)
 
     def close(self) -> None:
         """Drop every pin and close its pidfd."""
