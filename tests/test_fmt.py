@@ -10,23 +10,32 @@ from pidtop.process.fmt import format_duration, format_time_plus, human_bytes, s
     [
         (None, "-"),
         (0, "0"),
-        (512, "0.5K"),
+        (512, "0.5K"),  # below htop's resolution (it counts KiB): one decimal
         (640 * 1024, "640K"),
         (999 * 1024, "999K"),
-        (1000 * 1024, "1.0M"),
+        (1000 * 1024, "1000K"),  # htop's meters: K up to 1023K
+        (1023 * 1024, "1023K"),
+        (1024 * 1024, "1.00M"),
         (512 * 1024**2, "512M"),
-        (int(1.5 * 1024**3), "1.5G"),
-        (12 * 1024**3, "12G"),
-        (3 * 1024**4, "3.0T"),
+        (379 * 1024**2 + 300 * 1024, "379M"),
+        (int(1.5 * 1024**3), "1.50G"),  # htop: two decimals below 10, one below 100
+        (12 * 1024**3, "12.0G"),
+        (24684092 * 1024, "23.5G"),  # MemTotal of the QA machine: htop 23.5G (was 24G)
+        (int(99.96 * 1024**3), "100G"),  # rounds up to the next precision, never 6 wide
+        (int(9.996 * 1024**3), "10.0G"),
+        (int(1023.6 * 1024**2), "1.00G"),
+        (3 * 1024**4, "3.00T"),
     ],
 )
 def test_human_bytes(n: int | None, text: str) -> None:
+    """htop's Meter_humanUnit (Meter.c): K whole, then 2/1/0 decimals below 10/100/1024."""
     assert human_bytes(n) == text
 
 
 def test_human_bytes_fits_five_columns() -> None:
     for exp in range(10, 60):
-        for mant in (1, 3, 7, 9.99, 10, 99.9, 100, 999, 1000, 1023):
+        for mant in (1, 3, 7, 9.99, 9.995, 9.999, 10, 99.9, 99.95, 99.99, 100, 999, 1000, 1023,
+                     1023.49, 1023.5, 1023.99):  # fmt: skip
             assert len(human_bytes(int(mant * 2**exp))) <= 5
 
 

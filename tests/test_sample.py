@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pidtop.process.fmt import human_bytes
 from pidtop.process.sample import PF_KTHREAD, ProcSampler, parse_stat
 from pidtop.process.snapshot import ProcInfo, Snapshot
 from pidtop.process.table import ProcessTable
@@ -301,7 +302,8 @@ def _fake_proc(root: Path) -> None:
         b"cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 10 0 10 80 0 0 0 0 0 0\nbtime 1767000000\n"
     )
     (root / "meminfo").write_bytes(
-        b"MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 400 kB\n"
+        b"MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 400 kB\nBuffers: 20 kB\n"
+        b"Cached: 200 kB\nSwapCached: 10 kB\nShmem: 30 kB\nSReclaimable: 80 kB\n"
         b"SwapTotal: 200 kB\nSwapFree: 150 kB\n"
     )
     (root / "uptime").write_bytes(b"123.45 200.00\n")
@@ -332,8 +334,9 @@ def test_fake_proc_vanishing_and_malformed(tmp_path: Path) -> None:
         assert by_pid[11].cmdline == "" and by_pid[11].shared is None
         assert by_pid[11].command == "nocmd"
         assert any("13" in e for e in snap.errors)
+        # htop: used = total - free - buffers - cached - SReclaimable; swap used - SwapCached
         assert snap.system.mem_total == 1000 * 1024 and snap.system.mem_used == 600 * 1024
-        assert snap.system.swap_used == 50 * 1024 and snap.system.uptime == 123.45
+        assert snap.system.swap_used == 40 * 1024 and snap.system.uptime == 123.45
         assert snap.system.cpu_percent == (20.0,) and snap.boot_time == 1767000000
         # the process vanishes completely; its caches go with it
         for f in (tmp_path / "10").iterdir():
@@ -341,6 +344,32 @@ def test_fake_proc_vanishing_and_malformed(tmp_path: Path) -> None:
         snap = s.sample()
         assert [p.pid for p in snap.processes] == [11]
         assert not any(rel.startswith("10/") for rel in s._last)
+    finally:
+        s.close()
+
+
+def test_memory_meter_matches_htop(tmp_path: Path) -> None:
+    """/proc/meminfo of the dev machine while htop 3.2.2 showed ``Mem[... 182M/23.5G]``
+    (pidtop showed total - MemAvailable: 431M/24G)."""
+    _fake_proc(tmp_path)
+    (tmp_path / "meminfo").write_bytes(
+        b"MemTotal:       24684092 kB\nMemFree:        24157460 kB\n"
+        b"MemAvailable:   24241688 kB\nBuffers:            5216 kB\n"
+        b"Cached:           264452 kB\nSwapCached:            0 kB\n"
+        b"SwapTotal:             0 kB\nSwapFree:              0 kB\n"
+        b"Shmem:              8856 kB\nKReclaimable:      72096 kB\n"
+        b"Slab:              99828 kB\nSReclaimable:      72072 kB\n"
+    )
+    s = ProcSampler(str(tmp_path))
+    try:
+        m = s.sample().system
+        assert m.mem_used == (24684092 - 24157460 - 5216 - 264452 - 72072) * 1024
+        assert f"{human_bytes(m.mem_used)}/{human_bytes(m.mem_total)}" == "181M/23.5G"
+        # htop's fallback when the parts exceed the total (odd kernels, containers): total - free
+        (tmp_path / "meminfo").write_bytes(
+            b"MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 950 kB\nSReclaimable: 10 kB\n"
+        )
+        assert s.sample().system.mem_used == 900 * 1024
     finally:
         s.close()
 

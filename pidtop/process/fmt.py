@@ -8,23 +8,31 @@ _UNITS = "KMGTPE"
 
 
 def human_bytes(n: int | None) -> str:
-    """Bytes as htop shows memory: ``"640K"``, ``"512M"``, ``"1.5G"``; ``None`` gives ``"-"``.
+    """Bytes as htop's meters show them: ``"640K"``, ``"379M"``, ``"23.5G"``, ``"1.50G"``.
 
-    K is the smallest unit (like htop). One decimal below 10 units, whole numbers otherwise;
-    a value that would print as 1000 or more moves to the next unit, so the result is at most
-    five characters wide (fits htop's VIRT/RES/SHR columns).
+    htop's ``Meter_humanUnit``: whole KiB up to ``1023K``, then M, G, T... with two decimals
+    below 10, one below 100 and none from 100 to 1023. Precision follows the *rounded*
+    value (9.996G is ``"10.0G"``, 99.96G ``"100G"``, 1023.6M ``"1.00G"``), so the result is
+    at most five characters wide (fits the VIRT/RES/SHR columns). ``None`` gives ``"-"``, 0
+    gives ``"0"``, less than 1 KiB (htop counts KiB, so never shows it) one decimal: ``"0.5K"``.
     """
     if n is None:
         return "-"
     if n <= 0:
         return "0"
     value = n / 1024.0
-    for unit in _UNITS:
-        if value < 9.95:
-            return f"{value:.1f}{unit}"
-        if value < 999.5 or unit == _UNITS[-1]:
-            return f"{value:.0f}{unit}"
+    if value < 0.95:
+        return f"{value:.1f}K"
+    if value < 1023.5:
+        return f"{value:.0f}K"
+    for unit in _UNITS[1:]:
         value /= 1024.0
+        if value < 9.995:
+            return f"{value:.2f}{unit}"
+        if value < 99.95:
+            return f"{value:.1f}{unit}"
+        if value < 1023.5 or unit == _UNITS[-1]:
+            return f"{value:.0f}{unit}"
     raise AssertionError("unreachable")  # pragma: no cover
 
 

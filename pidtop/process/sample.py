@@ -43,6 +43,9 @@ __all__ = ["PF_KTHREAD", "ProcSampler", "parse_stat"]
 PF_KTHREAD = 0x00200000
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_MEMINFO_KEYS = frozenset(
+    b"MemTotal MemFree Buffers Cached SReclaimable SwapTotal SwapFree SwapCached".split()
+)
 _VANISHED = (FileNotFoundError, ProcessLookupError)
 
 
@@ -424,12 +427,19 @@ class ProcSampler:
         try:
             for line in self._read_all("meminfo").split(b"\n"):
                 k, _, v = line.partition(b":")
-                if k in (b"MemTotal", b"MemAvailable", b"MemFree", b"SwapTotal", b"SwapFree"):
+                if k in _MEMINFO_KEYS:
                     mem[k] = int(v.split()[0]) * 1024
         except (OSError, ValueError, IndexError) as e:  # pragma: no cover
             self._errors.append(f"cannot read /proc/meminfo: {e}")
         total_mem = mem.get(b"MemTotal", 0)
-        avail = mem.get(b"MemAvailable", mem.get(b"MemFree", 0))
+        free = mem.get(b"MemFree", 0)
+        # htop (linux/LinuxProcessList.c, 3.2): used = total - (free + buffers + cached +
+        # SReclaimable), or total - free if those exceed the total; swap used leaves out
+        # SwapCached. (htop >= 3.3 adds Shmem to the figure its meter prints.)
+        not_used = free + sum(mem.get(k, 0) for k in (b"Buffers", b"Cached", b"SReclaimable"))
+        mem_used = total_mem - not_used if total_mem >= not_used else total_mem - free
+        swap_total = mem.get(b"SwapTotal", 0)
+        swap_used = swap_total - mem.get(b"SwapFree", 0) - mem.get(b"SwapCached", 0)
         try:
             uptime = float(self._read("uptime", 128).split()[0])
         except (OSError, ValueError, IndexError):  # pragma: no cover
@@ -441,9 +451,9 @@ class ProcSampler:
         return SystemInfo(
             cpu_percent=tuple(cpus),
             mem_total=total_mem,
-            mem_used=max(0, total_mem - avail),
-            swap_total=mem.get(b"SwapTotal", 0),
-            swap_used=max(0, mem.get(b"SwapTotal", 0) - mem.get(b"SwapFree", 0)),
+            mem_used=max(0, mem_used),
+            swap_total=swap_total,
+            swap_used=max(0, swap_used),
             load=(load[0], load[1], load[2]),
             uptime=uptime,
             ncpu=len(cpus) or self.ncpu,

@@ -68,7 +68,7 @@ class SystemInfo:
 
     cpu_percent: tuple[float, ...]  # per CPU, 0..100, since the previous sample
     mem_total: int  # bytes
-    mem_used: int  # bytes (total - available)
+    mem_used: int  # bytes, as htop counts it (total - free - buffers - cache - SReclaimable)
     swap_total: int
     swap_used: int
     load: tuple[float, float, float]
