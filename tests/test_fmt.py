@@ -2,7 +2,13 @@
 
 import pytest
 
-from pidtop.process.fmt import format_duration, format_time_plus, human_bytes, sanitize
+from pidtop.process.fmt import (
+    format_duration,
+    format_time_plus,
+    human_bytes,
+    sanitize,
+    truncate_plus,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +43,14 @@ def test_human_bytes_fits_five_columns() -> None:
         for mant in (1, 3, 7, 9.99, 9.995, 9.999, 10, 99.9, 99.95, 99.99, 100, 999, 1000, 1023,
                      1023.49, 1023.5, 1023.99):  # fmt: skip
             assert len(human_bytes(int(mant * 2**exp))) <= 5
+
+
+def test_truncate_plus() -> None:
+    assert truncate_plus("root", 9) == "root"
+    assert truncate_plus("123456789", 9) == "123456789"
+    assert truncate_plus("4000000000", 9) == "40000000+"
+    assert truncate_plus("4000000000", 8) == "4000000+"  # ps's USER column
+    assert truncate_plus("x", 0) == ""
 
 
 @pytest.mark.parametrize(

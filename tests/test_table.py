@@ -270,6 +270,17 @@ def test_search_wraps_and_goes_backwards() -> None:
     assert t.search("") is None
 
 
+def test_long_user_names_end_in_plus_like_ps() -> None:
+    """A uid with no name (4000000000) must not be cut to another valid-looking uid."""
+    t = ProcessTable()
+    t.update(S(1.0, P(2, user="4000000000"), P(3, user="averyverylongname"), P(4, user="root")))
+    texts = {r.info.pid: cell_text(r, "user") for r in t.rows}
+    assert texts == {2: "40000000+", 3: "averyver+", 4: "root"}
+    assert all(len(s) <= COLUMN_BY_ID["user"].width for s in texts.values())
+    t.set_user("4000000000")  # the filter still matches the full name
+    assert pids(t) == [2]
+
+
 def test_descendants() -> None:
     t = ProcessTable()
     t.update(_tree_snap(0))

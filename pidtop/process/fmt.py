@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["format_duration", "format_time_plus", "human_bytes", "sanitize"]
+__all__ = ["format_duration", "format_time_plus", "human_bytes", "sanitize", "truncate_plus"]
 
 _UNITS = "KMGTPE"
 
@@ -34,6 +34,15 @@ def human_bytes(n: int | None) -> str:
         if value < 1023.5 or unit == _UNITS[-1]:
             return f"{value:.0f}{unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def truncate_plus(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters like ``ps`` cuts a user name: the last one kept
+    becomes ``+`` (``"4000000000"`` in 9 columns is ``"40000000+"``, never the different,
+    valid-looking ``"400000000"``). Text that fits is returned unchanged."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "+" if width > 0 else ""
 
 
 def format_time_plus(ticks: int | None, clk_tck: int = 100) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pidtop.process.fmt import format_time_plus, human_bytes
+from pidtop.process.fmt import format_time_plus, human_bytes, truncate_plus
 from pidtop.process.snapshot import ProcInfo, ProcKey, Snapshot
 
 __all__ = [
@@ -87,19 +87,21 @@ COLUMNS: tuple[Column, ...] = (
     Column("command", "Command", 0, "left", lambda r: r.info.command, False),
 )
 COLUMN_BY_ID: Mapping[str, Column] = {c.id: c for c in COLUMNS}
+_USER_WIDTH = COLUMN_BY_ID["user"].width
 
 
 def cell_text(row: Row, column_id: str, clk_tck: int = 100) -> str:
     """The unpadded text of one cell, htop style (``-`` for unreadable values).
 
     Process text (USER, COMMAND) is already sanitized by the sources (no control characters);
-    render it as ``rich.text.Text``, never as markup.
+    render it as ``rich.text.Text``, never as markup. A USER longer than its column ends in
+    ``+`` like ``ps`` (a long numeric uid cut silently would read as another, valid uid).
     """
     i = row.info
     if column_id == "pid":
         return str(i.pid)
     if column_id == "user":
-        return i.user
+        return truncate_plus(i.user, _USER_WIDTH)
     if column_id == "pri":
         return "RT" if i.priority <= -100 else str(i.priority)
     if column_id == "ni":
