@@ -300,4 +300,6 @@ def test_cells_and_task_counts_on_scripted_source() -> None:
         for c, text in zip(COLUMNS, texts, strict=True):
             assert c.width == 0 or len(text) <= c.width or c.id == "user", (c.id, text)
     assert t.tasks.zombie == 1 and t.tasks.stopped == 1 and t.tasks.kernel_threads == 10
-    assert t.tasks.total == sum(1 for p in t.snapshot.processes if not p.is_thread)
+    processes = [p for p in t.snapshot.processes if not p.is_thread]  # htop: kthreads apart
+    assert t.tasks.total == sum(1 for p in processes if not p.is_kernel_thread)
+    assert t.tasks.threads == sum(p.num_threads - 1 for p in processes if not p.is_kernel_thread)

@@ -129,12 +129,12 @@ def cell_text(row: Row, column_id: str, clk_tck: int = 100) -> str:
 class TaskCounts:
     """htop's "Tasks:" line, derived from the latest snapshot's processes."""
 
-    total: int = 0  # processes (userland + kernel threads, not userland threads)
+    total: int = 0  # userland processes (htop: kernel threads and userland threads excluded)
     running: int = 0
     sleeping: int = 0  # S, D, I
     stopped: int = 0  # T, t
     zombie: int = 0
-    threads: int = 0  # userland threads (sum of num_threads of userland processes)
+    threads: int = 0  # userland threads other than each process's main thread (htop "thr")
     kernel_threads: int = 0
 
     @classmethod
@@ -143,7 +143,6 @@ class TaskCounts:
         for p in procs:
             if p.is_thread:
                 continue
-            total += 1
             st = p.state
             if st == "R":
                 running += 1
@@ -156,7 +155,8 @@ class TaskCounts:
             if p.is_kernel_thread:
                 kthreads += 1
             else:
-                threads += p.num_threads
+                total += 1
+                threads += max(0, p.num_threads - 1)
         return cls(total, running, sleeping, stopped, zombie, threads, kthreads)
 
 
@@ -453,6 +453,21 @@ class ProcessTable:
                 roots.append(r)
             else:
                 children.setdefault(p.key, []).append(r)
+        # Rows whose parent chain loops (same start tick, so the age check cannot break it) are
+        # reached from no root: the first such row (in sort order) becomes a root of its own.
+        reached: set[ProcKey] = set()
+        n_roots = len(roots)
+        for i, root in enumerate([*roots, *ordered]):
+            if root.key in reached:
+                continue
+            if i >= n_roots:
+                roots.append(root)
+            todo = [root]
+            while todo:
+                r = todo.pop()
+                if r.key not in reached:
+                    reached.add(r.key)
+                    todo.extend(children.get(r.key, ()))
 
         out: list[Row] = []
         visited: set[ProcKey] = set()
