@@ -293,6 +293,73 @@ async def test_watch_all_marks_an_unpinned_exit() -> None:
     watch.close()
 
 
+@contextlib.contextmanager
+def sleepers(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [subprocess.Popen(["sleep", "1000"]) for _ in range(n)]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: EventLog) -> None:
+    """``ulimit -n 80``: the budget is 16 pidfds. --watch-all used to take all 16, then Space
+    said "fd budget exhausted (16 pidfds held, limit 16); unpin something" and ``k`` was
+    refused. Now it takes at most 16 - 8, and gives fds back when pins or a kill need them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with sleepers(20) as procs:
+        infos = [info_for(p.pid) for p in procs]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (80, hard))
+        budget = FdBudget()  # 80 - FD_RESERVE
+        pins = PinSet(log, budget=budget)
+        watch = WatchAll(budget, lambda k, e: None)
+        try:
+            assert len(os.listdir("/proc/self/fd")) + 20 < 80, "too many fds open to test"
+            assert budget.limit == 16
+            watch.sync(infos, skip=lambda k: k in pins)
+            assert len(watch) == 8 and watch.skipped == 12 and budget.free == 8  # infos[:8]
+            for info in infos[10:19]:  # 8 from the reserve, the 9th from --watch-all
+                assert pins.pin(info).alive
+            assert len(watch) == 7 and budget.free == 0
+            # k on an unpinned row: a temporary handle, one more fd given back by --watch-all
+            cursor = PinSet(log, budget=budget)
+            [target] = cursor.targets(infos[19])
+            assert target.owned and len(watch) == 6
+            assert [r.outcome for r in cursor.send([target], 0)] == ["delivered"]
+            cursor.release([target])
+            watch.sync(infos, skip=lambda k: k in pins)  # nothing new: the reserve stays free
+            assert budget.held == {"pin": 9, "kill": 0, "watch": 6} and budget.free == 1
+            pins.pin(infos[0])  # watched and now pinned: the next sync drops its watch
+            watch.sync(infos, skip=lambda k: k in pins)
+            assert len(watch) == 5 and budget.held["pin"] == 10 and budget.free == 1
+            while len(watch):  # pins take every fd --watch-all had
+                pins.pin(next(i for i in infos if i.key not in pins))
+            with pytest.raises(FdLimit) as refused:
+                pins.pin(next(i for i in infos if i.key not in pins))
+            assert "16 pins, 0 watched (--watch-all); limit 16" in str(refused.value)
+            assert budget.used == len(pins) == 16
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            pins.close()
+            watch.close()
+
+
+def test_fd_budget_refusal_says_who_holds_the_fds() -> None:
+    budget = FdBudget(limit=3, reserve=0)
+    budget.acquire("pin 1")
+    budget.acquire("signal 2", "kill")
+    budget.acquire("watch", "watch")
+    with pytest.raises(FdLimit) as refused:
+        budget.acquire("pin 3")
+    assert "fd budget exhausted (1 pin, 1 kept for a kill, 1 watched (--watch-all); limit 3)" in (
+        str(refused.value)
+    )
+    budget.release("watch")
+    assert budget.held == {"pin": 1, "kill": 1, "watch": 0} and budget.free == 1
+
+
 def test_confirmation_reasons() -> None:
     def t(pid: int, kthread: bool = False) -> Target:
         class H:

@@ -10,7 +10,8 @@ No Textual here. The UI turns keys into calls on :class:`PinSet` and draws what 
 - Signals go through the pins' pidfds; a target that is not pinned gets a temporary verified
   handle for the one action (:meth:`PinSet.targets`).
 - File descriptors are budgeted (:class:`FdBudget`); past the budget a pin is refused with a
-  clear message and nothing else changes.
+  clear message and nothing else changes. ``--watch-all`` (:class:`WatchAll`) is best effort:
+  it leaves a reserve for pins and kills and gives its fds back one by one when they need them.
 """
 
 from __future__ import annotations
@@ -42,15 +43,26 @@ from pidtop.process.snapshot import ProcInfo, ProcKey
 from pidtop.process.watch import ExitEvent, Watcher, wait_all
 
 PinState = Literal["running", "exited", "reaped"]
+#: who holds a budgeted pidfd: a pin, the temporary handle of a kill, or ``--watch-all``
+FdHolder = Literal["pin", "kill", "watch"]
 
 #: fds kept free for everything that is not a pidfd (terminal, /proc reads, log file, ...).
 FD_RESERVE = 64
 #: a kill aimed at more processes than this asks for confirmation first.
 CONFIRM_OVER = 5
+#: ``--watch-all`` leaves at least this many fds of the budget (or 10 % of it, if more) free
+#: for pins and the temporary handle of a kill.
+WATCH_ALL_RESERVE = 8
 
 
 class FdBudget:
-    """How many pidfds pidtop may hold: the soft RLIMIT_NOFILE minus a reserve."""
+    """How many pidfds pidtop may hold: the soft RLIMIT_NOFILE minus a reserve.
+
+    Counted per holder (:data:`FdHolder`) so a refusal says what holds the fds. Best-effort
+    holders (``--watch-all``) take fds with :meth:`acquire_spare`, which leaves
+    :attr:`spare_reserve` free, and register a *yielder*: when a pin or a kill finds the budget
+    full, a yielder is asked to give one fd back before the request is refused.
+    """
 
     def __init__(self, limit: int | None = None, reserve: int = FD_RESERVE) -> None:
         if limit is None:
@@ -59,22 +71,53 @@ class FdBudget:
                 limit = 1 << 20
         self.limit = max(0, limit - reserve)
         self.used = 0
+        self.held: dict[FdHolder, int] = {"pin": 0, "kill": 0, "watch": 0}
+        self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
 
     @property
     def free(self) -> int:
         return self.limit - self.used
 
-    def acquire(self, what: str) -> None:
-        """Take one fd from the budget or raise FdLimit saying why."""
+    @property
+    def spare_reserve(self) -> int:
+        """What best-effort holders leave free: max(8, 10 % of the budget)."""
+        return max(WATCH_ALL_RESERVE, self.limit // 10)
+
+    def acquire(self, what: str, holder: FdHolder = "pin") -> None:
+        """Take one fd from the budget or raise FdLimit saying why (and who holds them)."""
+        if self.used >= self.limit and holder != "watch":
+            for give_back in list(self.yielders):
+                if give_back() and self.used < self.limit:
+                    break
         if self.used >= self.limit:
             raise FdLimit(
-                f"{what}: fd budget exhausted ({self.used} pidfds held, limit {self.limit}); "
+                f"{what}: fd budget exhausted ({self.describe()}; limit {self.limit}); "
                 "unpin something or raise `ulimit -n`"
             )
         self.used += 1
+        self.held[holder] += 1
 
-    def release(self) -> None:
-        self.used = max(0, self.used - 1)
+    def acquire_spare(self, what: str) -> bool:
+        """Best effort (``--watch-all``): take one fd only if :attr:`spare_reserve` stays free."""
+        if self.free <= self.spare_reserve:
+            return False
+        self.acquire(what, "watch")
+        return True
+
+    def release(self, holder: FdHolder = "pin") -> None:
+        if self.held[holder] > 0:
+            self.held[holder] -= 1
+            self.used -= 1
+
+    def describe(self) -> str:
+        """Who holds the budget: ``"10 pins, 6 watched (--watch-all)"``."""
+        h = self.held
+        parts = [f"{h['pin']} pin{'s' if h['pin'] != 1 else ''}"]
+        if h["kill"]:
+            parts.append(f"{h['kill']} kept for a kill")
+        if h["watch"] or self.yielders:
+            parts.append(f"{h['watch']} watched (--watch-all)")
+        return ", ".join(parts)
 
 
 @dataclass(slots=True)
@@ -376,11 +419,11 @@ class PinSet:
             return []
         what = f"signal {cursor.pid}"
         try:
-            self.budget.acquire(what)
+            self.budget.acquire(what, "kill")
             try:
                 handle = self._opener(cursor.pid, starttime=cursor.starttime)
             except BaseException:
-                self.budget.release()
+                self.budget.release("kill")
                 raise
         except HandleError as e:
             self.log.add("signal", str(cursor.pid), f"not signalled: {e}", ok=False)
@@ -392,7 +435,7 @@ class PinSet:
         for t in targets:
             if t.owned and not t.handle.closed:
                 t.handle.close()
-                self.budget.release()
+                self.budget.release("kill")
 
     def send(self, targets: Iterable[Target], sig: int) -> list[SignalResult]:
         """Signal each target through its handle; every result is logged."""
@@ -515,7 +558,12 @@ def _duration(seconds: float | None) -> str:
 
 
 class WatchAll:
-    """``--watch-all``: a pidfd for every listed process so any row is marked when it exits."""
+    """``--watch-all``: a pidfd for every listed process so any row is marked when it exits.
+
+    Best effort: it never takes the budget's :attr:`FdBudget.spare_reserve`, and when a pin or
+    a kill finds the budget full it gives one of its fds back (the newest watch). Processes
+    that are pinned are not watched here (the pin holds their fd).
+    """
 
     def __init__(
         self,
@@ -529,10 +577,19 @@ class WatchAll:
         self._watcher = watcher if watcher is not None else Watcher()
         self._handles: dict[ProcKey, ProcessHandle] = {}
         self.exited: dict[ProcKey, ExitEvent] = {}
-        self.skipped = 0  # processes not watched for lack of fds in the last sync
+        self.skipped = 0  # processes not watched for lack of fds (since the last sync)
+        budget.yielders.append(self._give_back)
 
     def __len__(self) -> int:
         return len(self._handles)
+
+    def _give_back(self) -> bool:
+        """The budget is full and a pin or kill needs an fd: stop watching one process."""
+        if not self._handles:
+            return False
+        self._drop(next(reversed(self._handles)))
+        self.skipped += 1
+        return True
 
     def sync(self, infos: Iterable[ProcInfo], skip: Callable[[ProcKey], bool]) -> None:
         """Hold a handle for every listed process (threads excluded); drop the departed."""
@@ -543,20 +600,23 @@ class WatchAll:
                 continue
             key = info.key
             listed.add(key)
-            if key in self._handles or key in self.exited or skip(key):
+            if skip(key):  # pinned: the pin's fd is enough
+                if key in self._handles:
+                    self._drop(key)
                 continue
-            if self.budget.free <= 0:
+            if key in self._handles or key in self.exited:
+                continue
+            if not self.budget.acquire_spare("watch"):
                 self.skipped += 1
                 continue
             try:
-                self.budget.acquire("watch")
                 handle = ProcessHandle.open(info.pid, starttime=info.starttime, allow_exited=True)
             except HandleError:
-                self.budget.release()
+                self.budget.release("watch")
                 continue
             if handle.degraded:  # nothing to wait on: no point holding it
                 handle.close()
-                self.budget.release()
+                self.budget.release("watch")
                 continue
             self._handles[key] = handle
             self._watcher.add(handle, lambda ev, k=key: self._exited(k, ev))
@@ -576,8 +636,10 @@ class WatchAll:
         if handle is not None:
             self._watcher.remove(handle)
             handle.close()
-            self.budget.release()
+            self.budget.release("watch")
 
     def close(self) -> None:
+        if self._give_back in self.budget.yielders:
+            self.budget.yielders.remove(self._give_back)
         for key in list(self._handles):
             self._drop(key)
