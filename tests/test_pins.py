@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from pidtop import cli
+from pidtop.process import pins as pins_module
 from pidtop.process.events import EventLog
-from pidtop.process.handle import FdLimit, Identity, IdentityMismatch, read_starttime
+from pidtop.process.handle import FdLimit, Identity, IdentityMismatch, features, read_starttime
 from pidtop.process.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
 from pidtop.process.snapshot import ProcInfo
 from pidtop.process.watch import ExitEvent
@@ -243,6 +245,94 @@ async def test_wait_counts_down_as_pins_exit(log: EventLog) -> None:
         assert pins.waiting == set()
     assert [e.message for e in log.entries if e.kind == "wait"][-1].endswith("0 still to wait for")
     pins.close()
+
+
+@contextlib.contextmanager
+def reaped_on_request() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """A ``sleep`` that is not our child; its parent reaps it once a line is written to the
+    parent's stdin (and not before). Yields (sleep's PID, the parent)."""
+    code = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen(['sleep', '1000'])\n"
+        "print(p.pid, flush=True)\n"
+        "sys.stdin.readline()\n"
+        "p.kill()\n"
+        "p.wait()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert parent.stdout is not None and parent.stdin is not None
+    try:
+        yield int(parent.stdout.readline()), parent
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            parent.stdin.close()  # EOF: a parent still reading goes on to reap
+        parent.wait(BOUND)
+        parent.stdout.close()
+
+
+def reap_now(parent: subprocess.Popen[bytes]) -> None:
+    assert parent.stdin is not None
+    parent.stdin.close()
+
+
+needs_info_exit = pytest.mark.skipif(
+    not features().info_exit, reason="the exit status of a non-child needs PIDFD_INFO_EXIT"
+)
+
+
+@needs_info_exit
+async def test_wait_is_over_with_the_status_its_parent_reaps(log: EventLog) -> None:
+    """``w``, then SIGKILL to a pinned non-child that its parent reaps right after: the wait
+    reports "killed by SIGKILL" (it said "exit status unknown: not yet reaped by its parent")."""
+    pins = PinSet(log)
+    over: list[tuple[Pin, ExitEvent]] = []
+    pins.wait_listeners.append(lambda pin, event: over.append((pin, event)))
+    with reaped_on_request() as (pid, parent):
+        pin = pins.pin(info_for(pid))
+        assert pins.start_wait() == 1
+        [res] = pins.send(pins.targets(None), signal.SIGKILL)
+        assert res.outcome == "delivered"
+        _, exited = await next_change(pins)
+        assert not exited.reaped and not exited.status.known  # a zombie: nothing known yet
+        assert pins.waiting == {pin.key} and over == []  # the wait is not over
+        reap_now(parent)
+        _, reaped = await next_change(pins, lambda _p, e: e.reaped)
+        assert pins.waiting == set()
+        [(waited, event)] = over
+        assert waited is pin and event is reaped and event.status.signal == signal.SIGKILL
+    [entry] = [e for e in log.entries if e.kind == "wait" and e.target]
+    assert "killed by SIGKILL; 0 still to wait for" in entry.message and entry.ok
+    pins.close()
+
+
+@needs_info_exit
+async def test_wait_gives_up_on_an_unknown_status_after_the_reap_grace(
+    log: EventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent that does not reap: the wait is over REAP_GRACE (the CLI's `pidtop wait`
+    constant) after the exit, with the status unknown."""
+    monkeypatch.setattr(pins_module, "REAP_GRACE", 0.2)
+    pins = PinSet(log)
+    loop = asyncio.get_running_loop()
+    over: asyncio.Future[tuple[Pin, ExitEvent, float]] = loop.create_future()
+    pins.wait_listeners.append(lambda p, e: over.set_result((p, e, loop.time())))
+    with reaped_on_request() as (pid, _parent):
+        pin = pins.pin(info_for(pid))
+        pins.start_wait()
+        pins.send(pins.targets(None), signal.SIGKILL)
+        _, exited = await next_change(pins)
+        exited_at = loop.time()
+        waited, event, at = await asyncio.wait_for(over, BOUND)
+        assert waited is pin and event is exited and not event.status.known
+        assert at - exited_at >= 0.15 and pins.waiting == set()
+        assert "not yet reaped" in event.status.describe()
+    pins.close()
+
+
+def test_reap_grace_is_the_cli_constant() -> None:
+    assert pins_module.REAP_GRACE is cli.REAP_GRACE
 
 
 async def test_pin_target_by_pid_inode_and_unpin_closes(log: EventLog) -> None:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pidtop.cli import REAP_GRACE
 from pidtop.process.events import EventLog
 from pidtop.process.handle import (
     ExitStatus,
@@ -211,6 +212,8 @@ def _read_cmdline(pid: int) -> str:
 
 
 ChangeListener = Callable[[Pin, ExitEvent | None], None]
+#: called once per waited pin when its wait is over (see :meth:`PinSet.start_wait`)
+WaitListener = Callable[[Pin, ExitEvent], None]
 #: ``opener(pid, *, starttime=, inode=, allow_exited=)`` -> a verified handle
 Opener = Callable[..., ProcessHandle]
 
@@ -237,9 +240,14 @@ class PinSet:
         self._pins: dict[ProcKey, Pin] = {}
         #: pins made before an event loop runs (``--pin`` at start): watched by :meth:`start`
         self._deferred: list[tuple[ProcessHandle, ProcKey]] = []
+        #: pins still waited for (``w``); a pin leaves it when its wait is over
         self.waiting: set[ProcKey] = set()
         #: called on the loop thread whenever a pin changes (exit, reap, pin, unpin)
         self.listeners: list[ChangeListener] = []
+        #: called on the loop thread once per waited pin when its wait is over, with the event
+        #: whose status to report (the "wait" notification; see :meth:`start_wait`)
+        self.wait_listeners: list[WaitListener] = []
+        self._wait_timers: dict[ProcKey, asyncio.TimerHandle] = {}
 
     # -- the set
 
@@ -324,6 +332,7 @@ class PinSet:
         if pin is None:
             return None
         self.waiting.discard(key)
+        self._cancel_wait_timer(key)
         self._watcher.remove(pin.handle)
         pin.handle.close()
         self.budget.release()
@@ -380,11 +389,13 @@ class PinSet:
                 lived=pin.lived,
                 reaped=event.reaped,
             )
-        if key in self.waiting and first:
-            self.waiting.discard(key)
-            left = len(self.waiting)
-            self.log.add("wait", pin.target, f"wait: {pin.target} gone; {left} still to wait for")
         self._changed(pin, event)
+        if key in self.waiting:
+            if event.final or event.status.known:
+                self._wait_over(key, event)
+            elif key not in self._wait_timers:  # exited, status unknown: give the reap a chance
+                loop = asyncio.get_running_loop()
+                self._wait_timers[key] = loop.call_later(REAP_GRACE, self._wait_over, key, event)
 
     def _changed(self, pin: Pin, event: ExitEvent | None) -> None:
         for listener in list(self.listeners):
@@ -393,16 +404,53 @@ class PinSet:
     # -- wait
 
     def start_wait(self) -> int:
-        """Wait for every running pin; returns how many (0: nothing to wait for)."""
+        """Wait for every running pin; returns how many (0: nothing to wait for).
+
+        Same semantics as ``pidtop wait``: a waited pin's wait is over at its final exit event
+        (status known, or reaped), or -- if it exited and its status is still unknown (a
+        non-child not reaped yet) -- ``REAP_GRACE`` seconds after its exit, with what is known
+        then. Only then does it leave :attr:`waiting`, is a "wait" entry logged with its status
+        and are :attr:`wait_listeners` called (the place for the notification and the bell).
+        """
+        self._cancel_wait_timer(None)
         self.waiting = {p.key for p in self.alive()}
         if self.waiting:
             self.log.add("wait", "", f"waiting for {len(self.waiting)} processes")
         return len(self.waiting)
 
     def cancel_wait(self) -> None:
+        self._cancel_wait_timer(None)
         if self.waiting:
             self.log.add("wait", "", f"wait cancelled ({len(self.waiting)} still running)")
         self.waiting = set()
+
+    def _wait_over(self, key: ProcKey, event: ExitEvent) -> None:
+        self._cancel_wait_timer(key)
+        pin = self._pins.get(key)
+        if key not in self.waiting or pin is None:
+            return
+        self.waiting.discard(key)
+        left = len(self.waiting)
+        self.log.add(
+            "wait",
+            pin.target,
+            f"wait: {pin.target} {pin.command}: {event.status.describe()}; "
+            f"{left} still to wait for",
+            ok=event.status.known,
+        )
+        for listener in list(self.wait_listeners):
+            listener(pin, event)
+
+    def _cancel_wait_timer(self, key: ProcKey | None) -> None:
+        """Cancel the reap-grace timer of ``key`` (``None``: all of them)."""
+        if key is None:
+            timers = list(self._wait_timers.values())
+            self._wait_timers.clear()
+        else:
+            timer = self._wait_timers.pop(key, None)
+            timers = [] if timer is None else [timer]
+        for timer in timers:
+            timer.cancel()
 
     # -- actions
 
@@ -535,6 +583,7 @@ class PinSet:
 
     def close(self) -> None:
         """Drop every pin and close its pidfd."""
+        self._cancel_wait_timer(None)
         self._watcher.close()
         for pin in self._pins.values():
             with contextlib.suppress(OSError):
