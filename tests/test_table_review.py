@@ -56,6 +56,8 @@ def test_tree_keeps_rows_caught_in_a_parent_cycle() -> None:
     assert sorted(pids) == flat == [1, 100, 200, 300, 400]
     depth = {r.info.pid: r.depth for r in t.rows}
     assert depth[1] == depth[400] == 0
+    own_parent = next(r for r in t.rows if r.info.pid == 400)  # ppid 400: not its own child
+    assert not own_parent.has_children and own_parent.tree_prefix == ""
     assert pids.index(300) > min(pids.index(100), pids.index(200))  # under its parent
 
 
