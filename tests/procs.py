@@ -7,6 +7,7 @@ at once, so every state change is caused by the test, never by a timer. Waits ar
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -25,6 +26,25 @@ from typing import Literal
 TIMEOUT = 5.0
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
+
+
+def _kernel_version() -> tuple[int, int]:
+    major, minor = os.uname().release.split(".")[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
+# What the kernel should support is decided from its version, never from pidtop's own probe
+# (a broken probe would otherwise skip the very tests that would catch it).
+KERNEL = _kernel_version()
+HAS_INFO_EXIT = KERNEL >= (6, 15)  # PIDFD_INFO_EXIT
+HAS_PIDFS_INODES = KERNEL >= (6, 9)  # unique pidfs inodes
+
+
+async def run_loop_iterations(n: int = 50) -> None:
+    """Let the running asyncio loop run ``n`` iterations; each one polls every registered fd,
+    so a ready reader is called within one iteration (deterministic, unlike a sleep)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
 
 
 def wait_fd(fd: int, timeout: float = TIMEOUT, events: int = select.POLLIN) -> int:
@@ -195,19 +215,30 @@ def nonexistent_pid() -> int:
     return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
 
 
-def wait_pidfd_held(holder: int, pid: int, timeout: float = TIMEOUT) -> None:
-    """Wait (bounded) until process ``holder`` has a pidfd open for ``pid`` (from fdinfo)."""
+def wait_pidfd_held(
+    holder: int, pid: int, timeout: float = TIMEOUT, *, watched: bool = False
+) -> None:
+    """Wait (bounded) until process ``holder`` has a pidfd open for ``pid`` (from fdinfo).
+
+    With ``watched``, until that pidfd is also in one of its epoll sets: the open (and its
+    verification) is over and the watch has begun, so the target may now exit at any time.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        infos: dict[str, str] = {}
         for name in os.listdir(f"/proc/{holder}/fdinfo"):
             try:
-                text = Path(f"/proc/{holder}/fdinfo/{name}").read_text()
+                infos[name] = Path(f"/proc/{holder}/fdinfo/{name}").read_text()
             except OSError:
                 continue
-            if f"\nPid:\t{pid}\n" in text:
+        pidfds = [n for n, text in infos.items() if f"\nPid:\t{pid}\n" in text]
+        if pidfds and not watched:
+            return
+        for fd in pidfds:
+            if any(f"tfd: {fd:>8} " in text for text in infos.values()):
                 return
         select.poll().poll(5)
-    raise AssertionError(f"process {holder} never opened a pidfd for {pid}")
+    raise AssertionError(f"process {holder} never {'watched' if watched else 'opened'} {pid}")
 
 
 def pidtop_cmd(*args: str) -> list[str]:

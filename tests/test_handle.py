@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
 import select
 import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from procs import Target, count_fds, nonexistent_pid, spawn, wait_fd, wait_reaped
+from procs import (
+    HAS_INFO_EXIT,
+    HAS_PIDFS_INODES,
+    KERNEL,
+    Target,
+    count_fds,
+    nonexistent_pid,
+    pidtop_env,
+    spawn,
+    wait_fd,
+    wait_reaped,
+)
 
 from pidtop.process import handle as handle_mod
 from pidtop.process.handle import (
@@ -27,9 +43,8 @@ from pidtop.process.handle import (
     read_starttime,
 )
 
-needs_info_exit = pytest.mark.skipif(
-    not features().info_exit, reason="kernel lacks PIDFD_INFO_EXIT (< 6.15)"
-)
+# Decided by the kernel version, not by features(): a broken probe must fail, not skip.
+needs_info_exit = pytest.mark.skipif(not HAS_INFO_EXIT, reason="kernel < 6.15: no PIDFD_INFO_EXIT")
 
 
 @pytest.fixture
@@ -58,13 +73,53 @@ def test_parse_and_format_target() -> None:
     assert parse_target("1234:5678") == Identity(1234, 5678)
     assert format_identity(Identity(1234, 5678)) == "1234:5678"
     assert format_identity(Identity(1234, None, 99)) == "1234"
-    assert str(parse_target(" 42:7 ")) == "42:7"
+    assert str(parse_target("42:7")) == "42:7"
+    assert parse_target("2147483647") == Identity(2**31 - 1)
+    assert parse_target("007:18446744073709551615") == Identity(7, 2**64 - 1)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "12:", ":5", "1:2:3", "-4", "0", "5:0", "1.5", "0x10"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("", "abc", "12:", ":5", "1:2:3", "-4", "0", "5:0", "1.5", "0x10"),
+        # int() takes all of these; a PID must be exactly the ASCII digits typed
+        *("1_0", "+5", " 5", "5 ", " 42:7 ", "\u0661\u0662\u0663", "5:\u0661", "\uff15", "5:+1"),
+        # beyond pid_t / a 64-bit inode
+        *("2147483648", "99999999999", "99999999999999999999", "5:18446744073709551616"),
+    ],
+)
 def test_parse_target_rejects_malformed(text: str) -> None:
     with pytest.raises(ValueError, match="malformed target"):
         parse_target(text)
+
+
+@pytest.mark.parametrize("pid", [2**31, 99999999999, 10**20])
+def test_open_huge_pid_is_gone_not_overflow(pid: int) -> None:
+    with pytest.raises(ProcessGone, match="no such process"):
+        ProcessHandle.open(pid)
+
+
+def test_open_a_thread_id_is_refused_in_one_line() -> None:
+    started, stop = threading.Event(), threading.Event()
+    tids: list[int] = []
+
+    def run() -> None:
+        tids.append(threading.get_native_id())
+        started.set()
+        stop.wait(10)
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        assert started.wait(5)
+        (tid,) = tids
+        assert tid != os.getpid()
+        with pytest.raises(ProcessGone) as info:
+            ProcessHandle.open(tid)
+        assert str(info.value) == f"PID {tid}: is a thread of process {os.getpid()}, not a process"
+    finally:
+        stop.set()
+        t.join()
 
 
 def test_read_starttime_survives_hostile_comm() -> None:
@@ -126,6 +181,44 @@ def test_child_exit_code_without_reaping(child: Target) -> None:
         child.reap()
         assert h.state() == "reaped"
         assert h.exit_status().describe() == "exited with code 3"
+
+
+def test_reap_when_asked_after_the_status_was_cached(child: Target) -> None:
+    with ProcessHandle.open(child.pid) as h:
+        child.exit(6)
+        wait_exited(h)
+        assert h.exit_status().code == 6  # cached, not reaped
+        assert h.state() == "exited"
+        assert h.exit_status(reap=True).code == 6
+        assert h.state() == "reaped"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, 0)
+
+
+def test_core_dump_of_own_child(tmp_path: Path) -> None:
+    """A child that really dumps core: waitid says CLD_DUMPED and the handle reports it."""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    # "core" (or any relative pattern) writes into the child's cwd: tmp_path, cleaned up by
+    # pytest; a "|handler" pattern pipes it away. Either way the kernel sets WCOREDUMP.
+    if not pattern:
+        pytest.skip("core dumps disabled (empty core_pattern)")
+    proc = subprocess.Popen(
+        ["sh", "-c", "read x; ulimit -c unlimited; kill -SEGV $$"],
+        stdin=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert proc.stdin is not None
+    try:
+        with ProcessHandle.open(proc.pid) as h:
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+            wait_exited(h)
+            status = h.exit_status()
+            assert (status.signal, status.core_dumped) == (signal.SIGSEGV, True), status
+            assert status.describe() == "killed by SIGSEGV (core dumped)"
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_reap_when_asked(child: Target) -> None:
@@ -288,10 +381,40 @@ def test_fd_limit_is_a_typed_error(child: Target) -> None:
 
 
 def test_features_on_this_kernel() -> None:
+    """Expectations come from the kernel version (CI runs on 6.18), not from the probe."""
     f = features()
+    assert KERNEL >= (6, 13), "these tests expect Linux >= 6.13 (PIDFD_GET_INFO)"
     assert f.pidfd_open and f.waitid_pidfd and f.process_mrelease and f.get_info
-    if f.unique_inodes and f.info_exit:
+    assert f.unique_inodes == HAS_PIDFS_INODES
+    assert f.info_exit == HAS_INFO_EXIT
+    if HAS_INFO_EXIT:
         assert f.notes == ()
+
+
+_PROBE = """
+import json, signal, sys
+if sys.argv[1] == "ignore-sigchld":
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+from pidtop.process.handle import features
+f = features()
+print(json.dumps(dict(waitid=f.waitid_pidfd, info_exit=f.info_exit, notes=list(f.notes))))
+"""
+
+
+@pytest.mark.parametrize("how", ["no-path", "ignore-sigchld"])
+def test_feature_probe_needs_no_path_and_survives_ignored_sigchld(how: str) -> None:
+    """The probe forks (no `true` on PATH needed); with SIGCHLD ignored the kernel reaps the
+    probe child itself, waitid says ECHILD, and that is not "kernel < 5.4"."""
+    env = pidtop_env()
+    env["PATH"] = "/nonexistent"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, how], capture_output=True, text=True, env=env, timeout=30
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got == {"waitid": True, "info_exit": HAS_INFO_EXIT, "notes": []} or (
+        not HAS_INFO_EXIT and got["waitid"]
+    ), got
 
 
 @pytest.fixture

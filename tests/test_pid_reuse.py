@@ -149,3 +149,54 @@ print(json.dumps(dict(b=b, ino_a=ino_a, held=held, stale_rc=stale.returncode,
     ).startswith(f"500:{r['ino_a']}: PID 500 is now another process (inode ")
     assert r["stale_secs"] < 5
     assert r["b_running"]
+
+
+def test_the_send_itself_goes_through_the_pidfd_never_kill_pid() -> None:
+    """send_signal checks state() first; the send after it must still be bound to the process.
+
+    ``_deliver`` is that send without the check, called when A is already reaped and B holds
+    PID 500: the race window between check and send, made wide. Through the pidfd it is
+    ESRCH ("gone") and B lives; kill(500) would kill B. Real processes, no spy.
+    """
+    r = run("""
+fa, ino_a = start_a()
+h = ProcessHandle.open(PID)
+b, fb = replace_a(fa)
+res = h._deliver(signal.SIGKILL)
+print(json.dumps(dict(b=b, outcome=res.outcome, b_running=running(fb))))
+""")
+    assert r["b"] == 500
+    assert r["outcome"] == "gone"
+    assert r["b_running"], "the signal went to the PID, not through the pidfd"
+
+
+def test_degraded_handle_rechecks_the_start_time_before_kill() -> None:
+    """Without pidfds (simulated: pidfd_open -> ENOSYS, the only mock) a handle can only
+    kill(2) by PID. After A is reaped and B takes PID 500 in a later clock tick, the start-time
+    re-check in send_signal must report "gone" and spare B."""
+    r = run("""
+import errno
+from pidtop.process import handle as handle_mod
+real_open = os.pidfd_open
+def enosys(pid, flags=0):
+    raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+fa, ino_a = start_a()
+handle_mod.features.cache_clear()
+os.pidfd_open = enosys
+h = ProcessHandle.open(PID)
+os.pidfd_open = real_open
+kill_and_reap(fa)
+st_a = h.starttime
+tick = os.sysconf("SC_CLK_TCK")
+while int(time.clock_gettime(time.CLOCK_BOOTTIME) * tick) <= st_a + 1:
+    time.sleep(0.005)  # until B starts in a later tick than A (at most ~20 ms): no race
+b = procs.fork_at_pid(PID, procs.sleep_forever)
+fb = os.pidfd_open(b)
+res = h.send_signal(signal.SIGKILL)
+print(json.dumps(dict(b=b, degraded=h.degraded, st_a=st_a, st_b=read_starttime(PID),
+                      outcome=res.outcome, b_running=running(fb))))
+""")
+    assert r["b"] == 500 and r["degraded"]
+    assert r["st_a"] != r["st_b"]
+    assert r["outcome"] == "gone"
+    assert r["b_running"], "a degraded handle killed the process that reused the PID"

@@ -13,7 +13,8 @@ from pidtop.process.signals import list_signals, parse_signal, signal_name
         ("TERM", 15),
         ("SIGTERM", 15),
         ("sigterm", 15),
-        (" 15 ", 15),
+        ("15", 15),
+        ("064", 64),
         ("0", 0),
         ("KILL", 9),
         ("IOT", 6),  # alias of SIGABRT
@@ -28,12 +29,19 @@ def test_parse_signal(text: str, number: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "FOO", "SIGFOO", "65", "-1", "32", "RTMIN+99", "RTMIN-1", "1.5"]
+    "text",
+    [
+        *("", "FOO", "SIGFOO", "65", "-1", "32", "33", "RTMIN+99", "RTMIN-1", "1.5"),
+        # int() / str.isdigit() / str.upper() accept these; a signal number is ASCII digits
+        *(" 15 ", "+9", "1_5", "\u0669", "\u00b2", "RTMIN+\u0663", "RTMIN+ 3", "RTMIN++3"),
+        "K\u0131LL",  # U+0131 dotless i: upper() turns it into "KILL"
+    ],
 )
 def test_parse_signal_rejects_unknown(text: str) -> None:
     with pytest.raises(ValueError, match="unknown signal") as info:
         parse_signal(text)
     assert "\n" not in str(info.value)
+    assert str(info.value).endswith("or a number: 0-31, 34-64)")  # 32, 33: glibc's own
 
 
 def test_signal_names() -> None:

@@ -17,6 +17,7 @@ import errno
 import fcntl
 import functools
 import os
+import re
 import resource
 import select
 import signal
@@ -34,6 +35,9 @@ _PIDFD_INFO = struct.Struct("=QQ11IiIIQ")  # mask, cgroupid, 11 ids, exit_code, 
 SYS_PROCESS_MRELEASE = 448  # x86_64 and the generic syscall table
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 _FALLBACK_ERRNOS = (errno.ENOSYS, errno.EPERM, errno.EACCES)  # pidfd_open blocked / missing
+PID_MAX = 2**31 - 1  # pid_t; the kernel's own limit (pid_max) is at most 2**22
+INODE_MAX = 2**64 - 1  # pidfs inode numbers are 64-bit
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() also takes "1_0", "+5", " 5", "١٢٣"
 
 State = Literal["running", "exited", "reaped"]
 SignalOutcome = Literal["delivered", "exited_not_reaped", "gone", "not_permitted", "error"]
@@ -55,14 +59,31 @@ class Identity:
         return format_identity(self)
 
 
+def parse_number(text: str, maximum: int) -> int | None:
+    """``text`` as a whole number if it is ASCII digits only and at most ``maximum``, else None.
+
+    Stricter than ``int()``, which also accepts signs, spaces, underscores and non-ASCII digits
+    (``int("1_0") == 10``, ``int("١٢٣") == 123``): a command that signals processes must act on
+    exactly the number that was typed.
+    """
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
 def parse_target(text: str) -> Identity:
-    """Parse ``PID`` or ``PID:INODE`` (util-linux >= 2.42 notation); ValueError if malformed."""
-    pid_text, sep, ino_text = text.strip().partition(":")
-    try:
-        pid = int(pid_text, 10)
-        inode = int(ino_text, 10) if sep else None
-    except ValueError:
-        raise ValueError(f"malformed target {text!r}: expected PID or PID:INODE") from None
+    """Parse ``PID`` or ``PID:INODE`` (util-linux >= 2.42 notation); ValueError if malformed.
+
+    Both parts are ASCII digits only (no sign, space or underscore); PID is at most 2**31-1.
+    """
+    pid_text, sep, ino_text = text.partition(":")
+    pid = parse_number(pid_text, PID_MAX)
+    inode = parse_number(ino_text, INODE_MAX) if sep else None
+    if pid is None or (sep and inode is None):
+        raise ValueError(
+            f"malformed target {text!r}: expected PID or PID:INODE (digits 0-9, PID <= {PID_MAX})"
+        )
     if pid <= 0 or (inode is not None and inode <= 0):
         raise ValueError(f"malformed target {text!r}: PID and INODE must be positive")
     return Identity(pid, inode)
@@ -211,11 +232,9 @@ def features() -> Features:
             notes.append("no process_mrelease (kernel < 5.15): --reclaim does nothing")
     finally:
         os.close(me)
-    waitid_ok, info_exit = _probe_reaped_child(get_info)
-    if not waitid_ok:
-        notes.append("no waitid(P_PIDFD) (kernel < 5.4)")
-    if not info_exit:
-        notes.append("kernel lacks PIDFD_INFO_EXIT (< 6.15): exit codes only for own children")
+    waitid_ok, info_exit, why = _probe_reaped_child(get_info)
+    if why:
+        notes.append(why)
     return Features(True, unique, get_info, info_exit, mrelease, waitid_ok, tuple(notes))
 
 
@@ -236,33 +255,75 @@ def _probe_unique_inodes(me: int) -> bool:
         os.close(fd)
 
 
-def _probe_reaped_child(get_info: bool) -> tuple[bool, bool]:
-    """Spawn ``true``, reap it with waitid(P_PIDFD), then ask for PIDFD_INFO_EXIT."""
+def _probe_reaped_child(get_info: bool) -> tuple[bool, bool, str]:
+    """Fork a child that exits at once, reap it with waitid(P_PIDFD), ask for PIDFD_INFO_EXIT.
+
+    Returns (waitid_pidfd, info_exit, note). ``os.fork`` + ``os._exit``: no program, no PATH.
+    The child waits on a pipe until its pidfd is open, so it cannot be reaped before that.
+    ECHILD from waitid means the kernel knows P_PIDFD (older kernels say EINVAL) but the child
+    was reaped elsewhere (SIGCHLD ignored, another waiter): waitid counts as supported then,
+    and the reap is awaited on the pidfd (POLLHUP) before PIDFD_INFO_EXIT is asked for.
+    """
     try:
-        pid = os.posix_spawnp("true", ["true"], os.environ)
-    except OSError:
-        return False, False
+        r, w = os.pipe()
+    except OSError as e:
+        return False, False, f"could not probe waitid(P_PIDFD) and PIDFD_INFO_EXIT: {e.strerror}"
+    try:
+        pid = os.fork()
+    except OSError as e:
+        os.close(r)
+        os.close(w)
+        return False, False, f"could not probe waitid(P_PIDFD) and PIDFD_INFO_EXIT: {e.strerror}"
+    if pid == 0:  # the child: wait for the parent's pidfd, then exit (no cleanup, no atexit)
+        try:
+            os.close(w)
+            os.read(r, 1)
+        finally:
+            os._exit(0)
+    os.close(r)
     fd = -1
     try:
-        fd = os.pidfd_open(pid)
+        try:
+            fd = os.pidfd_open(pid)
+        finally:
+            os.close(w)  # the child exits now
+        waitid_ok, note = True, ""
         try:
             os.waitid(os.P_PIDFD, fd, os.WEXITED)
-            waitid_ok = True
-        except OSError:
+        except ChildProcessError:  # reaped by someone else: wait for it (bounded)
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            if not any(ev & select.POLLHUP for _, ev in p.poll(2000)):
+                return True, False, "could not probe PIDFD_INFO_EXIT (probe child not reaped)"
+        except OSError as e:
+            if e.errno != errno.EINVAL:
+                note = f"waitid(P_PIDFD) failed: {e.strerror}: exit codes need PIDFD_INFO_EXIT"
+            else:
+                note = "no waitid(P_PIDFD) (kernel < 5.4)"
             waitid_ok = False
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         if not get_info:
-            return waitid_ok, False
+            return waitid_ok, False, note
         try:
-            return waitid_ok, bool(_get_info(fd, PIDFD_INFO_EXIT)[0] & PIDFD_INFO_EXIT)
+            info_exit = bool(_get_info(fd, PIDFD_INFO_EXIT)[0] & PIDFD_INFO_EXIT)
         except OSError:
-            return waitid_ok, False
-    except OSError:
-        return False, False
+            info_exit = False
+        if not info_exit:
+            note = "; ".join(
+                filter(
+                    None,
+                    [note, "no PIDFD_INFO_EXIT (kernel < 6.15): exit codes only for own children"],
+                )
+            )
+        return waitid_ok, info_exit, note
+    except OSError as e:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        return False, False, f"could not probe waitid(P_PIDFD) and PIDFD_INFO_EXIT: {e.strerror}"
     finally:
         if fd >= 0:
             os.close(fd)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
 
 
 def raise_fd_limit() -> int:
@@ -375,11 +436,25 @@ def _open_error(pid: int, e: OSError) -> HandleError:
         return ProcessGone(pid)
     if e.errno in (errno.EMFILE, errno.ENFILE):
         return FdLimit(f"PID {pid}: cannot open a pidfd: {e.strerror} (raise the fd limit)")
-    if e.errno in (errno.ENOENT, errno.EINVAL):
-        return HandleError(f"PID {pid} is a thread ID, not a process")
+    if e.errno in (errno.ENOENT, errno.EINVAL):  # a thread that is not its group's leader
+        tgid = _thread_group(pid)
+        of = f" of process {tgid}" if tgid is not None else ""
+        return ProcessGone(pid, f"is a thread{of}, not a process")
     if e.errno in (errno.EPERM, errno.EACCES):
         return NotPermitted(f"PID {pid}: {e.strerror}")
     return HandleError(f"PID {pid}: {e.strerror}")
+
+
+def _thread_group(tid: int) -> int | None:
+    """The process (Tgid) a thread ID belongs to, from /proc/TID/status; None if unknown."""
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 class ProcessHandle:
@@ -425,6 +500,8 @@ class ProcessHandle:
             return cls._open_degraded(pid, starttime, allow_exited)
         try:
             fd = os.pidfd_open(pid)
+        except OverflowError:  # beyond pid_t: no such process can exist
+            raise ProcessGone(pid) from None
         except OSError as e:
             if e.errno in _FALLBACK_ERRNOS:  # blocked by a sandbox after all
                 return cls._open_degraded(pid, starttime, allow_exited)
@@ -530,15 +607,25 @@ class ProcessHandle:
     def send_signal(self, sig: int) -> SignalResult:
         """Send ``sig`` to exactly this process; never raises for the usual outcomes."""
         self._check_open()
-        target = format_identity(self.identity)
         state = self.state()
         if state == "reaped":
+            target = format_identity(self.identity)
             return SignalResult(target, sig, "gone", errno.ESRCH, os.strerror(errno.ESRCH))
         if state == "exited":
-            return SignalResult(target, sig, "exited_not_reaped")
+            return SignalResult(format_identity(self.identity), sig, "exited_not_reaped")
+        return self._deliver(sig)
+
+    def _deliver(self, sig: int) -> SignalResult:
+        """The send itself, after :meth:`send_signal`'s state check.
+
+        Through the pidfd, so a process reaped (and its PID reused) since that check gets
+        ESRCH ("gone") and the newcomer is never touched. Degraded handles have only kill(2):
+        ``state()`` re-verified the start time just before, a small race remains.
+        """
+        target = format_identity(self.identity)
         try:
             if self.degraded:
-                os.kill(self.pid, sig)  # re-verified just above by state(); small race remains
+                os.kill(self.pid, sig)
             else:
                 signal.pidfd_send_signal(self._fd, sig)
         except OSError as e:
@@ -557,6 +644,9 @@ class ProcessHandle:
         """
         self._check_open()
         if self._status is not None:
+            if reap and not self.degraded:  # known from an earlier call: still reap if ours
+                with contextlib.suppress(OSError):
+                    os.waitid(os.P_PIDFD, self._fd, os.WEXITED | os.WNOHANG)
             return self._status
         if self.degraded:
             return ExitStatus.unknown("no pidfd on this system")

@@ -6,6 +6,7 @@ numbering as util-linux ``kill``.
 
 from __future__ import annotations
 
+import re
 import signal
 
 _RTMIN = int(signal.SIGRTMIN)
@@ -29,27 +30,52 @@ def signal_name(number: int) -> str:
     return f"SIG{number}"
 
 
+def _ranges(numbers: list[int]) -> str:
+    """``[0, 1, 2, 5, 6]`` -> ``0-2, 5-6``."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+_VALID = sorted({0, *_NAMES, *range(_RTMIN, _RTMAX + 1)})
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() and int() also take "١٢٣", "²"
+_RT_OFFSET = re.compile(r"([+-])([0-9]+)")
+
+
 def parse_signal(text: str) -> int:
     """Signal number for a name or number (case-insensitive, ``SIG`` optional).
 
     Accepts ``TERM``, ``SIGTERM``, ``15``, ``0``, ``RTMIN``, ``RTMIN+3``, ``SIGRTMAX-1``.
-    Raises ValueError with a one-line message for anything else.
+    Numbers are ASCII digits only (no sign, space or underscore). Raises ValueError with a
+    one-line message for anything else.
     """
-    word = text.strip().upper()
-    err = ValueError(f"unknown signal {text!r} (try a name like TERM or a number 0-{_RTMAX})")
-    if word.isdigit():
+    word = text.upper()
+    err = ValueError(
+        f"unknown signal {text!r} (try a name like TERM or a number: {_ranges(_VALID)})"
+    )
+    if not text.isascii():  # U+0131 (dotless i): "K\u0131LL".upper() == "KILL"
+        raise err
+    if _DIGITS.fullmatch(word):
         number = int(word)
-        if number == 0 or number in _NAMES or _RTMIN <= number <= _RTMAX:
+        if number in _VALID:
             return number
         raise err
     name = word.removeprefix("SIG")
-    for base, value, sign in (("RTMIN", _RTMIN, 1), ("RTMAX", _RTMAX, -1)):
+    for base, value, sign in (("RTMIN", _RTMIN, "+"), ("RTMAX", _RTMAX, "-")):
         if name.startswith(base):
             rest = name[len(base) :]
             if not rest:
                 return value
-            if rest[0] == ("+" if sign > 0 else "-") and rest[1:].isdigit():
-                number = value + sign * int(rest[1:])
+            m = _RT_OFFSET.fullmatch(rest)
+            if m and m[1] == sign:
+                number = value + int(m[2]) if sign == "+" else value - int(m[2])
                 if _RTMIN <= number <= _RTMAX:
                     return number
             raise err
