@@ -14,6 +14,10 @@ first wake-up. POLLIN stays set between exit and reap, so the reap is awaited di
 pidfd goes into a private epoll with an empty event mask, which reports only EPOLLHUP, and that
 epoll's fd is watched by the loop. No timers, no polling. Degraded handles (no pidfd) are the
 exception: they are re-checked every ``poll_interval`` seconds.
+
+A handle can be in one Watcher at a time: asyncio keeps one reader per fd, so a second Watcher
+would silently replace (and later remove) the first one's reader. :meth:`Watcher.add` raises
+ValueError instead. Callbacks may add, remove or close freely, also from inside a callback.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import select
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -42,6 +47,9 @@ class ExitEvent:
 
 
 Callback = Callable[[ExitEvent], None]
+
+# Which Watcher holds each handle (one loop reader per pidfd; see the module docstring).
+_owners: weakref.WeakKeyDictionary[ProcessHandle, Watcher] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -73,12 +81,21 @@ class Watcher:
         return handle in self._watches
 
     def add(self, handle: ProcessHandle, callback: Callback) -> None:
-        """Watch ``handle``; ``callback`` gets its ExitEvent(s). Re-adding replaces the callback."""
+        """Watch ``handle``; ``callback`` gets its ExitEvent(s). Re-adding replaces the callback.
+
+        ValueError if another Watcher watches ``handle`` (one loop reader per pidfd).
+        """
+        owner = _owners.get(handle)
+        if owner is not None and owner is not self:
+            raise ValueError(
+                f"{handle!r} is already watched by another Watcher (one loop reader per pidfd)"
+            )
         self.remove(handle)
         loop = self._get_loop()
         fd = handle.fileno()
         watch = _Watch(callback, fd)
         self._watches[handle] = watch
+        _owners[handle] = self
         if fd is None:
             watch.timer = loop.call_soon(self._check, handle)
         else:
@@ -87,7 +104,7 @@ class Watcher:
 
     def remove(self, handle: ProcessHandle) -> None:
         """Stop watching ``handle`` (no-op if not watched). Call before closing the handle."""
-        watch = self._watches.pop(handle, None)
+        watch = self._drop(handle)
         if watch is None:
             return
         if watch.timer is not None:
@@ -108,25 +125,38 @@ class Watcher:
             self._reap_ep.close()
             self._reap_ep = None
 
+    def _drop(self, handle: ProcessHandle) -> _Watch | None:
+        watch = self._watches.pop(handle, None)
+        if watch is not None and _owners.get(handle) is self:
+            del _owners[handle]
+        return watch
+
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         return self._loop
 
     def _on_readable(self, handle: ProcessHandle) -> None:
-        watch = self._watches[handle]
-        assert watch.fd is not None
+        watch = self._watches.get(handle)
+        if watch is None or watch.fd is None or not watch.reading:
+            return
         self._get_loop().remove_reader(watch.fd)  # level-triggered: would fire again at once
         watch.reading = False
         self._check(handle)
 
     def _on_reaped(self) -> None:
-        assert self._reap_ep is not None
-        for fd, _events in self._reap_ep.poll(0):
-            self._reap_ep.unregister(fd)
+        ep = self._reap_ep
+        if ep is None:
+            return
+        # Take every ready handle out first: a callback may remove others or close the watcher.
+        reaped = []
+        for fd, _events in ep.poll(0):
             handle = self._reaping.pop(fd, None)
             if handle is not None:
-                self._check(handle)
+                ep.unregister(fd)
+                reaped.append(handle)
+        for handle in reaped:
+            self._check(handle)  # a no-op for a handle removed by an earlier callback
 
     def _await_reap(self, handle: ProcessHandle, fd: int) -> None:
         if self._reap_ep is None:
@@ -164,7 +194,7 @@ class Watcher:
             handle.identity, handle, now_mono, now_wall, status, reaped, watch.lived, final
         )
         if final:
-            del self._watches[handle]
+            self._drop(handle)
         elif watch.fd is None:
             watch.timer = loop.call_later(self._interval, self._check, handle)
         else:
@@ -187,7 +217,7 @@ async def wait_all(
     the report waits up to ``reap_grace`` seconds for the reap that reveals it. ``on_exit`` is
     called once per reported handle, as it happens.
     """
-    handles = list(handles)
+    handles = list(dict.fromkeys(handles))  # the same handle twice is waited for once
     loop = asyncio.get_running_loop()
     watcher = Watcher(loop)
     done: dict[ProcessHandle, ExitEvent] = {}
