@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
+import re
 import sys
 from collections.abc import Sequence
 
 from pidtop import __version__
 from pidtop.process.handle import (
+    PID_MAX,
     FdLimit,
     HandleError,
     Identity,
@@ -21,6 +25,7 @@ from pidtop.process.handle import (
     ProcessHandle,
     Unsupported,
     format_identity,
+    parse_number,
     parse_target,
 )
 from pidtop.process.signals import parse_signal
@@ -41,17 +46,21 @@ REAP_GRACE = 2.0  # seconds `wait` waits for a reap to learn a non-child's exit 
 
 EXIT_CODES_HELP = f"""\
 exit status:
-  {EXIT_OK}  success (every signal delivered / the targets exited / every id printed)
-  {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, no TUI)
+  {EXIT_OK}  success (the kernel accepted every signal / the targets exited / every id printed);
+     a zombie (exited, not yet reaped) accepts signals: reported "already exited", still 0
+  {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, no TUI, or the
+     output could not be written: stdout closed, or a closed pipe (then silently))
   {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative timeout
-  {EXIT_NO_PROCESS}  no such process (it does not exist, or exited before it was signalled)
+  {EXIT_NO_PROCESS}  no such process (it does not exist, exited before it was signalled, or the
+     PID is a thread ID: only processes are targets)
   {EXIT_NOT_PERMITTED}  operation not permitted
   {EXIT_MISMATCH}  PID is now another process (PID:INODE names a process that is gone)
   {EXIT_TIMEOUT}  wait: the timeout expired before the targets exited
   {EXIT_UNSUPPORTED}  the kernel cannot do it (PID:INODE needs unique pidfs inodes, Linux >= 6.9)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 With several targets the status is that of the first target that failed.
-TARGET is PID or PID:INODE (the util-linux >= 2.42 notation; see `pidtop id`)."""
+TARGET is PID or PID:INODE (the util-linux >= 2.42 notation; see `pidtop id`), digits 0-9 only.
+A process named twice (PID and PID:INODE, or the same PID) is acted on once."""
 
 _ERROR_CODES: tuple[tuple[type[HandleError], int], ...] = (
     (ProcessGone, EXIT_NO_PROCESS),
@@ -83,20 +92,19 @@ def _arg_type(func: object, name: str) -> object:
     return convert
 
 
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # ASCII; no sign, exponent, inf, nan
+
+
 def _nonneg_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also rejects nan
+    if not _DECIMAL.fullmatch(text):
         raise ValueError(f"timeout must be a number >= 0, not {text!r}")
-    return value
+    return float(text)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ValueError(f"expected a positive whole number, not {text!r}")
+    value = parse_number(text, PID_MAX)
+    if not value:
+        raise ValueError(f"expected a positive whole number up to {PID_MAX}, not {text!r}")
     return value
 
 
@@ -107,8 +115,45 @@ def _pid_list(text: str) -> list[int]:
 _target = _arg_type(parse_target, "TARGET")
 
 
+class _Output:
+    """Whether writing to stdout failed (closed stdout, closed pipe): the run then fails."""
+
+    failed = False
+
+
 def _say(line: str, *, error: bool = False) -> None:
-    print(line, file=sys.stderr if error else sys.stdout, flush=True)
+    """Print one line. A failed stdout write does not stop the command (the signals still go
+    out); it is remembered and makes the exit status 1 (see :func:`main`)."""
+    stream = sys.stderr if error else sys.stdout
+    if stream is None:  # started with the fd closed (pidtop id 1 >&-)
+        if not error and not _Output.failed:
+            _Output.failed = True
+            _say("pidtop: cannot write to stdout: it is closed", error=True)
+        return
+    try:
+        print(line, file=stream, flush=True)
+    except OSError as e:
+        if error:
+            return
+        if not _Output.failed:
+            _Output.failed = True
+            if e.errno != errno.EPIPE:  # a closed pipe is the reader's choice: stay quiet
+                _say(f"pidtop: cannot write to stdout: {e.strerror or e}", error=True)
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, 1)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
 
 
 _DEGRADED_NOTE = (
@@ -118,21 +163,30 @@ _DEGRADED_NOTE = (
 
 
 def _open(
-    targets: Sequence[Identity], labels: Sequence[str]
+    targets: Sequence[Identity], labels: Sequence[str], *, allow_exited: bool = True
 ) -> tuple[list[ProcessHandle], list[str], int]:
-    """Open every target (zombies allowed); report failures; return handles, labels, status."""
+    """Open every target; report failures; return handles, labels, status.
+
+    A process named twice (``P P``, ``P P:INO``) gets one handle: it is signalled once.
+    """
     handles: list[ProcessHandle] = []
     opened: list[str] = []
+    seen: set[tuple[int, int | None, int | None]] = set()
     status = EXIT_OK
     for ident, label in zip(targets, labels, strict=True):
         try:
-            handle = ProcessHandle.open(ident.pid, inode=ident.inode, allow_exited=True)
+            handle = ProcessHandle.open(ident.pid, inode=ident.inode, allow_exited=allow_exited)
         except HandleError as e:
             message = str(e).removeprefix(f"PID {ident.pid}: ")  # the label names it already
             _say(f"{label}: {message}", error=True)
             code = next((c for t, c in _ERROR_CODES if isinstance(e, t)), EXIT_FAILURE)
             status = status or code
             continue
+        key = (handle.pid, handle.inode, handle.starttime)
+        if key in seen:
+            handle.close()
+            continue
+        seen.add(key)
         if handle.degraded and not handles:
             _say(f"pidtop: warning: {_DEGRADED_NOTE}", error=True)
         handles.append(handle)
@@ -223,7 +277,10 @@ def _cmd_wait(args: argparse.Namespace) -> int:
 
 
 def _cmd_id(args: argparse.Namespace) -> int:
-    handles, _labels, status = _open([Identity(p) for p in args.pids], [str(p) for p in args.pids])
+    pids = list(dict.fromkeys(args.pids))
+    handles, _labels, status = _open(
+        [Identity(p) for p in pids], [str(p) for p in pids], allow_exited=False
+    )
     for handle in handles:
         with handle:
             if handle.inode is None:
@@ -331,7 +388,11 @@ def build_command_parser() -> argparse.ArgumentParser:
     wait.set_defaults(func=_cmd_wait)
 
     ident = sub.add_parser("id", help="print PID:INODE of live processes", **common)  # type: ignore[arg-type]
-    ident.description = "Print PID:INODE (the pidfs inode, unique per boot) for each PID."
+    ident.description = (
+        "Print PID:INODE (the pidfs inode, unique per boot) for each live process. A zombie "
+        "(exited, not yet reaped) is refused with 'has already exited' (exit status 3), as is "
+        "a thread ID."
+    )
     ident.add_argument("pids", nargs="+", type=_arg_type(_positive_int, "PID"), metavar="PID")
     ident.set_defaults(func=_cmd_id)
     return parser
@@ -349,13 +410,18 @@ def _run_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a command (kill, wait, id) or, without one, the interactive monitor."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _Output.failed = False
     try:
         if argv and argv[0] in COMMANDS:
             args = build_command_parser().parse_args(argv)
-            return int(args.func(args))
+            status = int(args.func(args))
+            return status or (EXIT_FAILURE if _Output.failed else EXIT_OK)
         args = build_tui_parser().parse_args(argv)
     except SystemExit as e:  # --help, --version, usage errors
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # --help into a closed pipe
+        _silence_stdout()
+        return EXIT_FAILURE
     return _run_tui(args)

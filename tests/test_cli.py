@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 import subprocess
 import time
 
 import pytest
-from procs import nonexistent_pid, pidtop_cmd, pidtop_env, spawn, wait_fd, wait_pidfd_held
+from procs import (
+    HAS_INFO_EXIT,
+    nonexistent_pid,
+    pidtop_cmd,
+    pidtop_env,
+    spawn,
+    wait_fd,
+    wait_pidfd_held,
+)
 
 from pidtop.cli import (
+    EXIT_FAILURE,
     EXIT_MISMATCH,
     EXIT_NO_PROCESS,
     EXIT_OK,
@@ -51,6 +61,19 @@ def test_bad_input_one_line_each() -> None:
         (("kill", "12:x"), EXIT_USAGE, "malformed target"),
         (("kill", "-s", "FOO", "1"), EXIT_USAGE, "unknown signal 'FOO'"),
         (("kill", "--timeout", "-5", "KILL", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
+        (("kill", "--timeout", "x", "KILL", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
+        (("wait", "--timeout", "nan", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
+        # beyond pid_t: a usage error, not an OverflowError traceback
+        (("kill", "2147483648"), EXIT_USAGE, "malformed target '2147483648'"),
+        (("wait", "99999999999"), EXIT_USAGE, "malformed target '99999999999'"),
+        (("id", "99999999999999999999"), EXIT_USAGE, "expected a positive whole number"),
+        # int() accepts these, a PID must not: "1_0" once signalled PID 10
+        (("kill", "-s", "0", "1_0"), EXIT_USAGE, "malformed target '1_0'"),
+        (("kill", "-s", "0", "+1"), EXIT_USAGE, "malformed target '+1'"),
+        (("kill", "-s", "0", " 1"), EXIT_USAGE, "malformed target ' 1'"),
+        (("kill", "-s", "0", "\u0661"), EXIT_USAGE, "malformed target"),
+        (("id", "1_0"), EXIT_USAGE, "expected a positive whole number"),
+        (("kill", "-s", "\u0669", "1"), EXIT_USAGE, "unknown signal"),
         (("wait", "--timeout", "-1", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
         (("kill", str(missing)), EXIT_NO_PROCESS, f"{missing}: no such process"),
         (("wait", str(missing)), EXIT_NO_PROCESS, "no such process"),
@@ -60,6 +83,77 @@ def test_bad_input_one_line_each() -> None:
         out = pidtop(*args)
         assert out.returncode == code, (args, out.stderr)
         assert text in out.stderr and out.stderr.count("\n") == 1, (args, out.stderr)
+        assert "Traceback" not in out.stderr and "could not convert" not in out.stderr
+
+
+def test_kill_a_thread_id_is_one_clean_line() -> None:
+    code = (
+        "import threading, time\n"
+        "t = threading.Thread(target=time.sleep, args=(60,), daemon=True)\n"
+        "t.start()\n"
+        "print(t.native_id, flush=True)\n"
+        "input()\n"
+    )
+    proc = subprocess.Popen(
+        [*pidtop_cmd()[:1], "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        tid = int(proc.stdout.readline())
+        out = pidtop("kill", str(tid))
+        assert out.returncode == EXIT_NO_PROCESS
+        assert out.stderr == f"{tid}: is a thread of process {proc.pid}, not a process\n"
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_closed_pipe_is_no_traceback() -> None:
+    """`pidtop id ... | true`: the reader went away. No traceback, exit status 1."""
+    with spawn("child") as a, spawn("child") as b:
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            out = subprocess.run(
+                pidtop_cmd("id", *[str(t.pid) for t in (a, b)] * 50),
+                stdout=w, stderr=subprocess.PIPE, text=True, timeout=15, env=pidtop_env(),
+            )  # fmt: skip
+        finally:
+            os.close(w)
+        assert (out.returncode, out.stderr) == (EXIT_FAILURE, "")
+
+
+def test_closed_stdout_fails() -> None:
+    """`pidtop id PID >&-` printed nothing and said 0."""
+    with spawn("child") as t:
+        out = subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", *pidtop_cmd("id", str(t.pid))],
+            capture_output=True, text=True, timeout=15, env=pidtop_env(),
+        )  # fmt: skip
+        assert out.returncode == EXIT_FAILURE
+        assert out.stderr == "pidtop: cannot write to stdout: it is closed\n"
+
+
+def test_a_process_named_twice_is_acted_on_once() -> None:
+    with spawn("child") as t, ProcessHandle.open(t.pid) as h:
+        out = pidtop("id", str(t.pid), str(t.pid))
+        assert (out.returncode, out.stdout) == (EXIT_OK, f"{t.pid}:{h.inode}\n")
+        out = pidtop("kill", "-s", "0", str(t.pid), f"{t.pid}:{h.inode}", str(t.pid))
+        assert (out.returncode, out.stdout) == (EXIT_OK, f"{t.pid}:{h.inode}: signal 0 delivered\n")
+
+
+def test_id_refuses_a_zombie() -> None:
+    """`pidtop id` is for live processes (see its --help): a zombie is refused, status 3."""
+    with spawn("child") as t:
+        fd = t.pidfd()
+        t.exit(0)
+        assert wait_fd(fd) & select.POLLIN
+        os.close(fd)
+        out = pidtop("id", str(t.pid))
+        assert out.returncode == EXIT_NO_PROCESS
+        assert out.stderr == f"{t.pid}: has already exited (zombie, not yet reaped)\n"
+        assert "zombie" in pidtop("id", "--help").stdout
 
 
 def test_help_lists_commands_and_exit_codes() -> None:
@@ -68,6 +162,10 @@ def test_help_lists_commands_and_exit_codes() -> None:
     for word in ("pidtop kill", "pidtop wait", "pidtop id", "exit status", "-d TENTHS"):
         assert word in out.stdout
     assert "exit status" in pidtop("wait", "--help").stdout
+    # kill on a zombie exits 0 (test below): the help must say so, not "every signal delivered"
+    kill_help = " ".join(pidtop("kill", "--help").stdout.split())
+    assert "a zombie (exited, not yet reaped) accepts signals" in kill_help
+    assert "every signal delivered" not in kill_help
 
 
 def test_tui_options_parse_without_starting_the_tui() -> None:
@@ -124,11 +222,11 @@ def test_kill_timeout_stops_when_the_process_exits() -> None:
         assert h.exit_status().signal == signal.SIGTERM
 
 
-@pytest.mark.skipif(not features().info_exit, reason="kernel lacks PIDFD_INFO_EXIT (< 6.15)")
+@pytest.mark.skipif(not HAS_INFO_EXIT, reason="kernel < 6.15: no PIDFD_INFO_EXIT")
 def test_wait_reports_a_nonchild_exit_code() -> None:
     with spawn("nonchild") as t:
         proc = start("wait", "--timeout", "10", str(t.pid))
-        wait_pidfd_held(proc.pid, t.pid)
+        wait_pidfd_held(proc.pid, t.pid, watched=True)
         t.exit(7)
         t.reap()
         out, err = proc.communicate(timeout=10)
@@ -142,7 +240,7 @@ def test_wait_timeout_any_and_quiet() -> None:
         assert out.returncode == EXIT_TIMEOUT
         assert out.stderr.count("still running (timeout)") == 2
         proc = start("wait", "--any", "--quiet", "--timeout", "10", str(a.pid), str(b.pid))
-        wait_pidfd_held(proc.pid, b.pid)
+        wait_pidfd_held(proc.pid, b.pid, watched=True)
         b.exit(4)
         b.reap()  # its parent reaps it: the status is known at once
         assert proc.communicate(timeout=10) == ("", "")
