@@ -215,13 +215,14 @@ class ProcessView(ScrollView, can_focus=True):
         old = self.virtual_size
         if size == old:
             return
-        if not self.is_mounted or not self.container_size or size.width != old.width:
+        if not self.is_mounted or not self.container_size:
             self.virtual_size = size  # reactive with layout=True: a full screen relayout
             return
-        # The row count changed (nearly every sample). The view's own height is 1fr, so this
-        # does not move anything on screen: update the scroll range and the scrollbar without
-        # the relayout of the whole screen (15-30 ms at 200x50) that the reactive would ask
-        # for. If the vertical scrollbar has to appear or go, ``_refresh_scrollbars`` sets
+        # The row count changed (nearly every sample), or the width (start-up, resize). The
+        # view is 1fr high and overflow-x is hidden, so this does not move anything on screen:
+        # update the scroll range and the scrollbar without the relayout of the whole screen
+        # (15-30 ms at 200x50, more while the first sample runs) that the reactive asks for.
+        # If the vertical scrollbar has to appear or go, ``_refresh_scrollbars`` sets
         # ``show_vertical_scrollbar``, whose own reactive does request that layout.
         self.set_reactive(ProcessView.virtual_size, size)
         self._refresh_scrollbars()
