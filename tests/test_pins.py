@@ -478,3 +478,48 @@ def test_event_log_appends_json_lines(tmp_path: Path) -> None:
     assert [r["kind"] for r in lines] == ["signal", "exit"]
     assert lines[0]["signal"] == "SIGTERM" and lines[1]["code"] == 0
     assert lines[0]["time"] == 1_700_000_000.0 and lines[0]["target"] == "12:34"
+
+
+def test_event_log_keeps_the_last_entries_in_memory_and_every_entry_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """A bulk kill of 3,000 pins logged 13,154 entries, all kept in memory for the session."""
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path=str(path), keep=5)
+    for i in range(12):
+        log.add("signal", str(i), f"m{i}")
+    log.close()
+    assert [e.message for e in log.entries] == ["m7", "m8", "m9", "m10", "m11"]
+    assert log.total == 12 and log.entries[-1].message == "m11"
+    assert len(path.read_text().splitlines()) == 12
+
+
+async def test_bulk_pins_and_exits_keep_counts_without_rescanning(log: EventLog) -> None:
+    """200 real processes pinned and killed at once: what a listener asks on every change
+    (the pins, how many still run) stays right and costs no copy of the whole set per exit."""
+    n = 200
+    with sleepers(n) as procs:
+        pins = PinSet(log)
+        seen: list[tuple[int, int]] = []
+        pins.listeners.append(lambda _p, _e: seen.append((len(pins), pins.alive_count)))
+        for p in procs:
+            pins.pin(info_for(p.pid))
+        assert seen[-1] == (n, n) and len(pins.alive()) == n
+        snapshot = tuple(pins)
+        loop = asyncio.get_running_loop()
+        all_exited = loop.create_future()
+
+        def on_exit(_pin: Pin, event: ExitEvent | None) -> None:
+            # the iteration snapshot is not rebuilt by exits, only by pin/unpin
+            assert tuple(pins) == snapshot
+            if event is not None and pins.alive_count == 0 and not all_exited.done():
+                all_exited.set_result(None)
+
+        pins.listeners.append(on_exit)
+        results = pins.send(pins.targets(None), signal.SIGKILL)
+        assert {r.outcome for r in results} == {"delivered"}
+        await asyncio.wait_for(all_exited, BOUND)
+        assert pins.alive() == [] and len(pins) == n
+        assert next(c for c in seen if c[1] == 0) == (n, 0)
+        assert pins.clear_exited() == n and len(pins) == 0 and list(pins) == []
+        pins.close()

@@ -1,14 +1,17 @@
 """The session's event log: pins, refused pins, signals and their results, exits.
 
-Entries are kept for the whole session and, with a path, appended to a file as JSON lines
-(one object per line, flushed at once). A log file that cannot be written is reported once
-through the log itself and then left alone; the session goes on.
+The last ``keep`` entries (10,000 by default) are kept in memory for the session and, with a
+path, every entry is appended to a file as JSON lines (one object per line, flushed at once).
+A bulk action on thousands of pins makes several entries per process; memory stays bounded,
+the file has them all. A log file that cannot be written is reported once through the log
+itself and then left alone; the session goes on.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
@@ -45,12 +48,26 @@ class Event:
 
 Listener = Callable[[Event], None]
 
+#: how many entries an EventLog keeps in memory (the file keeps all)
+KEEP = 10_000
+
 
 class EventLog:
-    """Append-only list of events with listeners and an optional JSON-lines file."""
+    """Append-only log of events with listeners and an optional JSON-lines file.
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, path: str | None = None) -> None:
-        self.entries: list[Event] = []
+    ``entries`` holds the last ``keep`` events (oldest first); ``total`` counts every event
+    added, so ``total - len(entries)`` were dropped from memory (not from the file).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        path: str | None = None,
+        keep: int = KEEP,
+    ) -> None:
+        self.entries: deque[Event] = deque(maxlen=keep)
+        self.total = 0
         self.listeners: list[Listener] = []
         self._clock = clock
         self._file: IO[str] | None = None
@@ -65,6 +82,7 @@ class EventLog:
         """Record an event, write it to the file, tell the listeners; returns it."""
         event = Event(self._clock(), kind, target, message, ok, data)
         self.entries.append(event)
+        self.total += 1
         if self._file is not None:
             try:
                 self._file.write(event.to_json() + "\n")
@@ -72,8 +90,9 @@ class EventLog:
             except OSError as e:
                 self._file = None
                 self.add("error", "", f"event log file {self.path}: {e.strerror}; not written")
-        for listener in list(self.listeners):
-            listener(event)
+        if self.listeners:
+            for listener in tuple(self.listeners):
+                listener(event)
         return event
 
     def close(self) -> None:

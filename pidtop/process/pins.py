@@ -136,11 +136,14 @@ class Pin:
     status: ExitStatus | None = None
     info: ProcInfo | None = None  # latest sample of it (for CPU/RSS in the strip)
     cpu: float = 0.0
+    _target: str = field(default="", repr=False, compare=False)
 
     @property
     def target(self) -> str:
-        """``PID:INODE`` (or ``PID`` where inodes are not unique)."""
-        return format_identity(self.handle.identity)
+        """``PID:INODE`` (or ``PID`` where inodes are not unique); formatted once."""
+        if not self._target:
+            self._target = format_identity(self.handle.identity)
+        return self._target
 
     @property
     def alive(self) -> bool:
@@ -238,6 +241,8 @@ class PinSet:
         self._clock = clock
         self._opener: Opener = opener if opener is not None else ProcessHandle.open
         self._pins: dict[ProcKey, Pin] = {}
+        self._alive: dict[ProcKey, Pin] = {}  # the running ones (an exit removes it)
+        self._ordered: tuple[Pin, ...] | None = None  # iteration snapshot, None: rebuild
         #: pins made before an event loop runs (``--pin`` at start): watched by :meth:`start`
         self._deferred: list[tuple[ProcessHandle, ProcKey]] = []
         #: pins still waited for (``w``); a pin leaves it when its wait is over
@@ -255,7 +260,11 @@ class PinSet:
         return len(self._pins)
 
     def __iter__(self) -> Iterator[Pin]:
-        return iter(list(self._pins.values()))
+        """The pins in pinning order. O(1) between pins/unpins (a tuple kept until the set
+        changes; an exit does not change it), so a listener may iterate on every change."""
+        if self._ordered is None:
+            self._ordered = tuple(self._pins.values())
+        return iter(self._ordered)
 
     def __contains__(self, key: object) -> bool:
         return key in self._pins
@@ -264,7 +273,13 @@ class PinSet:
         return self._pins.get(key)
 
     def alive(self) -> list[Pin]:
-        return [p for p in self._pins.values() if p.alive]
+        """The running pins, in pinning order (O(running), not O(pins))."""
+        return list(self._alive.values())
+
+    @property
+    def alive_count(self) -> int:
+        """How many pins are running; O(1) (``len(alive())`` copies them)."""
+        return len(self._alive)
 
     def is_pinned_alive(self, key: ProcKey) -> bool:
         """True if ``key`` is a pinned process still running (a newcomer reusing it is not)."""
@@ -304,6 +319,8 @@ class PinSet:
         key = (handle.pid, handle.starttime if handle.starttime is not None else -1)
         pin = Pin(handle, key, command, user, self._clock(), info=info)
         self._pins[key] = pin
+        self._alive[key] = pin
+        self._ordered = None
         note = " (degraded: no pidfd, start time re-checked before kill)" if handle.degraded else ""
         self.log.add("pin", pin.target, f"pinned {pin.target} {command}{note}", command=command)
         self._watch(handle, key)
@@ -331,6 +348,8 @@ class PinSet:
         pin = self._pins.pop(key, None)
         if pin is None:
             return None
+        self._alive.pop(key, None)
+        self._ordered = None
         self.waiting.discard(key)
         self._cancel_wait_timer(key)
         self._watcher.remove(pin.handle)
@@ -371,6 +390,7 @@ class PinSet:
             return
         first = pin.state == "running"
         pin.state = "reaped" if event.reaped else "exited"
+        self._alive.pop(key, None)
         pin.status = event.status
         if first:
             pin.exited_wall = event.observed_at_wall
@@ -589,6 +609,8 @@ class PinSet:
             with contextlib.suppress(OSError):
                 pin.handle.close()
         self._pins.clear()
+        self._alive.clear()
+        self._ordered = None
 
 
 def _duration(seconds: float | None) -> str:
