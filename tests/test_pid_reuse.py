@@ -122,7 +122,7 @@ def test_wait_on_the_old_identity_does_not_wait_on_the_newcomer() -> None:
 # 1) pidtop wait started while A lives; A is replaced by B while pidtop is stopped.
 fa, ino_a = start_a()
 proc = pidtop("wait", "--timeout", "10", f"{PID}:{ino_a}")
-procs.wait_pidfd_held(proc.pid, PID)
+procs.wait_pidfd_held(proc.pid, PID, watched=True)  # opened and verified, now watched
 os.kill(proc.pid, signal.SIGSTOP)
 b, fb = replace_a(fa)
 t0 = time.monotonic()
