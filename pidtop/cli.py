@@ -29,7 +29,7 @@ from pidtop.process.handle import (
     parse_target,
 )
 from pidtop.process.signals import parse_signal
-from pidtop.process.watch import ExitEvent, wait_all
+from pidtop.process.watch import REAP_GRACE, ExitEvent, wait_all
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -42,7 +42,6 @@ EXIT_UNSUPPORTED = 7
 EXIT_INTERRUPTED = 130
 
 COMMANDS = ("kill", "wait", "id")
-REAP_GRACE = 2.0  # seconds `wait` waits for a reap to learn a non-child's exit status
 
 EXIT_CODES_HELP = f"""\
 exit status:

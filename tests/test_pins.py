@@ -17,6 +17,7 @@ import pytest
 
 from pidtop import cli
 from pidtop.process import pins as pins_module
+from pidtop.process import watch as watch_module
 from pidtop.process.events import EventLog
 from pidtop.process.handle import FdLimit, Identity, IdentityMismatch, features, read_starttime
 from pidtop.process.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
@@ -331,8 +332,8 @@ async def test_wait_gives_up_on_an_unknown_status_after_the_reap_grace(
     pins.close()
 
 
-def test_reap_grace_is_the_cli_constant() -> None:
-    assert pins_module.REAP_GRACE is cli.REAP_GRACE
+def test_reap_grace_is_one_constant() -> None:
+    assert pins_module.REAP_GRACE is cli.REAP_GRACE is watch_module.REAP_GRACE
 
 
 async def test_pin_target_by_pid_inode_and_unpin_closes(log: EventLog) -> None:

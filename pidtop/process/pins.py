@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pidtop.cli import REAP_GRACE
 from pidtop.process.events import EventLog
 from pidtop.process.handle import (
     ExitStatus,
@@ -41,7 +40,7 @@ from pidtop.process.handle import (
 from pidtop.process.sample import PF_KTHREAD, parse_stat
 from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcInfo, ProcKey
-from pidtop.process.watch import ExitEvent, Watcher, wait_all
+from pidtop.process.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
 
 PinState = Literal["running", "exited", "reaped"]
 #: who holds a budgeted pidfd: a pin, the temporary handle of a kill, or ``--watch-all``

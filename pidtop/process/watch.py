@@ -31,6 +31,11 @@ from dataclasses import dataclass
 
 from pidtop.process.handle import ExitStatus, Identity, ProcessHandle, boottime_now, features
 
+#: Seconds to wait, after an exit whose status is still unknown, for the reap that reveals it
+#: (a non-child's status comes with its parent's wait; PID 1 here reaps orphans ~1.5-1.8 s late).
+#: Shared by ``pidtop wait`` and the TUI's wait.
+REAP_GRACE = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class ExitEvent:
