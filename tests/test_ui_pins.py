@@ -185,6 +185,27 @@ async def test_wait_notifies_counts_down_and_rings() -> None:
             assert any("exited with code 5" in m for m in notes(app))
 
 
+async def test_wait_notifies_the_status_its_parent_reaps_not_unknown() -> None:
+    """A waited non-child exits (a zombie: status unknown), then its parent reaps it: ONE
+    notification (and bell), with the status the reap revealed, never "exit status unknown";
+    the indicator keeps counting it until then."""
+    with targets(kind="nonchild", reaper="parent") as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "Z", "w")
+            assert "waiting for 1 process " in strip_text(app)
+            t.exit(3)
+            await wait_for(pilot, lambda: "status unknown" in strip_text(app))  # the zombie
+            assert "waiting for 1 process " in strip_text(app)  # its wait is not over
+            assert app.bells == 0 and not any("exit" in m for m in notes(app))
+            t.reap()
+            await wait_for(pilot, lambda: any("All 1 waited" in m for m in notes(app)))
+            waited = [m for m in notes(app) if "exited with code" in m or "unknown" in m]
+            assert len(waited) == 1 and "exited with code 3" in waited[0], notes(app)
+            assert app.bells == 1 and "waiting" not in strip_text(app)
+
+
 async def test_wait_cancel_with_escape_and_no_bell() -> None:
     with targets() as (t,):
         app = make_app([t], bell=False)

@@ -189,8 +189,7 @@ class PidtopApp(App[int]):
         self.bell_enabled = bell
         #: seconds before SIGKILL in the escalation offered by the signal picker
         self.escalate_after = 5.0
-        #: pins still waited for (``w``) and how many the wait started with
-        self.waited: set[ProcKey] = set()
+        #: how many pins the running wait (``w``) started with, and whose wait is over
         self.wait_total = self.wait_exited = 0
         self.delay = max(0.1, float(delay))
         self.sample_limit = sample_limit
@@ -221,6 +220,11 @@ class PidtopApp(App[int]):
         yield Footer()
 
     @property
+    def waited(self) -> set[ProcKey]:
+        """The pins still waited for (``w``): the pin set's, which ends each one's wait."""
+        return self.pins.waiting
+
+    @property
     def view(self) -> ProcessView:
         """The process view."""
         return self.query_one(ProcessView)
@@ -243,6 +247,7 @@ class PidtopApp(App[int]):
     def on_mount(self) -> None:
         """Start sampling."""
         self.pins.listeners.append(self._on_pin_changed)
+        self.pins.wait_listeners.append(self._on_wait_over)
         self.pins.start()
         self._pins_changed()
         self.prompt.close()
@@ -255,6 +260,8 @@ class PidtopApp(App[int]):
         """Release every pidfd."""
         if self._on_pin_changed in self.pins.listeners:
             self.pins.listeners.remove(self._on_pin_changed)
+        if self._on_wait_over in self.pins.wait_listeners:
+            self.pins.wait_listeners.remove(self._on_wait_over)
         if self.watch_all is not None:
             self.watch_all.close()
         self.pins.close()
@@ -603,25 +610,27 @@ class PidtopApp(App[int]):
         self._pins_changed()
         self.view.refresh_key(pin.key)
         if event is None:
-            if pin.key in self.waited and pin.key not in self.pins:  # unpinned while waited
-                self.waited.discard(pin.key)
+            if self.wait_total and pin.key not in self.pins:  # unpinned while waited
                 self._wait_progress()
             return
-        if pin.key in self.waited:
-            self.waited.discard(pin.key)
-            self.wait_exited += 1
-            bad = not event.status.known or event.status.signal is not None or event.status.code
-            self.notify(
-                f"{pin.target} {pin.command}: {event.status.describe()}",
-                title="Waited process exited",
-                severity="warning" if bad else "information",
-                markup=False,
-            )
-            if self.bell_enabled:
-                self.bell()
-            self._wait_progress()
         if self.exit_when_gone and len(self.pins) and not self.pins.alive():
             self.exit(0)
+
+    def _on_wait_over(self, pin: Pin, event: ExitEvent) -> None:
+        """A waited pin's wait is over (final status, or REAP_GRACE after an unknown exit):
+        its notification and the bell, with the status the pin set settled on."""
+        self.wait_exited += 1
+        status = event.status
+        bad = not status.known or status.signal is not None or status.code
+        self.notify(
+            f"{pin.target} {pin.command}: {status.describe()}",
+            title="Waited process exited",
+            severity="warning" if bad else "information",
+            markup=False,
+        )
+        if self.bell_enabled:
+            self.bell()
+        self._wait_progress()
 
     def _on_watched_exit(self, key: ProcKey, event: ExitEvent) -> None:
         """--watch-all: a listed process exited; mark its row now."""
@@ -818,7 +827,6 @@ class PidtopApp(App[int]):
                 markup=False,
             )
             return
-        self.waited = set(self.pins.waiting)
         self.wait_total, self.wait_exited = n, 0
         self._wait_progress()
 
@@ -827,7 +835,6 @@ class PidtopApp(App[int]):
         n = len(self.waited)
         self.wait_total = self.wait_exited = 0
         self.pins.cancel_wait()
-        self.waited = set()
         self._wait_progress()
         self.notify(f"Wait cancelled ({n} still running)", markup=False, timeout=2)
 
