@@ -240,6 +240,34 @@ async def test_confirmation_for_more_than_five_and_no_sends_nothing() -> None:
             assert "not confirmed" in app.events.entries[-1].message
 
 
+async def test_kill_of_many_pins_is_one_short_notification() -> None:
+    """Nine pins killed: one summary notification (one line, counts, a pointer to the log),
+    not one per process; the per-process results are in the event log. ``.``/``,`` change
+    the delay in the header without a notification each."""
+    with targets(9) as ts:
+        app = make_app(ts)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 9)
+            await pilot.press(*["space"] * 9)
+            before = len(notes(app))
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: len(notes(app)) > before)
+            await wait_for(pilot, lambda: not any(running(t.pid) for t in ts))
+            new = notes(app)[before:]
+            assert len(new) == 1, new
+            assert new[0].startswith("SIGTERM: 9 delivered") and "l for details" in new[0]
+            assert "\n" not in new[0] and len(new[0]) <= 80
+            assert sum(e.kind == "signal" for e in app.events.entries) == 9
+            before = len(notes(app))
+            await pilot.press("full_stop", "full_stop", "comma")
+            assert len(notes(app)) == before
+            assert "Delay: 0.5s" in app.meters.status  # 0.2 -> 0.5 -> 1 -> 0.5
+
+
 async def test_fd_budget_exhaustion_is_a_clear_refusal() -> None:
     with targets(2) as ts:
         pins = PinSet(EventLog(), budget=FdBudget(limit=1, reserve=0))

@@ -26,6 +26,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from pidtop.process.events import EventLog
+from pidtop.process.fmt import sanitize
 from pidtop.process.handle import HandleError, parse_target, raise_fd_limit
 from pidtop.process.pins import (
     ActionResult,
@@ -54,8 +55,17 @@ DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 
 FIRST_DELTA = 0.5
 #: Below this terminal height the meters collapse to one line.
 COMPACT_HEIGHT = 20
-#: at most this many per-process result notifications for one kill (the rest: a summary)
-NOTIFY_RESULTS = 5
+#: a command in a one-line notification is cut to this many characters (with an ellipsis)
+NOTIFY_COMMAND = 40
+#: how a signal outcome is counted in a kill's summary notification
+_OUTCOME_WORDS = {
+    "delivered": "delivered",
+    "exited_not_reaped": "already exited",
+    "gone": "already exited",
+    "not_permitted": "not permitted",
+    "error": "failed",
+}
+_WORD_ORDER = tuple(dict.fromkeys(_OUTCOME_WORDS.values()))
 
 
 class StartupError(ValueError):
@@ -561,8 +571,7 @@ class PidtopApp(App[int]):
         self.delay = min(3600.0, max(0.1, seconds))
         if self._timer is not None:
             self._arm()
-        self._update_chrome()
-        self.notify(f"Refresh every {self.delay:g} s", markup=False, timeout=2)
+        self._update_chrome()  # the header shows "Delay: Ns": no notification per keypress
 
     def action_delay_step(self, step: int) -> None:
         """``,``/``.``: refresh faster/slower."""
@@ -756,14 +765,6 @@ class PidtopApp(App[int]):
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:
         if choice.escalate or (choice.reclaim and choice.signal == signal.SIGKILL):
             then = signal.SIGKILL if choice.escalate else None
-            if choice.escalate:
-                n = len(targets)
-                self.notify(
-                    f"SIGTERM to {n} process{'es' if n != 1 else ''}; SIGKILL after "
-                    f"{choice.after:g} s to any still alive",
-                    markup=False,
-                    timeout=3,
-                )
             self.run_worker(
                 self._escalate(targets, choice.signal, then, choice.after, choice.reclaim),
                 group="signal",
@@ -783,35 +784,44 @@ class PidtopApp(App[int]):
         self._report(results)
 
     def _report(self, results: list[ActionResult]) -> None:
-        """One notification per process (severity by outcome); a summary past a few."""
-        worst_total = "information"
-        for i, ar in enumerate(results):
+        """ONE notification per kill (the per-process results are in the event log).
+
+        A single target: ``PID:INODE command…: SIGTERM delivered``; several: counts per signal,
+        ``SIGTERM: 8 delivered, 1 already exited — see l for details``.
+        """
+        if not results:
+            return
+        severity = "information"
+        for ar in results:
             outcomes = {r.outcome for r in ar.results}
             if outcomes & {"not_permitted", "error"} or (ar.reclaim and not ar.reclaim.ok):
                 severity = "error"
-            elif outcomes & {"gone", "exited_not_reaped"}:
+            elif outcomes & {"gone", "exited_not_reaped"} and severity != "error":
                 severity = "warning"
-            else:
-                severity = "information"
-            if severity == "error" or (severity == "warning" and worst_total != "error"):
-                worst_total = severity
-            if i >= NOTIFY_RESULTS:
-                continue
-            t = ar.target
+        if len(results) == 1:
+            ar = results[0]
             parts = [r.describe().removeprefix(f"{r.target}: ") for r in ar.results]
             if ar.reclaim is not None:
                 parts.append(ar.reclaim.describe().removeprefix(f"{ar.reclaim.target}: "))
-            self.notify(
-                f"{t.target} {t.command}: " + "; ".join(parts), severity=severity, markup=False
+            t = ar.target
+            text = f"{t.target} {_short(t.command)}: " + "; ".join(parts)
+        else:
+            counts: dict[str, dict[str, int]] = {}  # signal -> outcome words -> n
+            for ar in results:
+                for r in ar.results:
+                    per = counts.setdefault(signal_name(r.signal), {})
+                    word = _OUTCOME_WORDS.get(r.outcome, "failed")
+                    per[word] = per.get(word, 0) + 1
+            text = "; ".join(
+                f"{name}: " + ", ".join(f"{per[w]} {w}" for w in _WORD_ORDER if w in per)
+                for name, per in counts.items()
             )
-        if len(results) > NOTIFY_RESULTS:
-            ok = sum(1 for ar in results if all(r.ok for r in ar.results))
-            self.notify(
-                f"{len(results)} processes: {ok} delivered, {len(results) - ok} not; "
-                "details in the event log (l)",
-                severity=worst_total,  # type: ignore[arg-type]
-                markup=False,
-            )
+            reclaims = [ar.reclaim for ar in results if ar.reclaim is not None]
+            if reclaims:
+                ok = sum(1 for r in reclaims if r.ok)
+                text += f"; memory reclaimed: {ok} of {len(reclaims)}"
+            text += " — see l for details"
+        self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ wait
     def action_wait(self) -> None:
@@ -895,6 +905,12 @@ class PidtopApp(App[int]):
         )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+
+
+def _short(command: str, width: int = NOTIFY_COMMAND) -> str:
+    """A command line for a one-line message: at most ``width`` characters, ``…`` if cut."""
+    command = sanitize(command)
+    return command if len(command) <= width else command[: width - 1] + "…"
 
 
 def _parse_pids(value: object) -> frozenset[int] | None:
