@@ -451,3 +451,35 @@ async def test_many_cpus_use_two_meter_columns() -> None:
         assert lines[0].lstrip().startswith("0[") and " 8[" in lines[0]
         assert lines[8].lstrip().startswith("Mem[")  # 8 rows of CPU pairs, then Mem and Swp
         assert "Tasks:" in lines[8]
+
+
+# ------------------------------------------------------------------ event log, bulk
+async def test_event_log_renders_only_what_is_visible() -> None:
+    """13,154 entries (a bulk kill of 3,000 pins makes that many): ``l`` renders the visible
+    lines only (a RichLog rendered all 10,000 kept ones, twice: 2.4 s here), ends on the
+    newest entry, and the title counts every entry, not the 10,000 kept in memory."""
+    from pidtop.ui.screens.eventlog import EventLogScreen, EventLogView
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        for i in range(13_154):
+            app.events.add("signal", f"{1000 + i}:77", f"entry number {i}")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
+        view = app.screen.query_one(EventLogView)
+        last = lambda: " ".join(view.line_text(y) for y in range(view.size.height))  # noqa: E731
+        await wait_for(pilot, lambda: "entry number 13153" in last())
+        title = str(app.screen.query_one("#log-title").render())
+        assert "13154 entries" in title and "last 10000" in title
+        assert len(view._strips) <= 2 * view.size.height  # only what was on screen
+        await pilot.press("home")
+        await wait_for(pilot, lambda: "entry number 3154 " in last() + " ")  # oldest kept
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: "entry number 3154 " not in last() + " ")
+        top = view.line_text(0)
+        app.events.add("exit", "1:1", "a new one")  # drops the oldest; the view stays put
+        await pilot.pause()
+        assert view.line_text(0) == top
+        await pilot.press("end")
+        await wait_for(pilot, lambda: "a new one" in last())

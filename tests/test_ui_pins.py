@@ -18,14 +18,13 @@ from types import SimpleNamespace
 import pytest
 from procs import Target, nonexistent_pid, pid_namespace_unavailable, run_in_pid_namespace, spawn
 from textual.pilot import Pilot
-from textual.widgets import RichLog
 
 from pidtop.process.events import EventLog
 from pidtop.process.handle import Identity
 from pidtop.process.pins import FdBudget, PinSet
 from pidtop.process.sample import ProcSampler
 from pidtop.ui.app import PidtopApp, StartupError, build_app, run_tui
-from pidtop.ui.screens.eventlog import EventLogScreen
+from pidtop.ui.screens.eventlog import EventLogScreen, EventLogView
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
 
 SIZE = (160, 40)
@@ -307,11 +306,16 @@ async def test_event_log_screen_lists_entries() -> None:
             await pilot.press("space", "l")
             await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
             t.exit(7)
-            await wait_for(pilot, lambda: len(app.events.entries) == 2)
-            await pilot.pause()
-            lines = app.screen.query_one(RichLog).lines
-            shot = " ".join(line.text.strip() for line in lines)
-            assert "exited with code 7" in shot and f"pinned {t.pid}:" in shot
+            view = app.screen.query_one(EventLogView)
+
+            def shot() -> str:
+                lines = (view.line_text(y, whole=True) for y in range(view.size.height))
+                return " ".join(line.strip() for line in lines)
+
+            # bounded wait on what is drawn (it failed once under load read right after a pause)
+            await wait_for(pilot, lambda: "exited with code 7" in shot())
+            assert f"pinned {t.pid}:" in shot()
+            assert "Event log — 2 entries" in str(app.screen.query_one("#log-title").render())
             await pilot.press("escape")
             assert not isinstance(app.screen, EventLogScreen)
 

@@ -217,6 +217,7 @@ class PidtopApp(App[int]):
         self._sampling = False
         self._timer: Timer | None = None
         self._seen_errors: set[str] = set()
+        self._chrome_pending = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -367,7 +368,7 @@ class PidtopApp(App[int]):
         if not table.show_kernel_threads:
             parts.append("-kthreads")
         if len(self.pins):
-            alive = len(self.pins.alive())
+            alive = self.pins.alive_count
             parts.append(f"Pinned: {len(self.pins)}" + (f" ({alive} running)" if alive else ""))
         if self.waited:
             n = len(self.waited)
@@ -612,6 +613,17 @@ class PidtopApp(App[int]):
     def _pins_changed(self) -> None:
         self.strip.refresh_pins()
         self.view.set_show_marks(len(self.pins) > 0 or self.watch_all is not None)
+        self._chrome_soon()
+
+    def _chrome_soon(self) -> None:
+        """The header status once per batch of pin changes: rebuilding the meters on each of
+        3,000 exits of one kill (or pins of one ``c``) froze the UI for seconds."""
+        if not self._chrome_pending:
+            self._chrome_pending = True
+            self.call_later(self._chrome_flush)
+
+    def _chrome_flush(self) -> None:
+        self._chrome_pending = False
         self._update_chrome()
 
     def _on_pin_changed(self, pin: Pin, event: ExitEvent | None) -> None:
@@ -852,7 +864,7 @@ class PidtopApp(App[int]):
         n = len(self.waited)
         self.strip.waiting_text = f"waiting for {n} process{'es' if n != 1 else ''}" if n else ""
         self.strip.refresh_pins()
-        self._update_chrome()
+        self._chrome_soon()
         if not n and self.wait_total:
             total, gone = self.wait_total, self.wait_exited
             self.wait_total = self.wait_exited = 0

@@ -65,6 +65,8 @@ class PinnedStrip(ScrollView, can_focus=True):
         #: shown in the title while a wait is running ("waiting for 2 processes")
         self.waiting_text = ""
         self._list: list[Pin] = []
+        #: widest PID:INODE among the pins (None: recompute when drawn, after an unpin)
+        self._target_max: int | None = 0
 
     # ------------------------------------------------------------------ data
     @property
@@ -75,8 +77,17 @@ class PinnedStrip(ScrollView, can_focus=True):
 
     def refresh_pins(self) -> None:
         """Re-read the pin set: show/hide, size, repaint (cheap: a handful of lines)."""
+        old_n = len(self._list)
         self._list = list(self.pins)
         n = len(self._list)
+        # The target column's width, without a pass over every pin per change (3,000 exits of
+        # one kill): new pins are appended, so only they are measured; an unpin recomputes it
+        # once, when drawn.
+        if n < old_n:
+            self._target_max = None
+        elif self._target_max is not None:
+            for pin in self._list[old_n:]:
+                self._target_max = max(self._target_max, len(pin.target))
         self.display = n > 0
         self.cursor = max(0, min(self.cursor, n - 1))
         height = 1 + min(n, MAX_LINES)
@@ -143,7 +154,7 @@ class PinnedStrip(ScrollView, can_focus=True):
 
     def _title(self) -> list[Segment]:
         n = len(self._list)
-        exited = sum(1 for p in self._list if not p.alive)
+        exited = n - self.pins.alive_count
         title = self._s("title")
         text = f" Pinned {n}"
         if exited:
@@ -167,7 +178,9 @@ class PinnedStrip(ScrollView, can_focus=True):
         alive = pin.alive
         state_style = style("running" if alive else "exited")
         muted = style("muted")
-        tw = max(12, min(24, max(len(p.target) for p in self._list)))
+        if self._target_max is None:
+            self._target_max = max((len(p.target) for p in self._list), default=0)
+        tw = max(12, min(24, self._target_max))
         info = pin.info
         cpu = f"{pin.cpu:5.1f}%" if alive and info is not None else "     -"
         rss = human_bytes(info.rss) if info is not None and alive else "-"
