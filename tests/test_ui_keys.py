@@ -483,3 +483,30 @@ async def test_event_log_renders_only_what_is_visible() -> None:
         assert view.line_text(0) == top
         await pilot.press("end")
         await wait_for(pilot, lambda: "a new one" in last())
+
+
+# ------------------------------------------------------------------ kill picker keys
+async def test_enter_on_the_reclaim_checkbox_sends_and_space_toggles() -> None:
+    """The hint says "Enter sends": Enter on the checkbox sends (with the box as it is),
+    Space toggles it."""
+    from textual.app import App
+    from textual.widgets import Checkbox
+
+    from pidtop.ui.screens.signals import SignalChoice, SignalScreen
+
+    results: list[SignalChoice | None] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SignalScreen([("123:456", "sleep 100")]), results.append)
+
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+        box = app.screen.query_one("#signal-reclaim", Checkbox)
+        box.focus()
+        await pilot.press("space")
+        assert box.value is True and not results
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(results))
+        assert results == [SignalChoice(15, False, 5.0, True)]

@@ -49,6 +49,9 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         Binding("escape", "cancel", "Cancel"),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        # "Enter sends" wherever the focus is: before the focused widget sees it (the reclaim
+        # checkbox toggled on Enter instead); Space toggles the checkbox.
+        Binding("enter", "send", "Send", show=False, priority=True),
     ]
 
     def __init__(self, targets: Sequence[tuple[str, str]], *, after: float = DEFAULT_AFTER) -> None:
@@ -140,6 +143,10 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         if ol.option_count:
             current = ol.highlighted if ol.highlighted is not None else 0
             ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+
+    def action_send(self) -> None:
+        """Enter: send the highlighted signal."""
+        self._choose()
 
     def _choose(self) -> None:
         ol = self.query_one("#signal-list", OptionList)
