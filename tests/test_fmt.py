@@ -73,7 +73,10 @@ def test_format_time_plus(ticks: int | None, tck: int, text: str) -> None:
 @pytest.mark.parametrize(
     ("sec", "text"),
     [
-        (0, "0s"),
+        (0, "0.0s"),
+        (0.44, "0.4s"),
+        (9.94, "9.9s"),
+        (9.97, "10s"),
         (45.9, "45s"),
         (192, "3m12s"),
         (2 * 3600 + 300, "2h05m"),

@@ -71,10 +71,15 @@ def format_time_plus(ticks: int | None, clk_tck: int = 100) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """A short human duration: ``"45s"``, ``"3m12s"``, ``"2h05m"``, ``"3d04h"``."""
+    """A short human duration: ``"0.4s"``, ``"45s"``, ``"3m12s"``, ``"2h05m"``, ``"3d04h"``.
+
+    Tenths below 10 s: short-lived processes are common among the ones pinned and waited for.
+    """
     if seconds is None:
         return "-"
-    s = max(0, int(seconds))
+    if seconds < 9.95:  # would round to "10.0s"
+        return f"{max(0.0, seconds):.1f}s"
+    s = max(10, int(seconds))
     if s < 60:
         return f"{s}s"
     m, s = divmod(s, 60)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pidtop.process.events import EventLog
+from pidtop.process.fmt import format_duration
 from pidtop.process.handle import (
     ExitStatus,
     FdLimit,
@@ -394,7 +395,7 @@ class PinSet:
         if first:
             pin.exited_wall = event.observed_at_wall
             pin.lived = event.lived_seconds
-        lived = f", lived {_duration(pin.lived)}" if pin.lived is not None else ""
+        lived = f", lived {format_duration(pin.lived)}" if pin.lived is not None else ""
         if first or event.status.known:
             kind = "exit" if first else "reaped"
             self.log.add(
@@ -610,21 +611,6 @@ class PinSet:
         self._pins.clear()
         self._alive.clear()
         self._ordered = None
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{sec:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 class WatchAll:
