@@ -510,3 +510,37 @@ async def test_enter_on_the_reclaim_checkbox_sends_and_space_toggles() -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: bool(results))
         assert results == [SignalChoice(15, False, 5.0, True)]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_help_scrolls_to_its_last_entry(size: tuple[int, int]) -> None:
+    """The help is taller than 40 (and 24) lines: its box takes the focus and scrolls with
+    the keys (End, Down) and the wheel until the last entry (q or F10) is visible."""
+    from textual.containers import ScrollableContainer
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        box = app.screen.query_one("#help-box", ScrollableContainer)
+        table = app.screen.query_one("#help-table")
+
+        def last_visible() -> bool:
+            bottom = box.scroll_offset.y + box.scrollable_content_region.height
+            return table.virtual_region.bottom <= bottom
+
+        await pilot.pause()
+        assert not last_visible() and box.has_focus
+        await pilot.press("end")
+        await wait_for(pilot, last_visible)
+        await pilot.press("home")
+        await wait_for(pilot, lambda: box.scroll_offset.y == 0)
+        for _ in range(40):
+            await pilot.press("down")
+        await wait_for(pilot, last_visible)
+        await pilot.press("home")
+        await wait_for(pilot, lambda: box.scroll_offset.y == 0)
+        for _ in range(20):  # the mouse wheel over the box
+            await pilot._post_mouse_events([events.MouseScrollDown], box, (2, 2))
+        await wait_for(pilot, last_visible)

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -59,16 +59,22 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        """The key table inside a scrollable box."""
+        """The key table inside a scrollable box (focused: arrows, PgUp/PgDn, Home/End, wheel;
+        at 120x40 the list is taller than the screen)."""
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for keys, text in KEY_HELP:
             table.add_row(Text(keys), Text(text))
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box", can_focus=True):
             yield Static(Text("pidtop — keys", style="bold"), id="help-title")
             yield Static(table, id="help-table")
-            yield Static(Text("Esc closes this help."), id="help-footer")
+            yield Static(
+                Text("↑↓ PgUp PgDn Home End scroll · Esc closes this help."), id="help-footer"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()
 
     async def action_dismiss(self, result: None = None) -> None:
         """Close."""
