@@ -36,10 +36,28 @@ class SignalChoice:
     reclaim: bool = False
 
 
-def _describe_targets(targets: Sequence[tuple[str, str]], limit: int = 3) -> str:
-    shown = [f"{t} {sanitize(c)}" for t, c in targets[:limit]]
-    more = f" … and {len(targets) - limit} more" if len(targets) > limit else ""
-    return "; ".join(shown) + more
+#: targets listed by the picker and the confirmation dialog before "… and N more"
+TARGETS_SHOWN = 8
+
+
+def targets_text(targets: Sequence[tuple[str, str]], limit: int = TARGETS_SHOWN) -> Text:
+    """One line per target, ``PID:INODE  command``, then "… and N more" past ``limit``.
+
+    Lines never wrap: the widget showing it cuts each one at its width with ``…``
+    (``text-wrap: nowrap; text-overflow: ellipsis`` in the stylesheet). Process text is
+    sanitised and appended as plain text, never parsed as markup.
+    """
+    shown = targets if len(targets) <= limit + 1 else targets[:limit]
+    lines: list[Text] = []
+    for target, command in shown:
+        line = Text()
+        line.append(sanitize(target), style="bold")
+        line.append("  ")
+        line.append(sanitize(command))
+        lines.append(line)
+    if len(shown) < len(targets):
+        lines.append(Text(f"… and {len(targets) - len(shown)} more"))
+    return Text("\n").join(lines)
 
 
 class SignalScreen(ModalScreen[SignalChoice | None]):
@@ -68,7 +86,7 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
                 classes="chooser-title",
                 markup=False,
             )
-            yield Static(Text(_describe_targets(self._targets)), id="signal-targets")
+            yield Static(targets_text(self._targets), id="signal-targets", classes="target-list")
             yield Input(placeholder="type to filter: name or number", id="signal-filter")
             yield OptionList(id="signal-list")
             with Horizontal(id="signal-options"):
@@ -183,12 +201,6 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         n = len(self._targets)
-        lines = Text()
-        for target, command in self._targets[:12]:
-            lines.append(f"  {target}  ", style="bold")
-            lines.append(sanitize(command)[:70] + "\n")
-        if n > 12:
-            lines.append(f"  … and {n - 12} more\n")
         reasons = Text()
         for reason in self._reasons:
             reasons.append(f"  ! {sanitize(reason)}\n")
@@ -198,7 +210,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 classes="chooser-title",
                 markup=False,
             )
-            yield Static(lines, id="confirm-targets")
+            yield Static(targets_text(self._targets), id="confirm-targets", classes="target-list")
             yield Static(reasons, id="confirm-reasons")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes", id="yes", variant="error")

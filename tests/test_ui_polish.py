@@ -1,0 +1,90 @@
+"""UI polish: kill target lists, the USER cell, bad CLI values, the cursor-exit message after
+PID reuse and the refresh-delay bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+from pidtop.process.scripted import ScriptedSource
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
+
+TARGETS_SHOWN = 8  # the first eight, then "… and N more"
+
+
+def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopApp:
+    kwargs.setdefault("delay", 3600.0)
+    return PidtopApp(source or ScriptedSource(), **kwargs)  # type: ignore[arg-type]
+
+
+async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if cond():
+            return
+        await pilot.pause(0.02)
+    assert cond(), "condition not reached in time"
+
+
+def drawn(widget: Widget) -> list[str]:
+    """The lines ``widget`` draws now (its content region)."""
+    size = widget.size
+    return [s.text.rstrip() for s in widget.render_lines(Region(0, 0, size.width, size.height))]
+
+
+LONG = "/process_api --firecracker-init --addr 0.0.0.0:2024 --max-ws-buffer-size 1048576 [red]x"
+
+
+def _targets(n: int) -> list[tuple[str, str]]:
+    return [(f"{100 + i}:{2000 + i}", f"{LONG} #{i}") for i in range(n)]
+
+
+async def _check_target_list(screen_factory: Callable[[], object], widget_id: str, n: int) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(screen_factory())  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: isinstance(app.screen, (SignalScreen, ConfirmScreen)))
+        await pilot.pause()
+        widget = app.screen.query_one(f"#{widget_id}")
+        lines = [line for line in drawn(widget) if line]
+        shown = min(n, TARGETS_SHOWN) if n > TARGETS_SHOWN + 1 else n
+        assert len(lines) == shown + (1 if shown < n else 0), lines
+        for i, line in enumerate(lines[:shown]):
+            assert line.startswith(f"{100 + i}:{2000 + i}  /process_api --firecracker-init"), line
+            assert line.endswith("…"), line  # cut at the width, marked: never wrapped mid-word
+        if shown < n:
+            assert lines[-1] == f"… and {n - shown} more"
+
+
+async def test_picker_lists_one_line_per_target_cut_with_ellipsis() -> None:
+    targets = _targets(20)
+    await _check_target_list(lambda: SignalScreen(targets), "signal-targets", 20)
+
+
+async def test_picker_few_targets_all_listed() -> None:
+    targets = _targets(2)
+    await _check_target_list(lambda: SignalScreen(targets), "signal-targets", 2)
+
+
+async def test_confirm_lists_one_line_per_target_cut_with_ellipsis() -> None:
+    targets = _targets(30)
+    await _check_target_list(
+        lambda: ConfirmScreen("Send SIGTERM", targets, ["more than 5 processes"]),
+        "confirm-targets",
+        30,
+    )
+
+
+async def test_target_text_is_not_markup() -> None:
+    targets = [("1:2", "[bold red]evil[/] \x1b[31m")]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(SignalScreen(targets))
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+        await pilot.pause()
+        (line,) = [x for x in drawn(app.screen.query_one("#signal-targets")) if x]
+        assert line.startswith("1:2  [bold red]evil[/]"), line
+        assert "\x1b" not in line
