@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import PidtopApp
+from pidtop.ui.widgets.process_view import ProcessView
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
 
 TARGETS_SHOWN = 8  # the first eight, then "… and N more"
@@ -88,3 +89,34 @@ async def test_target_text_is_not_markup() -> None:
         (line,) = [x for x in drawn(app.screen.query_one("#signal-targets")) if x]
         assert line.startswith("1:2  [bold red]evil[/]"), line
         assert "\x1b" not in line
+
+
+# --------------------------------------------------------------------------- USER column
+
+
+async def resample(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, PidtopApp)
+    before = app.samples_merged
+    await wait_for(pilot, lambda: not app._sampling)
+    app.sample_now()
+    await wait_for(pilot, lambda: app.samples_merged > before)
+    await pilot.pause()
+
+
+def _line_of(app: PidtopApp, pid: int) -> str:
+    lines = [line for line in drawn(app.query_one(ProcessView)) if line.split()[:1] == [str(pid)]]
+    assert lines, f"PID {pid} not drawn"
+    return lines[0]
+
+
+async def test_long_user_name_ends_in_plus() -> None:
+    source = ScriptedSource()
+    app = make_app(source, pids=frozenset({4242, 4243}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+        source.spawn(4242, 1, "longuid", "/usr/bin/longuid", user="4000000000")
+        source.spawn(4243, 1, "fits", "/usr/bin/fits", user="exactly9c")
+        await resample(pilot)
+        assert _line_of(app, 4242).split()[1] == "40000000+"  # never the valid-looking 400000000
+        assert _line_of(app, 4243).split()[1] == "exactly9c"

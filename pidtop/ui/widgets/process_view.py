@@ -22,9 +22,12 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from pidtop.process.fmt import sanitize
+from pidtop.process.fmt import sanitize, truncate_plus
 from pidtop.process.snapshot import ProcKey
-from pidtop.process.table import COLUMNS, Column, ProcessTable, Row, cell_text
+from pidtop.process.table import COLUMN_BY_ID, COLUMNS, Column, ProcessTable, Row, cell_text
+
+#: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)
+_USER_WIDTH = COLUMN_BY_ID["user"].width
 
 #: ``ProcKey -> mark`` (a short string shown in the mark gutter, e.g. a pin) or None.
 MarkProvider = Callable[[ProcKey], str | None]
@@ -457,13 +460,18 @@ class ProcessView(ScrollView, can_focus=True):
         return "normal"
 
     def _texts(self, row: Row) -> tuple[str, str, str]:
-        """Sanitized (command, user, basename-ish) for a row, cached by identity."""
+        """Sanitized (command, USER cell, basename-ish) for a row, cached by identity.
+
+        The USER cell is cut like the model's ``cell_text``: a name longer than the column ends
+        in ``+`` like ``ps`` (uid 4000000000 is ``40000000+``, not the valid-looking ``400000000``).
+        """
         info = row.info
         raw = info.command
         cached = self._text_cache.get(row.key)
         if cached is not None and cached[2] == raw:
             return cached
-        entry = (sanitize(raw), sanitize(info.user or "-"), raw)
+        user = truncate_plus(sanitize(info.user), _USER_WIDTH) if info.user else "-"
+        entry = (sanitize(raw), user, raw)
         if len(self._text_cache) > 4 * max(1000, len(self.table.rows)):
             self._text_cache.clear()
         self._text_cache[row.key] = entry
