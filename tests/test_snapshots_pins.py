@@ -143,6 +143,10 @@ def test_wait_indicator(snap_compare: SnapCompare) -> None:
         handles = app.opener.handles  # type: ignore[attr-defined]
         handles[1220].finish(ExitStatus(True, code=0))
         await wait_for(pilot, lambda: len(app.waited) == 4)
+        # notify() posts a message: clear the toast only once it has arrived (it raced here)
+        await wait_for(
+            pilot, lambda: any(n.title == "Waited process exited" for n in app._notifications)
+        )
         app.clear_notifications()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(waiting))
