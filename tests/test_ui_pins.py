@@ -292,7 +292,7 @@ async def test_watch_all_marks_any_row_on_exit() -> None:
             await rows_for(pilot, app, 1)
             assert app.watch_all is not None
             await wait_for(pilot, lambda: len(app.watch_all) >= 1)  # type: ignore[arg-type]
-            assert any(p.startswith("Watching:") for p in app.meters.status)
+            assert any(p.startswith("Watch:") for p in app.meters.status)
             await pilot.press("Z")
             t.exit(0)
             await wait_for(pilot, lambda: app.view._row_strip(0).text.startswith("✕"))

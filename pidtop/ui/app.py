@@ -375,8 +375,8 @@ class PidtopApp(App[int]):
             parts.append(f"Waiting for {n} process{'es' if n != 1 else ''}")
         if self.watch_all is not None:
             wa = self.watch_all
-            skipped = f" ({wa.skipped} not watched: fd budget)" if wa.skipped else ""
-            parts.append(f"Watching: {len(wa)}{skipped}")
+            skipped = f" ({wa.skipped} skipped: fd budget)" if wa.skipped else ""
+            parts.append(f"Watch: {len(wa)}{skipped}")
         self.meters.set_status(tuple(parts), self.paused)
         filters: list[tuple[str, str]] = []
         if table.filter_text:

@@ -233,7 +233,20 @@ class Meters(Widget):
             )
         return out
 
-    def _figures(self) -> list[Text]:
+    def _fit(self, width: int, *variants: list[tuple[str, Style | None]]) -> Text:
+        """The first variant (``(text, style)`` pieces) that fits ``width`` cells, else the
+        last one: the longer wording where there is room, the numbers kept where there is not."""
+        chosen = variants[-1]
+        for pieces in variants:
+            if sum(cell_len(text) for text, _ in pieces) <= width:
+                chosen = pieces
+                break
+        line = Text(no_wrap=True, overflow="crop")
+        for text, style in chosen:
+            line.append(text, style)
+        return line
+
+    def _figures(self, width: int) -> list[Text]:
         snap = self.snapshot
         label, fig = self._s("label"), self._s("figure")
         lines: list[Text] = []
@@ -241,27 +254,32 @@ class Meters(Widget):
             lines.append(Text("Sampling…", label))
         else:
             t = self.tasks
-            line = Text(no_wrap=True, overflow="crop")
-            line.append("Tasks: ", label)
-            line.append(str(t.total), fig)
-            line.append(", ")
-            line.append(str(t.threads), fig)
-            line.append(" thr, ")
-            line.append(str(t.kernel_threads), fig)
-            line.append(" kthr; ")
-            line.append(str(t.running), fig)
-            line.append(" running")
-            lines.append(line)
-            line = Text(no_wrap=True, overflow="crop")
-            line.append("        ")
-            for n, word in (
-                (t.sleeping, "sleeping"),
-                (t.stopped, "stopped"),
-                (t.zombie, "zombie"),
-            ):
-                line.append(str(n), fig)
-                line.append(f" {word}" + (", " if word != "zombie" else ""))
-            lines.append(line)
+            total, thr, kthr, run = (
+                str(n) for n in (t.total, t.threads, t.kernel_threads, t.running)
+            )
+            lines.append(
+                self._fit(
+                    width,
+                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
+                     (kthr, fig), (" kthr; ", None), (run, fig), (" running", None)],
+                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
+                     (kthr, fig), (" kthr; ", None), (run, fig), (" run", None)],
+                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr; ", None),
+                     (run, fig), (" run", None)],
+                )
+            )  # fmt: skip
+            sleeping, stopped, zombie = (str(n) for n in (t.sleeping, t.stopped, t.zombie))
+            lines.append(
+                self._fit(
+                    width,
+                    [("        ", None), (sleeping, fig), (" sleeping, ", None), (stopped, fig),
+                     (" stopped, ", None), (zombie, fig), (" zombie", None)],
+                    [(sleeping, fig), (" sleeping, ", None), (stopped, fig),
+                     (" stopped, ", None), (zombie, fig), (" zombie", None)],
+                    [(sleeping, fig), (" sleep, ", None), (stopped, fig), (" stop, ", None),
+                     (zombie, fig), (" zomb", None)],
+                )
+            )  # fmt: skip
             load = Text(no_wrap=True, overflow="crop")
             load.append("Load average: ", label)
             load.append(" ".join(f"{v:.2f}" for v in snap.system.load), fig)
@@ -270,16 +288,31 @@ class Meters(Widget):
             up.append("Uptime: ", label)
             up.append(format_uptime(snap.system.uptime), fig)
             lines.append(up)
-        lines.append(self._status_line())
+        lines.extend(self._status_lines(width))
         return lines
 
-    def _status_line(self) -> Text:
-        line = Text(no_wrap=True, overflow="crop")
-        if self.paused:
-            line.append(" PAUSED ", self._s("paused"))
-            line.append(" ")
-        line.append("  ".join(self.status), self._s("status"))
-        return line
+    def _status_lines(self, width: int) -> list[Text]:
+        """The status words, wrapped between words onto as many lines as ``width`` needs
+        (cut, the numbers at the end of "Watch: 16 (113 skipped: fd budget)" were lost)."""
+        rows: list[list[str]] = [[]]
+        used = 9 if self.paused else 0  # " PAUSED " and a space
+        for part in self.status:
+            n = cell_len(part)
+            sep = 2 if rows[-1] else 0
+            if used and used + sep + n > width:  # the next line (never an empty one)
+                rows.append([])
+                used = sep = 0
+            used += sep + n
+            rows[-1].append(part)
+        lines: list[Text] = []
+        for i, row in enumerate(rows):
+            line = Text(no_wrap=True, overflow="crop")
+            if i == 0 and self.paused:
+                line.append(" PAUSED ", self._s("paused"))
+                line.append(" ")
+            line.append("  ".join(row), self._s("status"))
+            lines.append(line)
+        return lines
 
     def _compact(self, width: int) -> Text:
         """One line for tiny terminals."""
@@ -293,16 +326,23 @@ class Meters(Widget):
             return line
         sysinfo = snap.system
         cpus = sysinfo.cpu_percent
-        avg = sum(cpus) / len(cpus) if cpus else 0.0
+        avg = f"{sum(cpus) / len(cpus) if cpus else 0.0:.0f}%"
         label, fig = self._s("label"), self._s("figure")
-        for name, value in (
-            ("CPU ", f"{avg:.0f}%"),
-            (" Mem ", f"{human_bytes(sysinfo.mem_used)}/{human_bytes(sysinfo.mem_total)}"),
-            (" Load ", f"{sysinfo.load[0]:.2f}"),
-            (" Tasks ", str(self.tasks.total)),
-        ):
-            line.append(name, label)
-            line.append(value, fig)
+        used, total = human_bytes(sysinfo.mem_used), human_bytes(sysinfo.mem_total)
+        load, tasks = f"{sysinfo.load[0]:.2f}", str(self.tasks.total)
+        room = width - line.cell_len
+        # the longest wording that fits: cut, "Tasks" lost its number at 40 columns
+        line.append_text(
+            self._fit(
+                room,
+                [("CPU ", label), (avg, fig), (" Mem ", label), (f"{used}/{total}", fig),
+                 (" Load ", label), (load, fig), (" Tasks ", label), (tasks, fig)],
+                [("CPU ", label), (avg, fig), (" Mem ", label), (used, fig),
+                 (" Load ", label), (load, fig), (" Tasks ", label), (tasks, fig)],
+                [("CPU ", label), (avg, fig), (" Mem ", label), (used, fig),
+                 (" Tasks ", label), (tasks, fig)],
+            )
+        )  # fmt: skip
         return line
 
     def render(self) -> Text:
@@ -329,7 +369,7 @@ class Meters(Widget):
             left.extend(bars_l[:split])
             right.extend(bars_r[split:])
         left.extend(self._mem_bars(left_w))
-        right.extend(self._figures())
+        right.extend(self._figures(right_w))
         lines = Text(no_wrap=True, overflow="crop", end="")
         for i in range(max(len(left), len(right))):
             if i:
