@@ -103,7 +103,7 @@ async def test_pinned_child_exit_shows_at_once_without_a_sample() -> None:
             assert not app.strip.display  # hidden while nothing is pinned
             await pilot.press("space")
             assert len(app.pins) == 1 and app.strip.display
-            assert "running" in strip_text(app)
+            assert "alive" in strip_text(app)
             assert app.view._row_strip(0).text.startswith("●")
             await pilot.press("Z")  # frozen: only the pidfd can tell us now
             merged = app.samples_merged

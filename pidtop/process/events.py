@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 EventKind = Literal[
-    "pin", "unpin", "pin_refused", "signal", "exit", "reaped", "reclaim", "wait", "error"
+    "pin", "unpin", "pin_refused", "signal", "exit", "reaped", "reclaim", "wait", "error", "kernel"
 ]
 
 

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from pidtop.process.events import EventLog
 from pidtop.process.fmt import sanitize
-from pidtop.process.handle import HandleError, parse_target, raise_fd_limit
+from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
 from pidtop.process.pins import (
     ActionResult,
     Pin,
@@ -265,7 +265,30 @@ class PidtopApp(App[int]):
         self.view.focus()
         self._update_chrome()
         self._apply_compact(self.size.height, self.size.width)
+        self._report_kernel_limits()
         self.start_sample()
+
+    def _report_kernel_limits(self) -> None:
+        """What this kernel lacks (``features().notes``): each note in the event log and ONE
+        warning, so a degraded mode (kill(2) after a start-time check, no exit codes...) is
+        never silent."""
+        try:
+            notes = features().notes
+        except HandleError as e:  # out of fds while probing: say so, do not guess
+            notes = (f"kernel support unknown: {e}",)
+        if not notes:
+            return
+        for note in notes:
+            self.events.add("kernel", "", note, ok=False)
+        # the part before the explanation: "pidfd_open unavailable", "no PIDFD_GET_INFO"
+        short = [note.split(":", 1)[0].split(" (", 1)[0] for note in notes]
+        self.notify(
+            f"Kernel support is limited: {'; '.join(short)} — see l",
+            title="Degraded mode",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def on_unmount(self) -> None:
         """Release every pidfd."""
@@ -369,7 +392,7 @@ class PidtopApp(App[int]):
             parts.append("-kthreads")
         if len(self.pins):
             alive = self.pins.alive_count
-            parts.append(f"Pinned: {len(self.pins)}" + (f" ({alive} running)" if alive else ""))
+            parts.append(f"Pinned: {len(self.pins)}" + (f" ({alive} alive)" if alive else ""))
         if self.waited:
             n = len(self.waited)
             parts.append(f"Waiting for {n} process{'es' if n != 1 else ''}")
@@ -858,7 +881,7 @@ class PidtopApp(App[int]):
         self.wait_total = self.wait_exited = 0
         self.pins.cancel_wait()
         self._wait_progress()
-        self.notify(f"Wait cancelled ({n} still running)", markup=False, timeout=2)
+        self.notify(f"Wait cancelled ({n} still alive)", markup=False, timeout=2)
 
     def _wait_progress(self) -> None:
         n = len(self.waited)

@@ -37,6 +37,7 @@ _KIND_STYLE = {
     "reclaim": "cyan",
     "wait": "bold cyan",
     "error": "bold red",
+    "kernel": "bold yellow",
 }
 
 

@@ -25,6 +25,11 @@ from pidtop.process.signals import signal_name
 MAX_LINES = 6
 RUNNING_MARK = "●"
 EXITED_MARK = "✕"
+#: after the state of a pin held without a pidfd (kernel/sandbox without pidfd_open): its start
+#: time is re-checked before kill(2), a weaker guarantee than a pidfd
+DEGRADED_MARK = "(no pidfd)"
+#: the pin states as shown: "running" read as state R (htop) for a sleeping process
+STATE_WORDS = {"running": "alive"}
 
 
 def short_status(pin: Pin) -> str:
@@ -65,8 +70,10 @@ class PinnedStrip(ScrollView, can_focus=True):
         #: shown in the title while a wait is running ("waiting for 2 processes")
         self.waiting_text = ""
         self._list: list[Pin] = []
-        #: widest PID:INODE among the pins (None: recompute when drawn, after an unpin)
+        #: widest PID:INODE (or PID) among the pins (None: recompute when drawn, after an unpin)
         self._target_max: int | None = 0
+        #: how many pins have no pidfd (None: recount when drawn, after an unpin)
+        self._degraded: int | None = 0
 
     # ------------------------------------------------------------------ data
     @property
@@ -84,10 +91,13 @@ class PinnedStrip(ScrollView, can_focus=True):
         # one kill): new pins are appended, so only they are measured; an unpin recomputes it
         # once, when drawn.
         if n < old_n:
-            self._target_max = None
-        elif self._target_max is not None:
+            self._target_max = self._degraded = None
+        else:
             for pin in self._list[old_n:]:
-                self._target_max = max(self._target_max, len(pin.target))
+                if self._target_max is not None:
+                    self._target_max = max(self._target_max, len(pin.target))
+                if self._degraded is not None and pin.handle.degraded:
+                    self._degraded += 1
         self.display = n > 0
         self.cursor = max(0, min(self.cursor, n - 1))
         height = 1 + min(n, MAX_LINES)
@@ -162,10 +172,23 @@ class PinnedStrip(ScrollView, can_focus=True):
         if n > MAX_LINES:
             text += f" · {MAX_LINES} shown, … {n - MAX_LINES} more (Tab, ↑↓)"
         out = [Segment(text, title)]
+        if self._degraded_count():
+            out.append(Segment(" · ", title))
+            out.append(
+                Segment(
+                    f"{DEGRADED_MARK}: start time re-checked before kill(2)",
+                    title + self.get_component_rich_style("pinned-strip--bad", partial=True),
+                )
+            )
         if self.waiting_text:
             out.append(Segment(" · ", title))
             out.append(Segment(f" {self.waiting_text} (Esc cancels) ", self._s("waiting")))
         return out
+
+    def _degraded_count(self) -> int:
+        if self._degraded is None:
+            self._degraded = sum(1 for p in self._list if p.handle.degraded)
+        return self._degraded
 
     def _line(self, pin: Pin, base: Style, selected: bool) -> list[Segment]:
         def style(name: str) -> Style:
@@ -188,7 +211,12 @@ class PinnedStrip(ScrollView, can_focus=True):
         segs = [
             Segment(" " + (RUNNING_MARK if alive else EXITED_MARK) + " ", state_style),
             Segment(pin.target.ljust(tw) + " ", base),
-            Segment(pin.state.ljust(8), state_style),
+            Segment(STATE_WORDS.get(pin.state, pin.state).ljust(8), state_style),
+        ]
+        if self._degraded_count():  # the column only where some pin has no pidfd
+            mark = DEGRADED_MARK if pin.handle.degraded else ""
+            segs.append(Segment(mark.ljust(len(DEGRADED_MARK) + 1), style("bad")))
+        segs += [
             Segment(cpu + " ", base if alive else muted),
             Segment(rss.rjust(6) + " ", base if alive else muted),
             Segment(("lived " + lived if lived else "").ljust(13), muted),
