@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import errno
 import os
+import pwd
 import re
 import sys
 from collections.abc import Sequence
@@ -298,19 +299,59 @@ def _usage(prog: str, message: str) -> int:
 # --------------------------------------------------------------------------- parsers
 
 
+def _tui_user(text: str) -> str:
+    """``-u``: an existing user name, or a numeric uid (shown by name when it has one).
+
+    Checked before the monitor starts: an unknown name would open an empty table (htop says
+    "Error: invalid user")."""
+    try:
+        return pwd.getpwnam(text).pw_name
+    except KeyError:
+        pass
+    if text.isascii() and text.isdigit():
+        try:
+            return pwd.getpwuid(int(text)).pw_name
+        except (KeyError, OverflowError):
+            return str(int(text))  # a uid without a name is listed as its number
+    raise ValueError(f"unknown user {text!r}")
+
+
+def _tui_sort_key(text: str) -> str:
+    """``-s``: a column (id, title, or htop name like PERCENT_CPU), checked before the monitor
+    starts. The UI's resolver is imported only here (not at import time: the kill/wait/id
+    commands must not load Textual)."""
+    from pidtop.process.table import COLUMNS
+
+    try:
+        from pidtop.ui.app import resolve_sort_key
+    except ImportError:  # no Textual: the monitor reports that itself, accept what we can
+        return text
+    column = resolve_sort_key(text)
+    if column is None:
+        names = ", ".join(c.title for c in COLUMNS)
+        raise ValueError(f"unknown sort column {text!r} (one of: {names})")
+    return column
+
+
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the interactive monitor (``pidtop`` without a command)."""
     parser.add_argument(
         "-d", "--delay", type=_arg_type(_positive_int, "TENTHS"), default=15, metavar="TENTHS",
         help="delay between updates, in tenths of seconds (default: 15)",
     )  # fmt: skip
-    parser.add_argument("-u", "--user", metavar="USER", help="show only processes of USER")
+    parser.add_argument(
+        "-u", "--user", type=_arg_type(_tui_user, "USER"), metavar="USER",
+        help="show only processes of USER (a name or a numeric uid)",
+    )  # fmt: skip
     parser.add_argument(
         "-p", "--pid", type=_arg_type(_pid_list, "PID,PID..."), metavar="PID,PID...",
         help="show only the given PIDs",
     )  # fmt: skip
     parser.add_argument("-t", "--tree", action="store_true", help="show the process tree")
-    parser.add_argument("-s", "--sort-key", metavar="COLUMN", help="sort by COLUMN")
+    parser.add_argument(
+        "-s", "--sort-key", type=_arg_type(_tui_sort_key, "COLUMN"), metavar="COLUMN",
+        help="sort by COLUMN (PID, USER, CPU%%, MEM%%, TIME+, ...)",
+    )  # fmt: skip
     parser.add_argument("--demo", action="store_true", help="show a scripted, fake process list")
     parser.add_argument(
         "--pin", type=_target, action="append", default=[], metavar="TARGET",

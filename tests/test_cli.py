@@ -169,8 +169,10 @@ def test_help_lists_commands_and_exit_codes() -> None:
 
 
 def test_tui_options_parse_without_starting_the_tui() -> None:
-    args = build_tui_parser().parse_args(["-d", "10", "-p", "1,2", "-t", "--pin", "5:6", "-u", "x"])
-    assert (args.delay, args.pid, args.tree, args.user) == (10, [1, 2], True, "x")
+    args = build_tui_parser().parse_args(
+        ["-d", "10", "-p", "1,2", "-t", "--pin", "5:6", "-u", "root"]
+    )
+    assert (args.delay, args.pid, args.tree, args.user) == (10, [1, 2], True, "root")
     assert [str(p) for p in args.pin] == ["5:6"]
     assert build_tui_parser().parse_args([]).delay == 15
     assert main(["-d", "0"]) == EXIT_USAGE  # rejected before any TUI import

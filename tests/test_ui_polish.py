@@ -3,6 +3,8 @@ PID reuse and the refresh-delay bounds."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 from textual.geometry import Region
@@ -11,8 +13,8 @@ from textual.widget import Widget
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import PidtopApp
-from pidtop.ui.widgets.process_view import ProcessView
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
+from pidtop.ui.widgets.process_view import ProcessView
 
 TARGETS_SHOWN = 8  # the first eight, then "… and N more"
 
@@ -120,3 +122,45 @@ async def test_long_user_name_ends_in_plus() -> None:
         await resample(pilot)
         assert _line_of(app, 4242).split()[1] == "40000000+"  # never the valid-looking 400000000
         assert _line_of(app, 4243).split()[1] == "exactly9c"
+
+
+# --------------------------------------------------------------------------- bad CLI values
+
+
+def _run_pidtop(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pidtop ARGS`` without a terminal (a usage error must come before that check)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pidtop", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_unknown_user_is_a_usage_error() -> None:
+    out = _run_pidtop("-u", "nosuchuser")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "pidtop: argument -u/--user: unknown user 'nosuchuser' (see --help)"
+    ]
+
+
+def test_unknown_sort_column_is_a_usage_error() -> None:
+    out = _run_pidtop("-s", "FOO")
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "unknown sort column 'FOO'" in line
+    assert "CPU%" in line and "PID" in line  # the valid columns are listed
+
+
+def test_known_user_uid_and_sort_names_accepted() -> None:
+    from pidtop.cli import build_tui_parser
+
+    args = build_tui_parser().parse_args(["-u", "0", "-s", "PERCENT_CPU"])
+    assert (args.user, args.sort_key) == ("root", "cpu")  # uid 0 is filtered by its name
+    args = build_tui_parser().parse_args(["-u", "root", "-s", "MEM%"])
+    assert (args.user, args.sort_key) == ("root", "mem")
+    args = build_tui_parser().parse_args(["-u", "4000000000"])  # a uid without a name
+    assert args.user == "4000000000"
