@@ -164,3 +164,25 @@ def test_known_user_uid_and_sort_names_accepted() -> None:
     assert (args.user, args.sort_key) == ("root", "mem")
     args = build_tui_parser().parse_args(["-u", "4000000000"])  # a uid without a name
     assert args.user == "4000000000"
+
+
+# --------------------------------------------------------------------------- cursor after PID reuse
+
+
+async def test_cursor_message_after_pid_reuse() -> None:
+    source = ScriptedSource()
+    app = make_app(source, sort_column="pid")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+        view = app.query_one(ProcessView)
+        old_key = source.key_of(1430)
+        assert view.set_cursor_key(old_key)
+        source.exit(1430)
+        await resample(pilot)  # still shown, dimmed (dying)
+        new_key = source.spawn(1430, 1, "reused", "/usr/bin/reused")
+        assert new_key != old_key
+        await resample(pilot)  # the old one is gone; the newcomer has its PID (and its row)
+        assert view.cursor_key == new_key
+        messages = [n.message for n in app._notifications]
+        assert "PID 1430 exited; a new process now has PID 1430" in messages
+        assert not any("cursor moved to PID 1430" in m for m in messages)

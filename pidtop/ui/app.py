@@ -455,6 +455,8 @@ class PidtopApp(App[int]):
         """Tell the user the followed process exited."""
         if event.new_pid is None:
             msg = f"PID {event.old_pid} exited."
+        elif event.new_pid == event.old_pid:  # reused: "moved to PID N" read as "still on N"
+            msg = f"PID {event.old_pid} exited; a new process now has PID {event.new_pid}"
         else:
             msg = f"PID {event.old_pid} exited; cursor moved to PID {event.new_pid}"
         self.notify(msg, markup=False)
