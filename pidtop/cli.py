@@ -299,6 +299,19 @@ def _usage(prog: str, message: str) -> int:
 # --------------------------------------------------------------------------- parsers
 
 
+#: ``-d`` in tenths of a second: 0.1-60 s, the bounds of ``d`` and ``,``/``.`` in the monitor
+MAX_DELAY_TENTHS = 600
+
+
+def _tui_delay(text: str) -> int:
+    value = parse_number(text, PID_MAX)
+    if not value or value > MAX_DELAY_TENTHS:
+        raise ValueError(
+            f"delay is in tenths of a second, 1-{MAX_DELAY_TENTHS} (0.1-60 s), not {text!r}"
+        )
+    return value
+
+
 def _tui_user(text: str) -> str:
     """``-u``: an existing user name, or a numeric uid (shown by name when it has one).
 
@@ -336,8 +349,8 @@ def _tui_sort_key(text: str) -> str:
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the interactive monitor (``pidtop`` without a command)."""
     parser.add_argument(
-        "-d", "--delay", type=_arg_type(_positive_int, "TENTHS"), default=15, metavar="TENTHS",
-        help="delay between updates, in tenths of seconds (default: 15)",
+        "-d", "--delay", type=_arg_type(_tui_delay, "TENTHS"), default=15, metavar="TENTHS",
+        help="delay between updates, in tenths of seconds: 1-600 (default: 15)",
     )  # fmt: skip
     parser.add_argument(
         "-u", "--user", type=_arg_type(_tui_user, "USER"), metavar="USER",

@@ -186,3 +186,46 @@ async def test_cursor_message_after_pid_reuse() -> None:
         messages = [n.message for n in app._notifications]
         assert "PID 1430 exited; a new process now has PID 1430" in messages
         assert not any("cursor moved to PID 1430" in m for m in messages)
+
+
+# --------------------------------------------------------------------------- refresh delay bounds
+
+
+def test_delay_bounds_agree_everywhere() -> None:
+    from pidtop.cli import MAX_DELAY_TENTHS, build_tui_parser
+    from pidtop.ui.app import DELAY_STEPS
+    from pidtop.ui.screens.dialogs import MAX_DELAY, MIN_DELAY
+
+    assert (DELAY_STEPS[0], DELAY_STEPS[-1]) == (MIN_DELAY, MAX_DELAY) == (0.1, 60.0)
+    assert MAX_DELAY_TENTHS / 10 == MAX_DELAY
+    assert build_tui_parser().parse_args(["-d", "600"]).delay == 600
+    out = _run_pidtop("-d", "601")
+    assert out.returncode == 2 and "1-600 (0.1-60 s)" in out.stderr
+
+
+async def test_delay_prompt_says_seconds_and_refuses_past_60() -> None:
+    from textual.widgets import Input, Label
+
+    from pidtop.ui.screens.dialogs import DelayScreen
+
+    app = make_app(delay=1.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 1)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DelayScreen))
+        screen = app.screen
+        texts = " ".join(str(label.render()) for label in screen.query(Label))
+        assert "seconds" in texts and "60" in texts
+        screen.query_one(Input).value = "61"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DelayScreen)  # refused, with the reason
+        assert "from 0.1 to 60" in str(screen.query_one("#delay-error", Label).render())
+        screen.query_one(Input).value = "60"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, DelayScreen))
+        assert app.delay == 60.0
+        await pilot.press("full_stop")  # already the largest step: stays
+        assert app.delay == 60.0
+        app.set_delay(3600)
+        assert app.delay == 60.0

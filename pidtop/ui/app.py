@@ -593,8 +593,9 @@ class PidtopApp(App[int]):
         self._update_chrome()
 
     def set_delay(self, seconds: float) -> None:
-        """Change the refresh delay now (re-arms the pending timer)."""
-        self.delay = min(3600.0, max(0.1, seconds))
+        """Change the refresh delay now (re-arms the pending timer); kept within the steps of
+        ``,``/``.``, the same bounds as ``d`` and ``-d`` (0.1-60 s)."""
+        self.delay = min(DELAY_STEPS[-1], max(DELAY_STEPS[0], seconds))
         if self._timer is not None:
             self._arm()
         self._update_chrome()  # the header shows "Delay: Ns": no notification per keypress

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -16,6 +16,11 @@ from pidtop.process.fmt import sanitize
 
 #: returned by UserScreen for "all users" (None means: cancelled)
 ALL_USERS = ""
+
+#: the refresh delay's bounds in seconds, the same everywhere: ``d``, the ``,``/``.`` steps
+#: (app.DELAY_STEPS runs from one to the other) and ``-d`` (1-600 tenths)
+MIN_DELAY = 0.1
+MAX_DELAY = 60.0
 
 
 class _Chooser(ModalScreen[str | None]):
@@ -87,8 +92,14 @@ class DelayScreen(ModalScreen[float | None]):
     def compose(self) -> ComposeResult:
         """A prompt."""
         with Vertical(classes="chooser"):
-            yield Label("Refresh delay in seconds (0.1 – 3600)", classes="chooser-title")
-            yield Input(value=f"{self._current:g}", id="delay-input", type="number")
+            yield Label(
+                f"Refresh delay in seconds ({MIN_DELAY:g}–{MAX_DELAY:g} s)",
+                classes="chooser-title",
+                markup=False,
+            )
+            with Horizontal(id="delay-row"):
+                yield Input(value=f"{self._current:g}", id="delay-input", type="number")
+                yield Label("seconds", id="delay-unit", markup=False)
             yield Label("", id="delay-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -98,8 +109,10 @@ class DelayScreen(ModalScreen[float | None]):
             value = float(event.value)
         except ValueError:
             value = -1.0
-        if not 0.1 <= value <= 3600:
-            self.query_one("#delay-error", Label).update("Enter a number from 0.1 to 3600.")
+        if not MIN_DELAY <= value <= MAX_DELAY:
+            self.query_one("#delay-error", Label).update(
+                f"Enter a number of seconds from {MIN_DELAY:g} to {MAX_DELAY:g}."
+            )
             return
         self.dismiss(value)
 
