@@ -229,3 +229,13 @@ async def test_delay_prompt_says_seconds_and_refuses_past_60() -> None:
         assert app.delay == 60.0
         app.set_delay(3600)
         assert app.delay == 60.0
+
+
+async def test_picker_on_a_short_terminal_lists_fewer_targets() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(SignalScreen(_targets(12)))
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+        await pilot.pause()
+        lines = [x for x in drawn(app.screen.query_one("#signal-targets")) if x]
+        assert len(lines) == 2 and lines[0].endswith("…") and lines[1] == "… and 11 more"

@@ -86,7 +86,14 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
                 classes="chooser-title",
                 markup=False,
             )
-            yield Static(targets_text(self._targets), id="signal-targets", classes="target-list")
+            # The box is at most 90 % of the screen and its other rows take ~24 lines: fewer
+            # target lines on a short terminal (80x24: one, then "… and N more").
+            room = int(self.app.size.height * 0.9) - 25
+            yield Static(
+                targets_text(self._targets, max(1, min(TARGETS_SHOWN, room))),
+                id="signal-targets",
+                classes="target-list",
+            )
             yield Input(placeholder="type to filter: name or number", id="signal-filter")
             yield OptionList(id="signal-list")
             with Horizontal(id="signal-options"):
@@ -203,7 +210,7 @@ class ConfirmScreen(ModalScreen[bool]):
         n = len(self._targets)
         reasons = Text()
         for reason in self._reasons:
-            reasons.append(f"  ! {sanitize(reason)}\n")
+            reasons.append(f"! {sanitize(reason)}\n")
         with Vertical(id="confirm-box", classes="chooser"):
             yield Label(
                 f"{self._action} to {n} process{'es' if n != 1 else ''}?",
