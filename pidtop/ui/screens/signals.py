@@ -89,8 +89,12 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             # The box is at most 90 % of the screen and its other rows take ~24 lines: fewer
             # target lines on a short terminal (80x24: one, then "… and N more").
             room = int(self.app.size.height * 0.9) - 25
+            shown = max(1, min(TARGETS_SHOWN, room))
+            # ... and the signal list gives up rows too, so the escalation entry, the reclaim
+            # box and the hint stay on screen (at 80x24 they were cut off).
+            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 15 - shown))
             yield Static(
-                targets_text(self._targets, max(1, min(TARGETS_SHOWN, room))),
+                targets_text(self._targets, shown),
                 id="signal-targets",
                 classes="target-list",
             )
@@ -104,6 +108,7 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#signal-list", OptionList).styles.height = self._list_rows
         self._fill("")
         self.query_one("#signal-filter", Input).focus()
 
