@@ -13,6 +13,7 @@ and nothing here is used to act on a real process. No Textual.
 from __future__ import annotations
 
 import signal
+from typing import TYPE_CHECKING
 
 from pidtop.process.handle import (
     ExitStatus,
@@ -24,6 +25,10 @@ from pidtop.process.handle import (
     State,
     format_identity,
 )
+from pidtop.process.scripted import CLK_TCK, UPTIME0, WALL0
+
+if TYPE_CHECKING:
+    from pidtop.process.scripted import ScriptedSource
 
 #: inodes handed out are ``INODE_BASE + pid`` unless the test gives one
 INODE_BASE = 1_000_000
@@ -137,3 +142,45 @@ class ScriptedOpener:
         handle = ScriptedHandle(pid, ino, start, lived=lived)
         self.handles[pid] = handle
         return handle
+
+
+class SourceOpener:
+    """``--demo``: pretend handles for the processes of a :class:`ScriptedSource`.
+
+    Pins and kills in the demo act on the scripted processes only (never on a real PID that
+    happens to have the same number): a scripted process that is "killed" leaves the source,
+    so its row goes away at the next sample while its pin shows the exit.
+    """
+
+    def __init__(self, source: ScriptedSource) -> None:
+        self._source = source
+
+    def __call__(
+        self,
+        pid: int,
+        *,
+        starttime: int | None = None,
+        inode: int | None = None,
+        allow_exited: bool = False,
+    ) -> ScriptedHandle:
+        try:
+            start = self._source.key_of(pid)[1]
+        except KeyError:
+            raise ProcessGone(pid) from None
+        if starttime is not None and starttime != start:
+            raise IdentityMismatch(pid, f"start time {start}, expected {starttime}")
+        ino = INODE_BASE + pid
+        if inode is not None and inode != ino:
+            raise IdentityMismatch(pid, f"inode {ino}, expected {inode}")
+        lived = max(0.0, self._source.now() - (WALL0 - UPTIME0) - start / CLK_TCK)
+        return _DemoHandle(pid, ino, start, lived=lived, source=self._source)
+
+
+class _DemoHandle(ScriptedHandle):
+    def __init__(self, *args: object, source: ScriptedSource, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self._demo_source = source
+
+    def finish(self, status: ExitStatus, *, reaped: bool = True) -> None:
+        super().finish(status, reaped=reaped)
+        self._demo_source.exit(self.pid)

@@ -36,6 +36,8 @@ from pidtop.process.pins import (
     WatchAll,
     confirmation_reasons,
 )
+from pidtop.process.scripted import ScriptedSource
+from pidtop.process.scripted_pins import SourceOpener
 from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
 from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable
@@ -978,7 +980,10 @@ def make_pins(source: ProcessSource, args: object) -> PinSet:
         log = EventLog(clock=clock, path=path)
     except OSError as e:
         raise StartupError(f"--log {path}: cannot write it: {e.strerror or e}") from None
-    pins = PinSet(log, clock=clock)
+    opener = None
+    if isinstance(source, ScriptedSource):  # --demo: pins and kills act on the script only
+        opener = SourceOpener(source)
+    pins = PinSet(log, clock=clock, opener=opener)
     for target in getattr(args, "pin", None) or []:
         try:
             ident = parse_target(target) if isinstance(target, str) else target
