@@ -101,12 +101,12 @@ def trial_pidtop(python: str, procs: int, settle: float | None) -> float:
     tag = f"{target.pid}:"
     try:
         start(f"{python} -m pidtop -d 10 --pin {target.pid}")
-        wait_screen(lambda s: any(tag in ln and "running" in ln for ln in s.splitlines()))
+        wait_screen(lambda s: any(tag in ln and "alive" in ln for ln in s.splitlines()))
         if settle is not None:
             wait_screen(lambda s: listed(s, procs))
             time.sleep(settle + random.random())  # anywhere in the 1 s refresh cycle
             screen = capture()
-            assert any(tag in ln and "running" in ln for ln in screen.splitlines()), screen
+            assert any(tag in ln and "alive" in ln for ln in screen.splitlines()), screen
         os.kill(target.pid, signal.SIGKILL)  # t0 (measure starts right after)
         dt = measure(lambda s: any(tag in ln and "✕" in ln for ln in s.splitlines()))
     finally:
