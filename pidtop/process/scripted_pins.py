@@ -132,19 +132,26 @@ class ScriptedOpener:
         inode: int | None = None,
         allow_exited: bool = False,
     ) -> ScriptedHandle:
-        if pid not in self._procs:
-            raise ProcessGone(pid)
-        start, ino, lived = self._procs[pid]
+        start, ino, lived = self._lookup(pid)
         if starttime is not None and starttime != start:
             raise IdentityMismatch(pid, f"start time {start}, expected {starttime}")
         if inode is not None and inode != ino:
             raise IdentityMismatch(pid, f"inode {ino}, expected {inode}")
-        handle = ScriptedHandle(pid, ino, start, lived=lived)
+        handle = self._make(pid, ino, start, lived)
         self.handles[pid] = handle
         return handle
 
+    def _lookup(self, pid: int) -> tuple[int, int, float]:
+        """(start time, inode, lifetime) of a declared process; ProcessGone otherwise."""
+        if pid not in self._procs:
+            raise ProcessGone(pid)
+        return self._procs[pid]
 
-class SourceOpener:
+    def _make(self, pid: int, inode: int, starttime: int, lived: float) -> ScriptedHandle:
+        return ScriptedHandle(pid, inode, starttime, lived=lived)
+
+
+class SourceOpener(ScriptedOpener):
     """``--demo``: pretend handles for the processes of a :class:`ScriptedSource`.
 
     Pins and kills in the demo act on the scripted processes only (never on a real PID that
@@ -153,32 +160,28 @@ class SourceOpener:
     """
 
     def __init__(self, source: ScriptedSource) -> None:
+        super().__init__()
         self._source = source
 
-    def __call__(
-        self,
-        pid: int,
-        *,
-        starttime: int | None = None,
-        inode: int | None = None,
-        allow_exited: bool = False,
-    ) -> ScriptedHandle:
+    def _lookup(self, pid: int) -> tuple[int, int, float]:
         try:
             start = self._source.key_of(pid)[1]
         except KeyError:
             raise ProcessGone(pid) from None
-        if starttime is not None and starttime != start:
-            raise IdentityMismatch(pid, f"start time {start}, expected {starttime}")
-        ino = INODE_BASE + pid
-        if inode is not None and inode != ino:
-            raise IdentityMismatch(pid, f"inode {ino}, expected {inode}")
         lived = max(0.0, self._source.now() - (WALL0 - UPTIME0) - start / CLK_TCK)
-        return _DemoHandle(pid, ino, start, lived=lived, source=self._source)
+        return start, INODE_BASE + pid, lived
+
+    def _make(self, pid: int, inode: int, starttime: int, lived: float) -> ScriptedHandle:
+        return _DemoHandle(pid, inode, starttime, lived=lived, source=self._source)
 
 
 class _DemoHandle(ScriptedHandle):
-    def __init__(self, *args: object, source: ScriptedSource, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    """A demo process: when it "exits" it also leaves the scripted source."""
+
+    def __init__(
+        self, pid: int, inode: int, starttime: int, *, lived: float, source: ScriptedSource
+    ) -> None:
+        super().__init__(pid, inode, starttime, lived=lived)
         self._demo_source = source
 
     def finish(self, status: ExitStatus, *, reaped: bool = True) -> None:
