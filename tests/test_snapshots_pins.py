@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import pytest
 from textual.pilot import Pilot
+from uitools import wait_for as wait_for_condition
 
 from pidtop.process.events import EventLog
 from pidtop.process.handle import ExitStatus
@@ -45,12 +47,7 @@ def make_app() -> PidtopApp:
     return app
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], bool]) -> None:
-    for _ in range(500):
-        if cond():
-            return
-        await pilot.pause(0.01)
-    assert cond()
+wait_for = partial(wait_for_condition, timeout=5.0, step=0.01)
 
 
 async def pin_some(pilot: Pilot, pids: tuple[tuple[int, float], ...] = PINNED) -> PidtopApp:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable
 
 import pytest
 from procs import HAS_INFO_EXIT, HAS_PIDFS_INODES, Target, spawn
-from textual.pilot import Pilot
+from uitools import notes, strip_text, wait_for
 
 import pidtop.process.handle as handle_mod
 from pidtop.process.handle import features
@@ -43,24 +42,6 @@ def make_app(target: Target) -> PidtopApp:
         sort_reverse=False,
         pids=frozenset({target.pid}),
     )
-
-
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Pump the event loop until ``cond()`` holds (bounded)."""
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    assert cond(), "condition not reached in time"
-
-
-def strip_text(app: PidtopApp) -> str:
-    strip = app.strip
-    return "\n".join(strip.render_line(y).text for y in range(strip.size.height))
-
-
-def notes(app: PidtopApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def proc_state(pid: int) -> str:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 
-from textual.pilot import Pilot
+from uitools import wait_for
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import build_app
 from pidtop.ui.screens.signals import SignalScreen
-
-
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    assert cond(), "condition not reached in time"
 
 
 async def test_demo_pin_and_kill_stay_inside_the_script() -> None:

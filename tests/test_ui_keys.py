@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import OptionList
+from uitools import wait_for as wait_for_condition
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import PidtopApp, find_css, resolve_sort_key
@@ -26,13 +28,7 @@ def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopAp
     return PidtopApp(source or ScriptedSource(), **kwargs)  # type: ignore[arg-type]
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Pump the event loop until ``cond()`` holds (bounded)."""
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    assert cond(), "condition not reached in time"
+wait_for = partial(wait_for_condition, timeout=5.0)
 
 
 async def started(pilot: Pilot, samples: int = 2) -> PidtopApp:

@@ -10,7 +10,7 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 from procs import Target, nonexistent_pid, pid_namespace_unavailable, run_in_pid_namespace, spawn
 from textual.pilot import Pilot
+from uitools import notes, strip_text, wait_for
 
 from pidtop.process.events import EventLog
 from pidtop.process.handle import Identity
@@ -51,27 +52,9 @@ def make_app(targets: list[Target], **kwargs: object) -> BellApp:
     )
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Pump the event loop until ``cond()`` holds (bounded)."""
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    assert cond(), "condition not reached in time"
-
-
 async def rows_for(pilot: Pilot, app: PidtopApp, n: int) -> None:
     await wait_for(pilot, lambda: len(app.table.rows) == n and app.samples_merged >= 2)
     await pilot.pause()
-
-
-def strip_text(app: PidtopApp) -> str:
-    strip = app.strip
-    return "\n".join(strip.render_line(y).text for y in range(strip.size.height))
-
-
-def notes(app: PidtopApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def running(pid: int) -> bool:

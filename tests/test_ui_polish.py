@@ -6,10 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
+from uitools import wait_for as wait_for_condition
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import PidtopApp
@@ -24,12 +26,7 @@ def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopAp
     return PidtopApp(source or ScriptedSource(), **kwargs)  # type: ignore[arg-type]
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    assert cond(), "condition not reached in time"
+wait_for = partial(wait_for_condition, timeout=5.0)
 
 
 def drawn(widget: Widget) -> list[str]:

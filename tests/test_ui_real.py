@@ -6,22 +6,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from functools import partial
 
-from textual.pilot import Pilot
+from uitools import wait_for as wait_for_condition
 
 from pidtop.process.sample import ProcSampler
 from pidtop.process.table import Row
 from pidtop.ui.app import PidtopApp
 
-
-async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Pump the app (samples arrive every 0.1 s) until ``cond()`` holds."""
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    assert cond(), "condition not reached in time"
+#: samples arrive every 0.1 s
+wait_for = partial(wait_for_condition, timeout=15.0, step=0.05)
 
 
 async def test_real_child_appears_and_disappears() -> None:
