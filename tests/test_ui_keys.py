@@ -9,6 +9,7 @@ import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import OptionList
+from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
 from pidtop.process.scripted import ScriptedSource
@@ -29,6 +30,7 @@ def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopAp
 
 
 wait_for = partial(wait_for_condition, timeout=5.0)
+resample = partial(resample_app, timeout=5.0)
 
 
 async def started(pilot: Pilot, samples: int = 2) -> PidtopApp:
@@ -38,17 +40,6 @@ async def started(pilot: Pilot, samples: int = 2) -> PidtopApp:
     await wait_for(pilot, lambda: app.samples_merged >= samples)
     await pilot.pause()
     return app
-
-
-async def resample(pilot: Pilot) -> None:
-    """Take one more sample now and wait until it is merged."""
-    app = pilot.app
-    assert isinstance(app, PidtopApp)
-    before = app.samples_merged
-    await wait_for(pilot, lambda: not app._sampling)
-    app.sample_now()
-    await wait_for(pilot, lambda: app.samples_merged > before)
-    await pilot.pause()
 
 
 def pids(app: PidtopApp) -> list[int]:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from functools import partial
 
 from textual.geometry import Region
-from textual.pilot import Pilot
 from textual.widget import Widget
+from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
 from pidtop.process.scripted import ScriptedSource
@@ -27,6 +27,7 @@ def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopAp
 
 
 wait_for = partial(wait_for_condition, timeout=5.0)
+resample = partial(resample_app, timeout=5.0)
 
 
 def drawn(widget: Widget) -> list[str]:
@@ -91,16 +92,6 @@ async def test_target_text_is_not_markup() -> None:
 
 
 # --------------------------------------------------------------------------- USER column
-
-
-async def resample(pilot: Pilot) -> None:
-    app = pilot.app
-    assert isinstance(app, PidtopApp)
-    before = app.samples_merged
-    await wait_for(pilot, lambda: not app._sampling)
-    app.sample_now()
-    await wait_for(pilot, lambda: app.samples_merged > before)
-    await pilot.pause()
 
 
 def _line_of(app: PidtopApp, pid: int) -> str:

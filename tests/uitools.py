@@ -20,6 +20,17 @@ async def wait_for(
     assert cond(), "condition not reached in time"
 
 
+async def resample(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Take one more sample now and wait until it is merged (each wait bounded by ``timeout``)."""
+    app = pilot.app
+    assert isinstance(app, PidtopApp)
+    before = app.samples_merged
+    await wait_for(pilot, lambda: not app._sampling, timeout)
+    app.sample_now()
+    await wait_for(pilot, lambda: app.samples_merged > before, timeout)
+    await pilot.pause()
+
+
 def strip_text(app: PidtopApp) -> str:
     """The text the pinned strip draws now, one line per row."""
     strip = app.strip
