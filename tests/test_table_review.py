@@ -43,6 +43,8 @@ def test_task_counts_like_htop() -> None:
     )
     assert (counts.total, counts.threads, counts.kernel_threads) == (3, 4, 2)
     assert counts.zombie == 1
+    # the state counts cover the same processes as the total (kernel threads are "kthr")
+    assert counts.running + counts.sleeping + counts.stopped + counts.zombie == counts.total
 
 
 def test_tree_keeps_rows_caught_in_a_parent_cycle() -> None:

@@ -130,7 +130,7 @@ class TaskCounts:
     """htop's "Tasks:" line, derived from the latest snapshot's processes."""
 
     total: int = 0  # userland processes (htop: kernel threads and userland threads excluded)
-    running: int = 0
+    running: int = 0  # the states count the same userland processes as ``total``
     sleeping: int = 0  # S, D, I
     stopped: int = 0  # T, t
     zombie: int = 0
@@ -143,6 +143,11 @@ class TaskCounts:
         for p in procs:
             if p.is_thread:
                 continue
+            if p.is_kernel_thread:  # counted apart ("kthr"), so the states add up to the total
+                kthreads += 1
+                continue
+            total += 1
+            threads += max(0, p.num_threads - 1)
             st = p.state
             if st == "R":
                 running += 1
@@ -152,11 +157,6 @@ class TaskCounts:
                 stopped += 1
             elif st == "Z":
                 zombie += 1
-            if p.is_kernel_thread:
-                kthreads += 1
-            else:
-                total += 1
-                threads += max(0, p.num_threads - 1)
         return cls(total, running, sleeping, stopped, zombie, threads, kthreads)
 
 
