@@ -38,7 +38,7 @@ from pidtop.process.handle import (
     SignalResult,
     format_identity,
 )
-from pidtop.process.sample import PF_KTHREAD, parse_stat
+from pidtop.process.sample import read_command
 from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcInfo, ProcKey
 from pidtop.process.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
@@ -197,23 +197,6 @@ def confirmation_reasons(
     return reasons
 
 
-def _read_cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read()
-    except OSError:
-        raw = b""
-    if not raw:  # a kernel thread ([comm], like the table) or a zombie (bare comm, like htop)
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = parse_stat(f.read())
-        except (OSError, ValueError, IndexError):
-            return "?"
-        comm = stat.comm_raw.decode(errors="replace")
-        return f"[{comm}]" if stat.flags & PF_KTHREAD else comm
-    return raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-
-
 ChangeListener = Callable[[Pin, ExitEvent | None], None]
 #: called once per waited pin when its wait is over (see :meth:`PinSet.start_wait`)
 WaitListener = Callable[[Pin, ExitEvent], None]
@@ -300,7 +283,7 @@ class PinSet:
             same = pin.handle.pid == identity.pid and identity.inode in (None, pin.handle.inode)
             if same and pin.alive:
                 return pin
-        return self._open(identity, _read_cmdline(identity.pid), "", None)
+        return self._open(identity, read_command(identity.pid), "", None)
 
     def _open(self, ident: Identity, command: str, user: str, info: ProcInfo | None) -> Pin:
         what = f"pin {format_identity(ident)}"

@@ -119,6 +119,31 @@ def _decode(raw: bytes) -> str:
     return sanitize(raw.decode("utf-8", "replace"))
 
 
+def _argv_text(raw: bytes) -> str:
+    """/proc/PID/cmdline as one line: NUL-separated argv (a trailing NUL is normal;
+    setproctitle-style titles have none)."""
+    return _decode(raw.rstrip(b"\0").replace(b"\0", b" "))
+
+
+def read_command(pid: int) -> str:
+    """What the COMMAND column shows for one process, read now (for ``--pin`` before any
+    sample): the command line; ``[comm]`` for a kernel thread; the bare comm for a zombie."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        raw = b""
+    if raw:
+        return _argv_text(raw)
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = parse_stat(f.read())
+    except (OSError, ValueError, IndexError):
+        return "?"
+    comm = _decode(stat.comm_raw)
+    return f"[{comm}]" if stat.flags & PF_KTHREAD else comm
+
+
 class _Ident:
     """What is cached per identity (pid, starttime): owner, command line, decoded comm."""
 
@@ -386,10 +411,7 @@ class ProcSampler:
             raw = self._read_all(name + "/cmdline")
         except OSError:
             return ""
-        if not raw:
-            return ""
-        # NUL-separated argv; a trailing NUL is normal. setproctitle-style titles have none.
-        return _decode(raw.rstrip(b"\0").replace(b"\0", b" "))
+        return _argv_text(raw) if raw else ""
 
     # -- system meters -------------------------------------------------------------------------
 
