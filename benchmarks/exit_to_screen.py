@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,16 +100,20 @@ def trial_pidtop(python: str, procs: int, settle: float | None) -> float:
     """One kill; ``settle`` None: at start-up, else that long after the processes are listed."""
     target = subprocess.Popen(["sleep", "1000"])
     tag = f"{target.pid}:"
+
+    def pin_shows(word: str) -> Callable[[str], bool]:  # the target's strip line says `word`
+        return lambda s: any(tag in ln and word in ln for ln in s.splitlines())
+
     try:
         start(f"{python} -m pidtop -d 10 --pin {target.pid}")
-        wait_screen(lambda s: any(tag in ln and "alive" in ln for ln in s.splitlines()))
+        wait_screen(pin_shows("alive"))
         if settle is not None:
             wait_screen(lambda s: listed(s, procs))
             time.sleep(settle + random.random())  # anywhere in the 1 s refresh cycle
             screen = capture()
-            assert any(tag in ln and "alive" in ln for ln in screen.splitlines()), screen
+            assert pin_shows("alive")(screen), screen
         os.kill(target.pid, signal.SIGKILL)  # t0 (measure starts right after)
-        dt = measure(lambda s: any(tag in ln and "✕" in ln for ln in s.splitlines()))
+        dt = measure(pin_shows("✕"))
     finally:
         if target.poll() is None:
             target.kill()
