@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 EventKind = Literal[
-    "pin", "unpin", "pin_refused", "signal", "exit", "reaped", "reclaim", "wait", "error", "kernel"
+    "pin",
+    "unpin",
+    "pin_refused",
+    "signal",
+    "exit",
+    "reaped",
+    "reclaim",
+    "wait",
+    "error",
+    "kernel",
+    "tune",
 ]
 
 

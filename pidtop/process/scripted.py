@@ -445,6 +445,20 @@ class ScriptedSource:
         p = self._procs[pid]
         return (p.pid, p.starttime)
 
+    def info_of(self, pid: int, *, threads: bool = False) -> list[ProcInfo]:
+        """The process as the next sample would show it (with its threads); [] if unknown.
+
+        For the scripted details source; the CPU figures are those of the last sample."""
+        p = self._procs.get(pid)
+        if p is None:
+            return []
+        return [self._info(p), *(self._thread_infos(p) if threads and not p.kernel else [])]
+
+    def cpu_of(self, pid: int) -> float:
+        """CPU% of one process over the last scripted interval."""
+        p = self._procs.get(pid)
+        return 0.0 if p is None else 100.0 * p.last_delta / (self.interval * CLK_TCK)
+
     @property
     def samples_taken(self) -> int:
         return self._index

@@ -38,6 +38,7 @@ _KIND_STYLE = {
     "wait": "bold cyan",
     "error": "bold red",
     "kernel": "bold yellow",
+    "tune": "bold blue",
 }
 
 

@@ -1,0 +1,163 @@
+"""Process details read through a verified handle: real children, exits, hostile paths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from procs import wait_fd
+
+from pidtop.process.details import Details, ProcDetails, Unavailable, cgroup_owner
+from pidtop.process.fds import FdEntry
+from pidtop.process.history import History, sparkline
+from pidtop.process.scripted import ScriptedSource
+from pidtop.process.scripted_details import ScriptedDetails
+
+CHILD = """
+import os, socket, sys
+f = open(sys.argv[1], "rb")
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+os.write(1, b"ready\\n")
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def child(tmp_path: Path):  # type: ignore[no-untyped-def]
+    held = tmp_path / "held [file].txt"
+    held.write_text("x")
+    env = {**os.environ, "PIDTOP_I9_VAR": "[bold]value[/]"}
+    p = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(held)],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert p.stdout is not None and wait_fd(p.stdout.fileno()), "child did not start"
+    assert p.stdout.readline() == b"ready\n"
+    yield p, tmp_path, held
+    p.kill()
+    p.wait()
+
+
+def test_real_child_details(child) -> None:  # type: ignore[no-untyped-def]
+    p, cwd, held = child
+    src = ProcDetails()
+    with src.open(p.pid, None) as h:
+        d = src.read(h, None, full_memory=True)
+        assert isinstance(d, Details)
+        assert d.pid == p.pid and d.inode == h.inode and d.target == f"{p.pid}:{h.inode}"
+        assert d.cwd == str(cwd) and not d.cwd_deleted
+        assert d.exe == os.path.realpath(sys.executable) and not d.exe_deleted
+        assert isinstance(d.argv, tuple) and d.argv[-1] == str(held)
+        assert d.ppid == os.getpid() and d.parents[0].pid == os.getpid()
+        assert d.state in "RS" and d.nice == 0 and d.policy == "SCHED_OTHER"
+        assert d.affinity == tuple(sorted(os.sched_getaffinity(p.pid)))
+        assert isinstance(d.full_memory, type(d.memory)) and d.full_memory.uss  # type: ignore[union-attr]
+        assert not isinstance(d.limits, Unavailable) and any(
+            lim.name == "open files" for lim in d.limits
+        )
+        assert not isinstance(d.namespaces, Unavailable) and all(n.shared for n in d.namespaces)
+        again = src.read(h, d)
+        assert again is not None and again.cpu is not None  # a rate needs a previous read
+        env = src.environ(h)
+        assert isinstance(env, dict) and env["PIDTOP_I9_VAR"] == "[bold]value[/]"
+        files = src.files(h)
+        assert isinstance(files, list)
+        by_name = {f.name: f for f in files}
+        assert by_name[str(held)].kind == "REG" and by_name[str(held)].mode == "r"
+        assert any(f.kind == "IPv4" and "LISTEN" in f.name for f in files)
+        # the process exits: every read is thrown away (never data of a recycled PID)
+        p.kill()
+        p.wait()
+        assert src.read(h, d) is None
+        assert src.environ(h) == Unavailable("exited")
+        assert src.files(h) == Unavailable("exited")
+
+
+def test_deleted_exe_and_cwd_are_marked(tmp_path: Path) -> None:
+    exe = tmp_path / "sleep-copy"
+    shutil.copy("/bin/sleep", exe)
+    work = tmp_path / "gone"
+    work.mkdir()
+    p = subprocess.Popen([str(exe), "60"], cwd=work)
+    try:
+        src = ProcDetails()
+        with src.open(p.pid, None) as h:
+            exe.unlink()
+            work.rmdir()
+            d = src.read(h, None)
+            assert d is not None
+            assert (d.exe, d.exe_deleted) == (str(exe), True)
+            assert (d.cwd, d.cwd_deleted) == (str(work), True)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_open_refuses_another_process() -> None:
+    from pidtop.process.handle import IdentityMismatch
+
+    p = subprocess.Popen(["sleep", "60"])
+    try:
+        with pytest.raises(IdentityMismatch):
+            ProcDetails().open(p.pid, starttime=1)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+
+@pytest.mark.parametrize(
+    ("path", "unit", "container"),
+    [
+        ("/system.slice/ssh.service", "ssh.service", None),
+        ("/user.slice/user-1000.slice/session-3.scope", "session-3.scope", None),
+        (
+            "/system.slice/docker-0123456789abcdef0123.scope",
+            "docker-0123456789abcdef0123.scope",
+            "docker 0123456789ab",
+        ),
+        ("/docker/fedcba9876543210", None, "docker fedcba987654"),
+        (
+            "/machine.slice/libpod-aaaabbbbccccdddd.scope",
+            "libpod-aaaabbbbccccdddd.scope",
+            "podman aaaabbbbcccc",
+        ),
+        ("/lxc.payload.web1/init.scope", "init.scope", "lxc web1"),
+        ("/", None, None),
+    ],
+)
+def test_cgroup_owner(path: str, unit: str | None, container: str | None) -> None:
+    assert cgroup_owner(path) == (unit, container)
+
+
+def test_scripted_details_are_deterministic() -> None:
+    def one() -> tuple[Details | None, object, object]:
+        source = ScriptedSource()
+        source.sample()
+        src = ScriptedDetails(source)
+        h = src.open(1400, None) if source.info_of(1400) else src.open(1, None)
+        return src.read(h, None), src.environ(h), src.files(h)
+
+    a, b = one(), one()
+    assert a == b and a[0] is not None
+    files = a[2]
+    assert isinstance(files, list) and all(isinstance(f, FdEntry) for f in files)
+
+
+def test_history_is_bounded_and_forgets() -> None:
+    h = History(points=3)
+    for i in range(5):
+        h.record([((1, 10), float(i), 4096 * i), ((2, 20), 1.0, 0)], when=float(i))
+    cpu, rss, since = h.series((1, 10))
+    assert cpu == [2.0, 3.0, 4.0] and rss == [8192.0, 12288.0, 16384.0] and since == 0.0
+    h.record([((2, 20), 1.0, 0)], when=9.0)
+    assert h.series((1, 10)) == ([], [], None) and len(h) == 1
+    assert sparkline([0.0, 50.0, 100.0], 10) == "▁▅█"
+    assert sparkline([0.0, 0.0], 1) == "▁"
