@@ -72,6 +72,11 @@ _ERROR_CODES: tuple[tuple[type[HandleError], int], ...] = (
 _SIGNAL_CODES = {"gone": EXIT_NO_PROCESS, "not_permitted": EXIT_NOT_PERMITTED}
 
 
+def status_for(error: HandleError) -> int:
+    """The exit status documented for ``error`` (the table in ``--help``)."""
+    return next((c for t, c in _ERROR_CODES if isinstance(error, t)), EXIT_FAILURE)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error and our usage exit status."""
 
@@ -179,8 +184,7 @@ def _open(
         except HandleError as e:
             message = str(e).removeprefix(f"PID {ident.pid}: ")  # the label names it already
             _say(f"{label}: {message}", error=True)
-            code = next((c for t, c in _ERROR_CODES if isinstance(e, t)), EXIT_FAILURE)
-            status = status or code
+            status = status or status_for(e)
             continue
         key = (handle.pid, handle.inode, handle.starttime)
         if key in seen:

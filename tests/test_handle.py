@@ -365,8 +365,9 @@ def test_fd_limit_is_a_typed_error(child: Target) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     held: list[ProcessHandle] = []
     try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (count_fds() + 5, hard))
-        with pytest.raises(FdLimit, match="raise the fd limit"):
+        limit = count_fds() + 5
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        with pytest.raises(FdLimit, match=rf"RLIMIT_NOFILE {limit}; raise `ulimit -n`"):
             for _ in range(10):
                 held.append(ProcessHandle.open(child.pid))
     finally:

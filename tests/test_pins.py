@@ -97,6 +97,12 @@ async def next_change(pins: PinSet, pred: object = None) -> tuple[Pin, ExitEvent
         pins.listeners.remove(listener)
 
 
+async def until(pred: object) -> None:
+    """Let the loop run until ``pred()`` holds (the caller bounds it with wait_for)."""
+    while not pred():  # type: ignore[operator]
+        await asyncio.sleep(0.001)
+
+
 @pytest.fixture
 def log() -> EventLog:
     return EventLog()
@@ -299,10 +305,11 @@ async def test_wait_is_over_with_the_status_its_parent_reaps(log: EventLog) -> N
         assert not exited.reaped and not exited.status.known  # a zombie: nothing known yet
         assert pins.waiting == {pin.key} and over == []  # the wait is not over
         reap_now(parent)
-        _, reaped = await next_change(pins, lambda _p, e: e.reaped)
+        await next_change(pins, lambda _p, e: e.reaped)
+        await asyncio.wait_for(until(lambda: over), BOUND)  # the wait's own reference saw it
         assert pins.waiting == set()
         [(waited, event)] = over
-        assert waited is pin and event is reaped and event.status.signal == signal.SIGKILL
+        assert waited is pin and event.reaped and event.status.signal == signal.SIGKILL
     [entry] = [e for e in log.entries if e.kind == "wait" and e.target]
     assert "killed by SIGKILL; 0 still to wait for" in entry.message and entry.ok
     pins.close()
@@ -323,10 +330,10 @@ async def test_wait_gives_up_on_an_unknown_status_after_the_reap_grace(
         pin = pins.pin(info_for(pid))
         pins.start_wait()
         pins.send(pins.targets(None), signal.SIGKILL)
-        _, exited = await next_change(pins)
+        await next_change(pins)
         exited_at = loop.time()
         waited, event, at = await asyncio.wait_for(over, BOUND)
-        assert waited is pin and event is exited and not event.status.known
+        assert waited is pin and not event.reaped and not event.status.known
         assert at - exited_at >= 0.15 and pins.waiting == set()
         assert "not yet reaped" in event.status.describe()
     pins.close()
@@ -396,19 +403,20 @@ def sleepers(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: EventLog) -> None:
-    """``ulimit -n 80``: the budget is 16 pidfds. --watch-all used to take all 16, then Space
-    said "fd budget exhausted (16 pidfds held, limit 16); unpin something" and ``k`` was
-    refused. Now it takes at most 16 - 8, and gives fds back when pins or a kill need them."""
+    """``ulimit -n 80`` with a reserve of 64 (the old fixed one; small numbers, few processes):
+    a budget of 16 pidfds. --watch-all used to take all 16, then Space said "fd budget
+    exhausted" and ``k`` was refused. Now it takes at most 16 - 8, gives fds back when pins or
+    a kill need them, and the cursor's process can be signalled even with the budget full."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with sleepers(20) as procs:
         infos = [info_for(p.pid) for p in procs]
         resource.setrlimit(resource.RLIMIT_NOFILE, (80, hard))
-        budget = FdBudget()  # 80 - FD_RESERVE
+        budget = FdBudget(reserve=64)  # 80 - 64
         pins = PinSet(log, budget=budget)
         watch = WatchAll(budget, lambda k, e: None)
         try:
             assert len(os.listdir("/proc/self/fd")) + 20 < 80, "too many fds open to test"
-            assert budget.limit == 16
+            assert budget.limit == 16 and FdBudget().limit == 60  # the default: 80 - 80 // 4
             watch.sync(infos, skip=lambda k: k in pins)
             assert len(watch) == 8 and watch.skipped == 12 and budget.free == 8  # infos[:8]
             for info in infos[10:19]:  # 8 from the reserve, the 9th from --watch-all
@@ -421,7 +429,8 @@ async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: Ev
             assert [r.outcome for r in cursor.send([target], 0)] == ["delivered"]
             cursor.release([target])
             watch.sync(infos, skip=lambda k: k in pins)  # nothing new: the reserve stays free
-            assert budget.held == {"pin": 9, "kill": 0, "watch": 6} and budget.free == 1
+            assert budget.held == {"pin": 9, "action": 0, "cursor": 0, "watch": 6}
+            assert budget.free == 1
             pins.pin(infos[0])  # watched and now pinned: the next sync drops its watch
             watch.sync(infos, skip=lambda k: k in pins)
             assert len(watch) == 5 and budget.held["pin"] == 10 and budget.free == 1
@@ -429,8 +438,17 @@ async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: Ev
                 pins.pin(next(i for i in infos if i.key not in pins))
             with pytest.raises(FdLimit) as refused:
                 pins.pin(next(i for i in infos if i.key not in pins))
-            assert "16 pins, 0 watched (--watch-all); limit 16" in str(refused.value)
+            assert (
+                "16 pins, 0 watched (--watch-all); limit 16 = RLIMIT_NOFILE 80 minus 64 kept"
+                in str(refused.value)
+            )
             assert budget.used == len(pins) == 16
+            # the budget is full, yet the cursor's process can still be signalled
+            cursor_info = next(i for i in infos if i.key not in pins)
+            [target] = cursor.targets(cursor_info)
+            assert [r.outcome for r in cursor.send([target], 0)] == ["delivered"]
+            cursor.release([target])
+            assert budget.used == 16
         finally:
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
             pins.close()
@@ -438,17 +456,32 @@ async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: Ev
 
 
 def test_fd_budget_refusal_says_who_holds_the_fds() -> None:
-    budget = FdBudget(limit=3, reserve=0)
+    budget = FdBudget(limit=4, reserve=0)
     budget.acquire("pin 1")
-    budget.acquire("signal 2", "kill")
+    budget.acquire("wait 2", "action")
+    budget.acquire("signal 2", "cursor")
     budget.acquire("watch", "watch")
     with pytest.raises(FdLimit) as refused:
         budget.acquire("pin 3")
-    assert "fd budget exhausted (1 pin, 1 kept for a kill, 1 watched (--watch-all); limit 3)" in (
-        str(refused.value)
-    )
+    assert (
+        "fd budget exhausted (1 pin, 1 held by a kill or wait in progress, 1 kept for a kill, "
+        "1 watched (--watch-all); limit 4 = RLIMIT_NOFILE 4 minus 0 kept"
+    ) in str(refused.value)
     budget.release("watch")
-    assert budget.held == {"pin": 1, "kill": 1, "watch": 0} and budget.free == 1
+    assert budget.held == {"pin": 1, "action": 1, "cursor": 1, "watch": 0} and budget.free == 1
+
+
+def test_fd_reserve_scales_with_the_limit() -> None:
+    """A fixed reserve of 64 left ``ulimit -n 64`` a budget of 0: no pin, no kill."""
+    assert [FdBudget(limit=n).limit for n in (16, 64, 80, 256, 1024, 20000)] == [
+        0, 48, 60, 192, 960, 19936,
+    ]  # fmt: skip
+    empty = FdBudget(limit=16)
+    with pytest.raises(FdLimit, match=r"no pidfd can be held \(RLIMIT_NOFILE 16 minus 16"):
+        empty.acquire("pin 1")
+    empty.acquire("signal 1", "cursor")  # the cursor's one fd comes from the reserve
+    with pytest.raises(FdLimit):
+        empty.acquire("signal 2", "cursor")
 
 
 def test_confirmation_reasons() -> None:

@@ -16,7 +16,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from procs import Target, nonexistent_pid, pid_namespace_unavailable, run_in_pid_namespace, spawn
+from procs import (
+    HAS_PIDFS_INODES,
+    Target,
+    nonexistent_pid,
+    pid_namespace_unavailable,
+    run_in_pid_namespace,
+    spawn,
+)
 from textual.pilot import Pilot
 from uitools import notes, strip_text, wait_for
 
@@ -147,6 +154,33 @@ async def test_escalation_kills_a_process_that_ignores_term() -> None:
             msg = next(m for m in notes(app) if "SIGKILL delivered" in m)
             assert "SIGTERM delivered" in msg  # both steps, one process, one line
             await wait_for(pilot, lambda: "killed by SIGKILL" in strip_text(app))
+
+
+async def test_quit_with_an_escalation_pending_asks_first() -> None:
+    """q while "SIGTERM, then SIGKILL after 30 s" is pending: a confirmation (default No); the
+    pin is unpinned meanwhile (Space) and the action goes on; Yes quits."""
+    with targets(ignore_term=True) as (t,):
+        app = make_app([t])
+        app.escalate_after = 30
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press(*"escalate", "enter")
+            await wait_for(pilot, lambda: any(e.kind == "signal" for e in app.events.entries))
+            assert len(app.pins.pending_actions) == 1
+            await pilot.press("U")  # unpin: the escalation holds its own reference
+            assert len(app.pins) == 0 and len(app.pins.pending_actions) == 1
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            text = " ".join(str(w.render()) for w in app.screen.query("Label, Static"))
+            assert "SIGKILL to 1 process in" in text and "will not be sent" in text
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+            assert app.is_running and len(app.pins.pending_actions) == 1
+            await pilot.press("q", "y")
+            await wait_for(pilot, lambda: not app.is_running)
+        assert running(t.pid)  # the KILL was not sent: the user chose to quit
 
 
 async def test_wait_notifies_counts_down_and_rings() -> None:
@@ -307,15 +341,35 @@ async def test_event_log_screen_lists_entries() -> None:
 
 
 def test_bad_pin_target_is_an_error_before_the_ui(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit statuses as documented in --help: no such process 3, now another process 5,
+    malformed 2 (--pin used to exit 2 for all of them)."""
     gone = nonexistent_pid()
     with pytest.raises(StartupError, match=f"--pin {gone}"):
         build_app(SimpleNamespace(pin=[Identity(gone)]))
-    assert run_tui(SimpleNamespace(pin=[Identity(gone)])) == 2
+    assert run_tui(SimpleNamespace(pin=[Identity(gone)])) == 3
     assert "no such process" in capsys.readouterr().err
     out = subprocess.run(
         [sys.executable, "-m", "pidtop", "--pin", "12ab"], capture_output=True, text=True
     )
     assert out.returncode == 2 and "malformed target" in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "pidtop", "--pin", str(gone)], capture_output=True, text=True
+    )
+    assert out.returncode == 3 and "no such process" in out.stderr
+
+
+@pytest.mark.skipif(not HAS_PIDFS_INODES, reason="PID:INODE needs unique pidfs inodes")
+def test_pin_of_a_recycled_identity_exits_5() -> None:
+    with targets() as (t,):
+        inode = os.fstat(fd := os.pidfd_open(t.pid)).st_ino
+        os.close(fd)
+        out = subprocess.run(
+            [sys.executable, "-m", "pidtop", "--pin", f"{t.pid}:{inode + 1}"],
+            capture_output=True,
+            text=True,
+        )
+    assert out.returncode == 5, out.stderr
+    assert "is now another process" in out.stderr
 
 
 def test_exit_when_gone_needs_pins_and_log_must_be_writable(tmp_path: Path) -> None:

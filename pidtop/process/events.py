@@ -38,19 +38,24 @@ class Event:
     wall: float
     kind: EventKind
     target: str  # PID:INODE, PID, or "" for session-wide entries
-    message: str
+    message: str  # for the screen: may name the command as the table shows it (sanitised)
     ok: bool = True
     data: dict[str, Any] = field(default_factory=dict)
+    plain: str | None = None  # the message without the command (the file has the real argv)
 
     def to_json(self) -> str:
-        """One JSON object, as written to ``--log FILE``."""
+        """One JSON object, as written to ``--log FILE``.
+
+        The command appears once: as ``argv``, the real arguments (bytes that are not UTF-8
+        as ``\\udcXX`` surrogate escapes, so nothing is lost), never the display text.
+        """
         record = {
             "time": self.wall,
             "iso": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.wall)),
             "kind": self.kind,
             "target": self.target,
             "ok": self.ok,
-            "message": self.message,
+            "message": self.message if self.plain is None else self.plain,
             **self.data,
         }
         return json.dumps(record, ensure_ascii=True, default=str)
@@ -87,10 +92,23 @@ class EventLog:
             self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives for the session
 
     def add(
-        self, kind: EventKind, target: str, message: str, *, ok: bool = True, **data: Any
+        self,
+        kind: EventKind,
+        target: str,
+        message: str,
+        *,
+        ok: bool = True,
+        plain: str | None = None,
+        **data: Any,
     ) -> Event:
-        """Record an event, write it to the file, tell the listeners; returns it."""
-        event = Event(self._clock(), kind, target, message, ok, data)
+        """Record an event, write it to the file, tell the listeners; returns it.
+
+        ``plain`` is ``message`` without the command it names, for the file (where the
+        command is in ``argv``, given in ``data``); empty ``argv`` is left out.
+        """
+        if "argv" in data and not data["argv"]:
+            del data["argv"]
+        event = Event(self._clock(), kind, target, message, ok, data, plain)
         self.entries.append(event)
         self.total += 1
         if self._file is not None:

@@ -24,7 +24,7 @@ import signal
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from pidtop.process.signals import signal_name
 
@@ -105,7 +105,7 @@ def _read_stat(pid: int) -> tuple[str, int]:
         raise ProcessGone(pid) from None
     except OSError as e:
         if e.errno in (errno.EMFILE, errno.ENFILE):
-            raise FdLimit(f"PID {pid}: {e.strerror} (raise the fd limit)") from None
+            raise FdLimit(f"PID {pid}: cannot read /proc: {fd_limit_text(e)}") from None
         raise HandleError(f"PID {pid}: cannot read /proc/{pid}/stat: {e.strerror}") from None
     # comm (field 2) may hold spaces and ')': everything after the LAST ')' is fields 3...
     fields = data.rpartition(b")")[2].split()
@@ -158,8 +158,35 @@ class FdLimit(HandleError):
     """Out of file descriptors (EMFILE/ENFILE): transient, see :func:`raise_fd_limit`."""
 
 
+def open_fd_count() -> int | None:
+    """How many fds this process has open now (``/proc/self/fd``), None if unknown."""
+    try:
+        return len(os.listdir("/proc/self/fd")) - 1  # minus the one listdir itself used
+    except OSError:
+        return None
+
+
+def fd_limit_text(e: OSError) -> str:
+    """EMFILE/ENFILE as one line with the real numbers."""
+    if e.errno == errno.ENFILE:
+        return f"{e.strerror} (the system-wide file table is full)"
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    n = open_fd_count()
+    held = f"{n} fds open, " if n is not None else ""
+    return f"{e.strerror} ({held}RLIMIT_NOFILE {soft}; raise `ulimit -n`)"
+
+
 class Unsupported(HandleError):
     """The kernel cannot do what was asked (e.g. PID:INODE without unique pidfs inodes)."""
+
+
+class ForeignProc(Unsupported):
+    """/proc belongs to another PID namespace than pidtop's: PID N there is not PID N here.
+
+    ``pidfd_open(N)`` resolves N in pidtop's namespace, but /proc (rows, start times) in the
+    namespace of the /proc *mount* (``unshare --pid`` without remounting, a container given the
+    host's /proc). Nothing read from that /proc can verify a pidfd, so actions are refused.
+    """
 
 
 # --------------------------------------------------------------------------- features
@@ -176,6 +203,8 @@ class Features:
     process_mrelease: bool
     waitid_pidfd: bool
     notes: tuple[str, ...] = field(default=())
+    #: /proc is mounted from pidtop's own PID namespace (``/proc/self`` is ``getpid()``)
+    proc_is_own: bool = True
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -205,15 +234,68 @@ def _poll(fd: int) -> int:
     return ready[0][1] if ready else 0
 
 
+def proc_namespace_note() -> str | None:
+    """Why /proc cannot be trusted for PIDs (it is another PID namespace's), or None.
+
+    ``/proc/self`` resolves to pidtop's PID *as the /proc mount's namespace sees it*: when that
+    is not ``getpid()``, PID N in /proc is not PID N for pidfd_open or kill.
+    """
+    me = os.getpid()
+    try:
+        seen = os.readlink("/proc/self")
+    except OSError as e:
+        return f"/proc is not usable ({e.strerror}): processes cannot be verified; actions refused"
+    if seen == str(me):
+        return None
+    return (
+        f"/proc is from another PID namespace (/proc/self is {seen}, pidtop is PID {me}): "
+        "its PIDs are not pidtop's, so actions are refused"
+    )
+
+
+def _fdinfo_pid(fd: int) -> int | None:
+    """``Pid:`` of pidfd ``fd`` from /proc/self/fdinfo: its PID as the /proc mount's namespace
+    sees it (-1 once reaped, 0 if it is outside that namespace); None if not shown."""
+    try:
+        with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 @functools.cache
 def features() -> Features:
-    """Probe pidfd support once (cached). Raises FdLimit when out of fds (not cached then)."""
+    """Probe pidfd support once (cached). Raises FdLimit when out of fds (not cached then).
+
+    It forks (a child that exits at once): call it before any thread is started (the TUI does,
+    before Textual runs).
+    """
+    foreign = proc_namespace_note()
+    if foreign is not None:
+        feats = _probe()
+        return Features(
+            feats.pidfd_open,
+            feats.unique_inodes,
+            feats.get_info,
+            feats.info_exit,
+            feats.process_mrelease,
+            feats.waitid_pidfd,
+            (foreign, *feats.notes),
+            proc_is_own=False,
+        )
+    return _probe()
+
+
+def _probe() -> Features:
     notes: list[str] = []
     try:
         me = os.pidfd_open(os.getpid())
     except OSError as e:
         if e.errno in (errno.EMFILE, errno.ENFILE):
-            raise FdLimit(f"cannot probe pidfd support: {e.strerror}") from None
+            raise FdLimit(f"cannot probe pidfd support: {fd_limit_text(e)}") from None
         notes.append(
             f"pidfd_open unavailable ({e.strerror}): signals use kill(2) after a start-time check"
         )
@@ -227,9 +309,14 @@ def features() -> Features:
         except OSError:
             get_info = False
             notes.append("no PIDFD_GET_INFO (kernel < 6.13)")
-        mrelease = _process_mrelease(-1) != errno.ENOSYS  # EBADF when the syscall exists
-        if not mrelease:
+        err = _process_mrelease(-1)  # EBADF when the syscall exists and may be called
+        mrelease = err == errno.EBADF
+        if err == errno.ENOSYS:
             notes.append("no process_mrelease (kernel < 5.15): --reclaim does nothing")
+        elif not mrelease:  # EPERM/EACCES: a seccomp filter (container profile) forbids it
+            notes.append(
+                f"process_mrelease blocked ({os.strerror(err)}, a sandbox): --reclaim does nothing"
+            )
     finally:
         os.close(me)
     waitid_ok, info_exit, why = _probe_reaped_child(get_info)
@@ -431,11 +518,72 @@ class ReclaimResult:
 # --------------------------------------------------------------------------- the handle
 
 
+class Handle(Protocol):
+    """What pins, watchers and actions use of a process handle.
+
+    :class:`ProcessHandle` (the real one) and
+    :class:`pidtop.process.scripted_pins.ScriptedHandle` (rendering tests, ``--demo``) both
+    subclass it explicitly, so the state -> outcome logic of :meth:`send_signal` exists once
+    and a type checker (tests/test_typecheck.py, mypy) proves both implement the rest.
+    """
+
+    pid: int
+    inode: int | None
+    starttime: int | None
+    degraded: bool  # no pidfd: kill(2) after a start-time check
+    opened_exited: bool  # already a zombie when opened: its exit time is unknown
+
+    @property
+    def identity(self) -> Identity: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def fileno(self) -> int | None:
+        """The fd to watch for readiness; None when there is none (degraded, scripted)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def dup(self) -> Handle:
+        """A second, independent reference to the same process (closed separately): what an
+        action holds, so unpinning/clearing the original never ends the action."""
+        ...
+
+    def state(self) -> State: ...
+
+    def exit_status(self, *, reap: bool = False) -> ExitStatus: ...
+
+    def lifetime(self, at_boottime: float | None = None) -> float | None: ...
+
+    def reclaim(self) -> ReclaimResult: ...
+
+    def _deliver(self, sig: int) -> SignalResult:
+        """The send itself (no state check); see :meth:`send_signal`."""
+        ...
+
+    def send_signal(self, sig: int) -> SignalResult:
+        """Send ``sig`` to exactly this process; never raises for the usual outcomes.
+
+        Reaped -> "gone", exited (zombie) -> "exited_not_reaped", else the send itself.
+        ValueError on a closed handle (a bug: actions hold their own reference).
+        """
+        if self.closed:
+            raise ValueError(f"operation on a closed handle {self!r}")
+        state = self.state()
+        target = format_identity(self.identity)
+        if state == "reaped":
+            return SignalResult(target, sig, "gone", errno.ESRCH, os.strerror(errno.ESRCH))
+        if state == "exited":
+            return SignalResult(target, sig, "exited_not_reaped")
+        return self._deliver(sig)
+
+
 def _open_error(pid: int, e: OSError) -> HandleError:
     if e.errno == errno.ESRCH:
         return ProcessGone(pid)
     if e.errno in (errno.EMFILE, errno.ENFILE):
-        return FdLimit(f"PID {pid}: cannot open a pidfd: {e.strerror} (raise the fd limit)")
+        return FdLimit(f"PID {pid}: cannot open a pidfd: {fd_limit_text(e)}")
     if e.errno in (errno.ENOENT, errno.EINVAL):  # a thread that is not its group's leader
         tgid = _thread_group(pid)
         of = f" of process {tgid}" if tgid is not None else ""
@@ -457,7 +605,7 @@ def _thread_group(tid: int) -> int | None:
     return None
 
 
-class ProcessHandle:
+class ProcessHandle(Handle):
     """One process, held through a pidfd. Use as a context manager or call :meth:`close`.
 
     Open with :meth:`open`. ``inode`` is the pidfs inode (None where inodes are not unique or
@@ -494,6 +642,8 @@ class ProcessHandle:
         if pid <= 0:
             raise ValueError(f"invalid PID {pid}")
         feats = features()
+        if not feats.proc_is_own:
+            raise ForeignProc(f"PID {pid}: not verified: {proc_namespace_note() or feats.notes[0]}")
         if inode is not None and not feats.unique_inodes:
             raise Unsupported(f"PID {pid}: this kernel has no unique pidfs inodes (< 6.9)")
         if not feats.pidfd_open:
@@ -514,9 +664,17 @@ class ProcessHandle:
                 seen: int | None = read_starttime(pid)
             except ProcessGone:
                 seen = None
+            # The pidfd's PID in the /proc mount's namespace: N unless /proc is foreign (it
+            # was checked at the probe; a /proc remounted since would show another number).
+            ns_pid = _fdinfo_pid(fd)
             events = _poll(fd)
             if events & select.POLLHUP:
                 raise ProcessGone(pid)
+            if ns_pid is not None and ns_pid not in (pid, -1):
+                raise ForeignProc(
+                    f"PID {pid}: not verified: /proc shows this process as PID {ns_pid} "
+                    "(another PID namespace); nothing sent"
+                )
             if seen is None and starttime is not None:
                 raise HandleError(f"PID {pid}: cannot read /proc/{pid}/stat to verify it")
             if starttime is not None and seen != starttime:
@@ -555,6 +713,24 @@ class ProcessHandle:
         """The pidfd to watch for readiness; None when degraded."""
         self._check_open()
         return None if self.degraded else self._fd
+
+    def dup(self) -> ProcessHandle:
+        """A new handle on a ``dup`` of the pidfd (same process, same identity, closed on its
+        own). FdLimit when out of fds; a degraded handle is copied (it has no fd)."""
+        self._check_open()
+        fd = -1
+        if not self.degraded:
+            try:
+                fd = os.dup(self._fd)
+            except OSError as e:
+                if e.errno in (errno.EMFILE, errno.ENFILE):
+                    raise FdLimit(f"PID {self.pid}: {fd_limit_text(e)}") from None
+                raise
+        other = ProcessHandle(self.pid, fd, self.inode, self.starttime)
+        other.degraded = self.degraded
+        other.opened_exited = self.opened_exited
+        other._status = self._status
+        return other
 
     def close(self) -> None:
         """Close the pidfd (idempotent)."""
@@ -603,17 +779,6 @@ class ProcessHandle:
         if events & select.POLLHUP:
             return "reaped"
         return "exited" if events & select.POLLIN else "running"
-
-    def send_signal(self, sig: int) -> SignalResult:
-        """Send ``sig`` to exactly this process; never raises for the usual outcomes."""
-        self._check_open()
-        state = self.state()
-        if state == "reaped":
-            target = format_identity(self.identity)
-            return SignalResult(target, sig, "gone", errno.ESRCH, os.strerror(errno.ESRCH))
-        if state == "exited":
-            return SignalResult(format_identity(self.identity), sig, "exited_not_reaped")
-        return self._deliver(sig)
 
     def _deliver(self, sig: int) -> SignalResult:
         """The send itself, after :meth:`send_signal`'s state check.
@@ -702,4 +867,8 @@ class ProcessHandle:
             return ReclaimResult(target, "not_dying")
         if err == errno.ENOSYS:
             return ReclaimResult(target, "unsupported", "kernel lacks process_mrelease (< 5.15)")
+        if err in (errno.EPERM, errno.EACCES):  # a seccomp filter: the kernel never looked
+            return ReclaimResult(
+                target, "unsupported", f"process_mrelease blocked by a sandbox ({os.strerror(err)})"
+            )
         return ReclaimResult(target, "error", f"[Errno {err}] {os.strerror(err)}")

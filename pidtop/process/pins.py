@@ -22,15 +22,17 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
-from pidtop.process.events import EventLog
+from pidtop.process.events import EventKind, EventLog
 from pidtop.process.fmt import format_duration
 from pidtop.process.handle import (
     ExitStatus,
     FdLimit,
+    Handle,
     HandleError,
     Identity,
     ProcessHandle,
@@ -44,16 +46,32 @@ from pidtop.process.snapshot import ProcInfo, ProcKey
 from pidtop.process.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
 
 PinState = Literal["running", "exited", "reaped"]
-#: who holds a budgeted pidfd: a pin, the temporary handle of a kill, or ``--watch-all``
-FdHolder = Literal["pin", "kill", "watch"]
+#: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
+#: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
+FdHolder = Literal["pin", "action", "cursor", "watch"]
 
-#: fds kept free for everything that is not a pidfd (terminal, /proc reads, log file, ...).
+#: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
+#: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
 FD_RESERVE = 64
+MIN_RESERVE = 16
 #: a kill aimed at more processes than this asks for confirmation first.
 CONFIRM_OVER = 5
 #: ``--watch-all`` leaves at least this many fds of the budget (or 10 % of it, if more) free
 #: for pins and the temporary handle of a kill.
 WATCH_ALL_RESERVE = 8
+#: ``--log``: at most this many characters of a command's argv are written per entry
+ARGV_CAP = 4096
+
+
+def reserve_for(nofile: int) -> int:
+    """Fds kept for non-pidfd use under RLIMIT_NOFILE ``nofile``: it scales with the limit
+    (``ulimit -n 64`` used to leave a budget of 0 behind a fixed 64)."""
+    return min(FD_RESERVE, max(MIN_RESERVE, nofile // 4))
+
+
+def _soft_nofile() -> int:
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 20 if limit == resource.RLIM_INFINITY else limit
 
 
 class FdBudget:
@@ -61,23 +79,25 @@ class FdBudget:
 
     Counted per holder (:data:`FdHolder`) so a refusal says what holds the fds. Best-effort
     holders (``--watch-all``) take fds with :meth:`acquire_spare`, which leaves
-    :attr:`spare_reserve` free, and register a *yielder*: when a pin or a kill finds the budget
-    full, a yielder is asked to give one fd back before the request is refused.
+    :attr:`spare_reserve` free, and register a *yielder*: when a pin or an action finds the
+    budget full, a yielder is asked to give one fd back before the request is refused. The
+    cursor's temporary handle (holder ``"cursor"``) may always take one fd past the budget,
+    from the reserve: signalling the process under the cursor always works.
     """
 
-    def __init__(self, limit: int | None = None, reserve: int = FD_RESERVE) -> None:
-        if limit is None:
-            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            if limit == resource.RLIM_INFINITY:
-                limit = 1 << 20
-        self.limit = max(0, limit - reserve)
+    def __init__(self, limit: int | None = None, reserve: int | None = None) -> None:
+        """``limit`` is RLIMIT_NOFILE (default: the current soft limit); ``reserve`` defaults
+        to :func:`reserve_for` of it."""
+        self.nofile = _soft_nofile() if limit is None else limit
+        self.reserve = reserve_for(self.nofile) if reserve is None else reserve
+        self.limit = max(0, self.nofile - self.reserve)
         self.used = 0
-        self.held: dict[FdHolder, int] = {"pin": 0, "kill": 0, "watch": 0}
+        self.held: dict[FdHolder, int] = {"pin": 0, "action": 0, "cursor": 0, "watch": 0}
         self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
 
     @property
     def free(self) -> int:
-        return self.limit - self.used
+        return max(0, self.limit - self.used)
 
     @property
     def spare_reserve(self) -> int:
@@ -90,13 +110,21 @@ class FdBudget:
             for give_back in list(self.yielders):
                 if give_back() and self.used < self.limit:
                     break
-        if self.used >= self.limit:
-            raise FdLimit(
-                f"{what}: fd budget exhausted ({self.describe()}; limit {self.limit}); "
-                "unpin something or raise `ulimit -n`"
-            )
+        over = holder == "cursor" and self.held["cursor"] == 0  # one fd from the reserve
+        if self.used >= self.limit and not over:
+            raise FdLimit(f"{what}: {self.exhausted()}")
         self.used += 1
         self.held[holder] += 1
+
+    def exhausted(self) -> str:
+        """Why nothing more can be held, with the real numbers."""
+        source = f"RLIMIT_NOFILE {self.nofile} minus {self.reserve} kept for pidtop's other files"
+        if self.limit == 0:
+            return f"fd budget exhausted: no pidfd can be held ({source}); raise `ulimit -n`"
+        return (
+            f"fd budget exhausted ({self.describe()}; limit {self.limit} = {source}); "
+            "unpin something or raise `ulimit -n`"
+        )
 
     def acquire_spare(self, what: str) -> bool:
         """Best effort (``--watch-all``): take one fd only if :attr:`spare_reserve` stays free."""
@@ -114,18 +142,38 @@ class FdBudget:
         """Who holds the budget: ``"10 pins, 6 watched (--watch-all)"``."""
         h = self.held
         parts = [f"{h['pin']} pin{'s' if h['pin'] != 1 else ''}"]
-        if h["kill"]:
-            parts.append(f"{h['kill']} kept for a kill")
+        if h["action"]:
+            parts.append(f"{h['action']} held by a kill or wait in progress")
+        if h["cursor"]:
+            parts.append(f"{h['cursor']} kept for a kill")
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)
+
+
+def read_argv(pid: int, cap: int = ARGV_CAP) -> tuple[list[str], bool]:
+    """The real argv of ``pid`` (for ``--log``): NUL-split /proc/PID/cmdline, bytes that are
+    not UTF-8 kept as surrogate escapes (JSON writes them as ``\\udcXX``: nothing lost, no
+    display cleaning). At most ``cap`` characters in all; returns (argv, truncated)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read(cap + 1)
+    except OSError:
+        return [], False
+    truncated = len(raw) > cap
+    raw = raw[:cap]
+    if raw.endswith(b"\0"):
+        raw = raw[:-1]
+    if not raw:
+        return [], truncated
+    return [a.decode("utf-8", "surrogateescape") for a in raw.split(b"\0")], truncated
 
 
 @dataclass(slots=True)
 class Pin:
     """One pinned process and what is known about its end."""
 
-    handle: ProcessHandle
+    handle: Handle
     key: ProcKey  # (pid, starttime): the table's identity for the same process
     command: str
     user: str
@@ -136,6 +184,7 @@ class Pin:
     status: ExitStatus | None = None
     info: ProcInfo | None = None  # latest sample of it (for CPU/RSS in the strip)
     cpu: float = 0.0
+    argv: list[str] = field(default_factory=list)  # the real argv (for --log), capped
     _target: str = field(default="", repr=False, compare=False)
 
     @property
@@ -152,13 +201,19 @@ class Pin:
 
 @dataclass(slots=True)
 class Target:
-    """A process an action is aimed at: a pin's handle or a temporary one (``owned``)."""
+    """A process an action is aimed at: a pin's handle (borrowed) or one of its own.
 
-    handle: ProcessHandle
+    ``owned`` handles (the cursor's temporary handle, an action's own references) are closed
+    by :meth:`PinSet.release`; ``holder`` is the budget entry they give back.
+    """
+
+    handle: Handle
     key: ProcKey
     command: str
     info: ProcInfo | None = None
-    owned: bool = False  # opened for this action only: closed by :meth:`PinSet.release`
+    owned: bool = False
+    holder: FdHolder = "cursor"
+    argv: list[str] = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -172,6 +227,22 @@ class ActionResult:
     target: Target
     results: list[SignalResult] = field(default_factory=list)
     reclaim: ReclaimResult | None = None
+
+
+@dataclass(slots=True)
+class Action:
+    """An action in progress that holds its own references (see :meth:`PinSet.escalate`)."""
+
+    targets: list[Target]
+    then: int | None  # the signal still to come, None once sent (or none planned)
+    due: float  # time.monotonic() when ``then`` goes out to those still running
+
+    def describe(self) -> str:
+        """``SIGKILL to 2 processes in 4 s``."""
+        n = len(self.targets)
+        what = signal_name(self.then) if self.then is not None else "nothing"
+        left = max(0.0, self.due - time.monotonic())
+        return f"{what} to {n} process{'es' if n != 1 else ''} in {left:.0f} s"
 
 
 def confirmation_reasons(
@@ -201,7 +272,15 @@ ChangeListener = Callable[[Pin, ExitEvent | None], None]
 #: called once per waited pin when its wait is over (see :meth:`PinSet.start_wait`)
 WaitListener = Callable[[Pin, ExitEvent], None]
 #: ``opener(pid, *, starttime=, inode=, allow_exited=)`` -> a verified handle
-Opener = Callable[..., ProcessHandle]
+Opener = Callable[..., Handle]
+
+
+def _argv_data(argv: list[str], truncated: bool = False) -> dict[str, Any]:
+    """``--log`` fields for a command: its real argv (once per line), capped."""
+    data: dict[str, Any] = {"argv": argv}
+    if truncated:
+        data["argv_truncated"] = True
+    return data
 
 
 class PinSet:
@@ -222,20 +301,22 @@ class PinSet:
         self.budget = budget if budget is not None else FdBudget()
         self._watcher = watcher if watcher is not None else Watcher()
         self._clock = clock
-        self._opener: Opener = opener if opener is not None else ProcessHandle.open
+        self.opener: Opener = opener if opener is not None else ProcessHandle.open
         self._pins: dict[ProcKey, Pin] = {}
         self._alive: dict[ProcKey, Pin] = {}  # the running ones (an exit removes it)
         self._ordered: tuple[Pin, ...] | None = None  # iteration snapshot, None: rebuild
         #: pins made before an event loop runs (``--pin`` at start): watched by :meth:`start`
-        self._deferred: list[tuple[ProcessHandle, ProcKey]] = []
-        #: pins still waited for (``w``); a pin leaves it when its wait is over
-        self.waiting: set[ProcKey] = set()
+        self._deferred: list[tuple[Handle, ProcKey]] = []
+        #: the running wait (``w``): per waited process, its pin and the wait's own reference
+        self._waits: dict[ProcKey, tuple[Pin, Handle]] = {}
+        self._wait_watcher: Watcher | None = None
         #: called on the loop thread whenever a pin changes (exit, reap, pin, unpin)
         self.listeners: list[ChangeListener] = []
         #: called on the loop thread once per waited pin when its wait is over, with the event
         #: whose status to report (the "wait" notification; see :meth:`start_wait`)
         self.wait_listeners: list[WaitListener] = []
         self._wait_timers: dict[ProcKey, asyncio.TimerHandle] = {}
+        self._actions: list[Action] = []
 
     # -- the set
 
@@ -290,33 +371,42 @@ class PinSet:
         try:
             self.budget.acquire(what)
             try:
-                handle = self._opener(
+                handle = self.opener(
                     ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
                 )
             except BaseException:
                 self.budget.release()
                 raise
         except HandleError as e:
-            self.log.add("pin_refused", format_identity(ident), str(e), ok=False, command=command)
+            self.log.add(
+                "pin_refused", format_identity(ident), f"{e} ({command})", ok=False, plain=str(e)
+            )
             raise
+        argv, cut = read_argv(handle.pid) if isinstance(handle, ProcessHandle) else ([], False)
         key = (handle.pid, handle.starttime if handle.starttime is not None else -1)
-        pin = Pin(handle, key, command, user, self._clock(), info=info)
+        pin = Pin(handle, key, command, user, self._clock(), info=info, argv=argv)
         self._pins[key] = pin
         self._alive[key] = pin
         self._ordered = None
         note = " (degraded: no pidfd, start time re-checked before kill)" if handle.degraded else ""
-        self.log.add("pin", pin.target, f"pinned {pin.target} {command}{note}", command=command)
+        self.log.add(
+            "pin",
+            pin.target,
+            f"pinned {pin.target} {command}{note}",
+            plain=f"pinned {pin.target}{note}",
+            **_argv_data(argv, cut),
+        )
         self._watch(handle, key)
         self._changed(pin, None)
         return pin
 
-    def _watch(self, handle: ProcessHandle, key: ProcKey) -> None:
+    def _watch(self, handle: Handle, key: ProcKey) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # no loop yet (pinned before the UI starts): see start()
             self._deferred.append((handle, key))
             return
-        self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
+        self._watcher.add(handle, partial(self._on_exit, key))
 
     def start(self) -> None:
         """Watch the pins made before the event loop ran; call once it runs."""
@@ -324,21 +414,27 @@ class PinSet:
         for handle, key in deferred:
             pin = self._pins.get(key)
             if pin is not None and pin.handle is handle and not handle.closed:
-                self._watcher.add(handle, lambda ev, k=key: self._on_exit(k, ev))
+                self._watcher.add(handle, partial(self._on_exit, key))
 
     def unpin(self, key: ProcKey) -> Pin | None:
-        """Stop holding a process (running or exited); returns the pin, or None."""
+        """Stop holding a process (running or exited); returns the pin, or None.
+
+        Actions in progress (an escalation, a wait) hold their own references: they go on.
+        """
         pin = self._pins.pop(key, None)
         if pin is None:
             return None
         self._alive.pop(key, None)
         self._ordered = None
-        self.waiting.discard(key)
-        self._cancel_wait_timer(key)
         self._watcher.remove(pin.handle)
         pin.handle.close()
         self.budget.release()
-        self.log.add("unpin", pin.target, f"unpinned {pin.target} {pin.command}")
+        self.log.add(
+            "unpin",
+            pin.target,
+            f"unpinned {pin.target} {pin.command}",
+            plain=f"unpinned {pin.target}",
+        )
         self._changed(pin, None)
         return pin
 
@@ -380,12 +476,13 @@ class PinSet:
             pin.lived = event.lived_seconds
         lived = f", lived {format_duration(pin.lived)}" if pin.lived is not None else ""
         if first or event.status.known:
-            kind = "exit" if first else "reaped"
+            kind: EventKind = "exit" if first else "reaped"
             self.log.add(
                 kind,
                 pin.target,
                 f"{pin.target} {pin.command}: {event.status.describe()}{lived}",
-                command=pin.command,
+                plain=f"{pin.target}: {event.status.describe()}{lived}",
+                argv=pin.argv,
                 code=event.status.code,
                 signal=event.status.signal,
                 core_dumped=event.status.core_dumped,
@@ -393,12 +490,6 @@ class PinSet:
                 reaped=event.reaped,
             )
         self._changed(pin, event)
-        if key in self.waiting:
-            if event.final or event.status.known:
-                self._wait_over(key, event)
-            elif key not in self._wait_timers:  # exited, status unknown: give the reap a chance
-                loop = asyncio.get_running_loop()
-                self._wait_timers[key] = loop.call_later(REAP_GRACE, self._wait_over, key, event)
 
     def _changed(self, pin: Pin, event: ExitEvent | None) -> None:
         for listener in list(self.listeners):
@@ -406,40 +497,84 @@ class PinSet:
 
     # -- wait
 
+    @property
+    def waiting(self) -> set[ProcKey]:
+        """The processes the running wait (``w``) still waits for (unpinned ones included)."""
+        return set(self._waits)
+
     def start_wait(self) -> int:
         """Wait for every running pin; returns how many (0: nothing to wait for).
 
-        Same semantics as ``pidtop wait``: a waited pin's wait is over at its final exit event
-        (status known, or reaped), or -- if it exited and its status is still unknown (a
+        Same semantics as ``pidtop wait``: a waited process's wait is over at its final exit
+        event (status known, or reaped), or -- if it exited and its status is still unknown (a
         non-child not reaped yet) -- ``REAP_GRACE`` seconds after its exit, with what is known
         then. Only then does it leave :attr:`waiting`, is a "wait" entry logged with its status
         and are :attr:`wait_listeners` called (the place for the notification and the bell).
+        The wait holds its own reference to each process (a dup of the pin's pidfd), so
+        unpinning or clearing a pin does not end its wait. FdLimit (nothing started) when the
+        budget cannot hold them.
         """
-        self._cancel_wait_timer(None)
-        self.waiting = {p.key for p in self.alive()}
-        if self.waiting:
-            self.log.add("wait", "", f"waiting for {len(self.waiting)} processes")
-        return len(self.waiting)
+        self.cancel_wait(log=False)
+        alive = self.alive()
+        refs: list[tuple[Pin, Handle]] = []
+        try:
+            for pin in alive:
+                refs.append((pin, self._dup(pin.handle, f"wait for {pin.target}")))
+        except HandleError:
+            for _pin, ref in refs:
+                self._close_ref(ref)
+            raise
+        if not refs:
+            return 0
+        self._wait_watcher = Watcher()
+        for pin, ref in refs:
+            self._waits[pin.key] = (pin, ref)
+            self._wait_watcher.add(ref, partial(self._on_wait_exit, pin.key))
+        self.log.add("wait", "", f"waiting for {len(refs)} processes")
+        return len(refs)
 
-    def cancel_wait(self) -> None:
+    def cancel_wait(self, *, log: bool = True) -> None:
         self._cancel_wait_timer(None)
-        if self.waiting:
-            self.log.add("wait", "", f"wait cancelled ({len(self.waiting)} still running)")
-        self.waiting = set()
+        if self._waits and log:
+            self.log.add("wait", "", f"wait cancelled ({len(self._waits)} still running)")
+        for key in list(self._waits):
+            self._end_wait(key)
+        if self._wait_watcher is not None:
+            self._wait_watcher.close()
+            self._wait_watcher = None
+
+    def _end_wait(self, key: ProcKey) -> tuple[Pin, Handle] | None:
+        entry = self._waits.pop(key, None)
+        if entry is not None:
+            if self._wait_watcher is not None:
+                self._wait_watcher.remove(entry[1])
+            self._close_ref(entry[1])
+        return entry
+
+    def _on_wait_exit(self, key: ProcKey, event: ExitEvent) -> None:
+        if key not in self._waits:
+            return
+        if event.final or event.status.known:
+            self._wait_over(key, event)
+        elif key not in self._wait_timers:  # exited, status unknown: give the reap a chance
+            loop = asyncio.get_running_loop()
+            self._wait_timers[key] = loop.call_later(REAP_GRACE, self._wait_over, key, event)
 
     def _wait_over(self, key: ProcKey, event: ExitEvent) -> None:
         self._cancel_wait_timer(key)
-        pin = self._pins.get(key)
-        if key not in self.waiting or pin is None:
+        entry = self._end_wait(key)
+        if entry is None:
             return
-        self.waiting.discard(key)
-        left = len(self.waiting)
+        pin = entry[0]
+        left = len(self._waits)
         self.log.add(
             "wait",
             pin.target,
             f"wait: {pin.target} {pin.command}: {event.status.describe()}; "
             f"{left} still to wait for",
+            plain=f"wait: {pin.target}: {event.status.describe()}; {left} still to wait for",
             ok=event.status.known,
+            argv=pin.argv,
         )
         for listener in list(self.wait_listeners):
             listener(pin, event)
@@ -455,38 +590,56 @@ class PinSet:
         for timer in timers:
             timer.cancel()
 
+    # -- references held by actions
+
+    def _dup(self, handle: Handle, what: str) -> Handle:
+        """An action's own reference to ``handle``'s process, counted in the budget."""
+        self.budget.acquire(what, "action")
+        try:
+            return handle.dup()
+        except BaseException:
+            self.budget.release("action")
+            raise
+
+    def _close_ref(self, ref: Handle) -> None:
+        if not ref.closed:
+            ref.close()
+            self.budget.release("action")
+
     # -- actions
 
     def targets(self, cursor: ProcInfo | None) -> list[Target]:
         """What a kill aims at: every running pin, or else the cursor's process.
 
         The cursor's process gets a temporary handle verified against the identity the row
-        showed; raises HandleError (logged) if that PID is now another process or gone.
+        showed; raises HandleError (logged) if that PID is now another process or gone. That
+        one handle may always be had, even with the budget full (see :class:`FdBudget`).
         """
         alive = self.alive()
         if alive:
-            return [Target(p.handle, p.key, p.command, p.info) for p in alive]
+            return [Target(p.handle, p.key, p.command, p.info, argv=p.argv) for p in alive]
         if cursor is None:
             return []
         what = f"signal {cursor.pid}"
         try:
-            self.budget.acquire(what, "kill")
+            self.budget.acquire(what, "cursor")
             try:
-                handle = self._opener(cursor.pid, starttime=cursor.starttime)
+                handle = self.opener(cursor.pid, starttime=cursor.starttime)
             except BaseException:
-                self.budget.release("kill")
+                self.budget.release("cursor")
                 raise
         except HandleError as e:
             self.log.add("signal", str(cursor.pid), f"not signalled: {e}", ok=False)
             raise
-        return [Target(handle, cursor.key, cursor.command, cursor, owned=True)]
+        argv = read_argv(handle.pid)[0] if isinstance(handle, ProcessHandle) else []
+        return [Target(handle, cursor.key, cursor.command, cursor, owned=True, argv=argv)]
 
     def release(self, targets: Iterable[Target]) -> None:
-        """Close the temporary handles among ``targets``."""
+        """Close the handles among ``targets`` that are not borrowed from pins."""
         for t in targets:
             if t.owned and not t.handle.closed:
                 t.handle.close()
-                self.budget.release("kill")
+                self.budget.release(t.holder)
 
     def send(self, targets: Iterable[Target], sig: int) -> list[SignalResult]:
         """Signal each target through its handle; every result is logged."""
@@ -497,7 +650,9 @@ class PinSet:
                 "signal",
                 res.target,
                 f"{res.describe()} ({t.command})",
+                plain=res.describe(),
                 ok=res.ok,
+                argv=t.argv,
                 signal=signal_name(sig),
                 outcome=res.outcome,
                 errno=res.errno,
@@ -505,7 +660,12 @@ class PinSet:
             results.append(res)
         return results
 
-    async def escalate(
+    @property
+    def pending_actions(self) -> list[Action]:
+        """Actions with a signal still to send (quitting now would drop it: ask first)."""
+        return [a for a in self._actions if a.then is not None]
+
+    def escalate(
         self,
         targets: list[Target],
         first: int = signal.SIGTERM,
@@ -513,13 +673,37 @@ class PinSet:
         after: float = 5.0,
         *,
         reclaim: bool = False,
-    ) -> list[ActionResult]:
+    ) -> Coroutine[Any, Any, list[ActionResult]]:
         """Send ``first``; ``after`` seconds later send ``then`` to those still alive.
 
-        Bound to the same processes: ``then`` goes through the same handles, so a PID reused
-        in between is never hit. With ``reclaim`` and a SIGKILL, the memory of each killed
-        target is released at once (process_mrelease). Temporary handles are closed at the end.
+        Takes its own reference to every target *now* (a dup of a pin's pidfd; the cursor's
+        temporary handle is taken over), before returning the coroutine to await: unpinning,
+        clearing or dismissing pins meanwhile never cancels it, and ``then`` goes to the same
+        processes (a PID reused in between is never hit). With ``reclaim`` and a SIGKILL, the
+        memory of each killed target is released at once (process_mrelease). Every reference
+        is closed when it ends. FdLimit (nothing sent, ``targets`` released) when the budget
+        cannot hold the references.
         """
+        own: list[Target] = []
+        try:
+            for t in targets:
+                if t.owned:
+                    own.append(t)  # taken over: closed by this action
+                    continue
+                ref = self._dup(t.handle, f"{signal_name(first)} {t.target}")
+                own.append(Target(ref, t.key, t.command, t.info, True, "action", t.argv))
+        except HandleError:
+            self.release(own)
+            self.release(targets)
+            raise
+        action = Action(own, then, time.monotonic() + max(0.0, after))
+        self._actions.append(action)
+        return self._escalate(action, first, after, reclaim)
+
+    async def _escalate(
+        self, action: Action, first: int, after: float, reclaim: bool
+    ) -> list[ActionResult]:
+        targets, then = action.targets, action.then
         out = [ActionResult(t) for t in targets]
         try:
             for ar, res in zip(out, self.send(targets, first), strict=True):
@@ -527,10 +711,11 @@ class PinSet:
             if then is not None:
                 pending = [ar for ar in out if ar.results[-1].outcome == "delivered"]
                 if pending and after > 0:
-                    await self._wait_exits([ar.target for ar in pending], after)
+                    await wait_all([ar.target.handle for ar in pending], timeout=after)
                 still = [ar for ar in pending if ar.target.handle.state() == "running"]
                 for ar, res in zip(still, self.send([a.target for a in still], then), strict=True):
                     ar.results.append(res)
+            action.then = None
             killed = [
                 ar
                 for ar in out
@@ -543,50 +728,14 @@ class PinSet:
                         "reclaim", ar.reclaim.target, ar.reclaim.describe(), ok=ar.reclaim.ok
                     )
         finally:
+            if action in self._actions:
+                self._actions.remove(action)
             self.release(targets)
         return out
 
-    async def _wait_exits(self, targets: list[Target], timeout: float) -> None:
-        """Wait until every target has exited, or ``timeout`` seconds.
-
-        Pinned targets are already watched by this set's Watcher: their exits come through
-        the listeners. A second Watcher must not register the same pidfd with the loop (one
-        reader per fd: it would replace, then remove, the pin's own reader). Only temporary
-        handles get a Watcher of their own (``wait_all``).
-        """
-        loop = asyncio.get_running_loop()
-        keys = {t.key for t in targets if not t.owned and (p := self._pins.get(t.key)) and p.alive}
-        owned = [t.handle for t in targets if t.owned]
-        waits: list[asyncio.Future[object]] = []
-        pinned_done: asyncio.Future[object] = loop.create_future()
-
-        def listener(pin: Pin, event: ExitEvent | None) -> None:
-            if pin.key in keys and (event is not None or pin.key not in self._pins):
-                keys.discard(pin.key)
-                if not keys and not pinned_done.done():
-                    pinned_done.set_result(None)
-
-        if keys:
-            self.listeners.append(listener)
-            waits.append(pinned_done)
-        if owned:
-            waits.append(asyncio.ensure_future(wait_all(owned, timeout=timeout)))
-        try:
-            if waits:
-                await asyncio.wait(waits, timeout=timeout)
-        finally:
-            if listener in self.listeners:
-                self.listeners.remove(listener)
-            for w in waits:
-                w.cancel()
-            # Let the cancelled wait_all finish its cleanup (it removes its loop readers) now,
-            # while its handles are still open: run later, it would remove the reader of a
-            # new pidfd that reused the fd number after release() closed them.
-            await asyncio.gather(*waits, return_exceptions=True)
-
     def close(self) -> None:
-        """Drop every pin and close its pidfd."""
-        self._cancel_wait_timer(None)
+        """Drop every pin and close its pidfd (and the running wait's references)."""
+        self.cancel_wait(log=False)
         self._watcher.close()
         for pin in self._pins.values():
             with contextlib.suppress(OSError):
@@ -601,7 +750,8 @@ class WatchAll:
 
     Best effort: it never takes the budget's :attr:`FdBudget.spare_reserve`, and when a pin or
     a kill finds the budget full it gives one of its fds back (the newest watch). Processes
-    that are pinned are not watched here (the pin holds their fd).
+    that are pinned are not watched here (the pin holds their fd). ``opener`` is the pin set's
+    (``--demo`` passes the script's: demo mode never opens a real process's pidfd).
     """
 
     def __init__(
@@ -610,11 +760,13 @@ class WatchAll:
         on_exit: Callable[[ProcKey, ExitEvent], None],
         *,
         watcher: Watcher | None = None,
+        opener: Opener | None = None,
     ) -> None:
         self.budget = budget
         self._on_exit = on_exit
         self._watcher = watcher if watcher is not None else Watcher()
-        self._handles: dict[ProcKey, ProcessHandle] = {}
+        self._opener: Opener = opener if opener is not None else ProcessHandle.open
+        self._handles: dict[ProcKey, Handle] = {}
         self.exited: dict[ProcKey, ExitEvent] = {}
         self.skipped = 0  # processes not watched for lack of fds (since the last sync)
         budget.yielders.append(self._give_back)
@@ -649,7 +801,7 @@ class WatchAll:
                 self.skipped += 1
                 continue
             try:
-                handle = ProcessHandle.open(info.pid, starttime=info.starttime, allow_exited=True)
+                handle = self._opener(info.pid, starttime=info.starttime, allow_exited=True)
             except HandleError:
                 self.budget.release("watch")
                 continue
@@ -658,7 +810,7 @@ class WatchAll:
                 self.budget.release("watch")
                 continue
             self._handles[key] = handle
-            self._watcher.add(handle, lambda ev, k=key: self._exited(k, ev))
+            self._watcher.add(handle, partial(self._exited, key))
         for key in [k for k in self._handles if k not in listed]:
             self._drop(key)
         for key in [k for k in self.exited if k not in listed]:

@@ -12,11 +12,14 @@ and nothing here is used to act on a real process. No Textual.
 
 from __future__ import annotations
 
+import copy
 import signal
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pidtop.process.handle import (
     ExitStatus,
+    Handle,
     Identity,
     IdentityMismatch,
     ProcessGone,
@@ -34,8 +37,23 @@ if TYPE_CHECKING:
 INODE_BASE = 1_000_000
 
 
-class ScriptedHandle:
-    """A pretend process handle: identity fixed, state and exit status set by the test."""
+@dataclass(slots=True)
+class _Script:
+    """The pretend process behind a handle and its :meth:`ScriptedHandle.dup` copies."""
+
+    state: State = "running"
+    status: ExitStatus = field(default_factory=lambda: ExitStatus.unknown("still running"))
+    final: ExitStatus | None = None
+    signals: list[int] = field(default_factory=list)
+
+
+class ScriptedHandle(Handle):
+    """A pretend process handle: identity fixed, state and exit status set by the test.
+
+    It implements :class:`~pidtop.process.handle.Handle` like the real handle, so the state ->
+    outcome logic of ``send_signal`` is the real one; only the send itself (``_deliver``) is
+    scripted.
+    """
 
     degraded = False
     opened_exited = False  # ProcessHandle: opened as a zombie (lifetime then unknown)
@@ -45,26 +63,30 @@ class ScriptedHandle:
         self.inode: int | None = inode
         self.starttime: int | None = starttime
         self.lived = lived
-        self._state: State = "running"
-        self._status = ExitStatus.unknown("still running")
+        self._script = _Script()
         self._closed = False
-        #: signals "sent" to it, in order
-        self.signals: list[int] = []
 
     # -- what a test does
 
+    @property
+    def signals(self) -> list[int]:
+        """Signals "sent" to the process (through any of its handles), in order."""
+        return self._script.signals
+
     def finish(self, status: ExitStatus, *, reaped: bool = True) -> None:
         """Make it exit (``reaped`` False: a zombie whose status is not known yet)."""
-        self._state = "reaped" if reaped else "exited"
-        self._status = status if reaped else ExitStatus.unknown("not yet reaped by its parent")
-        self._final = status
+        p = self._script
+        p.state = "reaped" if reaped else "exited"
+        p.status = status if reaped else ExitStatus.unknown("not yet reaped by its parent")
+        p.final = status
 
     def reap(self) -> None:
         """A zombie made by ``finish(..., reaped=False)`` is reaped: its status becomes known."""
-        self._state = "reaped"
-        self._status = getattr(self, "_final", ExitStatus.unknown("no status scripted"))
+        p = self._script
+        p.state = "reaped"
+        p.status = p.final or ExitStatus.unknown("no status scripted")
 
-    # -- the ProcessHandle interface the pins use
+    # -- the Handle interface
 
     @property
     def identity(self) -> Identity:
@@ -80,25 +102,26 @@ class ScriptedHandle:
     def close(self) -> None:
         self._closed = True
 
+    def dup(self) -> ScriptedHandle:
+        """Another handle on the same pretend process (closed on its own)."""
+        other = copy.copy(self)  # shares the _Script
+        other._closed = False
+        return other
+
     def state(self) -> State:
-        return self._state
+        return self._script.state
 
     def exit_status(self, *, reap: bool = False) -> ExitStatus:
-        return self._status
+        return self._script.status
 
     def lifetime(self, at_boottime: float | None = None) -> float | None:
         return self.lived
 
-    def send_signal(self, sig: int) -> SignalResult:
-        target = format_identity(self.identity)
-        if self._state == "reaped":
-            return SignalResult(target, sig, "gone")
-        if self._state == "exited":
-            return SignalResult(target, sig, "exited_not_reaped")
-        self.signals.append(sig)
+    def _deliver(self, sig: int) -> SignalResult:
+        self._script.signals.append(sig)
         if sig in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
             self.finish(ExitStatus(True, signal=sig))
-        return SignalResult(target, sig, "delivered")
+        return SignalResult(format_identity(self.identity), sig, "delivered")
 
     def reclaim(self) -> ReclaimResult:
         return ReclaimResult(format_identity(self.identity), "already_freed")

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pidtop.process.handle import ExitStatus, Identity, ProcessHandle, boottime_now, features
+from pidtop.process.handle import ExitStatus, Handle, Identity, boottime_now, features
 
 #: Seconds to wait, after an exit whose status is still unknown, for the reap that reveals it
 #: (a non-child's status comes with its parent's wait; PID 1 here reaps orphans ~1.5-1.8 s late).
@@ -42,7 +42,7 @@ class ExitEvent:
     """A watched process exited (``reaped`` False) or was reaped (``reaped`` True)."""
 
     identity: Identity
-    handle: ProcessHandle
+    handle: Handle
     observed_at_monotonic: float  # time.monotonic() when this event was observed
     observed_at_wall: float  # time.time() at the same moment
     status: ExitStatus
@@ -54,7 +54,7 @@ class ExitEvent:
 Callback = Callable[[ExitEvent], None]
 
 # Which Watcher holds each handle (one loop reader per pidfd; see the module docstring).
-_owners: weakref.WeakKeyDictionary[ProcessHandle, Watcher] = weakref.WeakKeyDictionary()
+_owners: weakref.WeakKeyDictionary[Handle, Watcher] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ class _Watch:
     fd: int | None
     reading: bool = False  # registered with loop.add_reader (waiting for the exit)
     exited: bool = False  # the first event was sent
-    timer: asyncio.TimerHandle | None = None
+    timer: asyncio.Handle | None = None
     lived: float | None = None
 
 
@@ -75,9 +75,9 @@ class Watcher:
     ) -> None:
         self._loop = loop
         self._interval = poll_interval
-        self._watches: dict[ProcessHandle, _Watch] = {}
+        self._watches: dict[Handle, _Watch] = {}
         self._reap_ep: select.epoll | None = None  # exited pidfds, mask 0: EPOLLHUP only
-        self._reaping: dict[int, ProcessHandle] = {}
+        self._reaping: dict[int, Handle] = {}
 
     def __len__(self) -> int:
         return len(self._watches)
@@ -85,7 +85,7 @@ class Watcher:
     def __contains__(self, handle: object) -> bool:
         return handle in self._watches
 
-    def add(self, handle: ProcessHandle, callback: Callback) -> None:
+    def add(self, handle: Handle, callback: Callback) -> None:
         """Watch ``handle``; ``callback`` gets its ExitEvent(s). Re-adding replaces the callback.
 
         ValueError if another Watcher watches ``handle`` (one loop reader per pidfd).
@@ -107,7 +107,7 @@ class Watcher:
             loop.add_reader(fd, self._on_readable, handle)
             watch.reading = True
 
-    def remove(self, handle: ProcessHandle) -> None:
+    def remove(self, handle: Handle) -> None:
         """Stop watching ``handle`` (no-op if not watched). Call before closing the handle."""
         watch = self._drop(handle)
         if watch is None:
@@ -130,7 +130,7 @@ class Watcher:
             self._reap_ep.close()
             self._reap_ep = None
 
-    def _drop(self, handle: ProcessHandle) -> _Watch | None:
+    def _drop(self, handle: Handle) -> _Watch | None:
         watch = self._watches.pop(handle, None)
         if watch is not None and _owners.get(handle) is self:
             del _owners[handle]
@@ -141,7 +141,7 @@ class Watcher:
             self._loop = asyncio.get_running_loop()
         return self._loop
 
-    def _on_readable(self, handle: ProcessHandle) -> None:
+    def _on_readable(self, handle: Handle) -> None:
         watch = self._watches.get(handle)
         if watch is None or watch.fd is None or not watch.reading:
             return
@@ -163,14 +163,14 @@ class Watcher:
         for handle in reaped:
             self._check(handle)  # a no-op for a handle removed by an earlier callback
 
-    def _await_reap(self, handle: ProcessHandle, fd: int) -> None:
+    def _await_reap(self, handle: Handle, fd: int) -> None:
         if self._reap_ep is None:
             self._reap_ep = select.epoll()
             self._get_loop().add_reader(self._reap_ep.fileno(), self._on_reaped)
         self._reaping[fd] = handle
         self._reap_ep.register(fd, 0)
 
-    def _check(self, handle: ProcessHandle) -> None:
+    def _check(self, handle: Handle) -> None:
         now_mono, now_wall, now_boot = time.monotonic(), time.time(), boottime_now()
         watch = self._watches.get(handle)
         if watch is None:
@@ -208,7 +208,7 @@ class Watcher:
 
 
 async def wait_all(
-    handles: Iterable[ProcessHandle],
+    handles: Iterable[Handle],
     any_: bool = False,
     timeout: float | None = None,
     *,
@@ -225,8 +225,8 @@ async def wait_all(
     handles = list(dict.fromkeys(handles))  # the same handle twice is waited for once
     loop = asyncio.get_running_loop()
     watcher = Watcher(loop)
-    done: dict[ProcessHandle, ExitEvent] = {}
-    graced: dict[ProcessHandle, tuple[ExitEvent, asyncio.TimerHandle]] = {}
+    done: dict[Handle, ExitEvent] = {}
+    graced: dict[Handle, tuple[ExitEvent, asyncio.TimerHandle]] = {}
     finished = asyncio.Event()
 
     def report(event: ExitEvent) -> None:

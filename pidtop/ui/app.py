@@ -8,10 +8,11 @@ overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,15 @@ _WORD_ORDER = tuple(dict.fromkeys(_OUTCOME_WORDS.values()))
 
 
 class StartupError(ValueError):
-    """A command-line option that cannot be honoured (bad --pin, unwritable --log ...)."""
+    """A command-line option that cannot be honoured (bad --pin, unwritable --log ...).
+
+    ``status`` is the exit status (the table in ``pidtop --help``): 3 a --pin process that
+    does not exist, 5 one whose PID is now another process, 2 a usage problem.
+    """
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def find_css() -> Path | None:
@@ -195,7 +204,7 @@ class PidtopApp(App[int]):
         self.pins = pins
         self.events = pins.log
         self.watch_all: WatchAll | None = (
-            WatchAll(pins.budget, self._on_watched_exit) if watch_all else None
+            WatchAll(pins.budget, self._on_watched_exit, opener=pins.opener) if watch_all else None
         )
         self.exit_when_gone = exit_when_gone
         self.bell_enabled = bell
@@ -398,6 +407,8 @@ class PidtopApp(App[int]):
         if self.waited:
             n = len(self.waited)
             parts.append(f"Waiting for {n} process{'es' if n != 1 else ''}")
+        if not _proc_is_own():
+            parts.append("/proc: other PID namespace, actions refused")
         if self.watch_all is not None:
             wa = self.watch_all
             skipped = f" ({wa.skipped} skipped: fd budget)" if wa.skipped else ""
@@ -805,11 +816,14 @@ class PidtopApp(App[int]):
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:
         if choice.escalate or (choice.reclaim and choice.signal == signal.SIGKILL):
             then = signal.SIGKILL if choice.escalate else None
-            self.run_worker(
-                self._escalate(targets, choice.signal, then, choice.after, choice.reclaim),
-                group="signal",
-                exit_on_error=False,
-            )
+            try:  # the action takes its own references now: unpinning cannot cancel it
+                action = self.pins.escalate(
+                    targets, choice.signal, then, choice.after, reclaim=choice.reclaim
+                )
+            except HandleError as e:
+                self._refuse("Nothing sent", e)
+                return
+            self.run_worker(self._escalate(action), group="signal", exit_on_error=False)
             return
         try:
             results = self.pins.send(targets, choice.signal)
@@ -817,11 +831,25 @@ class PidtopApp(App[int]):
             self.pins.release(targets)
         self._report([ActionResult(t, [r]) for t, r in zip(targets, results, strict=True)])
 
-    async def _escalate(
-        self, targets: list[Target], first: int, then: int | None, after: float, reclaim: bool
-    ) -> None:
-        results = await self.pins.escalate(targets, first, then, after, reclaim=reclaim)
-        self._report(results)
+    async def _escalate(self, action: Awaitable[list[ActionResult]]) -> None:
+        self._report(await action)
+
+    async def action_quit(self) -> None:
+        """``q``/F10: quit; with a signal still to come (an escalation), ask first."""
+        pending = self.pins.pending_actions
+        if not pending:
+            self.exit()
+            return
+        pairs = [(t.target, t.command) for a in pending for t in a.targets]
+        reasons = [f"{a.describe()} will not be sent" for a in pending]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen("Quit and cancel the pending signal", pairs, reasons), answered
+        )
 
     def _report(self, results: list[ActionResult]) -> None:
         """ONE notification per kill (the per-process results are in the event log).
@@ -869,7 +897,11 @@ class PidtopApp(App[int]):
         if self.waited:
             self.cancel_wait()
             return
-        n = self.pins.start_wait()
+        try:
+            n = self.pins.start_wait()
+        except HandleError as e:
+            self._refuse("Not waiting", e)
+            return
         if n == 0:
             self.notify(
                 "Nothing to wait for: pin running processes first (Space)",
@@ -947,6 +979,14 @@ class PidtopApp(App[int]):
             yield SystemCommand(title, help_text, callback)
 
 
+def _proc_is_own() -> bool:
+    """False when /proc is another PID namespace's (see handle.ForeignProc)."""
+    try:
+        return features().proc_is_own
+    except HandleError:
+        return True  # out of fds while probing: reported by _report_kernel_limits
+
+
 def _short(command: str, width: int = NOTIFY_COMMAND) -> str:
     """A command line for a one-line message: at most ``width`` characters, ``…`` if cut."""
     command = sanitize(command)
@@ -991,7 +1031,7 @@ def make_pins(source: ProcessSource, args: object) -> PinSet:
         except (ValueError, HandleError) as e:
             pins.close()
             log.close()
-            raise StartupError(f"--pin {target}: {e}") from None
+            raise StartupError(f"--pin {target}: {e}", _pin_status(e)) from None
     if getattr(args, "exit_when_gone", False) and not len(pins):
         pins.close()
         log.close()
@@ -999,8 +1039,20 @@ def make_pins(source: ProcessSource, args: object) -> PinSet:
     return pins
 
 
+def _pin_status(error: Exception) -> int:
+    """The documented exit status for a --pin that failed (see pidtop --help)."""
+    from pidtop.cli import status_for
+
+    return status_for(error) if isinstance(error, HandleError) else 2
+
+
 def build_app(args: object) -> PidtopApp:
-    """Build the app from argparse-like ``args`` (missing attributes get defaults)."""
+    """Build the app from argparse-like ``args`` (missing attributes get defaults).
+
+    The kernel feature probe runs here, before Textual starts any thread: it forks.
+    """
+    with contextlib.suppress(HandleError):  # out of fds: the app reports it at start
+        features()
     if getattr(args, "demo", False):
         from pidtop.process.scripted import ScriptedSource
 
@@ -1038,7 +1090,7 @@ def run_tui(args: object) -> int:
         app = build_app(args)  # --pin/--log problems are reported before anything is drawn
     except ValueError as exc:
         print(f"pidtop: {exc}", file=sys.stderr)
-        return 2
+        return exc.status if isinstance(exc, StartupError) else 2
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # Without a terminal Textual's input thread spins on EOF (a whole core, measured).
         app.pins.close()
