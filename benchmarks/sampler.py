@@ -1,6 +1,6 @@
 """Per-tick cost of ProcSampler vs a psutil-per-process baseline, and what each trick buys.
 
-    python benchmarks/sampler.py [--n 0,200,1000,3000] [--ticks 15]
+    python benchmarks/sampler.py [--n 0,200,1000,3000] [--ticks 15] [--compare REV]
 
 For each N, N idle ``sleep`` processes are added to what already runs, then every variant is
 timed for ``--ticks`` consecutive ticks (after one warm-up tick); medians are printed.
@@ -13,14 +13,23 @@ Variants (all produce the same per-process fields):
                 (every process parsed, statm read; cmdline/uid still cached per identity)
   sampler       ProcSampler as shipped
   +table        ProcSampler + ProcessTable.update (the whole data layer per tick)
+  all fields    ProcSampler asked for every optional field (every column of issue 8 shown)
+
+``--compare REV`` also loads ``pidtop/process/sample.py`` as it was at git revision REV and
+times it against today's in the same run, ticks interleaved (A B A B ...; the machine is shared,
+so back-to-back runs drift more than the differences measured). Both are shown as steady state
+(idle processes) and with reuse off (every process changed every tick: the worst case).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 from _idle import count_processes, idle_processes
 
+from pidtop.process.extras import OPTIONAL_FIELDS
 from pidtop.process.sample import ProcSampler, parse_stat
 from pidtop.process.table import ProcessTable
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PSUTIL_ATTRS = [
     "pid", "ppid", "name", "cmdline", "username", "status", "nice", "num_threads",
@@ -77,6 +89,55 @@ def timed(fn: Callable[[], object], ticks: int) -> tuple[float, float]:
     return statistics.median(out), first
 
 
+def load_sampler_at(rev: str) -> type:
+    """``ProcSampler`` from ``pidtop/process/sample.py`` at git revision ``rev``."""
+    src = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:pidtop/process/sample.py"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tempfile.NamedTemporaryFile("wb", suffix=".py", delete=False) as f:
+        f.write(src)
+    spec = importlib.util.spec_from_file_location(f"sample_at_{rev}", f.name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    os.unlink(f.name)
+    return module.ProcSampler  # type: ignore[no-any-return]
+
+
+def interleaved(fns: dict[str, Callable[[], object]], ticks: int) -> dict[str, float]:
+    """Median seconds per call of each function, called in turn ``ticks`` times (after one
+    warm-up call each)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(ticks):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def compare(rev: str, ticks: int) -> dict[str, float]:
+    before_cls = load_sampler_at(rev)
+    samplers = {
+        f"@{rev}": before_cls(),
+        "now": ProcSampler(),
+        f"@{rev} no reuse": before_cls(),
+        "now no reuse": ProcSampler(),
+    }
+    for name, s in samplers.items():
+        if name.endswith("no reuse"):
+            s._reuse = False
+    fns: dict[str, Callable[[], object]] = {name: s.sample for name, s in samplers.items()}
+    res = interleaved(fns, ticks)
+    for s in samplers.values():
+        s.close()
+    return res
+
+
 def measure(ticks: int, psutil_ticks: int) -> dict[str, tuple[float, float]]:
     res: dict[str, tuple[float, float]] = {}
     res["psutil"] = timed(psutil_tick, psutil_ticks)
@@ -95,6 +156,9 @@ def measure(ticks: int, psutil_ticks: int) -> dict[str, tuple[float, float]]:
 
     res["sampler+table"] = timed(both, ticks)
     s.close()
+    s = ProcSampler()
+    res["sampler all fields"] = timed(lambda: s.sample(fields=OPTIONAL_FIELDS), ticks)
+    s.close()
     return res
 
 
@@ -102,11 +166,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", default="0,200,1000,3000", help="extra idle processes, comma list")
     ap.add_argument("--ticks", type=int, default=15)
+    ap.add_argument("--compare", metavar="REV", help="also time sample.py at this git revision")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {os.cpu_count()} CPUs")
     for n in (int(x) for x in args.n.split(",")):
         with idle_processes(n):
             total = count_processes()
+            if args.compare:
+                ab = compare(args.compare, args.ticks)
             res = measure(args.ticks, max(3, args.ticks // 3))
         base = res["psutil"][0]
         print(f"\nN={n} extra idle processes, {total} processes in /proc")
@@ -118,6 +185,13 @@ def main() -> None:
                 f"  {name:22s} {med * 1e3:9.2f} {med / total * 1e6:8.2f} {first * 1e3:8.2f}ms"
                 f" {base / med:8.1f}x"
             )
+        if args.compare:
+            print(f"  interleaved with sample.py at {args.compare} ({args.ticks} ticks each):")
+            for name, med in ab.items():
+                print(f"    {name:22s} {med * 1e3:9.2f} ms {med / total * 1e6:8.2f} µs/proc")
+            for kind in ("", " no reuse"):
+                a, b = ab[f"@{args.compare}{kind}"], ab[f"now{kind}"]
+                print(f"    change{kind or ' steady'}: {100 * (b - a) / a:+.1f} %")
 
 
 if __name__ == "__main__":

@@ -330,8 +330,10 @@ def test_fake_proc_vanishing_and_malformed(tmp_path: Path) -> None:
         assert sorted(by_pid) == [10, 11]
         p10 = by_pid[10]
         assert p10.comm == "ok) (x" and p10.cmdline == "/bin/ok --flag ^[]0;t^G"
-        assert p10.shared == 7 * s.page_size and p10.rss == 321 * s.page_size
+        # RES is statm's exact resident count, not stat field 24 (per-CPU batched, reads low)
+        assert p10.shared == 7 * s.page_size and p10.rss == 50 * s.page_size
         assert by_pid[11].cmdline == "" and by_pid[11].shared is None
+        assert by_pid[11].rss == 321 * s.page_size  # no statm: stat's figure, not nothing
         assert by_pid[11].command == "nocmd"
         assert any("13" in e for e in snap.errors)
         # htop: used = total - free - buffers - cached - SReclaimable; swap used - SwapCached

@@ -43,6 +43,15 @@ class ProcInfo:
     processor: int = -1  # last CPU it ran on
     is_kernel_thread: bool = False
     is_thread: bool = False  # a userland thread that is not the group leader
+    tty_nr: int = 0  # controlling terminal (stat field 7), 0 = none
+    exe_deleted: bool = False  # readlink(/proc/PID/exe) ends in " (deleted)"
+    # Optional fields (``extras.py``): None unless the sampler was asked for them.
+    io_read: int | None = None  # bytes read from storage; extras.IO_DENIED: not readable
+    io_write: int | None = None  # bytes written to storage (same convention)
+    cgroup: str | None = None  # one cgroup path (extras.parse_cgroup)
+    oom_score: int | None = None
+    ctxsw_voluntary: int | None = None  # voluntary context switches since start
+    ctxsw_involuntary: int | None = None
 
     @property
     def key(self) -> ProcKey:
@@ -93,9 +102,11 @@ class Snapshot:
 class ProcessSource(Protocol):
     """Where snapshots come from: the real /proc sampler or a scripted, deterministic one."""
 
-    def sample(self, *, threads: bool = False) -> Snapshot:
+    def sample(self, *, threads: bool = False, fields: frozenset[str] = frozenset()) -> Snapshot:
         """Take one snapshot. May block (runs in a worker thread).
 
+        ``fields``: optional fields to read (``extras.OPTIONAL_FIELDS``; what
+        ``ProcessTable.fields`` says the visible columns need). A source may fill more.
         Never raises for a process that vanishes mid-sample."""
         ...
 
