@@ -1,4 +1,4 @@
-"""Command line: ``pidtop`` (the TUI), ``pidtop kill``, ``pidtop wait``, ``pidtop id``.
+"""Command line: ``pidtop`` (the TUI), ``pidtop kill``, ``wait``, ``id``, ``journal``.
 
 Importing this module never imports Textual; the TUI is imported only when it is run.
 """
@@ -42,7 +42,7 @@ EXIT_TIMEOUT = 6
 EXIT_UNSUPPORTED = 7
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("kill", "wait", "id")
+COMMANDS = ("kill", "wait", "id", "journal")
 
 EXIT_CODES_HELP = f"""\
 exit status:
@@ -393,7 +393,9 @@ def build_tui_parser() -> argparse.ArgumentParser:
         epilog="commands (see pidtop COMMAND --help):\n"
         "  pidtop kill [-s SIGNAL] [--timeout MS SIGNAL]... [--reclaim] TARGET...\n"
         "  pidtop wait [--timeout SECONDS] [--any] [--quiet] TARGET...\n"
-        "  pidtop id PID...\n\n" + EXIT_CODES_HELP,
+        "  pidtop id PID...\n"
+        "  pidtop journal [--json] [--failed] [--user USER] [--command REGEX] ...\n\n"
+        + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"pidtop {__version__}")
@@ -452,6 +454,10 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     ident.add_argument("pids", nargs="+", type=_arg_type(_positive_int, "PID"), metavar="PID")
     ident.set_defaults(func=_cmd_id)
+
+    from pidtop import journal_cli
+
+    journal_cli.add_parser(sub, formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
 

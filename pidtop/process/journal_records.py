@@ -1,0 +1,168 @@
+"""Exit journal records: one exit, or events lost; filters and text forms (no I/O)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pidtop.process.fmt import format_duration
+from pidtop.process.handle import ExitStatus
+from pidtop.process.signals import signal_name
+
+__all__ = [
+    "ExitRecord",
+    "LostRecord",
+    "Record",
+    "RecordFilter",
+    "format_lifetime",
+    "status_text",
+]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRecord:
+    """One process exit. Text fields are the process's own text (not sanitised)."""
+
+    time: float  # wall clock (epoch seconds) of the exit
+    monotonic: float  # CLOCK_MONOTONIC seconds of the exit (rates, ordering)
+    pid: int
+    ppid: int  # the parent at exit (after re-parenting); at fork if the kernel did not say; 0: ?
+    uid: int | None  # real user ID
+    comm: str | None
+    cmdline: str | None  # None: the process was gone before its command line could be read
+    status: ExitStatus
+    lifetime_s: float | None
+    inode: int | None = None  # pidfs inode, when pidtop held a pidfd for the process
+
+    kind = "exit"
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.status.code if self.status.known else None
+
+    @property
+    def signal(self) -> int | None:
+        return self.status.signal if self.status.known else None
+
+    @property
+    def core_dumped(self) -> bool | None:
+        return self.status.core_dumped if self.status.known else None
+
+    @property
+    def failed(self) -> bool:
+        """Non-zero exit or killed by a signal (an unknown status is not counted)."""
+        return self.status.known and (self.status.signal is not None or bool(self.status.code))
+
+    def to_dict(self) -> dict[str, object]:
+        """The documented, stable JSON fields (see README, ``pidtop journal``)."""
+        return {
+            "event": "exit",
+            "time": round(self.time, 6),
+            "pid": self.pid,
+            "ppid": self.ppid,
+            "uid": self.uid,
+            "comm": self.comm,
+            "cmdline": self.cmdline,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "core_dumped": self.core_dumped,
+            "lifetime_s": None if self.lifetime_s is None else round(self.lifetime_s, 6),
+            "inode": self.inode,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LostRecord:
+    """Events the journal never received (``events`` exact); exits among them are missing."""
+
+    time: float
+    monotonic: float
+    events: int
+    overflow: bool  # the socket's receive buffer overflowed (ENOBUFS)
+
+    kind = "lost"
+    failed = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "event": "lost",
+            "time": round(self.time, 6),
+            "lost_events": self.events,
+            "overflow": self.overflow,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=True)
+
+    def describe(self) -> str:
+        cause = " (receive buffer overflow)" if self.overflow else ""
+        return f"{self.events} event{'s' if self.events != 1 else ''} lost{cause}"
+
+
+Record = ExitRecord | LostRecord
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Which records to show. Lost records always pass: losses are never hidden."""
+
+    failed: bool = False
+    uids: frozenset[int] = frozenset()
+    command: re.Pattern[str] | None = None  # searched in comm and cmdline
+    pids: frozenset[int] = frozenset()
+    ppids: frozenset[int] = frozenset()
+    text: str = ""  # case-insensitive substring of pid, ppid, user, comm, cmdline, status
+
+    def __call__(self, record: Record, user: str = "") -> bool:
+        if isinstance(record, LostRecord):
+            return True
+        if self.failed and not record.failed:
+            return False
+        if self.uids and record.uid not in self.uids:
+            return False
+        if self.pids and record.pid not in self.pids:
+            return False
+        if self.ppids and record.ppid not in self.ppids:
+            return False
+        if self.command is not None and not (
+            self.command.search(record.comm or "") or self.command.search(record.cmdline or "")
+        ):
+            return False
+        if self.text:
+            hay = " ".join(
+                (str(record.pid), str(record.ppid), user, record.comm or "", record.cmdline or "")
+            )
+            if self.text.lower() not in hay.lower() + " " + status_text(record).lower():
+                return False
+        return True
+
+
+def status_text(record: ExitRecord) -> str:
+    """``exit 0``, ``exit 3``, ``SIGKILL``, ``SIGSEGV core``, ``unknown``."""
+    status = record.status
+    if not status.known:
+        return "unknown"
+    if status.signal is not None:
+        return signal_name(status.signal) + (" core" if status.core_dumped else "")
+    return f"exit {status.code}"
+
+
+def format_lifetime(seconds: float | None) -> str:
+    """``0.4ms``, ``12.3ms``, ``1.25s``, ``3m12s`` ...; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 0.1:
+        return f"{seconds * 1000:.1f}ms"
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    return format_duration(seconds)
