@@ -214,6 +214,14 @@ def _cmd_kill(args: argparse.Namespace) -> int:
             return _usage("pidtop kill", str(e))
     if args.reclaim and 9 not in (args.signal, *(s for _, s in steps)):
         return _usage("pidtop kill", "--reclaim needs SIGKILL (-s KILL or --timeout MS KILL)")
+    if args.method != "auto" and not args.tree:
+        return _usage("pidtop kill", "--method needs --tree")
+    if args.tree:
+        if args.reclaim:
+            return _usage("pidtop kill", "--reclaim does not go with --tree")
+        from pidtop.cli_tree import run  # the tree kill lives in its own module
+
+        return run(args, steps)
     handles, _labels, status = _open(args.targets, [str(t) for t in args.targets])
     try:
         alive = handles
@@ -392,6 +400,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
         description="A terminal process monitor that acts on processes, not PID numbers.",
         epilog="commands (see pidtop COMMAND --help):\n"
         "  pidtop kill [-s SIGNAL] [--timeout MS SIGNAL]... [--reclaim] TARGET...\n"
+        "  pidtop kill --tree [-s SIGNAL] [--timeout MS SIGNAL]... TARGET...\n"
         "  pidtop wait [--timeout SECONDS] [--any] [--quiet] TARGET...\n"
         "  pidtop id PID...\n"
         "  pidtop journal [--json] [--failed] [--user USER] [--command REGEX] ...\n\n"
@@ -426,6 +435,16 @@ def build_command_parser() -> argparse.ArgumentParser:
     kill.add_argument(
         "--reclaim", action="store_true",
         help="after SIGKILL, free the memory at once with process_mrelease (Linux >= 5.15)",
+    )  # fmt: skip
+    kill.add_argument(
+        "--tree", action="store_true",
+        help="the target and every descendant, also those forked meanwhile: the tree is "
+        "stopped (SIGSTOP through pidfds) until no new process appears, signalled, continued",
+    )  # fmt: skip
+    kill.add_argument(
+        "--method", choices=("auto", "freeze", "cgroup"), default="auto",
+        help="with --tree and SIGKILL: cgroup.kill where the tree is exactly a writable cgroup "
+        "v2 (auto, the default), or never (freeze)",
     )  # fmt: skip
     kill.add_argument("targets", nargs="+", type=_target, metavar="TARGET")
     kill.set_defaults(func=_cmd_kill)

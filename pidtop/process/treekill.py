@@ -1,0 +1,613 @@
+"""Kill a whole process tree so that no fork escapes: freeze, then act.
+
+A list-then-kill loop (htop's tagged kill) misses every child forked after the list was read.
+Here each process of the tree is opened and verified like a pin (a :class:`ProcessHandle`, so a
+recycled PID is never touched) and stopped with SIGSTOP through its pidfd; the children are then
+re-read (``/proc/PID/task/TID/children`` for every thread, else one scan of /proc by parent), and
+this repeats until a pass finds no new process. Once SIGSTOP is queued the kernel lets no fork of
+that process complete (copy_process restarts it), so the tree stops growing. Then the chosen
+signal goes through each pidfd, then SIGCONT, so that a SIGTERM handler can run -- and so that an
+aborted action (an exception, Ctrl-C) leaves nothing stopped.
+
+Limits (stated in the README): a process that double-forks out of the tree before it is stopped is
+no longer a descendant; processes of another user are "not permitted" and keep running (with their
+children); a process already stopped by someone else keeps its state unless the signal kills it.
+Where the tree is exactly a cgroup v2 that we may write, SIGKILL can go through ``cgroup.kill``
+(Linux >= 5.14), which the kernel applies to the whole cgroup at once.
+
+No Textual here: ``pidtop kill --tree`` and the monitor's picker share this code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pidtop.process.handle import (
+    CLK_TCK,
+    FdLimit,
+    HandleError,
+    Identity,
+    ProcessGone,
+    ProcessHandle,
+    SignalResult,
+    boottime_now,
+    format_identity,
+)
+from pidtop.process.signals import signal_name
+
+Method = Literal["auto", "freeze", "cgroup"]
+#: stop signals: sending SIGCONT after them would discard them (SIGSTOP itself is kept stopped)
+_STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
+#: signals that would end pidtop half-way through a freeze: held back until the tree runs again
+_DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+#: a freeze gives up after this many passes (only processes it cannot stop keep it going)
+MAX_PASSES = 1000
+_WORDS = {
+    "delivered": "delivered",
+    "exited_not_reaped": "already gone",
+    "gone": "already gone",
+    "not_permitted": "not permitted",
+    "error": "failed",
+}
+_WORD_ORDER = ("delivered", "already gone", "not permitted", "failed")
+
+
+# --------------------------------------------------------------------------- /proc
+
+
+def _read_stat(pid: int) -> tuple[str, str, int, int, int] | None:
+    """(comm, state, ppid, starttime, threads) of ``pid``, or None if it is not there."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    head, _, rest = data.rpartition(b")")
+    fields = rest.split()
+    if len(fields) < 20:
+        return None
+    comm = head.partition(b"(")[2].decode("utf-8", "replace")
+    return comm, fields[0].decode(), int(fields[1]), int(fields[19]), int(fields[17])
+
+
+def has_children_files() -> bool:
+    """Does this kernel have ``/proc/PID/task/TID/children`` (CONFIG_PROC_CHILDREN)?"""
+    me = os.getpid()
+    return os.path.exists(f"/proc/{me}/task/{me}/children")
+
+
+def children_of(pid: int, *, threads: bool = True) -> list[int]:
+    """Child PIDs of every thread of ``pid`` (empty if it is gone). ``threads=False`` reads the
+    main thread's list only (enough for a single-threaded process, and 2-3x cheaper)."""
+    if threads:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return []
+    else:
+        tids = [str(pid)]
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out.extend(int(p) for p in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def children_by_scan() -> dict[int, list[int]]:
+    """One scan of /proc: parent PID -> child PIDs (the fallback without children files)."""
+    out: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            stat = _read_stat(int(name))
+            if stat is not None:
+                out.setdefault(stat[2], []).append(int(name))
+    return out
+
+
+# --------------------------------------------------------------------------- cgroup v2
+
+
+def cgroup2_mount() -> str | None:
+    """Where the cgroup v2 hierarchy is mounted (``/sys/fs/cgroup``, or ``.../unified`` on a
+    hybrid system), or None."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                parts = left.split()
+                if right.split()[:1] == ["cgroup2"] and len(parts) > 4 and parts[3] == "/":
+                    return parts[4]
+    except OSError:
+        pass
+    return None
+
+
+def cgroup_of(pid: int) -> str | None:
+    """The cgroup v2 path of ``pid`` (``/system.slice/x.service``), or None."""
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].rstrip("\n")
+    except OSError:
+        pass
+    return None
+
+
+def cgroup_procs(directory: str) -> set[int]:
+    """Every process in the cgroup at ``directory`` and its descendant cgroups."""
+    out: set[int] = set()
+    for root, _dirs, files in os.walk(directory):
+        if "cgroup.procs" in files:
+            try:
+                with open(os.path.join(root, "cgroup.procs"), "rb") as f:
+                    out.update(int(p) for p in f.read().split())
+            except OSError:
+                continue
+    return out
+
+
+# --------------------------------------------------------------------------- members
+
+
+@dataclass(slots=True)
+class Member:
+    """One process of the tree, held through a verified handle."""
+
+    handle: ProcessHandle
+    parent: int | None  # PID it was found under; None for a root
+    command: str = ""
+    listed: bool = True  # started before the freeze began (False: forked while freezing)
+    prestopped: bool = False  # stopped by someone else: never stopped nor continued by us
+    stopped: bool = False  # we sent SIGSTOP and owe it a SIGCONT
+    scanned: bool = False  # children read since it was stopped (a stopped process cannot fork)
+    not_permitted: bool = False
+    threads: int = 1  # when last seen: a single-threaded process has one children list
+    results: list[SignalResult] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.handle.pid
+
+    @property
+    def target(self) -> str:
+        return format_identity(self.handle.identity)
+
+
+@dataclass(slots=True)
+class Step:
+    """One signal sent to the tree (the first, then each ``--timeout`` step)."""
+
+    signal: int
+    after: float = 0.0  # seconds waited before it (escalation)
+    new: int = 0  # processes found while freezing for this step
+    counts: dict[str, int] = field(default_factory=dict)  # outcome word -> n
+
+    def describe(self) -> str:
+        when = f"after {round(self.after * 1000, 3):g} ms " if self.after else ""
+        parts = [f"{self.counts[w]} {w}" for w in _WORD_ORDER if self.counts.get(w)]
+        new = f" ({self.new} new)" if self.after and self.new else ""
+        return f"{when}{signal_name(self.signal)}: {', '.join(parts) or 'nothing to signal'}{new}"
+
+
+@dataclass(slots=True)
+class TreeResult:
+    """What a tree kill did, for the summary line, the notification and the event log."""
+
+    roots: list[Member] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    root_errors: list[tuple[Identity, HandleError]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    found_while_freezing: int = 0
+    freeze_seconds: float = 0.0
+    method: str = "freeze"  # "freeze" or "cgroup.kill"
+    cgroup: str | None = None  # the cgroup killed, or the one the tree lives in
+    note: str = ""  # why cgroup.kill was not used, extra processes in the cgroup...
+    skipped_self: bool = False  # pidtop itself is in the tree: left out
+
+    def summary(self) -> str:
+        """One line: processes, how many found while freezing, outcomes per step, method."""
+        n = len(self.members)
+        head = (
+            f"{n} process{'es' if n != 1 else ''} "
+            f"({self.found_while_freezing} found while freezing, "
+            f"frozen in {self.freeze_seconds * 1000:.1f} ms)"
+        )
+        parts = [head, *(s.describe() for s in self.steps)]
+        method = (
+            self.method
+            if self.cgroup is None or self.method != "cgroup.kill"
+            else (f"cgroup.kill ({self.cgroup})")
+        )
+        parts.append(f"method: {method}")
+        if self.skipped_self:
+            parts.append("pidtop itself left out")
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+    def problems(self) -> Iterator[SignalResult]:
+        """Results that were neither delivered nor 'already gone' (not permitted, errors)."""
+        for m in self.members:
+            for r in m.results:
+                if r.outcome in ("not_permitted", "error"):
+                    yield r
+                    break
+
+
+class FdAccount:
+    """Where a tree kill's pidfds are counted (the monitor's fd budget); default: nowhere."""
+
+    def acquire(self, what: str) -> None:
+        """Raise :class:`FdLimit` if no fd may be taken."""
+
+    def release(self) -> None:
+        """Give one back."""
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM, SIGHUP, SIGQUIT while the tree is stopped (main thread only):
+    they arrive once the tree runs again, so pidtop never dies leaving it stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class TreeKill:
+    """The processes of one or more trees, frozen, signalled and resumed together.
+
+    Use as a context manager: leaving it continues whatever it stopped and closes the handles,
+    whatever happened (exception, KeyboardInterrupt).
+    """
+
+    def __init__(
+        self,
+        *,
+        scan: Literal["auto", "children", "proc"] = "auto",
+        fds: FdAccount | None = None,
+        self_pid: int | None = None,
+    ) -> None:
+        self._by_pid: dict[int, Member] = {}
+        self.members: list[Member] = []
+        self.roots: list[Member] = []
+        self._children_files = has_children_files() if scan == "auto" else scan == "children"
+        self._fds = fds if fds is not None else FdAccount()
+        self._self = os.getpid() if self_pid is None else self_pid
+        self.skipped_self = False
+
+    # -- members
+
+    def add_root(self, ident: Identity) -> Member:
+        """Open and verify a root (PID, PID:INODE, or PID + start time). Raises HandleError."""
+        if ident.pid == self._self:
+            raise HandleError(f"PID {ident.pid} is pidtop itself")
+        known = self._by_pid.get(ident.pid)
+        if known is not None and known.handle.state() != "reaped":
+            return known
+        self._fds.acquire(f"tree kill {format_identity(ident)}")
+        try:
+            handle = ProcessHandle.open(ident.pid, starttime=ident.starttime, inode=ident.inode)
+        except BaseException:
+            self._fds.release()
+            raise
+        stat = _read_stat(handle.pid)
+        member = Member(handle, None, stat[0] if stat else "")
+        member.threads = stat[4] if stat else 2
+        self._add(member)
+        self.roots.append(member)
+        return member
+
+    def _add(self, member: Member) -> None:
+        self._by_pid[member.pid] = member
+        self.members.append(member)
+
+    def _open_child(self, pid: int, parent: Member) -> Member | None:
+        """Open ``pid``, found among ``parent``'s children; None if it is not (or no longer)
+        that child: gone, a zombie, or its PID reused by a process of another parent."""
+        if pid == self._self:
+            self.skipped_self = True
+            return None
+        self._fds.acquire(f"tree kill {pid}")
+        try:
+            handle = ProcessHandle.open(pid)
+        except ProcessGone:
+            self._fds.release()
+            return None
+        except FdLimit:
+            self._fds.release()
+            raise
+        except HandleError:
+            self._fds.release()
+            return None
+        except BaseException:
+            self._fds.release()
+            raise
+        stat = _read_stat(pid)
+        # The stat read describes the handle's process only if it still holds the PID (not
+        # reaped) afterwards; its parent link is ours only if the parent still holds its PID.
+        if (
+            stat is None
+            or stat[2] != parent.pid
+            or stat[3] != handle.starttime
+            or handle.state() != "running"
+            or parent.handle.state() == "reaped"
+        ):
+            handle.close()
+            self._fds.release()
+            return None
+        member = Member(handle, parent.pid, stat[0], threads=stat[4])
+        member.prestopped = stat[1] in ("T", "t")
+        self._add(member)
+        return member
+
+    def _known(self, pid: int) -> bool:
+        m = self._by_pid.get(pid)
+        return m is not None and m.handle.state() != "reaped"
+
+    # -- freeze / signal / resume
+
+    def _stop(self, m: Member) -> None:
+        stat = _read_stat(m.pid)
+        if stat is not None:
+            m.threads = stat[4]
+            if stat[1] in ("T", "t") and not m.stopped:
+                m.prestopped = True  # stopped (or traced) by someone else: left as it is
+                return
+        res = m.handle.send_signal(signal.SIGSTOP)
+        if res.outcome == "delivered":
+            m.stopped = True
+        elif res.outcome == "not_permitted":
+            m.not_permitted = True
+
+    def freeze(self) -> int:
+        """Stop every member and every descendant, re-reading children until a pass finds no
+        new process (then one more pass over all members, for children that appeared under an
+        already-read parent: CLONE_PARENT, or a read that raced an exit). Returns how many
+        processes it added."""
+        added = 0
+        full = False
+        for _ in range(MAX_PASSES):
+            for m in self.members:
+                idle = m.stopped or m.prestopped or m.not_permitted
+                if not idle and m.handle.state() == "running":
+                    self._stop(m)
+            parents = [
+                m
+                for m in self.members
+                if (full or not m.scanned or not m.stopped) and m.handle.state() != "reaped"
+            ]
+            found = 0
+            scan = None if self._children_files else children_by_scan()
+            for parent in parents:
+                if scan is None:  # every thread's list in the full pass, whatever it was
+                    kids = children_of(parent.pid, threads=full or parent.threads != 1)
+                else:
+                    kids = scan.get(parent.pid, [])
+                if parent.stopped:
+                    parent.scanned = True
+                for pid in kids:
+                    if not self._known(pid) and self._open_child(pid, parent) is not None:
+                        found += 1
+            added += found
+            if found:
+                full = False
+            elif full:
+                break
+            else:
+                full = True
+        return added
+
+    def send(self, sig: int, *, running_only: bool = False) -> dict[str, int]:
+        """Send ``sig`` to every member through its pidfd; count the outcomes."""
+        counts: dict[str, int] = {}
+        for m in self.members:
+            if running_only and m.handle.state() != "running":
+                continue
+            res = m.handle.send_signal(sig)
+            m.results.append(res)
+            word = _WORDS.get(res.outcome, "failed")
+            counts[word] = counts.get(word, 0) + 1
+        return counts
+
+    def resume(self) -> None:
+        """SIGCONT every member we stopped (never one stopped by someone else)."""
+        for m in self.members:
+            if m.stopped:
+                m.stopped = False
+                m.scanned = False
+                if not m.handle.closed:
+                    m.handle.send_signal(signal.SIGCONT)
+
+    def wait(self, timeout: float) -> list[Member]:
+        """Wait up to ``timeout`` s for every running member to exit; return those still running."""
+        alive = [m for m in self.members if m.handle.state() == "running"]
+        deadline = time.monotonic() + timeout
+        ep = select.epoll()
+        try:
+            by_fd: dict[int, Member] = {}
+            for m in alive:
+                fd = m.handle.fileno()
+                if fd is not None:
+                    ep.register(fd, select.EPOLLIN)
+                    by_fd[fd] = m
+            while alive:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                # degraded handles (no pidfd) are re-checked every 50 ms
+                wait = left if len(by_fd) == len(alive) else min(left, 0.05)
+                for fd, _ev in ep.poll(wait):
+                    ep.unregister(fd)
+                    by_fd.pop(fd, None)
+                alive = [m for m in alive if m.handle.state() == "running"]
+        finally:
+            ep.close()
+        return alive
+
+    # -- cgroup v2
+
+    def exact_cgroup(self) -> tuple[str | None, str]:
+        """The cgroup directory whose processes are exactly the (frozen) members and that we
+        may kill (``cgroup.kill`` present and writable), or None and why not."""
+        mount = cgroup2_mount()
+        if mount is None or not self.roots:
+            return None, "no cgroup v2"
+        path = cgroup_of(self.roots[0].pid)
+        if not path or path == "/":
+            return None, "the tree is in the root cgroup"
+        directory = mount + path
+        kill_file = os.path.join(directory, "cgroup.kill")
+        if not os.path.exists(kill_file):
+            return None, "no cgroup.kill (Linux < 5.14)"
+        if not os.access(kill_file, os.W_OK):
+            return None, f"cgroup {path} is not writable"
+        alive = {m.pid for m in self.members if m.handle.state() == "running"}
+        procs = cgroup_procs(directory)
+        extra = procs - alive
+        if extra:
+            return None, f"cgroup {path} has {len(extra)} other process(es), not signalled"
+        if alive - procs:
+            return None, f"the tree is not all in cgroup {path}"
+        return directory, path
+
+    def close(self) -> None:
+        for m in self.members:
+            if not m.handle.closed:
+                m.handle.close()
+                self._fds.release()
+
+    def __enter__(self) -> TreeKill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.resume()
+        finally:
+            self.close()
+
+
+def kill_tree(
+    roots: Sequence[Identity],
+    sig: int = signal.SIGTERM,
+    steps: Iterable[tuple[float, int]] = (),
+    *,
+    method: Method = "auto",
+    scan: Literal["auto", "children", "proc"] = "auto",
+    fds: FdAccount | None = None,
+    on_roots: Callable[[TreeResult], None] | None = None,
+) -> TreeResult:
+    """Signal ``roots`` and all their descendants, including those forked meanwhile.
+
+    Freeze (SIGSTOP through each verified pidfd, re-reading children until nothing new), send
+    ``sig``, SIGCONT. Each ``(seconds, signal)`` step waits up to ``seconds`` for the tree to
+    exit, then freezes again (children forked during the wait included) and sends ``signal`` to
+    those still running. With SIGKILL and ``method`` auto or cgroup, a tree that is exactly a
+    writable cgroup v2 is killed with ``cgroup.kill``. Blocking: call it off the UI loop.
+    Roots that cannot be opened are reported in ``root_errors``; ``on_roots`` is called once
+    they are all opened (before anything is stopped).
+    """
+    result = TreeResult()
+    with TreeKill(scan=scan, fds=fds) as tk:
+        for ident in roots:
+            try:
+                tk.add_root(ident)
+            except FdLimit:
+                raise
+            except HandleError as e:
+                result.root_errors.append((ident, e))
+        result.roots = list(tk.roots)
+        if on_roots is not None:
+            on_roots(result)
+        if not tk.roots:
+            return result
+        with _deferred_signals():
+            try:
+                start = time.monotonic()
+                started = int(boottime_now() * CLK_TCK)  # start times are in these ticks
+                tk.freeze()
+                result.freeze_seconds = time.monotonic() - start
+                for m in tk.members:  # forked after the freeze began: a list would miss it
+                    m.listed = m.handle.starttime is None or m.handle.starttime <= started
+                result.found_while_freezing = sum(1 for m in tk.members if not m.listed)
+                step = Step(sig, new=len(tk.members))
+                directory, why = (None, "")
+                if sig == signal.SIGKILL and method != "freeze":
+                    directory, why = tk.exact_cgroup()
+                if directory is not None:
+                    result.cgroup = why
+                    step.counts = _cgroup_kill(tk, directory)
+                    result.method = "cgroup.kill"
+                else:
+                    if method == "cgroup" or (why and "other process" in why):
+                        result.note = f"cgroup.kill not used: {why}"
+                    if sig in _STOP_SIGNALS and sig != signal.SIGSTOP:
+                        tk.resume()  # SIGCONT after a stop signal would discard it
+                    step.counts = tk.send(sig)
+                result.steps.append(step)
+            finally:
+                if sig != signal.SIGSTOP:
+                    tk.resume()
+                else:  # the user asked for a stopped tree: nothing is owed a SIGCONT
+                    for m in tk.members:
+                        m.stopped = False
+        for seconds, then in steps:
+            if not tk.wait(seconds):
+                break
+            with _deferred_signals():
+                try:
+                    before = len(tk.members)
+                    tk.freeze()
+                    if then in _STOP_SIGNALS and then != signal.SIGSTOP:
+                        tk.resume()
+                    counts = tk.send(then, running_only=True)
+                    result.steps.append(Step(then, seconds, len(tk.members) - before, counts))
+                finally:
+                    if then != signal.SIGSTOP:
+                        tk.resume()
+                    else:
+                        for m in tk.members:
+                            m.stopped = False
+        result.members = list(tk.members)
+        result.skipped_self = tk.skipped_self
+    return result
+
+
+def _cgroup_kill(tk: TreeKill, directory: str) -> dict[str, int]:
+    """Write ``1`` to ``cgroup.kill``: the kernel SIGKILLs every process of the cgroup."""
+    path = os.path.join(directory, "cgroup.kill")
+    alive = [m for m in tk.members if m.handle.state() == "running"]
+    try:
+        with open(path, "w") as f:
+            f.write("1")
+    except OSError as e:
+        outcome = "not_permitted" if e.errno in (errno.EPERM, errno.EACCES) else "error"
+        for m in alive:
+            m.results.append(
+                SignalResult(m.target, signal.SIGKILL, outcome, e.errno, e.strerror or "")
+            )
+        return {_WORDS[outcome]: len(alive)}
+    for m in alive:
+        m.results.append(SignalResult(m.target, signal.SIGKILL, "delivered"))
+    gone = len(tk.members) - len(alive)
+    counts = {"delivered": len(alive)}
+    if gone:
+        counts["already gone"] = gone
+    return counts
