@@ -21,7 +21,6 @@ No Textual here: ``pidtop kill --tree`` and the monitor's picker share this code
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import select
 import signal
@@ -538,72 +537,82 @@ def kill_tree(
             on_roots(result)
         if not tk.roots:
             return result
-        with _deferred_signals():
-            try:
-                start = time.monotonic()
-                started = int(boottime_now() * CLK_TCK)  # start times are in these ticks
-                tk.freeze()
-                result.freeze_seconds = time.monotonic() - start
-                for m in tk.members:  # forked after the freeze began: a list would miss it
-                    m.listed = m.handle.starttime is None or m.handle.starttime <= started
-                result.found_while_freezing = sum(1 for m in tk.members if not m.listed)
-                step = Step(sig, new=len(tk.members))
-                directory, why = (None, "")
-                if sig == signal.SIGKILL and method != "freeze":
-                    directory, why = tk.exact_cgroup()
-                if directory is not None:
-                    result.cgroup = why
-                    step.counts = _cgroup_kill(tk, directory)
-                    result.method = "cgroup.kill"
-                else:
-                    if method == "cgroup" or (why and "other process" in why):
-                        result.note = f"cgroup.kill not used: {why}"
-                    if sig in _STOP_SIGNALS and sig != signal.SIGSTOP:
-                        tk.resume()  # SIGCONT after a stop signal would discard it
-                    step.counts = tk.send(sig)
-                result.steps.append(step)
-            finally:
-                if sig != signal.SIGSTOP:
-                    tk.resume()
-                else:  # the user asked for a stopped tree: nothing is owed a SIGCONT
-                    for m in tk.members:
-                        m.stopped = False
+        with _frozen(tk, sig):
+            start = time.monotonic()
+            started = int(boottime_now() * CLK_TCK)  # start times are in these ticks
+            tk.freeze()
+            result.freeze_seconds = time.monotonic() - start
+            for m in tk.members:  # forked after the freeze began: a list would miss it
+                m.listed = m.handle.starttime is None or m.handle.starttime <= started
+            result.found_while_freezing = sum(1 for m in tk.members if not m.listed)
+            step = Step(sig, new=len(tk.members))
+            counts = _cgroup_step(tk, result, method) if sig == signal.SIGKILL else None
+            step.counts = counts if counts is not None else _send_step(tk, sig)
+            result.steps.append(step)
         for seconds, then in steps:
             if not tk.wait(seconds):
                 break
-            with _deferred_signals():
-                try:
-                    before = len(tk.members)
-                    tk.freeze()
-                    if then in _STOP_SIGNALS and then != signal.SIGSTOP:
-                        tk.resume()
-                    counts = tk.send(then, running_only=True)
-                    result.steps.append(Step(then, seconds, len(tk.members) - before, counts))
-                finally:
-                    if then != signal.SIGSTOP:
-                        tk.resume()
-                    else:
-                        for m in tk.members:
-                            m.stopped = False
+            with _frozen(tk, then):
+                before = len(tk.members)
+                tk.freeze()
+                counts = _cgroup_step(tk, result, method) if then == signal.SIGKILL else None
+                if counts is None:
+                    counts = _send_step(tk, then, running_only=True)
+                result.steps.append(Step(then, seconds, len(tk.members) - before, counts))
         result.members = list(tk.members)
         result.skipped_self = tk.skipped_self
     return result
 
 
-def _cgroup_kill(tk: TreeKill, directory: str) -> dict[str, int]:
-    """Write ``1`` to ``cgroup.kill``: the kernel SIGKILLs every process of the cgroup."""
+@contextlib.contextmanager
+def _frozen(tk: TreeKill, sig: int) -> Iterator[None]:
+    """Around one freeze and its signal: fatal signals to pidtop held back, and whatever the
+    freeze stopped continued at the end, whatever happens (not after SIGSTOP: the user asked
+    for a stopped tree, nothing is owed a SIGCONT then)."""
+    with _deferred_signals():
+        try:
+            yield
+        finally:
+            if sig != signal.SIGSTOP:
+                tk.resume()
+            else:
+                for m in tk.members:
+                    m.stopped = False
+
+
+def _send_step(tk: TreeKill, sig: int, *, running_only: bool = False) -> dict[str, int]:
+    """The signal through each pidfd of the frozen tree."""
+    if sig in _STOP_SIGNALS and sig != signal.SIGSTOP:
+        tk.resume()  # a SIGCONT after a stop signal would discard it
+    return tk.send(sig, running_only=running_only)
+
+
+def _cgroup_step(tk: TreeKill, result: TreeResult, method: Method) -> dict[str, int] | None:
+    """SIGKILL through cgroup.kill if the frozen tree is exactly a writable cgroup (and
+    ``method`` allows it); None if not (``result.note`` says why when it matters)."""
+    if method == "freeze":
+        return None
+    directory, why = tk.exact_cgroup()
+    counts = _cgroup_kill(tk, directory) if directory is not None else why
+    if isinstance(counts, dict):
+        result.cgroup = why  # the cgroup's path
+        result.method = "cgroup.kill"
+        return counts
+    if method == "cgroup" or directory is not None or "other process" in counts:
+        result.note = f"cgroup.kill not used: {counts}"
+    return None
+
+
+def _cgroup_kill(tk: TreeKill, directory: str) -> dict[str, int] | str:
+    """Write ``1`` to ``cgroup.kill``: the kernel SIGKILLs every process of the cgroup.
+    Returns the outcome counts, or why it failed (nothing was sent then)."""
     path = os.path.join(directory, "cgroup.kill")
     alive = [m for m in tk.members if m.handle.state() == "running"]
     try:
         with open(path, "w") as f:
             f.write("1")
     except OSError as e:
-        outcome = "not_permitted" if e.errno in (errno.EPERM, errno.EACCES) else "error"
-        for m in alive:
-            m.results.append(
-                SignalResult(m.target, signal.SIGKILL, outcome, e.errno, e.strerror or "")
-            )
-        return {_WORDS[outcome]: len(alive)}
+        return f"cgroup.kill failed: {e.strerror}"
     for m in alive:
         m.results.append(SignalResult(m.target, signal.SIGKILL, "delivered"))
     gone = len(tk.members) - len(alive)
