@@ -14,19 +14,10 @@ import pwd
 import re
 import signal
 import sys
-import time
 from typing import TextIO
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.journal import (
-    ExitRecord,
-    Journal,
-    LostRecord,
-    Record,
-    RecordFilter,
-    format_lifetime,
-    status_text,
-)
+from pidtop.process.journal import ExitRecord, Journal, LostRecord, RecordFilter
+from pidtop.process.journal_records import HEADER, text_line, user_name
 
 DESCRIPTION = (
     "Print every process that exits on this machine, as it exits (the kernel's proc connector: "
@@ -111,43 +102,6 @@ def add_parser(sub: argparse._SubParsersAction, **common: object) -> None:  # ty
 
 class _Stop:
     requested = False
-
-
-_users: dict[int, str] = {}
-
-
-def user_name(uid: int | None) -> str:
-    """The user name of ``uid`` (cached), its number without one, ``?`` when unknown."""
-    if uid is None:
-        return "?"
-    name = _users.get(uid)
-    if name is None:
-        try:
-            name = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            name = str(uid)
-        _users[uid] = name
-    return name
-
-
-def text_line(record: Record) -> str:
-    """One sanitised line: time, PID, parent, user, status, lifetime, command."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(record.time))
-    stamp += f".{int(record.time * 1000) % 1000:03d}"
-    if isinstance(record, LostRecord):
-        return f"{stamp} *** {record.describe()}: exits among them are missing"
-    command = record.cmdline
-    if command is None:
-        command = f"{record.comm or '?'} (command line not captured)"
-    user = user_name(record.uid)
-    user = user if len(user) <= 8 else user[:7] + "+"
-    return (
-        f"{stamp} {record.pid:>7} {record.ppid:>7} {user:<8} {status_text(record):<13} "
-        f"{format_lifetime(record.lifetime_s):>8}  {sanitize(command)}"
-    )
-
-
-HEADER = f"{'TIME':<12} {'PID':>7} {'PPID':>7} {'USER':<8} {'STATUS':<13} {'LIVED':>8}  COMMAND"
 
 
 def _write(out: TextIO, line: str) -> bool:

@@ -106,6 +106,10 @@ class Journal:
         #: reading thread, so it must only read plain data
         self.inode_of: Callable[[int], int | None] | None = None
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self.version = 0  # bumped (under ``lock``) whenever records or counters change
+        self.total = 0  # records ever appended (``total - len(records)`` were let go)
+        self.started = False  # start() has finished (complete/note are meaningful)
+        self.error = ""  # why the reading stopped, if it did
 
     # -- start / stop
 
@@ -115,6 +119,12 @@ class Journal:
         ``use_connector`` False forces the fallback (tests; ``--no-connector``).
         """
         self.stats = Stats()
+        try:
+            self._start(use_connector, probe_timeout)
+        finally:
+            self.started = True
+
+    def _start(self, use_connector: bool, probe_timeout: float) -> None:
         if use_connector:
             try:
                 self._connector = ProcConnector(self.rcvbuf)
@@ -217,6 +227,8 @@ class Journal:
                         records[i] = replace(r, inode=inode)
         with self.lock:
             self.records.extend(records)
+            self.total += len(records)
+            self.version += 1
             stats = self.stats
             for r in records:
                 if type(r) is ExitRecord:
@@ -260,11 +272,22 @@ class Journal:
 
 
 class JournalReader:
-    """Runs :meth:`Journal.pump` in a daemon thread; ``on_records`` is called from it."""
+    """Runs :meth:`Journal.pump` in a daemon thread; ``on_records`` is called from it.
 
-    def __init__(self, journal: Journal, on_records: Listener | None = None) -> None:
+    With ``start`` the thread first runs :meth:`Journal.start` (its start check forks a child
+    and waits up to 2 s: never on a UI loop), with ``start`` as keyword arguments.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        on_records: Listener | None = None,
+        *,
+        start: dict[str, object] | None = None,
+    ) -> None:
         self.journal = journal
         self._on_records = on_records
+        self._start_args = start
         self._stop = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="pidtop-journal", daemon=True)
@@ -275,12 +298,17 @@ class JournalReader:
 
     def _run(self) -> None:
         try:
+            if self._start_args is not None:
+                self.journal.start(**self._start_args)  # type: ignore[arg-type]
             while not self._stop.is_set():
                 records = self.journal.pump(0.5, self._wake_r)
                 if records and self._on_records is not None:
                     self._on_records(records)
         except Exception as e:  # reported by the owner (the screen shows it)
             self.error = e
+            self.journal.error = f"{type(e).__name__}: {e}"
+            with self.journal.lock:
+                self.journal.version += 1
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import pwd
 import re
+import time
 from dataclasses import dataclass
 
-from pidtop.process.fmt import format_duration
+from pidtop.process.fmt import format_duration, sanitize
 from pidtop.process.handle import ExitStatus
 from pidtop.process.signals import signal_name
 
 __all__ = [
+    "HEADER",
     "ExitRecord",
     "LostRecord",
     "Record",
     "RecordFilter",
     "format_lifetime",
     "status_text",
+    "text_line",
+    "user_name",
 ]
 
 
@@ -166,3 +171,41 @@ def format_lifetime(seconds: float | None) -> str:
     if seconds < 10:
         return f"{seconds:.2f}s"
     return format_duration(seconds)
+
+
+_users: dict[int, str] = {}
+
+
+def user_name(uid: int | None) -> str:
+    """The user name of ``uid`` (cached), its number without one, ``?`` when unknown."""
+    if uid is None:
+        return "?"
+    name = _users.get(uid)
+    if name is None:
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = str(uid)
+        _users[uid] = name
+    return name
+
+
+def text_line(record: Record) -> str:
+    """One sanitised line under :data:`HEADER`: time (ms), PID, parent, user, status,
+    lifetime, command (marked when not captured). Shared by ``pidtop journal`` and the UI."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(record.time))
+    stamp += f".{int(record.time * 1000) % 1000:03d}"
+    if isinstance(record, LostRecord):
+        return f"{stamp} *** {record.describe()}: exits among them are missing"
+    command = record.cmdline
+    if command is None:
+        command = f"{record.comm or '?'} (command line not captured)"
+    user = user_name(record.uid)
+    user = user if len(user) <= 8 else user[:7] + "+"
+    return (
+        f"{stamp} {record.pid:>7} {record.ppid:>7} {user:<8} {status_text(record):<13} "
+        f"{format_lifetime(record.lifetime_s):>8}  {sanitize(command)}"
+    )
+
+
+HEADER = f"{'TIME':<12} {'PID':>7} {'PPID':>7} {'USER':<8} {'STATUS':<13} {'LIVED':>8}  COMMAND"

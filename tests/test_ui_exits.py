@@ -1,0 +1,152 @@
+"""The Exits screen on a scripted journal (fixed exits, fixed times): Pilot and snapshots.
+
+The journal is :class:`ScriptedJournal` read by the real :class:`JournalReader` thread, as the
+monitor reads the real one; times are shown in UTC (TZ pinned) so the snapshot is the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Label
+
+from pidtop.process.handle import ExitStatus
+from pidtop.process.journal import ExitRecord, JournalReader
+from pidtop.process.journal_scripted import ScriptedJournal
+from pidtop.process.scripted import MONO0, WALL0
+from pidtop.ui.screens.exits import ExitsScreen, ExitsView
+
+
+@pytest.fixture(autouse=True)
+def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+class ExitsApp(App[None]):
+    """Just the Exits screen over a scripted journal; records what Enter asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.journal = ScriptedJournal()
+        self.reader = JournalReader(self.journal, start={})
+        self.opened: list[ExitRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("the process table")
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.reader.start()
+        self.push_screen(ExitsScreen(self.journal))
+
+    def on_unmount(self) -> None:
+        self.reader.stop()
+
+    def on_exits_screen_open_parent(self, event: ExitsScreen.OpenParent) -> None:
+        self.opened.append(event.record)
+
+
+def view_of(app: App[None]) -> ExitsView:
+    screen = app.screen
+    assert isinstance(screen, ExitsScreen)
+    return screen.view
+
+
+async def loaded(pilot: Pilot) -> ExitsView:
+    app = pilot.app
+    for _ in range(500):
+        if isinstance(app.screen, ExitsScreen) and len(view_of(app).rows) >= 12:
+            break
+        await pilot.pause(0.01)
+    view = view_of(app)
+    assert len(view.rows) == 12  # 11 exits and 1 loss
+    return view
+
+
+def lines(view: ExitsView) -> list[str]:
+    return [view.line_text(y).rstrip() for y in range(view.size.height)]
+
+
+async def test_newest_first_failed_only_and_filter() -> None:
+    async with ExitsApp().run_test(size=(120, 30)) as pilot:
+        view = await loaded(pilot)
+        shown = lines(view)
+        assert "ld -o app main.o util.o" in shown[0]  # the newest first
+        assert "cc1 -quiet src/util.c" in shown[11]
+        assert any("*** 37 events lost (receive buffer overflow)" in x for x in shown)
+        crash = next(x for x in shown if "src/bad.c" in x)
+        assert " SIGSEGV core " in crash and "1195" in crash and "1210" in crash
+        grep = next(x for x in shown if " 1194 " in x)
+        assert "grep (command line not captured)" in grep and "0.9ms" in grep
+        hostile = next(x for x in shown if " 1197 " in x)
+        assert "\x1b" not in hostile and "^[[31m [/] --x" in hostile
+        await pilot.press("f")
+        assert len(view.rows) == 7  # 6 failures + the loss, never hidden
+        assert all("exit 0 " not in x for x in lines(view))
+        await pilot.press("f", "backslash")
+        await pilot.pause()
+        await pilot.press(*"php", "enter")
+        await pilot.pause()
+        assert [r.pid for _, r in view.rows if isinstance(r, ExitRecord)] == [1198, 1193]
+        title = str(pilot.app.screen.query_one("#exits-title", Label).render())
+        assert "filter: php" in title and "Exits: 11 since start" in title
+        assert "6 failed" in title and "37 events lost" in title
+
+
+async def test_search_and_enter_opens_parent() -> None:
+    app = ExitsApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = await loaded(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"logrotate", "enter")
+        await pilot.pause()
+        record = view.cursor_record
+        assert isinstance(record, ExitRecord) and record.comm == "logrotate"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [r.pid for r in app.opened] == [1196]
+        await pilot.press("n")  # the only match: the cursor stays
+        assert view.cursor_record is record
+
+
+async def test_new_exits_arrive_while_open_cursor_keeps_its_record() -> None:
+    app = ExitsApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = await loaded(pilot)
+        await pilot.press("down", "down")
+        kept = view.cursor_record
+        app.journal.add(
+            ExitRecord(WALL0 + 2, MONO0 + 2, 4242, 1210, 1000, "cc1", "cc1 late.c",
+                       ExitStatus.from_wait_status(3 << 8), 0.5)
+        )  # fmt: skip
+        for _ in range(200):
+            if len(view.rows) == 13:
+                break
+            await pilot.pause(0.02)
+        assert len(view.rows) == 13
+        assert view.rows[0][1].pid == 4242  # type: ignore[union-attr]
+        assert view.cursor_record is kept
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExitsScreen)
+
+
+def test_exits_screen_snapshot(snap_compare: object) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(ExitsApp(), terminal_size=(120, 24), run_before=run_before)  # type: ignore[operator]
