@@ -1,4 +1,4 @@
-"""Command line: ``pidtop`` (the TUI), ``pidtop kill``, ``wait``, ``id``, ``journal``.
+"""Command line: ``pidtop`` (the TUI), ``pidtop kill``, ``wait``, ``id``, ``journal``, ``snapshot``.
 
 Importing this module never imports Textual; the TUI is imported only when it is run.
 """
@@ -42,7 +42,7 @@ EXIT_TIMEOUT = 6
 EXIT_UNSUPPORTED = 7
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("kill", "wait", "id", "journal")
+COMMANDS = ("kill", "wait", "id", "journal", "snapshot")
 
 EXIT_CODES_HELP = f"""\
 exit status:
@@ -343,14 +343,9 @@ def _tui_user(text: str) -> str:
 
 def _tui_sort_key(text: str) -> str:
     """``-s``: a column (id, title, or htop name like PERCENT_CPU), checked before the monitor
-    starts. The UI's resolver is imported only here (not at import time: the kill/wait/id
-    commands must not load Textual)."""
-    from pidtop.process.table import COLUMNS
+    starts."""
+    from pidtop.process.table import COLUMNS, resolve_sort_key
 
-    try:
-        from pidtop.ui.app import resolve_sort_key
-    except ImportError:  # no Textual: the monitor reports that itself, accept what we can
-        return text
     column = resolve_sort_key(text)
     if column is None:
         names = ", ".join(c.title for c in COLUMNS)
@@ -358,11 +353,11 @@ def _tui_sort_key(text: str) -> str:
     return column
 
 
-def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the interactive monitor (``pidtop`` without a command)."""
+def add_view_arguments(parser: argparse.ArgumentParser, *, delay: int) -> None:
+    """What to show and how often: shared by the monitor and ``pidtop snapshot``."""
     parser.add_argument(
-        "-d", "--delay", type=_arg_type(_tui_delay, "TENTHS"), default=15, metavar="TENTHS",
-        help="delay between updates, in tenths of seconds: 1-600 (default: 15)",
+        "-d", "--delay", type=_arg_type(_tui_delay, "TENTHS"), default=delay, metavar="TENTHS",
+        help=f"delay between updates, in tenths of seconds: 1-600 (default: {delay})",
     )  # fmt: skip
     parser.add_argument(
         "-u", "--user", type=_arg_type(_tui_user, "USER"), metavar="USER",
@@ -377,6 +372,11 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
         "-s", "--sort-key", type=_arg_type(_tui_sort_key, "COLUMN"), metavar="COLUMN",
         help="sort by COLUMN (PID, USER, CPU%%, MEM%%, TIME+, ...)",
     )  # fmt: skip
+
+
+def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the interactive monitor (``pidtop`` without a command)."""
+    add_view_arguments(parser, delay=15)
     parser.add_argument("--demo", action="store_true", help="show a scripted, fake process list")
     parser.add_argument(
         "--pin", type=_target, action="append", default=[], metavar="TARGET",
@@ -403,7 +403,8 @@ def build_tui_parser() -> argparse.ArgumentParser:
         "  pidtop kill --tree [-s SIGNAL] [--timeout MS SIGNAL]... TARGET...\n"
         "  pidtop wait [--timeout SECONDS] [--any] [--quiet] TARGET...\n"
         "  pidtop id PID...\n"
-        "  pidtop journal [--json] [--failed] [--user USER] [--command REGEX] ...\n\n"
+        "  pidtop journal [--json] [--failed] [--user USER] [--command REGEX] ...\n"
+        "  pidtop snapshot [-n N] [--json|--csv] [-d -u -p -t -s --filter TEXT]  (also -b)\n\n"
         + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -477,6 +478,10 @@ def build_command_parser() -> argparse.ArgumentParser:
     from pidtop import journal_cli
 
     journal_cli.add_parser(sub, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    from pidtop.cli_snapshot import add_snapshot_parser  # it imports this module
+
+    add_snapshot_parser(sub, common)
     return parser
 
 
@@ -490,10 +495,13 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: a command (kill, wait, id) or, without one, the interactive monitor."""
+    """Entry point: a command (kill, wait, id, snapshot) or, without one, the monitor."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _Output.failed = False
     try:
+        from pidtop.cli_snapshot import batch_argv
+
+        argv = batch_argv(argv) or argv  # pidtop -b/--batch is pidtop snapshot
         if argv and argv[0] in COMMANDS:
             args = build_command_parser().parse_args(argv)
             status = int(args.func(args))

@@ -55,6 +55,7 @@ from pidtop.process.extras import (
     parse_io,
 )
 from pidtop.process.fmt import sanitize
+from pidtop.process.rawtext import argv_join, read_raw_command
 from pidtop.process.snapshot import ProcInfo, Snapshot
 from pidtop.process.statparse import PF_KTHREAD, parse_stat
 from pidtop.process.system import SystemReader
@@ -76,28 +77,20 @@ def _decode(raw: bytes) -> str:
 
 
 def _argv_text(raw: bytes) -> str:
-    """/proc/PID/cmdline as one line: NUL-separated argv (a trailing NUL is normal;
-    setproctitle-style titles have none)."""
-    return _decode(raw.rstrip(b"\0").replace(b"\0", b" "))
+    """/proc/PID/cmdline as one printable line (``rawtext.argv_join``, sanitized)."""
+    return sanitize(argv_join(raw))
 
 
 def read_command(pid: int) -> str:
     """What the COMMAND column shows for one process, read now (for ``--pin`` before any
     sample): the command line; ``[comm]`` for a kernel thread; the bare comm for a zombie."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read()
-    except OSError:
-        raw = b""
-    if raw:
-        return _argv_text(raw)
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = parse_stat(f.read())
-    except (OSError, ValueError, IndexError):
+    raw = read_raw_command(pid)
+    if raw.cmdline:
+        return _argv_text(raw.cmdline)
+    if raw.comm is None:
         return "?"
-    comm = _decode(stat.comm_raw)
-    return f"[{comm}]" if stat.flags & PF_KTHREAD else comm
+    comm = _decode(raw.comm)
+    return f"[{comm}]" if raw.kernel else comm
 
 
 class _Ident:

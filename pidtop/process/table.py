@@ -32,6 +32,7 @@ __all__ = [
     "RowStatus",
     "TaskCounts",
     "cell_text",
+    "resolve_sort_key",
 ]
 
 
@@ -88,6 +89,31 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_ID: Mapping[str, Column] = {c.id: c for c in COLUMNS}
 _USER_WIDTH = COLUMN_BY_ID["user"].width
+
+
+def resolve_sort_key(name: str | None) -> str | None:
+    """A column id from its id (``cpu``), title (``CPU%``) or htop key (``PERCENT_CPU``);
+    None when no column has that name. The monitor's and ``pidtop snapshot``'s ``-s``."""
+    if not name:
+        return None
+    wanted = name.strip().lower()
+    aliases = {
+        "percent_cpu": "cpu",
+        "percent_mem": "mem",
+        "m_resident": "res",
+        "m_virt": "virt",
+        "m_share": "shr",
+        "state": "s",
+        "priority": "pri",
+        "nice": "ni",
+        "time": "time",
+        "time+": "time",
+    }
+    wanted = aliases.get(wanted, wanted)
+    for col in COLUMNS:
+        if wanted in (col.id, col.title.lower()):
+            return col.id
+    return None
 
 
 def cell_text(row: Row, column_id: str, clk_tck: int = 100) -> str:

@@ -41,7 +41,7 @@ from pidtop.process.scripted import ScriptedSource
 from pidtop.process.scripted_pins import SourceOpener
 from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
-from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable
+from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable, resolve_sort_key
 from pidtop.process.watch import ExitEvent
 from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserScreen
 from pidtop.ui.screens.eventlog import EventLogScreen
@@ -101,30 +101,6 @@ _CSS = find_css()
 def _column_title(column_id: str) -> str:
     col = COLUMN_BY_ID.get(column_id)
     return col.title if col is not None else column_id
-
-
-def resolve_sort_key(name: str | None) -> str | None:
-    """Accept a column id (``cpu``), a title (``CPU%``) or an htop key (``PERCENT_CPU``)."""
-    if not name:
-        return None
-    wanted = name.strip().lower()
-    aliases = {
-        "percent_cpu": "cpu",
-        "percent_mem": "mem",
-        "m_resident": "res",
-        "m_virt": "virt",
-        "m_share": "shr",
-        "state": "s",
-        "priority": "pri",
-        "nice": "ni",
-        "time": "time",
-        "time+": "time",
-    }
-    wanted = aliases.get(wanted, wanted)
-    for col in COLUMNS:
-        if wanted in (col.id, col.title.lower()):
-            return col.id
-    return None
 
 
 class PidtopApp(App[int]):
