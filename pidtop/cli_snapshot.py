@@ -20,7 +20,7 @@ from pidtop.cli import (
     _silence_stdout,
     add_view_arguments,
 )
-from pidtop.process.batch import BatchOptions, field_help, run
+from pidtop.process.batch import BatchOptions, Format, field_help, run
 from pidtop.process.handle import PID_MAX, parse_number
 
 #: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
@@ -164,7 +164,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         _say("pidtop: cannot write to stdout: it is closed", error=True)
         return EXIT_FAILURE
     tty = sys.stdout.isatty()
-    fmt = "json" if args.json else "csv" if args.csv else "text"
+    fmt: Format = "json" if args.json else "csv" if args.csv else "text"
     width = args.width if args.width is not None else shutil.get_terminal_size((80, 24)).columns
     opts = BatchOptions(
         format=fmt,

@@ -40,6 +40,7 @@ from pidtop.process.table import COLUMNS, Column, ProcessTable, Row, cell_text
 __all__ = [
     "FIXED_FIELDS",
     "BatchOptions",
+    "Format",
     "IdentityStatus",
     "RowIdentity",
     "column_unit",
@@ -145,7 +146,7 @@ def identify(row: Row) -> RowIdentity:
     except (HandleError, FdLimit):
         return RowIdentity(None, "unknown")
     with handle:
-        raw = read_raw_command(info.pid)
+        raw: RawCommand | None = read_raw_command(info.pid)
         if handle.state() == "reaped":  # the PID may be another process's now: not its text
             raw = None
         if handle.inode is None:
