@@ -479,7 +479,7 @@ def build_command_parser() -> argparse.ArgumentParser:
 
     journal_cli.add_parser(sub, formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    from pidtop.cli_snapshot import add_snapshot_parser  # it imports this module
+    from pidtop.snapshot_cli import add_snapshot_parser  # it imports this module
 
     add_snapshot_parser(sub, common)
     return parser
@@ -499,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _Output.failed = False
     try:
-        from pidtop.cli_snapshot import batch_argv
+        from pidtop.snapshot_cli import batch_argv
 
         argv = batch_argv(argv) or argv  # pidtop -b/--batch is pidtop snapshot
         if argv and argv[0] in COMMANDS:
