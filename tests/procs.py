@@ -272,39 +272,118 @@ def sleep_forever(ignore_term: bool = False) -> None:
         signal.pause()
 
 
-def pid_namespace_unavailable() -> str | None:
-    """Why a private PID namespace cannot be used here, or None."""
-    if os.geteuid() != 0:
-        return "needs root for unshare --pid and /proc/sys/kernel/ns_last_pid"
-    if shutil.which("unshare") is None:
-        return "unshare(1) is not installed"
-    probe = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, text=True
-    )
+#: the system's Python, readable by any user (a venv under root's home may not be)
+SYSTEM_PYTHON = "/usr/bin/python3"
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def pid_namespace_unavailable(*, as_nobody: bool = False) -> str | None:
+    """Why a private PID namespace cannot be used here, or None.
+
+    ``as_nobody``: as uid 65534 inside a user namespace (``unshare --user --map-root-user``),
+    the way an unprivileged user gets one, with the system's Python.
+    """
+    for tool in ("unshare", *(("setpriv",) if as_nobody else ())):
+        if shutil.which(tool) is None:
+            return f"{tool}(1) is not installed"
+    if as_nobody:
+        if os.geteuid() != 0:  # setpriv to uid 65534 needs root; other users run it directly
+            return "needs root to become uid 65534 (setpriv)"
+        if not os.access(SYSTEM_PYTHON, os.X_OK):
+            return f"{SYSTEM_PYTHON} is missing"
+        cmd = [*NOBODY, "unshare", "--user", "--map-root-user", "--pid", "--fork"]
+        cmd += ["--mount-proc", "true"]
+    else:
+        if os.geteuid() != 0:
+            return "needs root for unshare --pid and /proc/sys/kernel/ns_last_pid"
+        cmd = ["unshare", "--pid", "--fork", "--mount-proc", "true"]
+    probe = subprocess.run(cmd, capture_output=True, text=True)
     if probe.returncode != 0:
         return f"unshare failed: {probe.stderr.strip()}"
     return None
 
 
-def run_in_pid_namespace(body: str, timeout: float = 30) -> dict[str, object]:
+def _readable_copy(where: Path) -> Path:
+    """pidtop's package and tests/procs.py copied under ``where`` (readable by anyone)."""
+    shutil.copytree(ROOT / "pidtop", where / "pidtop", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(TESTS / "procs.py", where / "procs.py")
+    for path in [where, *where.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return where
+
+
+def run_in_pid_namespace(
+    body: str, timeout: float = 30, *, mount_proc: bool = True, as_nobody: bool = False
+) -> dict[str, object]:
     """Run ``body`` as PID 1 of a new PID namespace; it must print one JSON line last.
 
     The script can ``import procs`` and ``pidtop``. When it exits the kernel kills whatever is
-    left in the namespace, so cleanup is automatic.
+    left in the namespace, so cleanup is automatic. ``mount_proc=False`` keeps the host's
+    /proc (another namespace's PIDs). ``as_nobody`` runs it as uid 65534 in a user namespace
+    with the system's Python and a readable copy of pidtop (no root inside but the mapped one).
     """
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(body)
-    try:
+    with tempfile.TemporaryDirectory(prefix="pidtop-ns-") as tmp:
+        where = Path(tmp)
+        script = where / "script.py"
+        env = pidtop_env()
+        cmd = ["unshare", "--pid", "--fork", *(["--mount-proc"] if mount_proc else [])]
+        python = sys.executable
+        if as_nobody:
+            _readable_copy(where)
+            env["PYTHONPATH"] = str(where)
+            cmd = [*NOBODY, "unshare", "--user", "--map-root-user", *cmd[1:]]
+            python = SYSTEM_PYTHON
+        script.write_text(body)
+        script.chmod(0o644)
         out = subprocess.run(
-            ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, f.name],
+            [*cmd, python, str(script)],
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=pidtop_env(),
+            env=env,
+            cwd=where,
         )
-    finally:
-        os.unlink(f.name)
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
         raise AssertionError(f"namespace script failed ({out.returncode}):\n{out.stderr}")
     return json.loads(lines[-1])
+
+
+# --------------------------------------------------------------------------- seccomp
+
+
+def deny_syscall(nr: int, err: int) -> None:
+    """Install a real seccomp filter in THIS process: syscall ``nr`` fails with ``err``.
+
+    What a container profile does (old Docker profiles answer EPERM). x86_64 only; there is
+    no way back, so call it in a subprocess.
+    """
+    import ctypes
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [
+            ("code", ctypes.c_ushort),
+            ("jt", ctypes.c_ubyte),
+            ("jf", ctypes.c_ubyte),
+            ("k", ctypes.c_uint),
+        ]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    audit_arch_x86_64 = 0xC000003E
+    prog = (SockFilter * 6)(
+        SockFilter(0x20, 0, 0, 4),  # A = seccomp_data.arch
+        SockFilter(0x15, 1, 0, audit_arch_x86_64),  # other arch: allow (not our concern)
+        SockFilter(0x06, 0, 0, 0x7FFF0000),
+        SockFilter(0x20, 0, 0, 0),  # A = seccomp_data.nr
+        SockFilter(0x15, 0, 1, nr),
+        SockFilter(0x06, 0, 0, 0x00050000 | (err & 0xFFFF)),  # SECCOMP_RET_ERRNO | err
+    )
+    allow = (SockFilter * 7)(*prog, SockFilter(0x06, 0, 0, 0x7FFF0000))
+    fprog = SockFprog(len(allow), allow)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+        raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")

@@ -3,15 +3,21 @@
 Each test runs a script as PID 1 of ``unshare --pid --fork --mount-proc``. It forks A at PID
 500 (via /proc/sys/kernel/ns_last_pid), kills and reaps it, then forks B, which gets the same
 PID 500. The script reports what it saw as one JSON line; the assertions are made here.
+
+Every test runs twice: as root, and as uid 65534 in a user namespace (``setpriv ... unshare
+--user --map-root-user --pid --fork --mount-proc`` with the system's Python), which can write
+``ns_last_pid`` too: the central guarantee is tested wherever the suite runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from procs import pid_namespace_unavailable, run_in_pid_namespace
 
-_why = pid_namespace_unavailable()
-pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
+_why_root = pid_namespace_unavailable()
+_why_nobody = pid_namespace_unavailable(as_nobody=True)
 
 PREAMBLE = """
 import json, os, signal, subprocess, sys, time
@@ -55,11 +61,40 @@ def read_line(proc):
 """
 
 
-def run(body: str) -> dict[str, object]:
-    return run_in_pid_namespace(PREAMBLE + body)
+Run = Callable[[str], dict[str, object]]
 
 
-def test_open_with_the_old_identity_is_refused() -> None:
+@pytest.fixture(
+    params=[
+        pytest.param(
+            False, id="root", marks=pytest.mark.skipif(bool(_why_root), reason=str(_why_root))
+        ),
+        pytest.param(
+            True, id="uid65534-userns",
+            marks=pytest.mark.skipif(bool(_why_nobody), reason=str(_why_nobody)),
+        ),
+    ]
+)  # fmt: skip
+def run(request: pytest.FixtureRequest) -> Run:
+    as_nobody = bool(request.param)
+
+    def run(body: str) -> dict[str, object]:
+        return run_in_pid_namespace(PREAMBLE + body, as_nobody=as_nobody)
+
+    run.as_nobody = as_nobody  # type: ignore[attr-defined]
+    return run
+
+
+def test_the_namespace_is_private_and_the_user_as_asked(run: Run) -> None:
+    r = run("""
+print(json.dumps(dict(pid=os.getpid(), uid_map=open("/proc/self/uid_map").read().split())))
+""")
+    assert r["pid"] == 1
+    nobody = run.as_nobody  # type: ignore[attr-defined]
+    assert r["uid_map"] == (["0", "65534", "1"] if nobody else ["0", "0", "4294967295"])
+
+
+def test_open_with_the_old_identity_is_refused(run: Run) -> None:
     r = run("""
 fa, ino_a = start_a()
 st_a = read_starttime(PID)
@@ -78,7 +113,7 @@ print(json.dumps(dict(b=b, ino_a=ino_a, ino_b=os.fstat(fb).st_ino, refused=refus
     assert r["b_running"]
 
 
-def test_held_handle_reports_gone_and_spares_the_newcomer() -> None:
+def test_held_handle_reports_gone_and_spares_the_newcomer(run: Run) -> None:
     r = run("""
 fa, ino_a = start_a()
 h = ProcessHandle.open(PID)
@@ -96,7 +131,7 @@ print(json.dumps(dict(b=b, term=term.outcome, kill=kill.outcome, text=term.descr
     assert r["b_running"]
 
 
-def test_kill_timeout_never_kills_the_newcomer() -> None:
+def test_kill_timeout_never_kills_the_newcomer(run: Run) -> None:
     # pidtop sends TERM (ignored by A) and waits to escalate to KILL. While it is stopped,
     # A dies, is reaped and B takes PID 500; an implementation escalating by PID kills B.
     r = run("""
@@ -117,7 +152,7 @@ print(json.dumps(dict(b=b, ino_a=ino_a, rc=proc.returncode, first=first, out=out
     assert r["b_running"], "pidtop kill hit the process that reused the PID"
 
 
-def test_wait_on_the_old_identity_does_not_wait_on_the_newcomer() -> None:
+def test_wait_on_the_old_identity_does_not_wait_on_the_newcomer(run: Run) -> None:
     r = run("""
 # 1) pidtop wait started while A lives; A is replaced by B while pidtop is stopped.
 fa, ino_a = start_a()
@@ -151,7 +186,7 @@ print(json.dumps(dict(b=b, ino_a=ino_a, held=held, stale_rc=stale.returncode,
     assert r["b_running"]
 
 
-def test_the_send_itself_goes_through_the_pidfd_never_kill_pid() -> None:
+def test_the_send_itself_goes_through_the_pidfd_never_kill_pid(run: Run) -> None:
     """send_signal checks state() first; the send after it must still be bound to the process.
 
     ``_deliver`` is that send without the check, called when A is already reaped and B holds
@@ -170,7 +205,7 @@ print(json.dumps(dict(b=b, outcome=res.outcome, b_running=running(fb))))
     assert r["b_running"], "the signal went to the PID, not through the pidfd"
 
 
-def test_degraded_handle_rechecks_the_start_time_before_kill() -> None:
+def test_degraded_handle_rechecks_the_start_time_before_kill(run: Run) -> None:
     """Without pidfds (simulated: pidfd_open -> ENOSYS, the only mock) a handle can only
     kill(2) by PID. After A is reaped and B takes PID 500 in a later clock tick, the start-time
     re-check in send_signal must report "gone" and spare B."""

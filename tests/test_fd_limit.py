@@ -1,0 +1,107 @@
+"""A low fd limit (``ulimit -n 64``) leaves pins and kills working, with real numbers.
+
+The fixed reserve of 64 fds left a budget of 0 under ``ulimit -n 64``: Space said "unpin
+something" with nothing pinned and ``k`` was refused. The script runs in a subprocess whose
+RLIMIT_NOFILE (soft and hard, as ``ulimit -n 64`` sets them) is really 64, with real children.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+
+from procs import pidtop_env
+
+SCRIPT = r"""
+import asyncio, json, os, resource, signal, subprocess, sys
+from pidtop.process.events import EventLog
+from pidtop.process.handle import FdLimit, raise_fd_limit
+from pidtop.process.pins import PinSet
+from test_pins import info_for
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # ulimit -n 64
+out = {"raised": raise_fd_limit()}  # what the TUI does first: the hard limit is 64 too
+quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+sleepers = [subprocess.Popen(["sleep", "1000"], **quiet) for _ in range(int(sys.argv[1]))]
+infos = [info_for(p.pid) for p in sleepers]
+
+async def ui() -> None:
+    from pidtop.process.sample import ProcSampler
+    from pidtop.ui.app import PidtopApp
+    app = PidtopApp(ProcSampler(), delay=0.2, pids=frozenset([infos[0].pid]))
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        for _ in range(500):
+            if app.table.rows and app.samples_merged >= 2:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("space")
+        out["ui_pins"] = len(app.pins)
+        await pilot.press("space")  # unpin again
+        await pilot.press("k")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # SIGTERM to the cursor's process
+        await pilot.pause(0.3)
+        out["ui_notes"] = [str(n.message) for n in app._notifications]
+
+async def core() -> None:
+    pins = PinSet(EventLog())
+    out["budget"] = pins.budget.limit
+    out["reserve"] = pins.budget.reserve
+    refused = None
+    for info in infos[1:]:
+        try:
+            pins.pin(info)
+        except FdLimit as e:
+            refused = str(e)
+            break
+    out["pinned"] = len(pins)
+    out["refused"] = refused
+    out["fds_open"] = len(os.listdir("/proc/self/fd"))
+    pinned = {p.key for p in pins}
+    cursor = next(i for i in infos[1:] if i.key not in pinned)
+    other = PinSet(EventLog(), budget=pins.budget)
+    [t] = other.targets(cursor)
+    out["cursor_kill"] = [r.outcome for r in other.send([t], signal.SIGKILL)]
+    other.release([t])
+    pins.close()
+
+try:
+    asyncio.run(ui())
+    asyncio.run(core())
+finally:
+    for p in sleepers:
+        p.kill()
+        p.wait()
+print(json.dumps(out))
+"""
+
+
+def run(n: int) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(n)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pidtop_env(),
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_ulimit_64_still_pins_and_kills_with_real_numbers() -> None:
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[1] > 64
+    r = run(60)
+    assert r["raised"] == 64
+    assert (r["budget"], r["reserve"]) == (48, 16)  # a quarter kept, not all 64
+    assert r["ui_pins"] == 1, r["ui_notes"]  # Space pinned
+    notes = r["ui_notes"]
+    assert isinstance(notes, list)
+    assert any("SIGTERM delivered" in n for n in notes), notes  # k + Enter signalled
+    assert r["pinned"] == 48  # the whole budget, then a refusal with the real numbers
+    assert "fd budget exhausted (48 pins; limit 48 = RLIMIT_NOFILE 64 minus 16 kept" in str(
+        r["refused"]
+    )
+    assert isinstance(r["fds_open"], int) and r["fds_open"] < 64  # no EMFILE was hit
+    assert r["cursor_kill"] == ["delivered"]  # budget full: the cursor's process still works
