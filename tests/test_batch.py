@@ -33,7 +33,7 @@ from pidtop.process.table import COLUMNS
 pytestmark = pytest.mark.skipif(not HAS_PIDFS_INODES, reason="kernel < 6.9: no PID:INODE")
 
 
-def pidtop(*args: str, timeout: float = 30, env: dict[str, str] | None = None):
+def pidtop(*args: str, timeout: float = 120, env: dict[str, str] | None = None):
     return subprocess.run(
         pidtop_cmd(*args),
         capture_output=True,
@@ -166,10 +166,10 @@ def test_n_gives_n_samples_and_a_zombie_keeps_its_identity() -> None:
 def test_a_busy_child_shows_about_100_percent() -> None:
     """CPU% is the child's ticks over the real interval: checked exactly against the TIME+
     ticks of two consecutive samples (this catches wrong maths under any load), and about
-    100 % for a busy loop running at nice -20 (as root). On this shared 2-core box a load
-    average of 37 was seen, with the loop getting 20-40 % of a core even at nice -20: the
-    "about 100 %" bound is checked only while the box is not overloaded."""
-    code = "import os; os.nice(-20 * (os.geteuid() == 0)); print(flush=True)\nwhile True: pass"
+    100 % for a busy loop. This shared 2-core box saw load averages of 37-71 while other test
+    runs were going, the loop getting 20-40 % of a core (even at nice -20, which also starved
+    pidtop itself): the "about 100 %" bound is checked only while the box is not overloaded."""
+    code = "print(flush=True)\nwhile True: pass"
     with Program(code) as busy:
         docs = snapshot_json("-n", "2", "-d", "10", "-p", str(busy.pid))
         (first,), (second,) = (d["processes"] for d in docs)
@@ -178,7 +178,7 @@ def test_a_busy_child_shows_about_100_percent() -> None:
         assert second["cpu"] == pytest.approx(expected, rel=0.01)
         for row in (first, second):
             assert 0 < row["cpu"] <= 105
-        if max(os.getloadavg()[:2]) < (os.cpu_count() or 1) and os.geteuid() == 0:
+        if max(os.getloadavg()[:2]) < (os.cpu_count() or 1):
             assert second["cpu"] >= 80, "a busy loop uses about one whole CPU"
 
 
