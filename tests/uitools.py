@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
+from textual import events
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
 from pidtop.ui.app import PidtopApp
@@ -40,3 +43,31 @@ def strip_text(app: PidtopApp) -> str:
 def notes(app: PidtopApp) -> list[str]:
     """The messages of the notifications shown so far."""
     return [n.message for n in app._notifications]
+
+
+def key_event(key: str) -> events.Key:
+    """The ``Key`` event the terminal driver makes for ``key`` (``"k"``, ``"slash"``, ``"/"``,
+    ``"enter"``, ``"f9"``), as ``Pilot.press`` builds it."""
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        char: str | None = unicodedata.lookup(
+            _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+        )
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Type ``keys`` as ONE burst, as a paste or a slow ssh link delivers them: every key is
+    queued on the app before the first is handled. (``Pilot.press`` waits for the app to be
+    idle after each key, so it never shows what a fast typist or a paste does.) Then wait
+    until the app is idle again."""
+    app = pilot.app
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        app.post_message(event)
+    await pilot.pause()
+    await pilot._wait_for_screen()

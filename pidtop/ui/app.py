@@ -47,6 +47,7 @@ from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserSc
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.help import HelpScreen
 from pidtop.ui.screens.signals import ConfirmScreen, SignalChoice, SignalScreen
+from pidtop.ui.typeahead import TypeaheadApp
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar, PromptInput
 from pidtop.ui.widgets.meters import Meters
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
@@ -103,8 +104,9 @@ def _column_title(column_id: str) -> str:
     return col.title if col is not None else column_id
 
 
-class PidtopApp(App[int]):
-    """The live process monitor."""
+class PidtopApp(TypeaheadApp, App[int]):
+    """The live process monitor. Keys typed ahead reach the screen the keys before them opened
+    (:mod:`pidtop.ui.typeahead`)."""
 
     CSS_PATH = str(_CSS) if _CSS is not None else None
     TITLE = "pidtop"
