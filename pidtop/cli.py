@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import math
 import os
 import pwd
 import re
@@ -50,7 +51,7 @@ exit status:
      a zombie (exited, not yet reaped) accepts signals: reported "already exited", still 0
   {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, no TUI, or the
      output could not be written: stdout closed, or a closed pipe (then silently))
-  {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative timeout
+  {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative or infinite timeout
   {EXIT_NO_PROCESS}  no such process (it does not exist, exited before it was signalled, or the
      PID is a thread ID: only processes are targets)
   {EXIT_NOT_PERMITTED}  operation not permitted
@@ -97,13 +98,16 @@ def _arg_type(func: object, name: str) -> object:
     return convert
 
 
-_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")  # ASCII; no sign, exponent, inf, nan
+#: ASCII digits with an optional fraction and exponent; no sign, no "inf"/"nan", no "1_0"
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _nonneg_float(text: str) -> float:
-    if not _DECIMAL.fullmatch(text):
-        raise ValueError(f"timeout must be a number >= 0, not {text!r}")
-    return float(text)
+    """A finite number >= 0 (``1e30`` included: "wait practically forever"); never inf/nan."""
+    value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not math.isfinite(value):  # "inf", "nan", "1e999" (overflows to inf)
+        raise ValueError(f"timeout must be a finite number >= 0, not {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -114,7 +118,10 @@ def _positive_int(text: str) -> int:
 
 
 def _pid_list(text: str) -> list[int]:
-    return [_positive_int(p) for p in text.split(",") if p.strip()]
+    pids = [_positive_int(p) for p in text.split(",") if p.strip()]
+    if not pids:  # "-p ,," would show every process: the opposite of what was asked
+        raise ValueError(f"expected PIDs separated by commas, not {text!r}")
+    return pids
 
 
 _target = _arg_type(parse_target, "TARGET")
@@ -255,8 +262,8 @@ def _cmd_kill(args: argparse.Namespace) -> int:
 
 
 def _cmd_wait(args: argparse.Namespace) -> int:
-    if args.timeout is not None and not args.timeout >= 0:
-        return _usage("pidtop wait", "timeout must be >= 0")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout >= 0):
+        return _usage("pidtop wait", "timeout must be a finite number >= 0")
     handles, _labels, status = _open(args.targets, [str(t) for t in args.targets])
     try:
         if status != EXIT_OK:

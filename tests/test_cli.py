@@ -60,9 +60,14 @@ def test_bad_input_one_line_each() -> None:
         (("id", "12x"), EXIT_USAGE, "expected a positive whole number"),
         (("kill", "12:x"), EXIT_USAGE, "malformed target"),
         (("kill", "-s", "FOO", "1"), EXIT_USAGE, "unknown signal 'FOO'"),
-        (("kill", "--timeout", "-5", "KILL", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
-        (("kill", "--timeout", "x", "KILL", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
-        (("wait", "--timeout", "nan", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
+        (("kill", "--timeout", "-5", "KILL", "1"), EXIT_USAGE, "timeout must be a finite number"),
+        (("kill", "--timeout", "x", "KILL", "1"), EXIT_USAGE, "timeout must be a finite number"),
+        (("kill", "--timeout", "inf", "KILL", "1"), EXIT_USAGE, "timeout must be a finite number"),
+        (("kill", "--timeout", "1e999", "KILL", "1"), EXIT_USAGE, "timeout must be a finite"),
+        (("kill", "--timeout", "nan", "KILL", "1"), EXIT_USAGE, "timeout must be a finite number"),
+        (("wait", "--timeout", "nan", "1"), EXIT_USAGE, "timeout must be a finite number >= 0"),
+        (("wait", "--timeout", "infinity", "1"), EXIT_USAGE, "timeout must be a finite number"),
+        (("wait", "--timeout", "1_0", "1"), EXIT_USAGE, "timeout must be a finite number"),
         # beyond pid_t: a usage error, not an OverflowError traceback
         (("kill", "2147483648"), EXIT_USAGE, "malformed target '2147483648'"),
         (("wait", "99999999999"), EXIT_USAGE, "malformed target '99999999999'"),
@@ -74,7 +79,10 @@ def test_bad_input_one_line_each() -> None:
         (("kill", "-s", "0", "\u0661"), EXIT_USAGE, "malformed target"),
         (("id", "1_0"), EXIT_USAGE, "expected a positive whole number"),
         (("kill", "-s", "\u0669", "1"), EXIT_USAGE, "unknown signal"),
-        (("wait", "--timeout", "-1", "1"), EXIT_USAGE, "timeout must be a number >= 0"),
+        (("wait", "--timeout", "-1", "1"), EXIT_USAGE, "timeout must be a finite number >= 0"),
+        # -p ,, would show every process (an empty filter): a usage error
+        (("-p", ",,"), EXIT_USAGE, "expected PIDs separated by commas, not ',,'"),
+        (("-p", ""), EXIT_USAGE, "expected PIDs separated by commas"),
         (("kill", str(missing)), EXIT_NO_PROCESS, f"{missing}: no such process"),
         (("wait", str(missing)), EXIT_NO_PROCESS, "no such process"),
         (("id", str(missing)), EXIT_NO_PROCESS, "no such process"),
@@ -211,10 +219,11 @@ def test_kill_timeout_escalates_to_kill_and_reclaims() -> None:
         assert h.exit_status().signal == signal.SIGKILL
 
 
-def test_kill_timeout_stops_when_the_process_exits() -> None:
+@pytest.mark.parametrize("ms", ["10000", "1e30"])  # any finite number: 1e30 was a usage error
+def test_kill_timeout_stops_when_the_process_exits(ms: str) -> None:
     with spawn("child") as t, ProcessHandle.open(t.pid) as h:
         start_t = time.monotonic()
-        out = pidtop("kill", "--timeout", "10000", "KILL", str(t.pid))
+        out = pidtop("kill", "--timeout", ms, "KILL", str(t.pid))
         assert out.returncode == EXIT_OK
         # pidtop is not its parent and the test has not reaped it: the status is honestly unknown
         assert out.stdout.splitlines()[1:] == [

@@ -1,5 +1,6 @@
 """ScriptedSource: deterministic, realistic, hostile."""
 
+import inspect
 import itertools
 
 from pidtop.process.fmt import sanitize
@@ -11,7 +12,7 @@ from pidtop.process.scripted import (
     WALL0,
     ScriptedSource,
 )
-from pidtop.process.snapshot import ProcessSource
+from pidtop.process.snapshot import ProcessSource, Snapshot
 
 
 def _run(n: int, **kw: object) -> list:
@@ -25,8 +26,14 @@ def test_two_sources_produce_equal_snapshots() -> None:
 
 
 def test_is_a_process_source() -> None:
+    """The protocol's methods with the protocol's signatures (it asserted only now())."""
+    for name in ("sample", "now"):
+        want = inspect.signature(getattr(ProcessSource, name))
+        assert inspect.signature(getattr(ScriptedSource, name)) == want, name
     src: ProcessSource = ScriptedSource()
     assert src.now() == WALL0
+    snap = src.sample(threads=True, fields=frozenset())
+    assert isinstance(snap, Snapshot) and snap.processes and src.now() == snap.wall
 
 
 def test_fixed_clock() -> None:

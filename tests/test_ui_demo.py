@@ -1,26 +1,54 @@
-"""``pidtop --demo``: pins and kills act on the scripted processes, never on a real PID."""
+"""``pidtop --demo``: pins, kills and --watch-all act on the scripted processes, never on a
+real PID that happens to have the same number.
+
+Every way to reach a real process is spied on: ``os.pidfd_open``, ``signal.pidfd_send_signal``
+and ``os.kill`` (the sends go through pidfd_send_signal: a spy on os.kill alone proved
+nothing). The spies refuse and record; the lists must stay empty.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from uitools import wait_for
 
+from pidtop.process.handle import features
 from pidtop.process.scripted import ScriptedSource
 from pidtop.ui.app import build_app
 from pidtop.ui.screens.signals import SignalScreen
 
 
+@contextmanager
+def no_real_process() -> Iterator[list[str]]:
+    """Record (and refuse) every pidfd open, pidfd signal and kill(2) meanwhile."""
+    touched: list[str] = []
+    real = (os.pidfd_open, signal.pidfd_send_signal, os.kill)
+
+    def spy(name: str):  # type: ignore[no-untyped-def]
+        def refuse(*args: object, **kwargs: object) -> None:
+            touched.append(f"{name}{args}")
+            raise PermissionError(f"demo mode called {name}")
+
+        return refuse
+
+    os.pidfd_open = spy("pidfd_open")  # type: ignore[assignment]
+    signal.pidfd_send_signal = spy("pidfd_send_signal")  # type: ignore[assignment]
+    os.kill = spy("kill")  # type: ignore[assignment]
+    try:
+        yield touched
+    finally:
+        os.pidfd_open, signal.pidfd_send_signal, os.kill = real  # type: ignore[assignment]
+
+
 async def test_demo_pin_and_kill_stay_inside_the_script() -> None:
-    args = argparse.Namespace(demo=True, delay=1, sort_key="pid")
-    app = build_app(args)
+    app = build_app(argparse.Namespace(demo=True, delay=1, sort_key="pid"))
     source = app.source
     assert isinstance(source, ScriptedSource)
-    real_kill = os.kill
-    sent: list[int] = []
-    os.kill = lambda pid, sig: sent.append(pid)  # type: ignore[assignment]  # must stay unused
-    try:
+    with no_real_process() as touched:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await wait_for(pilot, lambda: app.samples_merged >= 2)
             pid = 1400  # "python3 train.py" in the script; any real PID 1400 is not touched
@@ -36,6 +64,23 @@ async def test_demo_pin_and_kill_stay_inside_the_script() -> None:
             merged = app.samples_merged
             await wait_for(pilot, lambda: app.samples_merged > merged + 1)
             assert all(r.info.pid != pid for r in app.table.rows)  # gone from the script
-    finally:
-        os.kill = real_kill  # type: ignore[assignment]
-    assert sent == []
+    assert touched == []
+
+
+async def test_demo_watch_all_opens_no_real_pidfd() -> None:
+    """--watch-all opened real pidfds on the script's PID numbers (it bypassed the injected
+    opener): with a real PID 1400 on the machine, its exit would have been marked."""
+    app = build_app(argparse.Namespace(demo=True, delay=1, watch_all=True))
+    with no_real_process() as touched:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.samples_merged >= 2)
+            assert app.watch_all is not None and len(app.watch_all) > 10  # it did watch
+    assert touched == []
+
+
+def test_the_kernel_probe_runs_before_textual_starts_threads() -> None:
+    """The probe forks; forking once Textual's threads run is unsafe. build_app (before
+    app.run) probes; it used to happen in on_mount."""
+    features.cache_clear()
+    build_app(argparse.Namespace(demo=True))
+    assert features.cache_info().currsize == 1

@@ -469,8 +469,11 @@ class ScriptedSource:
         """Wall time of the latest sample (``WALL0`` before the first)."""
         return WALL0 + max(0, self._index - 1) * self.interval
 
-    def sample(self, *, threads: bool = False) -> Snapshot:
-        """Advance the script by one interval and return the snapshot. Never touches the system."""
+    def sample(self, *, threads: bool = False, fields: frozenset[str] = frozenset()) -> Snapshot:
+        """Advance the script by one interval and return the snapshot. Never touches the system.
+
+        ``fields`` (the protocol's optional fields) changes nothing: the script has what it has.
+        """
         k = self._index
         for row in self._pending.pop(k, []):
             self._add(*row)  # type: ignore[arg-type]
