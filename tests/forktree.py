@@ -286,7 +286,11 @@ def list_then_kill(root: int, sig: int = signal.SIGKILL) -> int:
     """The racy way (htop's tagged kill): list the tree, then signal each PID in the list."""
     pids = [root]
     for pid in pids:  # grows while it is walked: a breadth-first listing
-        for tid in os.listdir(f"/proc/{pid}/task") if os.path.exists(f"/proc/{pid}") else ():
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:  # gone meanwhile
+            continue
+        for tid in tids:
             with contextlib.suppress(OSError):
                 pids.extend(map(int, Path(f"/proc/{pid}/task/{tid}/children").read_text().split()))
     for pid in pids:

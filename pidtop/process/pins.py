@@ -22,7 +22,7 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -246,9 +246,17 @@ class Action:
 
 
 def confirmation_reasons(
-    targets: Iterable[Target], *, self_pid: int | None = None, parent_pid: int | None = None
+    targets: Iterable[Target],
+    *,
+    self_pid: int | None = None,
+    parent_pid: int | None = None,
+    descendants: Sequence[ProcInfo] = (),
 ) -> list[str]:
-    """Why signalling ``targets`` should be confirmed first (empty: no need)."""
+    """Why signalling ``targets`` should be confirmed first (empty: no need).
+
+    ``descendants``: with a whole-tree kill, the targets' descendants as listed; they count
+    towards the number of processes, and pidtop or its parent among them is said.
+    """
     targets = list(targets)
     me = os.getpid() if self_pid is None else self_pid
     parent = os.getppid() if parent_pid is None else parent_pid
@@ -263,8 +271,14 @@ def confirmation_reasons(
             reasons.append(f"PID {pid} is pidtop's parent ({t.command})")
         elif t.info is not None and t.info.is_kernel_thread:
             reasons.append(f"PID {pid} is a kernel thread ({t.command})")
-    if len(targets) > CONFIRM_OVER:
-        reasons.append(f"{len(targets)} processes")
+    for info in descendants:
+        if info.pid == me:
+            reasons.append(f"the tree holds pidtop itself (PID {me}; it is left out)")
+        elif info.pid == parent:
+            reasons.append(f"the tree holds pidtop's parent (PID {parent}, {info.command})")
+    n = len(targets) + len(descendants)
+    if n > CONFIRM_OVER:
+        reasons.append(f"{n} processes" + (" (the whole tree)" if descendants else ""))
     return reasons
 
 

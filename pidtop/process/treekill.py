@@ -42,6 +42,7 @@ from pidtop.process.handle import (
     format_identity,
 )
 from pidtop.process.signals import signal_name
+from pidtop.process.snapshot import ProcInfo, ProcKey
 
 Method = Literal["auto", "freeze", "cgroup"]
 #: stop signals: sending SIGCONT after them would discard them (SIGSTOP itself is kept stopped)
@@ -112,6 +113,29 @@ def children_by_scan() -> dict[int, list[int]]:
             stat = _read_stat(int(name))
             if stat is not None:
                 out.setdefault(stat[2], []).append(int(name))
+    return out
+
+
+def listed_descendants(infos: Iterable[ProcInfo], roots: Iterable[ProcKey]) -> list[ProcInfo]:
+    """The descendants of ``roots`` among listed processes (a table's rows), roots excluded:
+    what the monitor shows as "whole tree (N processes)" before the kill finds the real tree.
+    Processes only (not threads); a child started before its parent is a recycled PID."""
+    children: dict[int, list[ProcInfo]] = {}
+    by_key: dict[ProcKey, ProcInfo] = {}
+    for info in infos:
+        if not info.is_thread:
+            children.setdefault(info.ppid, []).append(info)
+            by_key[info.key] = info
+    seen = set(roots)
+    stack = [by_key[k] for k in seen if k in by_key]
+    out: list[ProcInfo] = []
+    while stack:
+        parent = stack.pop()
+        for child in children.get(parent.pid, ()):
+            if child.key not in seen and child.starttime >= parent.starttime:
+                seen.add(child.key)
+                out.append(child)
+                stack.append(child)
     return out
 
 

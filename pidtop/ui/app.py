@@ -47,6 +47,7 @@ from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserSc
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.help import HelpScreen
 from pidtop.ui.screens.signals import ConfirmScreen, SignalChoice, SignalScreen
+from pidtop.ui.tree_kill import start_tree_kill, tree_offer
 from pidtop.ui.typeahead import TypeaheadApp
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar, PromptInput
 from pidtop.ui.widgets.meters import Meters
@@ -763,13 +764,14 @@ class PidtopApp(TypeaheadApp, App[int]):
             self.notify("Nothing to signal", severity="warning", markup=False)
             return
         pairs = [(t.target, t.command) for t in targets]
+        tree, tree_first = tree_offer(self, targets, row.key if row is not None else None)
 
         def chosen(choice: SignalChoice | None) -> None:
             if choice is None:
                 self.pins.release(targets)
                 return
             self.escalate_after = choice.after
-            reasons = confirmation_reasons(targets)
+            reasons = confirmation_reasons(targets, descendants=tree if choice.tree else ())
             if not reasons:
                 self._send(targets, choice)
                 return
@@ -777,7 +779,7 @@ class PidtopApp(TypeaheadApp, App[int]):
                 f"SIGTERM, then SIGKILL after {choice.after:g} s"
                 if choice.escalate
                 else f"Send {signal_name(choice.signal)}"
-            )
+            ) + (" (whole tree)" if choice.tree else "")
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
@@ -789,9 +791,14 @@ class PidtopApp(TypeaheadApp, App[int]):
 
             self.push_screen(ConfirmScreen(label, pairs, reasons), confirmed)
 
-        self.push_screen(SignalScreen(pairs, after=self.escalate_after), chosen)
+        size = len(targets) + len(tree) if tree else 0
+        picker = SignalScreen(pairs, after=self.escalate_after, tree=size, tree_selected=tree_first)
+        self.push_screen(picker, chosen)
 
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:
+        if choice.tree:  # freeze, signal, continue: in a thread worker (pidtop.ui.tree_kill)
+            start_tree_kill(self, targets, choice)
+            return
         if choice.escalate or (choice.reclaim and choice.signal == signal.SIGKILL):
             then = signal.SIGKILL if choice.escalate else None
             try:  # the action takes its own references now: unpinning cannot cancel it

@@ -34,6 +34,7 @@ class SignalChoice:
     escalate: bool = False
     after: float = DEFAULT_AFTER
     reclaim: bool = False
+    tree: bool = False  # the targets and every descendant (pidtop.process.treekill)
 
 
 #: targets listed by the picker and the confirmation dialog before "… and N more"
@@ -70,29 +71,43 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         # "Enter sends" wherever the focus is: before the focused widget sees it (the reclaim
         # checkbox toggled on Enter instead); Space toggles the checkbox.
         Binding("enter", "send", "Send", show=False, priority=True),
+        Binding("ctrl+t", "toggle_tree", "Whole tree", show=False),
     ]
 
-    def __init__(self, targets: Sequence[tuple[str, str]], *, after: float = DEFAULT_AFTER) -> None:
+    def __init__(
+        self,
+        targets: Sequence[tuple[str, str]],
+        *,
+        after: float = DEFAULT_AFTER,
+        tree: int = 0,
+        tree_selected: bool = False,
+    ) -> None:
+        """``tree``: how many processes the targets' whole tree has (0: no descendants, the
+        option is not offered); ``tree_selected``: offered checked (a collapsed subtree)."""
         super().__init__()
         self._targets = list(targets)
         self._after = after
         self._signals = list_signals()
+        self._tree = tree
+        self._tree_selected = tree_selected and tree > 0
+
+    def _title(self) -> str:
+        if self._tree_selected:
+            return f"Send a signal to the whole tree: {self._tree} processes"
+        n = len(self._targets)
+        return f"Send a signal to {n} process{'es' if n != 1 else ''}"
 
     def compose(self) -> ComposeResult:
-        n = len(self._targets)
         with Vertical(id="signal-box", classes="chooser"):
-            yield Label(
-                f"Send a signal to {n} process{'es' if n != 1 else ''}",
-                classes="chooser-title",
-                markup=False,
-            )
+            yield Label(self._title(), id="signal-title", classes="chooser-title", markup=False)
             # The box is at most 90 % of the screen and its other rows take ~24 lines: fewer
             # target lines on a short terminal (80x24: one, then "… and N more").
             room = int(self.app.size.height * 0.9) - 25
             shown = max(1, min(TARGETS_SHOWN, room))
             # ... and the signal list gives up rows too, so the escalation entry, the reclaim
             # box and the hint stay on screen (at 80x24 they were cut off).
-            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 15 - shown))
+            extra = 1 if self._tree else 0  # the whole-tree box
+            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 15 - shown - extra))
             yield Static(
                 targets_text(self._targets, shown),
                 id="signal-targets",
@@ -105,6 +120,12 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
                 yield Input(f"{self._after:g}", id="signal-after", type="number")
                 yield Label("s", markup=False)
             yield Checkbox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
+            if self._tree:
+                yield Checkbox(
+                    f"whole tree ({self._tree} processes; ctrl+t)",
+                    self._tree_selected,
+                    id="signal-tree",
+                )
             yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -174,6 +195,18 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             current = ol.highlighted if ol.highlighted is not None else 0
             ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
 
+    def action_toggle_tree(self) -> None:
+        """ctrl+t: the whole tree on/off (when offered)."""
+        if self._tree:
+            box = self.query_one("#signal-tree", Checkbox)
+            box.value = not box.value
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "signal-tree":
+            event.stop()
+            self._tree_selected = event.value
+            self.query_one("#signal-title", Label).update(self._title())
+
     def action_send(self) -> None:
         """Enter: send the highlighted signal."""
         self._choose()
@@ -185,10 +218,11 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             return
         oid = ol.get_option_at_index(ol.highlighted).id
         reclaim = self.query_one("#signal-reclaim", Checkbox).value
+        tree = self._tree_selected
         if oid == ESCALATE:
-            self.dismiss(SignalChoice(signal.SIGTERM, True, self._after_seconds(), reclaim))
+            self.dismiss(SignalChoice(signal.SIGTERM, True, self._after_seconds(), reclaim, tree))
         else:
-            self.dismiss(SignalChoice(int(oid or 15), False, self._after_seconds(), reclaim))
+            self.dismiss(SignalChoice(int(oid or 15), False, self._after_seconds(), reclaim, tree))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,94 @@
+"""The monitor's "whole tree" kill: what the picker offers, and the kill off the UI loop.
+
+The work is :func:`pidtop.process.treekill.kill_tree` (the same as ``pidtop kill --tree``), run
+in a thread worker; the result comes back to the UI thread as one notification and event-log
+entries, like the other kills.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING
+
+from pidtop.process.handle import ProcessHandle
+from pidtop.process.pins import Target
+from pidtop.process.signals import signal_name
+from pidtop.process.snapshot import ProcInfo, ProcKey
+from pidtop.process.treekill import TreeResult, kill_tree, listed_descendants
+from pidtop.ui.screens.signals import SignalChoice
+
+if TYPE_CHECKING:
+    from pidtop.ui.app import PidtopApp
+
+
+def tree_offer(app: PidtopApp, targets: list[Target], cursor: ProcKey | None) -> tuple[
+    list[ProcInfo], bool
+]:  # fmt: skip
+    """The targets' descendants as the table lists them (empty: no "whole tree" option), and
+    whether the option comes preselected: in tree view, on a collapsed subtree.
+
+    Only real handles: in ``--demo`` the targets are scripted processes, and a real tree kill
+    would act on real PIDs of the same numbers."""
+    if not targets or not all(isinstance(t.handle, ProcessHandle) for t in targets):
+        return [], False
+    rows = [r.info for r in app.table.all_rows() if r.status != "dying"]
+    descendants = listed_descendants(rows, [t.key for t in targets])
+    table = app.table
+    collapsed = (
+        table.tree
+        and len(targets) == 1
+        and cursor is not None
+        and targets[0].key == cursor
+        and table.is_collapsed(cursor)
+    )
+    return descendants, bool(descendants) and collapsed
+
+
+def start_tree_kill(app: PidtopApp, targets: list[Target], choice: SignalChoice) -> None:
+    """Kill the targets' whole trees in a thread worker (the freeze blocks: /proc reads and
+    one signal per process). The targets' handles are released at once: the kill opens and
+    verifies each process itself (a root that exited or whose PID was reused is refused)."""
+    roots = [t.handle.identity for t in targets]
+    label = ", ".join(t.target for t in targets[:3]) + (" …" if len(targets) > 3 else "")
+    app.pins.release(targets)
+    steps = [(choice.after, signal.SIGKILL)] if choice.escalate else []
+
+    def work() -> None:
+        result = kill_tree(roots, choice.signal, steps)
+        app.call_from_thread(report_tree, app, label, result)
+
+    app.run_worker(work, thread=True, group="signal", exit_on_error=False)
+
+
+def report_tree(app: PidtopApp, label: str, result: TreeResult) -> None:
+    """On the UI thread: one event-log entry per process and signal, one for the tree, and
+    ONE notification with the summary."""
+    log = app.events
+    for ident, error in result.root_errors:
+        log.add("signal", str(ident), f"whole tree not signalled: {error}", ok=False)
+    for m in result.members:
+        for r in m.results:
+            log.add(
+                "signal",
+                r.target,
+                f"{r.describe()} ({m.command}; whole tree)",
+                plain=r.describe(),
+                ok=r.ok,
+                signal=signal_name(r.signal),
+                outcome=r.outcome,
+                errno=r.errno,
+            )
+    problems = list(result.problems())
+    if not result.roots:
+        app.notify(
+            f"Whole tree of {label}: nothing sent ({result.root_errors[0][1]})"
+            if result.root_errors
+            else f"Whole tree of {label}: nothing sent",
+            severity="error",
+            markup=False,
+        )
+        return
+    text = f"Whole tree of {label}: {result.summary()}"
+    log.add("signal", label, text, ok=not problems and not result.root_errors)
+    severity = "error" if problems or result.root_errors else "information"
+    app.notify(text + " — see l for details", severity=severity, markup=False)
