@@ -21,6 +21,8 @@ MODULES = [
     "pidtop/process/pins.py",
     "pidtop/process/watch.py",
     "pidtop/process/events.py",
+    "pidtop/process/fdbudget.py",
+    "pidtop/process/watch_all.py",
 ]
 
 

@@ -23,6 +23,7 @@ import select
 import signal
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -577,6 +578,11 @@ class Handle(Protocol):
         if state == "exited":
             return SignalResult(target, sig, "exited_not_reaped")
         return self._deliver(sig)
+
+
+#: ``opener(pid, *, starttime=, inode=, allow_exited=)`` -> a verified handle
+#: (:meth:`ProcessHandle.open`, or a scripted one for ``--demo`` and rendering tests)
+Opener = Callable[..., Handle]
 
 
 def _open_error(pid: int, e: OSError) -> HandleError:

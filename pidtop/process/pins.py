@@ -9,9 +9,10 @@ No Textual here. The UI turns keys into calls on :class:`PinSet` and draws what 
   running → exited (zombie) → reaped as the kernel reports it, with the exit status when known.
 - Signals go through the pins' pidfds; a target that is not pinned gets a temporary verified
   handle for the one action (:meth:`PinSet.targets`).
-- File descriptors are budgeted (:class:`FdBudget`); past the budget a pin is refused with a
-  clear message and nothing else changes. ``--watch-all`` (:class:`WatchAll`) is best effort:
-  it leaves a reserve for pins and kills and gives its fds back one by one when they need them.
+- File descriptors are budgeted (:class:`~pidtop.process.fdbudget.FdBudget`); past the
+  budget a pin is refused with a clear message and nothing else changes. ``--watch-all``
+  (:class:`~pidtop.process.watch_all.WatchAll`) is best effort.
+- Actions in progress (an escalation, a wait) hold their own references to their processes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import resource
 import signal
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
@@ -28,13 +28,14 @@ from functools import partial
 from typing import Any, Literal
 
 from pidtop.process.events import EventKind, EventLog
+from pidtop.process.fdbudget import FdBudget, FdHolder
 from pidtop.process.fmt import format_duration
 from pidtop.process.handle import (
     ExitStatus,
-    FdLimit,
     Handle,
     HandleError,
     Identity,
+    Opener,
     ProcessHandle,
     ReclaimResult,
     SignalResult,
@@ -46,109 +47,10 @@ from pidtop.process.snapshot import ProcInfo, ProcKey
 from pidtop.process.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
 
 PinState = Literal["running", "exited", "reaped"]
-#: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
-#: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
-FdHolder = Literal["pin", "action", "cursor", "watch"]
-
-#: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
-#: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
-FD_RESERVE = 64
-MIN_RESERVE = 16
 #: a kill aimed at more processes than this asks for confirmation first.
 CONFIRM_OVER = 5
-#: ``--watch-all`` leaves at least this many fds of the budget (or 10 % of it, if more) free
-#: for pins and the temporary handle of a kill.
-WATCH_ALL_RESERVE = 8
 #: ``--log``: at most this many characters of a command's argv are written per entry
 ARGV_CAP = 4096
-
-
-def reserve_for(nofile: int) -> int:
-    """Fds kept for non-pidfd use under RLIMIT_NOFILE ``nofile``: it scales with the limit
-    (``ulimit -n 64`` used to leave a budget of 0 behind a fixed 64)."""
-    return min(FD_RESERVE, max(MIN_RESERVE, nofile // 4))
-
-
-def _soft_nofile() -> int:
-    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return 1 << 20 if limit == resource.RLIM_INFINITY else limit
-
-
-class FdBudget:
-    """How many pidfds pidtop may hold: the soft RLIMIT_NOFILE minus a reserve.
-
-    Counted per holder (:data:`FdHolder`) so a refusal says what holds the fds. Best-effort
-    holders (``--watch-all``) take fds with :meth:`acquire_spare`, which leaves
-    :attr:`spare_reserve` free, and register a *yielder*: when a pin or an action finds the
-    budget full, a yielder is asked to give one fd back before the request is refused. The
-    cursor's temporary handle (holder ``"cursor"``) may always take one fd past the budget,
-    from the reserve: signalling the process under the cursor always works.
-    """
-
-    def __init__(self, limit: int | None = None, reserve: int | None = None) -> None:
-        """``limit`` is RLIMIT_NOFILE (default: the current soft limit); ``reserve`` defaults
-        to :func:`reserve_for` of it."""
-        self.nofile = _soft_nofile() if limit is None else limit
-        self.reserve = reserve_for(self.nofile) if reserve is None else reserve
-        self.limit = max(0, self.nofile - self.reserve)
-        self.used = 0
-        self.held: dict[FdHolder, int] = {"pin": 0, "action": 0, "cursor": 0, "watch": 0}
-        self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
-
-    @property
-    def free(self) -> int:
-        return max(0, self.limit - self.used)
-
-    @property
-    def spare_reserve(self) -> int:
-        """What best-effort holders leave free: max(8, 10 % of the budget)."""
-        return max(WATCH_ALL_RESERVE, self.limit // 10)
-
-    def acquire(self, what: str, holder: FdHolder = "pin") -> None:
-        """Take one fd from the budget or raise FdLimit saying why (and who holds them)."""
-        if self.used >= self.limit and holder != "watch":
-            for give_back in list(self.yielders):
-                if give_back() and self.used < self.limit:
-                    break
-        over = holder == "cursor" and self.held["cursor"] == 0  # one fd from the reserve
-        if self.used >= self.limit and not over:
-            raise FdLimit(f"{what}: {self.exhausted()}")
-        self.used += 1
-        self.held[holder] += 1
-
-    def exhausted(self) -> str:
-        """Why nothing more can be held, with the real numbers."""
-        source = f"RLIMIT_NOFILE {self.nofile} minus {self.reserve} kept for pidtop's other files"
-        if self.limit == 0:
-            return f"fd budget exhausted: no pidfd can be held ({source}); raise `ulimit -n`"
-        return (
-            f"fd budget exhausted ({self.describe()}; limit {self.limit} = {source}); "
-            "unpin something or raise `ulimit -n`"
-        )
-
-    def acquire_spare(self, what: str) -> bool:
-        """Best effort (``--watch-all``): take one fd only if :attr:`spare_reserve` stays free."""
-        if self.free <= self.spare_reserve:
-            return False
-        self.acquire(what, "watch")
-        return True
-
-    def release(self, holder: FdHolder = "pin") -> None:
-        if self.held[holder] > 0:
-            self.held[holder] -= 1
-            self.used -= 1
-
-    def describe(self) -> str:
-        """Who holds the budget: ``"10 pins, 6 watched (--watch-all)"``."""
-        h = self.held
-        parts = [f"{h['pin']} pin{'s' if h['pin'] != 1 else ''}"]
-        if h["action"]:
-            parts.append(f"{h['action']} held by a kill or wait in progress")
-        if h["cursor"]:
-            parts.append(f"{h['cursor']} kept for a kill")
-        if h["watch"] or self.yielders:
-            parts.append(f"{h['watch']} watched (--watch-all)")
-        return ", ".join(parts)
 
 
 def read_argv(pid: int, cap: int = ARGV_CAP) -> tuple[list[str], bool]:
@@ -285,8 +187,6 @@ def confirmation_reasons(
 ChangeListener = Callable[[Pin, ExitEvent | None], None]
 #: called once per waited pin when its wait is over (see :meth:`PinSet.start_wait`)
 WaitListener = Callable[[Pin, ExitEvent], None]
-#: ``opener(pid, *, starttime=, inode=, allow_exited=)`` -> a verified handle
-Opener = Callable[..., Handle]
 
 
 def _argv_data(argv: list[str], truncated: bool = False) -> dict[str, Any]:
@@ -759,92 +659,20 @@ class PinSet:
         self._ordered = None
 
 
-class WatchAll:
-    """``--watch-all``: a pidfd for every listed process so any row is marked when it exits.
+# Where these used to live (tests and the UI import them from here).
+from pidtop.process.fdbudget import FD_RESERVE, WATCH_ALL_RESERVE  # noqa: E402
+from pidtop.process.watch_all import WatchAll  # noqa: E402
 
-    Best effort: it never takes the budget's :attr:`FdBudget.spare_reserve`, and when a pin or
-    a kill finds the budget full it gives one of its fds back (the newest watch). Processes
-    that are pinned are not watched here (the pin holds their fd). ``opener`` is the pin set's
-    (``--demo`` passes the script's: demo mode never opens a real process's pidfd).
-    """
-
-    def __init__(
-        self,
-        budget: FdBudget,
-        on_exit: Callable[[ProcKey, ExitEvent], None],
-        *,
-        watcher: Watcher | None = None,
-        opener: Opener | None = None,
-    ) -> None:
-        self.budget = budget
-        self._on_exit = on_exit
-        self._watcher = watcher if watcher is not None else Watcher()
-        self._opener: Opener = opener if opener is not None else ProcessHandle.open
-        self._handles: dict[ProcKey, Handle] = {}
-        self.exited: dict[ProcKey, ExitEvent] = {}
-        self.skipped = 0  # processes not watched for lack of fds (since the last sync)
-        budget.yielders.append(self._give_back)
-
-    def __len__(self) -> int:
-        return len(self._handles)
-
-    def _give_back(self) -> bool:
-        """The budget is full and a pin or kill needs an fd: stop watching one process."""
-        if not self._handles:
-            return False
-        self._drop(next(reversed(self._handles)))
-        self.skipped += 1
-        return True
-
-    def sync(self, infos: Iterable[ProcInfo], skip: Callable[[ProcKey], bool]) -> None:
-        """Hold a handle for every listed process (threads excluded); drop the departed."""
-        listed: set[ProcKey] = set()
-        self.skipped = 0
-        for info in infos:
-            if info.is_thread:
-                continue
-            key = info.key
-            listed.add(key)
-            if skip(key):  # pinned: the pin's fd is enough
-                if key in self._handles:
-                    self._drop(key)
-                continue
-            if key in self._handles or key in self.exited:
-                continue
-            if not self.budget.acquire_spare("watch"):
-                self.skipped += 1
-                continue
-            try:
-                handle = self._opener(info.pid, starttime=info.starttime, allow_exited=True)
-            except HandleError:
-                self.budget.release("watch")
-                continue
-            if handle.degraded:  # nothing to wait on: no point holding it
-                handle.close()
-                self.budget.release("watch")
-                continue
-            self._handles[key] = handle
-            self._watcher.add(handle, partial(self._exited, key))
-        for key in [k for k in self._handles if k not in listed]:
-            self._drop(key)
-        for key in [k for k in self.exited if k not in listed]:
-            del self.exited[key]
-
-    def _exited(self, key: ProcKey, event: ExitEvent) -> None:
-        self.exited[key] = event
-        if event.final:
-            self._drop(key)
-        self._on_exit(key, event)
-
-    def _drop(self, key: ProcKey) -> None:
-        handle = self._handles.pop(key, None)
-        if handle is not None:
-            self._watcher.remove(handle)
-            handle.close()
-            self.budget.release("watch")
-
-    def close(self) -> None:
-        if self._give_back in self.budget.yielders:
-            self.budget.yielders.remove(self._give_back)
-        for key in list(self._handles):
-            self._drop(key)
+__all__ = [
+    "FD_RESERVE",
+    "WATCH_ALL_RESERVE",
+    "Action",
+    "ActionResult",
+    "FdBudget",
+    "Pin",
+    "PinSet",
+    "Target",
+    "WatchAll",
+    "confirmation_reasons",
+    "read_argv",
+]
