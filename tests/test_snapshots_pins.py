@@ -126,7 +126,7 @@ def test_confirmation_dialog(snap_compare: SnapCompare) -> None:
 def test_event_log(snap_compare: SnapCompare) -> None:
     async def log(pilot: Pilot) -> None:
         app = await exit_some(pilot)
-        await pilot.press("l")
+        await pilot.press("L")
         await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(log))

@@ -66,7 +66,7 @@ async def test_no_pidfd_is_reported_marked_and_kill_still_works() -> None:
                     # ONE warning summarising what is missing, each note in the event log
                     limited = [m for m in notes(app) if m.startswith(LIMITED)]
                     assert len(limited) == 1, notes(app)
-                    assert "pidfd_open unavailable" in limited[0] and "see l" in limited[0]
+                    assert "pidfd_open unavailable" in limited[0] and "see L" in limited[0]
                     kernel = [e for e in app.events.entries if e.kind == "kernel"]
                     assert [e.message for e in kernel] == list(features().notes)
                     assert any("kill(2)" in e.message for e in kernel)

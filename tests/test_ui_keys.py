@@ -373,6 +373,9 @@ _SHOWN = {
     "pagedown": "PgDn",
     "home": "Home",
     "end": "End",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "enter": "Enter",
 }
 
 
@@ -452,7 +455,7 @@ async def test_event_log_renders_only_what_is_visible() -> None:
         await started(pilot)
         for i in range(13_154):
             app.events.add("signal", f"{1000 + i}:77", f"entry number {i}")
-        await pilot.press("l")
+        await pilot.press("L")
         await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
         view = app.screen.query_one(EventLogView)
         last = lambda: " ".join(view.line_text(y) for y in range(view.size.height))  # noqa: E731

@@ -275,7 +275,7 @@ async def test_kill_of_many_pins_is_one_short_notification() -> None:
             await wait_for(pilot, lambda: not any(running(t.pid) for t in ts))
             new = notes(app)[before:]
             assert len(new) == 1, new
-            assert new[0].startswith("SIGTERM: 9 delivered") and "l for details" in new[0]
+            assert new[0].startswith("SIGTERM: 9 delivered") and "L for details" in new[0]
             assert "\n" not in new[0] and len(new[0]) <= 80
             assert sum(e.kind == "signal" for e in app.events.entries) == 9
             before = len(notes(app))
@@ -320,7 +320,7 @@ async def test_event_log_screen_lists_entries() -> None:
         app = make_app([t])
         async with app.run_test(size=SIZE) as pilot:
             await rows_for(pilot, app, 1)
-            await pilot.press("space", "l")
+            await pilot.press("space", "L")
             await wait_for(pilot, lambda: isinstance(app.screen, EventLogScreen))
             t.exit(7)
             view = app.screen.query_one(EventLogView)

@@ -107,6 +107,22 @@ def _identity_now(handle: _Handle) -> Literal["same", "other", "none"]:
     return "same" if handle.starttime is None or seen == handle.starttime else "other"
 
 
+def preflight(handle: ProcessHandle | _Handle, action: str) -> TuneResult | None:
+    """Step 1 of :func:`bracket`: None if ``handle`` still names a running process that holds
+    its PID, else the refusal (nothing may be called by PID then)."""
+    target = format_identity(handle.identity)  # type: ignore[arg-type]
+    if not isinstance(handle, ProcessHandle):  # a scripted (demo/test) process: no real PID
+        return TuneResult(target, action, "error", "a scripted process: nothing changed")
+    state = handle.state()
+    if state != "running":
+        if state == "reaped" and _identity_now(handle) == "other":
+            return TuneResult(target, action, "reused", f"; PID {handle.pid} not changed")
+        return TuneResult(target, action, "gone", " (already exited); nothing changed")
+    if _identity_now(handle) != "same":
+        return TuneResult(target, action, "reused", f"; PID {handle.pid} not changed")
+    return None
+
+
 def bracket(
     handle: ProcessHandle | _Handle,
     action: str,
@@ -118,15 +134,9 @@ def bracket(
     OSError/psutil errors become outcomes; nothing is raised for the usual cases.
     """
     target = format_identity(handle.identity)  # type: ignore[arg-type]
-    if not isinstance(handle, ProcessHandle):  # a scripted (demo/test) process: no real PID
-        return TuneResult(target, action, "error", "a scripted process: nothing changed")
-    state = handle.state()
-    if state != "running":
-        if state == "reaped" and _identity_now(handle) == "other":
-            return TuneResult(target, action, "reused", f"; PID {handle.pid} not changed")
-        return TuneResult(target, action, "gone", " (already exited); nothing changed")
-    if _identity_now(handle) != "same":
-        return TuneResult(target, action, "reused", f"; PID {handle.pid} not changed")
+    refused = preflight(handle, action)
+    if refused is not None:
+        return refused
     try:
         values = call(handle.pid)
     except psutil.AccessDenied:

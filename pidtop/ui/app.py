@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from pidtop.process.events import EventLog
 from pidtop.process.fmt import sanitize
 from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
+from pidtop.process.history import History
 from pidtop.process.pins import (
     ActionResult,
     Pin,
@@ -43,6 +44,7 @@ from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
 from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable, resolve_sort_key
 from pidtop.process.watch import ExitEvent
+from pidtop.ui.process_actions import ProcessActions
 from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserScreen
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.help import HelpScreen
@@ -105,7 +107,7 @@ def _column_title(column_id: str) -> str:
     return col.title if col is not None else column_id
 
 
-class PidtopApp(TypeaheadApp, App[int]):
+class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
     """The live process monitor. Keys typed ahead reach the screen the keys before them opened
     (:mod:`pidtop.ui.typeahead`)."""
 
@@ -148,7 +150,16 @@ class PidtopApp(TypeaheadApp, App[int]):
         Binding("f9", "kill", "Kill"),
         Binding("k", "kill", "Kill", show=False),
         Binding("w", "wait", "Wait"),
-        Binding("l", "event_log", "Log"),
+        Binding("L", "event_log", "Log"),
+        Binding("enter", "details", "Details", show=False),
+        Binding("e", "environ", "Environment", show=False),
+        Binding("l", "files", "Files", show=False),
+        Binding("s", "strace", "strace", show=False),
+        Binding("f7,right_square_bracket", "nice(-1)", "Nice -", show=False),
+        Binding("f8,left_square_bracket", "nice(1)", "Nice +", show=False),
+        Binding("i", "ionice", "I/O priority", show=False),
+        Binding("a", "affinity", "Affinity", show=False),
+        Binding("y", "copy_identity", "Copy PID:INODE", show=False),
         Binding("f10", "quit", "Quit"),
         Binding("q", "quit", "Quit", show=False),
     ]
@@ -194,6 +205,8 @@ class PidtopApp(TypeaheadApp, App[int]):
         self.delay = max(0.1, float(delay))
         self.sample_limit = sample_limit
         self.table = ProcessTable(sort_column=sort_column or "cpu", sort_reverse=sort_reverse)
+        #: CPU% and RSS per process since first seen (bounded), for the details screen
+        self.history = History()
         if user:
             self.table.set_user(user)
         if pids:
@@ -273,7 +286,7 @@ class PidtopApp(TypeaheadApp, App[int]):
         # the part before the explanation: "pidfd_open unavailable", "no PIDFD_GET_INFO"
         short = [note.split(":", 1)[0].split(" (", 1)[0] for note in notes]
         self.notify(
-            f"Kernel support is limited: {'; '.join(short)} — see l",
+            f"Kernel support is limited: {'; '.join(short)} — see L",
             title="Degraded mode",
             severity="warning",
             timeout=15,
@@ -354,6 +367,10 @@ class PidtopApp(TypeaheadApp, App[int]):
     def merge(self, snap: Snapshot) -> None:
         """Merge one snapshot into the table and repaint what changed."""
         self.table.update(snap)
+        self.history.record(
+            ((r.key, r.cpu, r.info.rss) for r in self.table.all_rows() if r.status != "dying"),
+            snap.wall,
+        )
         self.samples_merged += 1
         self.meters.update_snapshot(snap, self.table.tasks)
         if len(self.pins):
@@ -763,6 +780,11 @@ class PidtopApp(TypeaheadApp, App[int]):
         if not targets:
             self.notify("Nothing to signal", severity="warning", markup=False)
             return
+        self.kill_targets(targets)
+
+    def kill_targets(self, targets: list[Target]) -> None:
+        """The signal picker (then confirmation if needed) for ``targets``; owned ones are
+        released when done."""
         pairs = [(t.target, t.command) for t in targets]
         tree, tree_first = tree_offer(self, targets, row.key if row is not None else None)
 
@@ -840,7 +862,7 @@ class PidtopApp(TypeaheadApp, App[int]):
         """ONE notification per kill (the per-process results are in the event log).
 
         A single target: ``PID:INODE command…: SIGTERM delivered``; several: counts per signal,
-        ``SIGTERM: 8 delivered, 1 already exited — see l for details``.
+        ``SIGTERM: 8 delivered, 1 already exited — see L for details``.
         """
         if not results:
             return
@@ -873,7 +895,7 @@ class PidtopApp(TypeaheadApp, App[int]):
             if reclaims:
                 ok = sum(1 for r in reclaims if r.ok)
                 text += f"; memory reclaimed: {ok} of {len(reclaims)}"
-            text += " — see l for details"
+            text += " — see L for details"
         self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ wait
@@ -921,7 +943,7 @@ class PidtopApp(TypeaheadApp, App[int]):
 
     # ------------------------------------------------------------------ event log
     def action_event_log(self) -> None:
-        """``l``: the session's event log."""
+        """``L``: the session's event log."""
         if not isinstance(self.screen, EventLogScreen):
             self.push_screen(EventLogScreen(self.events))
 
@@ -959,6 +981,19 @@ class PidtopApp(TypeaheadApp, App[int]):
             ("Kill / send signal", "Signal the pins, or the cursor's process", self.action_kill),
             ("Wait for pinned processes", "Tell me as each pin exits", self.action_wait),
             ("Event log", "Pins, signals and exits of this session", self.action_event_log),
+            ("Process details", "Everything about the cursor's process", self.action_details),
+            ("Environment", "The cursor's process's environment", self.action_environ),
+            ("Open files", "Files and sockets of the cursor's process", self.action_files),
+            ("strace", "Trace the cursor's process (strace -p)", self.action_strace),
+            (
+                "Nice -1",
+                "Raise the priority (pins, else the cursor)",
+                partial(self.action_nice, -1),
+            ),
+            ("Nice +1", "Lower the priority (pins, else the cursor)", partial(self.action_nice, 1)),
+            ("I/O priority", "I/O class and level (pins, else the cursor)", self.action_ionice),
+            ("CPU affinity", "CPUs to run on (pins, else the cursor)", self.action_affinity),
+            ("Copy PID:INODE", "Copy the process's exact identity", self.action_copy_identity),
         )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)

@@ -1,4 +1,4 @@
-"""The event log (``l``): pins, refused pins, signals and results, exits — newest at the bottom.
+"""The event log (``L``): pins, refused pins, signals and results, exits — newest at the bottom.
 
 A Line-API ``ScrollView`` over ``EventLog.entries`` (the last 10,000): only the visible lines
 are rendered, one line per entry (long ones scroll sideways), so opening it after a bulk kill
@@ -138,9 +138,9 @@ class EventLogView(ScrollView, can_focus=True):
 
 
 class EventLogScreen(ModalScreen[None]):
-    """Every event of the session (the last 10,000 in memory); Esc, ``l`` or ``q`` closes it."""
+    """Every event of the session (the last 10,000 in memory); Esc, ``L`` or ``q`` closes it."""
 
-    BINDINGS = [Binding("escape,l,q", "close", "Close")]
+    BINDINGS = [Binding("escape,L,q", "close", "Close")]
 
     def __init__(self, log: EventLog) -> None:
         super().__init__()

@@ -1,0 +1,304 @@
+"""The details screen (Enter on a row or a pin): one process, live, through its own pidfd.
+
+The screen opens its own verified handle (a thread worker: the open re-reads /proc), reads the
+details every refresh delay in a thread worker, and watches the handle for exit on the loop
+(:class:`~pidtop.process.watch.Watcher`): the exit is shown at once with its status, and the
+last data stays on screen marked as stale. A read that finds the process gone is thrown away
+by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
+goes, by the reading thread if a read is under way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from pidtop.process.details import Details, DetailsSource
+from pidtop.process.handle import HandleError, ProcessHandle, format_identity
+from pidtop.process.snapshot import ProcKey
+from pidtop.process.watch import ExitEvent, Watcher
+from pidtop.ui.screens.details_render import details_body
+
+if TYPE_CHECKING:
+    from pidtop.ui.process_actions import ProcessActions
+
+#: fastest refresh of the details screen (seconds), whatever the table's delay
+MIN_REFRESH = 0.5
+
+
+class DetailsScreen(Screen[None]):
+    """Everything about one process; its keys act on that process only."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("e", "environ", "Env"),
+        Binding("l", "files", "Files"),
+        Binding("s", "strace", "strace"),
+        Binding("k,f9", "kill", "Signal"),
+        Binding("space", "pin", "Pin"),
+        Binding("f7,right_square_bracket", "nice(-1)", "Nice-"),
+        Binding("f8,left_square_bracket", "nice(1)", "Nice+"),
+        Binding("i", "ionice", "IO prio"),
+        Binding("a", "affinity", "Affinity"),
+        Binding("y", "copy", "Copy"),
+        Binding("m", "full_memory", "USS/PSS"),
+        Binding("p", "parent", "Parent"),
+        Binding("L", "event_log", "Log", show=False),
+    ]
+
+    def __init__(
+        self, source: DetailsSource, pid: int, starttime: int | None, command: str
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.pid = pid
+        self.starttime = starttime
+        self.command = command
+        self.handle: ProcessHandle | None = None
+        self.details: Details | None = None
+        self.error: str | None = None  # the open failed: why
+        self.exited: ExitEvent | None = None
+        self.stale = False  # the last read found the process gone
+        self.full_memory = False
+        #: reads done (tests wait on it)
+        self.reads = 0
+        #: what the body shows now (tests render it to text)
+        self.rendered: Group = Group()
+        self._watcher: Watcher | None = None
+        self._timer: Timer | None = None
+        self._lock = threading.Lock()
+        self._reading = False
+        self._closing = False
+
+    @property
+    def actions(self) -> ProcessActions:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def key(self) -> ProcKey:
+        return (self.pid, self.starttime if self.starttime is not None else -1)
+
+    @property
+    def target(self) -> str:
+        if self.handle is not None:
+            return format_identity(self.handle.identity)
+        return str(self.pid)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="details-title", markup=False)
+        with VerticalScroll(id="details-box"):
+            yield Static(Text("opening…"), id="details-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#details-box").focus()
+        self.run_worker(self._open, thread=True, name="details-open", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        if self._watcher is not None:
+            self._watcher.close()
+        with self._lock:
+            self._closing = True
+            if not self._reading and self.handle is not None:
+                self.handle.close()
+
+    # ------------------------------------------------------------------ reading
+    def _open(self) -> Details | None:
+        with self._lock:
+            if self._closing:
+                return None
+            self._reading = True
+        try:
+            self.handle = self.source.open(self.pid, self.starttime)
+            return self.source.read(self.handle, None, full_memory=self.full_memory)
+        finally:
+            self._done_reading()
+
+    def _read(self) -> Details | None:
+        with self._lock:
+            if self._closing or self.handle is None:
+                return None
+            self._reading = True
+        try:
+            return self.source.read(self.handle, self.details, full_memory=self.full_memory)
+        finally:
+            self._done_reading()
+
+    def _done_reading(self) -> None:
+        with self._lock:
+            self._reading = False
+            if self._closing and self.handle is not None:
+                self.handle.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name not in ("details-open", "details-read"):
+            return
+        if event.state == WorkerState.ERROR:
+            err = worker.error
+            self.error = str(err) if isinstance(err, HandleError) else f"cannot read: {err}"
+            self._show()
+            return
+        if event.state != WorkerState.SUCCESS:
+            return
+        if worker.name == "details-open" and self.handle is not None and self._watcher is None:
+            self._watcher = Watcher()
+            self._watcher.add(self.handle, self._on_exit)
+        result = worker.result
+        self.reads += 1
+        if isinstance(result, Details):
+            self.details, self.stale = result, False
+        elif self.details is not None or self.handle is not None:
+            self.stale = True
+        self._show()
+        if self.exited is None and not self._closing:
+            delay = max(MIN_REFRESH, getattr(self.app, "delay", 1.5))
+            self._timer = self.set_timer(delay, self.refresh_now)
+
+    def refresh_now(self) -> None:
+        """Read again now (unless a read is running or the process has exited)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.exited is not None or self._reading or self.handle is None:
+            return
+        self.run_worker(self._read, thread=True, name="details-read", exit_on_error=False)
+
+    def _on_exit(self, event: ExitEvent) -> None:
+        first = self.exited is None
+        self.exited = event
+        if first and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._show()
+
+    # ------------------------------------------------------------------ drawing
+    def _title(self) -> Text:
+        text = Text()
+        text.append(f" {self.target} ", style="bold reverse")
+        text.append(" ")
+        command = self.details.command if self.details is not None else self.command
+        text.append(command)
+        return text
+
+    def _status(self) -> Text | None:
+        if self.error is not None:
+            return Text(f"Refused: {self.error}", style="bold red")
+        if self.exited is not None:
+            when = time.strftime("%H:%M:%S", time.localtime(self.exited.observed_at_wall))
+            text = Text(f"EXITED at {when}: {self.exited.status.describe()}", style="bold red")
+            if self.details is not None:
+                seen = time.strftime("%H:%M:%S", time.localtime(self.details.read_at))
+                text.append(f" — the data below is its last read, at {seen}", style="red")
+            return text
+        if self.stale and self.details is not None:
+            seen = time.strftime("%H:%M:%S", time.localtime(self.details.read_at))
+            return Text(f"Gone — the data below is stale (last read {seen})", style="bold red")
+        return None
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#details-title", Static).update(self._title())
+        body: list[Any] = []
+        status = self._status()
+        if status is not None:
+            body.append(status)
+            body.append(Text(""))
+        d = self.details
+        if d is not None:
+            width = max(20, self.query_one("#details-box").scrollable_content_region.width - 1)
+            history = self.actions.history_of(self.key)
+            body.append(
+                details_body(d, width=width, ncpu=self.actions.cpu_count(), history=history)
+            )
+        elif status is None:
+            body.append(Text("opening…"))
+        self.rendered = Group(*body)
+        self.query_one("#details-body", Static).update(self.rendered)
+        self.set_class(self.exited is not None or self.stale, "-stale")
+
+    def on_resize(self) -> None:
+        self._show()
+
+    # ------------------------------------------------------------------ actions
+    def _live_handle(self, what: str) -> ProcessHandle | None:
+        if self.handle is None or self.exited is not None:
+            reason = "has exited" if self.exited is not None else (self.error or "is not open yet")
+            self.app.notify(f"{what}: {self.target} {reason}", severity="warning", markup=False)
+            return None
+        return self.handle
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_environ(self) -> None:
+        self.actions.show_environ(self.pid, self.starttime, self.command)
+
+    def action_files(self) -> None:
+        self.actions.show_files(self.pid, self.starttime, self.command)
+
+    def action_strace(self) -> None:
+        handle = self._live_handle("strace")
+        if handle is not None:
+            self.actions.strace(handle, self.command)
+
+    def action_kill(self) -> None:
+        handle = self._live_handle("Signal")
+        if handle is not None:
+            self.actions.kill_handle(handle, self.key, self.command)
+
+    def action_pin(self) -> None:
+        self.actions.toggle_pin_of(self.pid, self.starttime, self.handle)
+
+    def action_nice(self, delta: int) -> None:
+        handle = self._live_handle("Renice")
+        if handle is not None:
+            self.actions.tune_handles(
+                "nice", [(handle, self.command)], delta, after=self.refresh_now
+            )
+
+    def action_ionice(self) -> None:
+        handle = self._live_handle("I/O priority")
+        if handle is not None:
+            self.actions.tune_handles("ionice", [(handle, self.command)], after=self.refresh_now)
+
+    def action_affinity(self) -> None:
+        handle = self._live_handle("Affinity")
+        if handle is not None:
+            self.actions.tune_handles("affinity", [(handle, self.command)], after=self.refresh_now)
+
+    def action_copy(self) -> None:
+        if self.handle is None:
+            self.app.notify("Nothing to copy yet", severity="warning", markup=False)
+            return
+        self.actions.copy_identity(format_identity(self.handle.identity))
+
+    def action_full_memory(self) -> None:
+        self.full_memory = not self.full_memory
+        self.refresh_now()
+
+    def action_parent(self) -> None:
+        d = self.details
+        if d is None or not d.parents:
+            self.app.notify("No parent to show", severity="warning", markup=False)
+            return
+        parent = d.parents[0]
+        self.app.push_screen(DetailsScreen(self.source, parent.pid, parent.starttime, parent.name))
+
+    def action_event_log(self) -> None:
+        self.actions.action_event_log()

@@ -1,0 +1,292 @@
+"""Rich renderables of one :class:`~pidtop.process.details.Details` (pure: no I/O, no Textual).
+
+Process text (argv, paths, names) is appended as plain ``Text``, never parsed as markup; the
+core has already sanitised it (no control characters).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from pidtop.process.details import (
+    Cgroup,
+    Credentials,
+    Details,
+    IoCounters,
+    Limit,
+    Memory,
+    Namespace,
+    ThreadRow,
+    Unavailable,
+)
+from pidtop.process.fmt import format_duration, format_time_plus, human_bytes
+from pidtop.process.history import sparkline
+from pidtop.process.tuning import cpu_list_text
+
+#: two columns of sections from this width on
+TWO_COLUMNS = 110
+UNLIMITED = -1
+
+LABEL = "bold"
+MUTED = "dim"
+BAD = "red"
+
+
+def _value(value: object, style: str = "") -> Text:
+    if isinstance(value, Unavailable):
+        return Text(str(value), style="italic " + MUTED)
+    return value if isinstance(value, Text) else Text(str(value), style=style)
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style=LABEL, no_wrap=True, min_width=11)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def _section(title: str, body: RenderableType) -> Group:
+    return Group(Text(title, style="bold reverse"), body, Text(""))
+
+
+def _path(value: str | Unavailable, deleted: bool) -> Text:
+    if isinstance(value, Unavailable):
+        return _value(value)
+    text = Text(value)
+    if deleted:
+        text.append(" (deleted)", style="bold " + BAD)
+    return text
+
+
+def _when(wall: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
+
+
+def _creds(c: Credentials | Unavailable) -> tuple[Text, Text]:
+    if isinstance(c, Unavailable):
+        return _value(c), _value(c)
+    users = Text(f"real {c.uids[0]}, effective {c.uids[1]}")
+    if c.uids[2] != c.uids[1] or c.uids[3] != c.uids[1]:
+        users.append(f", saved {c.uids[2]}, fs {c.uids[3]}")
+    groups = Text(f"real {c.gids[0]}, effective {c.gids[1]}")
+    extra = [p.name for p in c.groups if p not in (c.gids[0], c.gids[1])]
+    if extra:
+        groups.append("; also " + ", ".join(extra))
+    return users, groups
+
+
+def _rate(n: float | None) -> str:
+    return "" if n is None else f" ({human_bytes(int(n))}/s)"
+
+
+def process_part(d: Details) -> Group:
+    g = _grid()
+    if isinstance(d.argv, tuple) and not d.kernel_thread:
+        g.add_row("Command", Text(" ".join(d.argv) or d.comm))
+    else:
+        g.add_row("Command", _value(d.argv) if not d.kernel_thread else Text(d.command))
+    g.add_row("Name", Text(d.comm))
+    g.add_row("Executable", _path(d.exe, d.exe_deleted))
+    g.add_row("Working dir", _path(d.cwd, d.cwd_deleted))
+    chain = Text()
+    for i, a in enumerate(d.parents):
+        if i:
+            chain.append(" ← ", style=MUTED)
+        chain.append(f"{a.pid} ", style="bold")
+        chain.append(a.name)
+    if not d.parents:
+        chain = Text(f"{d.ppid}" if d.ppid else "none", style=MUTED)
+    g.add_row("Parents", chain)
+    users, groups = _creds(d.creds)
+    g.add_row("Users", users)
+    g.add_row("Groups", groups)
+    g.add_row("State", Text(d.state_text))
+    g.add_row("Started", Text(f"{_when(d.start_wall)} (age {format_duration(d.age)})"))
+    fds = d.num_fds if isinstance(d.num_fds, Unavailable) else f"{d.num_fds} open"
+    g.add_row("Threads", Text(f"{d.num_threads}"))
+    g.add_row("Files", _value(fds))
+    return _section(f"Process {d.target}", g)
+
+
+def sched_part(d: Details, ncpu: int) -> Group:
+    g = _grid()
+    pri = "RT" if d.priority <= -100 else str(d.priority)
+    line = f"nice {d.nice}, priority {pri}, {d.policy}"
+    if d.rt_priority:
+        line += f" (rt priority {d.rt_priority})"
+    g.add_row("Priority", Text(line))
+    cpu = "-" if d.cpu is None else f"{d.cpu:.1f} %"
+    g.add_row("CPU", Text(f"{cpu}, time {format_time_plus(d.cpu_ticks)}"))
+    aff = d.affinity
+    g.add_row(
+        "Affinity",
+        _value(aff)
+        if isinstance(aff, Unavailable)
+        else Text(f"CPUs {cpu_list_text(aff)} of {ncpu}"),
+    )
+    io = d.ionice
+    g.add_row("I/O prio", _value(io) if isinstance(io, Unavailable) else Text(f"{io[0]} {io[1]}"))
+    return _section("Scheduling", g)
+
+
+def memory_part(d: Details) -> Group:
+    g = _grid()
+    m = d.memory
+    if isinstance(m, Memory):
+        g.add_row(
+            "Memory",
+            Text(
+                f"RSS {human_bytes(m.rss)}, VIRT {human_bytes(m.vms)}, SHR {human_bytes(m.shared)}"
+            ),
+        )
+    else:
+        g.add_row("Memory", _value(m))
+    f = d.full_memory
+    if f is None:
+        g.add_row("USS/PSS", Text("press m to read (smaps: slow on big processes)", style=MUTED))
+    elif isinstance(f, Memory):
+        g.add_row(
+            "USS/PSS",
+            Text(f"USS {human_bytes(f.uss)}, PSS {human_bytes(f.pss)}, swap {human_bytes(f.swap)}"),
+        )
+    else:
+        g.add_row("USS/PSS", _value(f))
+    io = d.io
+    if isinstance(io, IoCounters):
+        g.add_row(
+            "Disk I/O",
+            Text(
+                f"read {human_bytes(io.read_bytes)}{_rate(io.read_rate)}, "
+                f"written {human_bytes(io.write_bytes)}{_rate(io.write_rate)}"
+            ),
+        )
+        g.add_row(
+            "All I/O",
+            Text(
+                f"read {human_bytes(io.read_chars)} in {io.read_calls} calls, "
+                f"written {human_bytes(io.write_chars)} in {io.write_calls} calls"
+            ),
+        )
+    else:
+        g.add_row("I/O", _value(io))
+    return _section("Memory and I/O", g)
+
+
+def history_part(
+    cpu: Sequence[float], rss: Sequence[float], since: float | None, width: int
+) -> Group:
+    g = _grid()
+    w = max(8, width - 14)
+    if not cpu:
+        g.add_row("History", Text("not in the table (yet)", style=MUTED))
+        return _section("History", g)
+    peak = max(cpu)
+    g.add_row("CPU%", Text(sparkline(list(cpu), w, max(peak, 1.0)), style="green"))
+    g.add_row("", Text(f"now {cpu[-1]:.1f} %, peak {peak:.1f} %", style=MUTED))
+    g.add_row("RSS", Text(sparkline(list(rss), w, max(rss) or 1.0), style="cyan"))
+    g.add_row(
+        "",
+        Text(f"now {human_bytes(int(rss[-1]))}, peak {human_bytes(int(max(rss)))}", style=MUTED),
+    )
+    first = f"since {time.strftime('%H:%M:%S', time.localtime(since))}, " if since else ""
+    g.add_row("", Text(f"{first}{len(cpu)} samples", style=MUTED))
+    return _section("History", g)
+
+
+def threads_part(d: Details, limit: int) -> Group:
+    rows = d.threads
+    if isinstance(rows, Unavailable):
+        return _section("Threads", _value(rows))
+    t = Table.grid(padding=(0, 1))
+    for name, just in (("TID", "right"), ("NAME", "left"), ("S", "left"), ("CPU%", "right")):
+        t.add_column(header=name, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    t.add_row(*(Text(h, style=LABEL) for h in ("TID", "NAME", "S", "CPU%")))
+    shown: Sequence[ThreadRow] = rows[:limit]
+    for r in shown:
+        cpu = "-" if r.cpu is None else f"{r.cpu:.1f}"
+        t.add_row(Text(str(r.tid)), Text(r.name), Text(r.state), Text(cpu))
+    more = d.num_threads - len(shown)
+    body: list[RenderableType] = [t]
+    if more > 0:
+        body.append(Text(f"… and {more} more", style=MUTED))
+    return _section(f"Threads ({d.num_threads})", Group(*body))
+
+
+def system_part(d: Details) -> Group:
+    g = _grid()
+    cg = d.cgroup
+    if isinstance(cg, Cgroup):
+        g.add_row("Cgroup", Text(cg.path or "/"))
+        g.add_row("Unit", Text(cg.unit or "none", style="" if cg.unit else MUTED))
+        if cg.container:
+            g.add_row("Container", Text(cg.container))
+    else:
+        g.add_row("Cgroup", _value(cg))
+    ns = d.namespaces
+    if isinstance(ns, Unavailable):
+        g.add_row("Namespaces", _value(ns))
+    else:
+        own = [n for n in ns if not n.shared]
+        g.add_row("Namespaces", _namespaces(ns, own))
+    return _section("Cgroup and namespaces", g)
+
+
+def _namespaces(ns: Sequence[Namespace], own: Sequence[Namespace]) -> Text:
+    if not own:
+        return Text("all shared with pidtop")
+    text = Text("own: ")
+    text.append(", ".join(f"{n.name}:[{n.id if n.id is not None else '?'}]" for n in own))
+    return text
+
+
+def _limit(v: int, unit: str) -> str:
+    if v == UNLIMITED or v < 0:
+        return "unlimited"
+    return human_bytes(v) if unit == "bytes" else f"{v}{' ' + unit if unit else ''}"
+
+
+def limits_part(d: Details) -> Group:
+    lim = d.limits
+    if isinstance(lim, Unavailable):
+        return _section("Limits", _value(lim))
+    t = Table.grid(padding=(0, 1))
+    t.add_column(style=LABEL, no_wrap=True)
+    t.add_column(justify="right", no_wrap=True)
+    t.add_column(justify="right", no_wrap=True)
+    t.add_row(Text(""), Text("soft", style=MUTED), Text("hard", style=MUTED))
+    limits: Sequence[Limit] = lim
+    for x in limits:
+        t.add_row(Text(x.name), Text(_limit(x.soft, x.unit)), Text(_limit(x.hard, x.unit)))
+    return _section("Limits", t)
+
+
+def details_body(
+    d: Details,
+    *,
+    width: int,
+    ncpu: int,
+    history: tuple[Sequence[float], Sequence[float], float | None],
+    thread_rows: int = 12,
+) -> RenderableType:
+    """The whole details body: two columns from :data:`TWO_COLUMNS` cells on, else one."""
+    two = width >= TWO_COLUMNS
+    col_width = (width - 2) // 2 if two else width
+    left = [process_part(d), sched_part(d, ncpu), memory_part(d)]
+    right = [
+        history_part(*history, col_width),
+        threads_part(d, thread_rows),
+        system_part(d),
+        limits_part(d),
+    ]
+    if not two:
+        return Group(*left, *right)
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(Group(*left), Group(*right))
+    return grid

@@ -1,0 +1,194 @@
+"""The details screen and the per-process keys, driven through the UI (Pilot).
+
+Real children for what must be real (cwd, exe, environment, open files, exit while open,
+renice/ionice/affinity read back from the kernel); the scripted source where the identity is
+fixed (the OSC 52 text) or nothing real may be touched."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+from procs import wait_fd
+from rich.console import Console
+from uitools import notes
+from uitools import wait_for as wait_for_condition
+
+from pidtop.process.sample import ProcSampler
+from pidtop.process.scripted import NEW_AT, ScriptedSource
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.details import DetailsScreen
+from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
+
+wait_for = partial(wait_for_condition, timeout=15.0, step=0.02)
+SIZE = (140, 50)
+
+CHILD = """
+import os, sys
+f = open(sys.argv[1], "rb")
+os.write(1, b"ready\\n")
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def children(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    held = tmp_path / "held file.txt"
+    held.write_text("x")
+    env = {**os.environ, "PIDTOP_DETAILS_VAR": "[red]v[/]"}
+    procs = []
+    for _ in range(2):
+        p = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(held)],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert p.stdout is not None and wait_fd(p.stdout.fileno()) and p.stdout.readline()
+        procs.append(p)
+    yield procs
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def real_app(pids: list[int]) -> PidtopApp:
+    return PidtopApp(ProcSampler(), delay=0.2, pids=frozenset(pids), sort_column="pid")
+
+
+def body_text(screen: DetailsScreen) -> str:
+    console = Console(width=400, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(screen.rendered)
+    return console.export_text()
+
+
+def proc_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[16])
+
+
+async def test_details_of_a_real_child_and_its_exit(children, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child = children[0]
+    app = real_app([child.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: [r.info.pid for r in app.table.rows] == [child.pid])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        await wait_for(pilot, lambda: screen.details is not None)
+        text = body_text(screen)
+        assert str(tmp_path) in text and os.path.realpath(sys.executable) in text
+        assert f"{child.pid}:{screen.handle.inode}" in text  # type: ignore[union-attr]
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvironScreen) and app.screen.loaded)
+        env = app.screen
+        assert isinstance(env, EnvironScreen)
+        assert "PIDTOP_DETAILS_VAR=[red]v[/]" in env.lines("details_var")
+        await pilot.press("escape", "l")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        files = app.screen
+        assert isinstance(files, FilesScreen) and isinstance(files.rows, list)
+        assert str(tmp_path / "held file.txt") in [f.name for f in files.rows]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        # it exits while the screen is open: shown at once (pidfd readiness), data kept
+        child.kill()
+        await wait_for(pilot, lambda: screen.exited is not None, timeout=5)
+        child.wait()
+        await pilot.pause()
+        text = body_text(screen)
+        assert "EXITED at" in text and "killed by SIGKILL" in text
+        assert "the data below is its last read" in text and str(tmp_path) in text
+        assert screen.has_class("-stale")
+
+
+async def test_renice_the_cursor_then_all_pins(children) -> None:  # type: ignore[no-untyped-def]
+    a, b = children
+    app = real_app([a.pid, b.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 2)
+        app.view.set_cursor(0)
+        await pilot.press("left_square_bracket", "left_square_bracket")  # nice +1, twice
+        await wait_for(pilot, lambda: proc_nice(a.pid) == 2)
+        assert proc_nice(b.pid) == 0
+        await wait_for(pilot, lambda: any("nice +1: done (1 -> 2)" in n for n in notes(app)))
+        assert [e.kind for e in app.events.entries].count("tune") == 2
+        # with pins: every running pin, like k
+        await pilot.press("space", "space", "f8", "f7", "right_square_bracket")
+        await wait_for(pilot, lambda: (proc_nice(a.pid), proc_nice(b.pid)) == (1, -1))
+        await wait_for(pilot, lambda: any("nice -1: 2 done" in n for n in notes(app)))
+
+
+@pytest.mark.skipif(shutil.which("ionice") is None, reason="util-linux ionice not installed")
+async def test_ionice_and_affinity_pickers(children) -> None:  # type: ignore[no-untyped-def]
+    child = children[0]
+    app = real_app([child.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 1)
+        # best-effort 4 is highlighted; four down is "idle"
+        await pilot.press("i", "down", "down", "down", "down", "enter")
+
+        def ionice() -> str:
+            out = subprocess.run(["ionice", "-p", str(child.pid)], capture_output=True, text=True)
+            return out.stdout.strip()
+
+        await wait_for(pilot, lambda: ionice() == "idle")
+        cpus = sorted(os.sched_getaffinity(child.pid))
+        if len(cpus) >= 2:
+            await pilot.press("a", "space", "enter")  # untick the first CPU
+            await wait_for(pilot, lambda: sorted(os.sched_getaffinity(child.pid)) == cpus[1:])
+
+
+def scripted_app() -> PidtopApp:
+    return PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
+
+
+async def test_y_copies_pid_inode_with_osc52() -> None:
+    app = scripted_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        written: list[str] = []
+        driver = app._driver
+        assert driver is not None
+        original = driver.write
+        driver.write = lambda data: (written.append(data), original(data))[1]  # type: ignore[method-assign]
+        source = app.source
+        assert isinstance(source, ScriptedSource) and app.view.set_cursor_key(source.key_of(1400))
+        await pilot.press("y")
+        want = "1400:1001400"  # scripted pidfs inode: 1_000_000 + PID
+        await wait_for(pilot, lambda: any(want in n for n in notes(app)))
+        osc = f"\x1b]52;c;{base64.b64encode(want.encode()).decode()}\a"
+        assert osc in written
+        assert app.clipboard == want
+        # and from the details screen
+        written.clear()
+        await pilot.press("enter", "y")
+        await wait_for(pilot, lambda: osc in written)
+
+
+async def test_s_without_strace_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no strace on PATH
+    app = scripted_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: any("strace is not installed" in n for n in notes(app)))
+        assert app.screen is app.screen_stack[0]  # nothing else happened
+
+
+async def test_scripted_process_is_never_tuned_for_real() -> None:
+    app = scripted_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        source = app.source
+        assert isinstance(source, ScriptedSource) and app.view.set_cursor_key(source.key_of(1))
+        await pilot.press("enter", "f8")
+        await wait_for(pilot, lambda: any("a scripted process" in n for n in notes(app)))
