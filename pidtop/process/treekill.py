@@ -4,8 +4,9 @@ A list-then-kill loop (htop's tagged kill) misses every child forked after the l
 Here each process of the tree is opened and verified like a pin (a :class:`ProcessHandle`, so a
 recycled PID is never touched) and stopped with SIGSTOP through its pidfd; the children are then
 re-read (``/proc/PID/task/TID/children`` for every thread, else one scan of /proc by parent), and
-this repeats until a pass finds no new process. Once SIGSTOP is queued the kernel lets no fork of
-that process complete (copy_process restarts it), so the tree stops growing. Then the chosen
+this repeats until a pass finds no new process and every stopped process has been *seen* stopped
+(state T) before its children were read: a SIGSTOP does not cancel a fork already in progress, but
+a process in state T has finished its forks and can start no other. Then the chosen
 signal goes through each pidfd, then SIGCONT, so that a SIGTERM handler can run -- and so that an
 aborted action (an exception, Ctrl-C) leaves nothing stopped.
 
@@ -49,8 +50,11 @@ Method = Literal["auto", "freeze", "cgroup"]
 _STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
 #: signals that would end pidtop half-way through a freeze: held back until the tree runs again
 _DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-#: a freeze gives up after this many passes (only processes it cannot stop keep it going)
+#: a freeze gives up after this many passes that found new processes (only processes it
+#: cannot stop keep it going)
 MAX_PASSES = 1000
+#: seconds a freeze waits for the processes it stopped to be seen stopped (state T)
+STOP_WAIT = 2.0
 _WORDS = {
     "delivered": "delivered",
     "exited_not_reaped": "already gone",
@@ -195,7 +199,7 @@ class Member:
     listed: bool = True  # started before the freeze began (False: forked while freezing)
     prestopped: bool = False  # stopped by someone else: never stopped nor continued by us
     stopped: bool = False  # we sent SIGSTOP and owe it a SIGCONT
-    scanned: bool = False  # children read since it was stopped (a stopped process cannot fork)
+    final: bool = False  # seen stopped, then its children read: no new child until continued
     not_permitted: bool = False
     threads: int = 1  # when last seen: a single-threaded process has one children list
     results: list[SignalResult] = field(default_factory=list)
@@ -400,42 +404,81 @@ class TreeKill:
         elif res.outcome == "not_permitted":
             m.not_permitted = True
 
-    def freeze(self) -> int:
-        """Stop every member and every descendant, re-reading children until a pass finds no
-        new process (then one more pass over all members, for children that appeared under an
-        already-read parent: CLONE_PARENT, or a read that raced an exit). Returns how many
-        processes it added."""
+    def _settled(self, m: Member) -> bool:
+        """Has ``m`` really stopped: every thread in state T (or exited)? Only then has every
+        fork it had started completed, so its children lists are final. (A SIGSTOP does not
+        cancel a fork in progress: since Linux 4.19 only signals sent to several processes
+        restart it; the child is linked when the fork completes, before the parent stops.)"""
+        try:
+            tids = os.listdir(f"/proc/{m.pid}/task")
+        except OSError:
+            return True  # gone
+        for tid in tids:
+            try:
+                with open(f"/proc/{m.pid}/task/{tid}/stat", "rb") as f:
+                    state = f.read().rpartition(b")")[2].split()[0]
+            except (OSError, IndexError):
+                continue  # that thread is gone
+            if state not in (b"T", b"t", b"Z", b"X"):
+                return False
+        return True
+
+    def freeze(self, stop_wait: float = STOP_WAIT) -> int:
+        """Stop every member and every descendant; returns how many processes it added.
+
+        Each pass stops the members not stopped yet and reads the children of those not final.
+        A stopped member becomes final once it was seen stopped (:meth:`_settled`) before its
+        children were read. It ends when a pass finds no new process, every member is final
+        (or ``stop_wait`` seconds passed waiting for that: a process stuck in the kernel), and
+        one more pass over all members (children that appeared under a final parent:
+        CLONE_PARENT, or a read that raced an exit) finds nothing either.
+        """
         added = 0
         full = False
-        for _ in range(MAX_PASSES):
+        deadline: float | None = None
+        late = False  # stop_wait is over: members not seen stopped are taken as they are
+        growing = 0  # passes that found new processes
+        while growing < MAX_PASSES:
             for m in self.members:
                 idle = m.stopped or m.prestopped or m.not_permitted
                 if not idle and m.handle.state() == "running":
                     self._stop(m)
-            parents = [
-                m
-                for m in self.members
-                if (full or not m.scanned or not m.stopped) and m.handle.state() != "reaped"
-            ]
+            parents: list[tuple[Member, bool]] = []
+            for m in self.members:
+                if (m.final and not full) or m.handle.state() == "reaped":
+                    continue
+                settled = m.stopped and not m.final and (late or self._settled(m))
+                parents.append((m, settled))
             found = 0
-            scan = None if self._children_files else children_by_scan()
-            for parent in parents:
-                if scan is None:  # every thread's list in the full pass, whatever it was
-                    kids = children_of(parent.pid, threads=full or parent.threads != 1)
+            scan = None if self._children_files else children_by_scan()  # after the states
+            for parent, settled in parents:
+                if scan is None:  # every thread's list when it counts, whatever it was
+                    every = full or settled or parent.threads != 1
+                    kids = children_of(parent.pid, threads=every)
                 else:
                     kids = scan.get(parent.pid, [])
-                if parent.stopped:
-                    parent.scanned = True
                 for pid in kids:
                     if not self._known(pid) and self._open_child(pid, parent) is not None:
                         found += 1
+                if settled:
+                    parent.final = True
             added += found
             if found:
+                growing += 1
                 full = False
-            elif full:
+                continue
+            waiting = [m for m in self.members if m.stopped and not m.final]
+            if any(m.handle.state() == "running" for m in waiting):
+                now = time.monotonic()
+                deadline = now + stop_wait if deadline is None else deadline
+                late = now >= deadline
+                if not late:
+                    select.poll().poll(1)  # let them reach the stop
+                full = False
+                continue
+            if full:
                 break
-            else:
-                full = True
+            full = True
         return added
 
     def send(self, sig: int, *, running_only: bool = False) -> dict[str, int]:
@@ -455,7 +498,7 @@ class TreeKill:
         for m in self.members:
             if m.stopped:
                 m.stopped = False
-                m.scanned = False
+                m.final = False
                 if not m.handle.closed:
                     m.handle.send_signal(signal.SIGCONT)
 
