@@ -786,7 +786,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
         """The signal picker (then confirmation if needed) for ``targets``; owned ones are
         released when done."""
         pairs = [(t.target, t.command) for t in targets]
-        tree, tree_first = tree_offer(self, targets, row.key if row is not None else None)
+        tree, tree_first = tree_offer(self, targets, self.view.cursor_key)
 
         def chosen(choice: SignalChoice | None) -> None:
             if choice is None:
