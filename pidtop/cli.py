@@ -57,7 +57,8 @@ exit status:
   {EXIT_NOT_PERMITTED}  operation not permitted
   {EXIT_MISMATCH}  PID is now another process (PID:INODE names a process that is gone)
   {EXIT_TIMEOUT}  wait: the timeout expired before the targets exited
-  {EXIT_UNSUPPORTED}  the kernel cannot do it (PID:INODE needs unique pidfs inodes, Linux >= 6.9)
+  {EXIT_UNSUPPORTED}  the kernel cannot do it (PID:INODE needs unique pidfs inodes, Linux >= 6.9),
+     or /proc belongs to another PID namespace (its PIDs are not pidtop's: nothing is sent)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 With several targets the status is that of the first target that failed.
 TARGET is PID or PID:INODE (the util-linux >= 2.42 notation; see `pidtop id`), digits 0-9 only.
