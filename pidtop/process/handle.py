@@ -258,13 +258,22 @@ def _fdinfo_pid(fd: int) -> int | None:
     """``Pid:`` of pidfd ``fd`` from /proc/self/fdinfo: its PID as the /proc mount's namespace
     sees it (-1 once reaped, 0 if it is outside that namespace); None if not shown."""
     try:
-        with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
+        info = os.open(f"/proc/self/fdinfo/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
         return None
-    return None
+    try:
+        data = os.read(info, 4096)  # a few short lines; os.read: no buffered file object
+    except OSError:
+        return None
+    finally:
+        os.close(info)
+    start = data.find(b"\nPid:")
+    if start < 0:
+        return None
+    try:
+        return int(data[start + 5 :].split(None, 1)[0])
+    except (ValueError, IndexError):
+        return None
 
 
 @functools.cache
