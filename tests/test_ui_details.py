@@ -192,3 +192,39 @@ async def test_scripted_process_is_never_tuned_for_real() -> None:
         assert isinstance(source, ScriptedSource) and app.view.set_cursor_key(source.key_of(1))
         await pilot.press("enter", "f8")
         await wait_for(pilot, lambda: any("a scripted process" in n for n in notes(app)))
+
+
+async def test_hostile_names_are_shown_literally() -> None:
+    app = scripted_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        source = app.source
+        assert isinstance(source, ScriptedSource)
+        for pid, literal in ((1420, "[bold red]pwned[/] [link=https://example.com]click"),
+                             (1422, "printf ^[]0;title^G^[[2J")):  # fmt: skip
+            assert app.view.set_cursor_key(source.key_of(pid))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+            screen = app.screen
+            assert isinstance(screen, DetailsScreen)
+            await wait_for(pilot, lambda: screen.details is not None)  # noqa: B023
+            text = body_text(screen)
+            assert literal in text and "\x1b" not in text
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, DetailsScreen))
+
+
+async def test_enter_on_a_pin_in_the_strip(children) -> None:  # type: ignore[no-untyped-def]
+    a, b = children
+    app = real_app([a.pid, b.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 2)
+        app.view.set_cursor(1)
+        pinned = app.table.rows[1].info.pid
+        await pilot.press("space", "home", "tab", "enter")  # pin the 2nd, cursor back to the 1st
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen) and screen.pid == pinned
+        await wait_for(pilot, lambda: screen.details is not None)
+        pin = next(iter(app.pins))
+        assert screen.details is not None and screen.details.target == pin.target

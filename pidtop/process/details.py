@@ -119,7 +119,9 @@ def _reason(e: BaseException) -> str:
         return "permission denied"
     if isinstance(e, psutil.ZombieProcess):
         return "exited (zombie)"
-    if isinstance(e, psutil.NoSuchProcess | ProcessLookupError | FileNotFoundError):
+    if isinstance(e, FileNotFoundError):  # the process was verified alive after the read
+        return "not available"
+    if isinstance(e, psutil.NoSuchProcess | ProcessLookupError):
         return "exited"
     if isinstance(e, OSError):
         if e.errno in (errno.EPERM, errno.EACCES):
@@ -488,7 +490,9 @@ class ProcDetails:
         argv: tuple[str, ...] | Unavailable = part(
             lambda: tuple(sanitize(a) for a in proc.cmdline())
         )
-        exe = part(lambda: _link(f"{base}/exe"))
+        exe: tuple[str, bool] | Unavailable = Unavailable("none (kernel thread)")
+        if not kernel:
+            exe = part(lambda: _link(f"{base}/exe"))
         cwd = part(lambda: _link(f"{base}/cwd"))
         threads = part(lambda: self._threads(pid, prev, dt))
         io = part(lambda: self._io(proc, prev, dt))

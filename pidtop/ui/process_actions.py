@@ -232,7 +232,7 @@ class ProcessActions:
         except SuspendNotSupported:
             self.notify("strace needs a real terminal", severity="error", markup=False)
             return
-        if rc == 0:
+        if rc in (0, -signal.SIGINT, 128 + signal.SIGINT):  # Ctrl-C: detached, as asked
             self.notify(f"strace of {target} ended", markup=False, timeout=3)
         elif any("Operation not permitted" in line for line in errors):
             self.notify(

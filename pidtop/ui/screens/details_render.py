@@ -130,7 +130,14 @@ def sched_part(d: Details, ncpu: int) -> Group:
         else Text(f"CPUs {cpu_list_text(aff)} of {ncpu}"),
     )
     io = d.ionice
-    g.add_row("I/O prio", _value(io) if isinstance(io, Unavailable) else Text(f"{io[0]} {io[1]}"))
+    if isinstance(io, Unavailable):
+        g.add_row("I/O prio", _value(io))
+    elif io[0] == "none":
+        g.add_row("I/O prio", Text("none (follows the nice value)"))
+    elif io[0] == "idle":
+        g.add_row("I/O prio", Text("idle"))
+    else:
+        g.add_row("I/O prio", Text(f"{io[0]} {io[1]}"))
     return _section("Scheduling", g)
 
 
