@@ -228,3 +228,42 @@ async def test_enter_on_a_pin_in_the_strip(children) -> None:  # type: ignore[no
         await wait_for(pilot, lambda: screen.details is not None)
         pin = next(iter(app.pins))
         assert screen.details is not None and screen.details.target == pin.target
+
+
+async def test_renice_pin_and_signal_from_the_details_screen(children) -> None:  # type: ignore[no-untyped-def]
+    from pidtop.ui.screens.signals import SignalScreen
+
+    child = children[0]
+    app = real_app([child.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 1)
+        await pilot.press("enter", "left_square_bracket")  # typed ahead: nice +1 in the screen
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen)
+        await wait_for(pilot, lambda: proc_nice(child.pid) == 1)
+        await wait_for(pilot, lambda: screen.details is not None and screen.details.nice == 1)
+        assert "nice 1, priority 21" in body_text(screen)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(app.pins) == 1)
+        assert next(iter(app.pins)).handle.pid == child.pid
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+        await pilot.press("enter")  # SIGTERM, preselected
+        await wait_for(pilot, lambda: screen.exited is not None)
+        assert child.wait(timeout=5) == -15
+        assert "killed by SIGTERM" in body_text(screen)
+
+
+async def test_details_of_a_recycled_pid_are_refused(children) -> None:  # type: ignore[no-untyped-def]
+    child = children[0]
+    app = real_app([child.pid])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 1)
+        # the row's identity says another start time: this PID is "now another process"
+        screen = DetailsScreen(app.details_source, child.pid, 1, "old")
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.error is not None)
+        assert screen.details is None and screen.handle is None
+        text = body_text(screen)
+        assert f"Refused: PID {child.pid} is now another process" in text
