@@ -267,3 +267,26 @@ async def test_details_of_a_recycled_pid_are_refused(children) -> None:  # type:
         assert screen.details is None and screen.handle is None
         text = body_text(screen)
         assert f"Refused: PID {child.pid} is now another process" in text
+
+
+async def test_details_of_a_zombie_say_it_exited_before() -> None:
+    from procs import spawn
+
+    from pidtop.process.handle import read_starttime
+
+    with spawn("child") as t:
+        start = read_starttime(t.pid)
+        t.exit(3)  # a zombie: our child, not reaped
+        fd = t.pidfd()
+        try:
+            assert wait_fd(fd), "the child did not exit"
+        finally:
+            os.close(fd)
+        app = real_app([t.pid])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            screen = DetailsScreen(app.details_source, t.pid, start, "zombie")
+            app.push_screen(screen)
+            await wait_for(pilot, lambda: screen.exited is not None and screen.details is not None)
+            text = body_text(screen)
+            assert "EXITED before this screen opened" in text and "exited with code 3" in text
+            assert "Z (zombie)" in text

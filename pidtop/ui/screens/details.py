@@ -200,7 +200,10 @@ class DetailsScreen(Screen[None]):
             return Text(f"Refused: {self.error}", style="bold red")
         if self.exited is not None:
             when = time.strftime("%H:%M:%S", time.localtime(self.exited.observed_at_wall))
-            text = Text(f"EXITED at {when}: {self.exited.status.describe()}", style="bold red")
+            at = f"at {when}"
+            if self.handle is not None and self.handle.opened_exited:
+                at = "before this screen opened (a zombie until its parent reaps it)"
+            text = Text(f"EXITED {at}: {self.exited.status.describe()}", style="bold red")
             if self.details is not None:
                 seen = time.strftime("%H:%M:%S", time.localtime(self.details.read_at))
                 text.append(f" — the data below is its last read, at {seen}", style="red")
