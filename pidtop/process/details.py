@@ -601,7 +601,7 @@ class ProcDetails:
         return Cgroup(sanitize(path), unit and sanitize(unit), container and sanitize(container))
 
     def _namespaces(self, base: str) -> tuple[Namespace, ...]:
-        out = []
+        out: list[Namespace] = []
         for name in NAMESPACES:
             try:
                 ino: int | None = os.stat(f"{base}/ns/{name}").st_ino

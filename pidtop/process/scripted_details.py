@@ -131,7 +131,7 @@ class ScriptedDetails:
         )
 
     def _parents(self, ppid: int) -> tuple[Ancestor, ...]:
-        chain = []
+        chain: list[Ancestor] = []
         pid = ppid
         while pid > 0 and len(chain) < 32:
             infos = self.source.info_of(pid)

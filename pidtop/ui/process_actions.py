@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pidtop.process.details import DetailsSource, details_source_for
-from pidtop.process.handle import HandleError, Identity, ProcessHandle, format_identity
+from pidtop.process.handle import Handle, HandleError, Identity, ProcessHandle, format_identity
 from pidtop.process.history import History
 from pidtop.process.pins import Target
 from pidtop.process.snapshot import ProcKey
@@ -52,7 +52,7 @@ _libc.syscall.restype = ctypes.c_long
 #: lines of strace's own error output kept to explain a failure
 STRACE_ERR_LINES = 5
 
-Handles = list[tuple[ProcessHandle, str]]
+Handles = list[tuple[Handle, str]]
 
 
 class ProcessActions:
@@ -210,7 +210,7 @@ class ProcessActions:
             timeout=8,
         )
 
-    def strace(self, handle: ProcessHandle, command: str) -> None:
+    def strace(self, handle: Handle, command: str) -> None:
         """Run ``strace -p`` on ``handle``'s process with the terminal handed over to it."""
         exe = shutil.which("strace")
         if exe is None:
@@ -377,7 +377,7 @@ class ProcessActions:
 _SYS_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "i686": 290}
 
 
-def ioprio_of(handle: ProcessHandle) -> tuple[int, int] | None:
+def ioprio_of(handle: Handle) -> tuple[int, int] | None:
     """(class, level) of ``handle``'s process (to preselect the picker); None if unknown."""
     nr = _SYS_IOPRIO_GET.get(os.uname().machine)
     if nr is None or not isinstance(handle, ProcessHandle):
@@ -388,7 +388,7 @@ def ioprio_of(handle: ProcessHandle) -> tuple[int, int] | None:
     return value >> 13, value & 0x1FFF
 
 
-def _affinity_of(handle: ProcessHandle) -> set[int]:
+def _affinity_of(handle: Handle) -> set[int]:
     if not isinstance(handle, ProcessHandle):
         return set()
     try:
