@@ -170,50 +170,53 @@ class Tracker:
     def feed(self, events: list[Event]) -> list[Record]:
         """Process one batch in order; returns the new records."""
         out: list[Record] = []
-        exiting = {e.pid for e in events if type(e) is Exit and e.pid == e.tgid}
+        last_exit: dict[int, int] = {}  # pid -> index of its (last) leader exit in the batch
+        execs: dict[int, list[int]] = {}  # tgid -> indices of its execs
+        for i, e in enumerate(events):
+            if isinstance(e, Exit):
+                if e.pid == e.tgid:
+                    last_exit[e.pid] = i
+            elif isinstance(e, Exec):
+                execs.setdefault(e.tgid, []).append(i)
         procs = self.procs
         wall_offset = self._wall_offset
         for i, event in enumerate(events):
-            kind = type(event)
-            if kind is Fork:
-                if event.pid != event.tgid:  # a new thread
-                    continue
-                parent = procs.get(event.parent_tgid) or self._learn(event.parent_tgid)
-                if parent is None:
-                    procs[event.pid] = _Proc(event.parent_tgid, event.ts, None, None, None, None)
-                else:
-                    procs[event.pid] = _Proc(
-                        event.parent_tgid, event.ts, None, parent.uid, parent.comm, parent.cmdline
-                    )
-            elif kind is Exec:
-                proc = procs.get(event.tgid)
-                if proc is None:
-                    proc = procs[event.tgid] = _Proc(0, None, None, None, None, None)
-                if event.tgid in exiting and _later(events, i, event.tgid, Exit):
-                    self._zombie(event.tgid, proc)  # exec'd and exited before we could look
-                elif self.read_proc:
-                    self._refresh(event.tgid, proc)
-            elif kind is Exit:
+            if isinstance(event, Exit):
                 if event.pid != event.tgid:
                     continue  # a thread, not the process
-                if _later(events, i, event.pid, Exec):
+                if event.pid in execs and _exec_follows(events, i, event.pid, execs[event.pid]):
                     continue  # an exec from another thread killed the old leader: it lives on
                 proc = procs.pop(event.pid, None)
                 if event.pid in self.ignore:
                     self.ignore.discard(event.pid)
                     continue
                 out.append(self._record(event, proc, wall_offset))
-            elif kind is Comm:
-                if event.pid == event.tgid:
-                    proc = procs.get(event.tgid)
-                    if proc is not None:
-                        proc.comm = event.comm.decode("utf-8", "replace")
-            elif kind is Uid:
-                if event.pid == event.tgid:
-                    proc = procs.get(event.tgid)
-                    if proc is not None:
-                        proc.uid = event.ruid
-            elif kind is Lost:
+            elif isinstance(event, Fork):
+                if event.pid != event.tgid:  # a new thread
+                    continue
+                ptgid = event.parent_tgid
+                parent = procs.get(ptgid) or self._learn(ptgid)
+                if parent is None:
+                    procs[event.pid] = _Proc(ptgid, event.ts, None, None, None, None)
+                else:
+                    procs[event.pid] = _Proc(
+                        ptgid, event.ts, None, parent.uid, parent.comm, parent.cmdline
+                    )
+            elif isinstance(event, Exec):
+                proc = procs.get(event.tgid)
+                if proc is None:
+                    proc = procs[event.tgid] = _Proc(0, None, None, None, None, None)
+                if last_exit.get(event.tgid, -1) > i:  # exec'd, then exited (or the PID did)
+                    self._zombie(event.tgid, proc)
+                elif self.read_proc:
+                    self._refresh(event.tgid, proc)
+            elif isinstance(event, Comm):
+                if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
+                    proc.comm = event.comm.decode("utf-8", "replace")
+            elif isinstance(event, Uid):
+                if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
+                    proc.uid = event.ruid
+            elif isinstance(event, Lost):
                 mono = time.monotonic()
                 out.append(LostRecord(mono + wall_offset, mono, event.events, event.overflow))
         return out
@@ -241,13 +244,10 @@ class Tracker:
         )
 
 
-def _later(events: list[Event], i: int, pid: int, kind: type) -> bool:
-    """Whether ``events[i+1:]`` holds a ``kind`` event (Exec, or a leader Exit) of ``pid``
-    before any fork that would give ``pid`` to a new process."""
-    for e in events[i + 1 :]:
-        t = type(e)
-        if t is kind and e.tgid == pid and (t is not Exit or e.pid == pid):  # type: ignore[union-attr]
-            return True
-        if t is Fork and e.pid == pid:  # type: ignore[union-attr]
-            return False
-    return False
+def _exec_follows(events: list[Event], i: int, pid: int, execs: list[int]) -> bool:
+    """Whether an exec of ``pid`` comes after index ``i`` with no fork of ``pid`` in between
+    (a thread's execve kills the old leader, which reports an exit, then takes its PID)."""
+    later = [j for j in execs if j > i]
+    if not later:
+        return False
+    return not any(isinstance(e, Fork) and e.pid == pid for e in events[i + 1 : later[0]])
