@@ -14,11 +14,13 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Label
+from uitools import notes, wait_for
 
 from pidtop.process.handle import ExitStatus
 from pidtop.process.journal import ExitRecord, JournalReader
 from pidtop.process.journal_scripted import ScriptedJournal
 from pidtop.process.scripted import MONO0, WALL0
+from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.exits import ExitsScreen, ExitsView
 
 
@@ -63,15 +65,19 @@ def view_of(app: App[None]) -> ExitsView:
     return screen.view
 
 
-async def loaded(pilot: Pilot) -> ExitsView:
+async def wait_rows(pilot: Pilot, n: int) -> ExitsView:
     app = pilot.app
     for _ in range(500):
-        if isinstance(app.screen, ExitsScreen) and len(view_of(app).rows) >= 12:
+        if isinstance(app.screen, ExitsScreen) and len(view_of(app).rows) >= n:
             break
         await pilot.pause(0.01)
     view = view_of(app)
-    assert len(view.rows) == 12  # 11 exits and 1 loss
+    assert len(view.rows) == n
     return view
+
+
+async def loaded(pilot: Pilot) -> ExitsView:
+    return await wait_rows(pilot, 12)  # 11 exits and 1 loss
 
 
 def lines(view: ExitsView) -> list[str]:
@@ -150,3 +156,94 @@ def test_exits_screen_snapshot(snap_compare: object) -> None:
         await pilot.pause()
 
     assert snap_compare(ExitsApp(), terminal_size=(120, 24), run_before=run_before)  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- in the monitor
+
+
+def monitor() -> PidtopApp:
+    from pidtop.process.scripted import ScriptedSource
+
+    return PidtopApp(ScriptedSource(), delay=0.05, sample_limit=3, journal=ScriptedJournal())
+
+
+async def test_monitor_E_header_and_enter_goes_to_parent() -> None:
+    app = monitor()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 3 and app.journal.stats.exits == 11)
+        await wait_for(pilot, lambda: "Exits: 2.5/s, 6 failed" in " · ".join(app.meters.status))
+        assert "37 events lost" in " · ".join(app.meters.status)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExitsScreen))
+        view = await loaded(pilot)
+        index = next(i for i, (_, r) in enumerate(view.rows) if getattr(r, "pid", 0) == 1195)
+        view.set_cursor(index)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExitsScreen))
+        row = app.view.cursor_row
+        assert row is not None and row.info.pid == 1210  # make, the crashed cc1's parent
+
+
+async def test_monitor_typed_ahead_burst() -> None:
+    """``E f`` typed as one burst: the screen opens and gets the ``f`` (failed only)."""
+    app = monitor()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.journal.stats.exits == 11)
+        await pilot.press("E", "f", "backslash", *"php", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExitsScreen))
+        screen = app.screen
+        assert isinstance(screen, ExitsScreen)
+        await wait_for(pilot, lambda: screen.filter_text == "php")
+        assert screen.failed_only
+        pids = [r.pid for _, r in screen.view.rows if isinstance(r, ExitRecord)]
+        assert pids == [1198, 1193]  # and the loss, never hidden
+        assert len(screen.view.rows) == 3
+
+
+async def test_monitor_d_opens_details_of_living_ancestor() -> None:
+    """A grep (1194) whose parent bash (1106) is listed: d opens bash's details. A process
+    whose parent exited too (4243 <- 4242 <- make 1210): Enter goes to make."""
+    from pidtop.ui.screens.details import DetailsScreen
+
+    app = monitor()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.journal.stats.exits == 11 and app.samples_merged >= 3)
+        status = ExitStatus(True, code=0)
+        app.journal.add(
+            ExitRecord(WALL0 + 3, MONO0 + 3, 4243, 4242, 0, "x", "x", status, 0.1),
+            ExitRecord(WALL0 + 4, MONO0 + 4, 4242, 1210, 0, "y", "y", status, 0.2),
+        )
+        await pilot.press("E")
+        view = await wait_rows(pilot, 14)
+        view.set_cursor(
+            next(i for i, (_, r) in enumerate(view.rows) if getattr(r, "pid", 0) == 1194)
+        )
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExitsScreen))
+        view = app.screen.view  # type: ignore[attr-defined]
+        view.set_cursor(
+            next(i for i, (_, r) in enumerate(view.rows) if getattr(r, "pid", 0) == 4243)
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExitsScreen))
+        row = app.view.cursor_row
+        assert row is not None and row.info.pid == 1210
+        assert any("Parent PID 4242 has exited too" in n for n in notes(app))
+
+
+async def test_monitor_parent_not_listed_says_so() -> None:
+    app = monitor()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.journal.stats.exits == 11)
+        app.journal.add(
+            ExitRecord(WALL0 + 3, MONO0 + 3, 5000, 4999, 0, "x", "x", ExitStatus(True, code=0),
+                       0.1)
+        )  # fmt: skip
+        await pilot.press("E")
+        view = await wait_rows(pilot, 13)
+        view.set_cursor(0)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("Parent PID 4999" in n for n in notes(app)))
+        assert isinstance(app.screen, ExitsScreen)  # nothing to show: it stays open

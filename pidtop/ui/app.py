@@ -30,6 +30,8 @@ from pidtop.process.events import EventLog
 from pidtop.process.fmt import sanitize
 from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
 from pidtop.process.history import History
+from pidtop.process.journal import Journal
+from pidtop.process.journal_scripted import ScriptedJournal
 from pidtop.process.pins import (
     ActionResult,
     Pin,
@@ -44,6 +46,7 @@ from pidtop.process.signals import signal_name
 from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
 from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable, resolve_sort_key
 from pidtop.process.watch import ExitEvent
+from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.process_actions import ProcessActions
 from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserScreen
 from pidtop.ui.screens.eventlog import EventLogScreen
@@ -107,7 +110,7 @@ def _column_title(column_id: str) -> str:
     return col.title if col is not None else column_id
 
 
-class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
+class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, App[int]):
     """The live process monitor. Keys typed ahead reach the screen the keys before them opened
     (:mod:`pidtop.ui.typeahead`)."""
 
@@ -160,6 +163,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
         Binding("i", "ionice", "I/O priority", show=False),
         Binding("a", "affinity", "Affinity", show=False),
         Binding("y", "copy_identity", "Copy PID:INODE", show=False),
+        Binding("E", "exits", "Exits", show=False),
         Binding("f10", "quit", "Quit"),
         Binding("q", "quit", "Quit", show=False),
     ]
@@ -179,6 +183,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
         watch_all: bool = False,
         exit_when_gone: bool = False,
         bell: bool = True,
+        journal: Journal | None = None,
     ) -> None:
         """``sample_limit`` stops sampling after that many merges (snapshots, screenshots).
 
@@ -198,6 +203,8 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
         )
         self.exit_when_gone = exit_when_gone
         self.bell_enabled = bell
+        #: every process exit on the machine (``E``, header); None: off
+        self.journal = journal
         #: seconds before SIGKILL in the escalation offered by the signal picker
         self.escalate_after = 5.0
         #: how many pins the running wait (``w``) started with, and whose wait is over
@@ -269,6 +276,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
         self._update_chrome()
         self._apply_compact(self.size.height, self.size.width)
         self._report_kernel_limits()
+        self.start_journal()
         self.start_sample()
 
     def _report_kernel_limits(self) -> None:
@@ -295,6 +303,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
 
     def on_unmount(self) -> None:
         """Release every pidfd."""
+        self.stop_journal()
         if self._on_pin_changed in self.pins.listeners:
             self.pins.listeners.remove(self._on_pin_changed)
         if self._on_wait_over in self.pins.wait_listeners:
@@ -409,6 +418,9 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
             wa = self.watch_all
             skipped = f" ({wa.skipped} skipped: fd budget)" if wa.skipped else ""
             parts.append(f"Watch: {len(wa)}{skipped}")
+        exits = self.journal_status()
+        if exits:
+            parts.append(exits)
         self.meters.set_status(tuple(parts), self.paused)
         filters: list[tuple[str, str]] = []
         if table.filter_text:
@@ -647,6 +659,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
 
     def _pins_changed(self) -> None:
         self.strip.refresh_pins()
+        self.journal_pins_changed(self.pins)
         self.view.set_show_marks(len(self.pins) > 0 or self.watch_all is not None)
         self._chrome_soon()
 
@@ -994,6 +1007,7 @@ class PidtopApp(ProcessActions, TypeaheadApp, App[int]):
             ("I/O priority", "I/O class and level (pins, else the cursor)", self.action_ionice),
             ("CPU affinity", "CPUs to run on (pins, else the cursor)", self.action_affinity),
             ("Copy PID:INODE", "Copy the process's exact identity", self.action_copy_identity),
+            ("Exits", "Every process exit since start (the exit journal)", self.action_exits),
         )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
@@ -1086,6 +1100,7 @@ def build_app(args: object) -> PidtopApp:
     sort_name = getattr(args, "sort_key", None)
     sort_column = resolve_sort_key(sort_name)
     pins = make_pins(source, args)
+    journal = ScriptedJournal() if getattr(args, "demo", False) else Journal()
     app = PidtopApp(
         source,
         delay=delay,
@@ -1097,6 +1112,7 @@ def build_app(args: object) -> PidtopApp:
         watch_all=bool(getattr(args, "watch_all", False)),
         exit_when_gone=bool(getattr(args, "exit_when_gone", False)),
         bell=not getattr(args, "no_bell", False),
+        journal=journal,
     )
     if sort_name and sort_column is None:
         print(f"pidtop: unknown sort key {sort_name!r}; sorting by CPU%", file=sys.stderr)

@@ -6,8 +6,9 @@ takes a copy of what is new at most four times a second (``Journal.version`` say
 anything changed), so a flood of exits costs one update per quarter second, and only the new
 records are filtered. Lines are ``Text`` built from :func:`text_line` (sanitised), never markup.
 
-Keys: ``f`` failed only, ``\\`` filter text, ``/`` search (``n`` next), Enter opens the parent
-in the process table, Esc/``q``/``E`` back.
+Keys: ``f`` failed only, ``\\`` filter text, ``/`` search (``n`` next), Enter puts the table's
+cursor on the parent (or the nearest living ancestor), ``d`` opens its details, Esc/``q``/``E``
+back.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ from pidtop.process.journal_records import HEADER, text_line, user_name
 #: seconds between looks at the journal while the screen is open
 REFRESH = 0.25
 EMPTY = "(no process has exited since pidtop started)"
-HINT = "Enter: show parent · f: failed only · \\: filter · /: search · n: next · Esc: back"
+HINT = (
+    "Enter: parent in the table · d: its details · f: failed only · \\: filter · /: search · "
+    "n: next · Esc: back"
+)
 
 _FAILED = Style(color="red")
 _LOST = Style(color="yellow", bold=True)
@@ -56,14 +60,16 @@ class ExitsView(ScrollView, can_focus=True):
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),
         Binding("enter", "open", "Open parent", show=False),
+        Binding("d", "open(True)", "Parent's details", show=False),
     ]
 
     class Open(Message):
-        """Enter on a row."""
+        """Enter (``details`` False) or ``d`` on a row."""
 
-        def __init__(self, record: ExitRecord) -> None:
+        def __init__(self, record: ExitRecord, details: bool = False) -> None:
             super().__init__()
             self.record = record
+            self.details = details
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -167,10 +173,10 @@ class ExitsView(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.set_cursor(len(self.rows) - 1)
 
-    def action_open(self) -> None:
+    def action_open(self, details: bool = False) -> None:
         record = self.cursor_record
         if isinstance(record, ExitRecord):
-            self.post_message(self.Open(record))
+            self.post_message(self.Open(record, details))
 
     # -- drawing
 
@@ -239,11 +245,13 @@ class ExitsScreen(Screen[None]):
     ]
 
     class OpenParent(Message):
-        """Show the parent of ``record`` (Enter on a row); handled by the app."""
+        """Show the parent of ``record`` in the table (Enter) or its details (``d``, when the
+        app has a details screen); handled by the app."""
 
-        def __init__(self, record: ExitRecord) -> None:
+        def __init__(self, record: ExitRecord, details: bool = False) -> None:
             super().__init__()
             self.record = record
+            self.details = details
 
     def __init__(self, journal: Journal) -> None:
         super().__init__()
@@ -373,4 +381,4 @@ class ExitsScreen(Screen[None]):
 
     def on_exits_view_open(self, event: ExitsView.Open) -> None:
         event.stop()
-        self.post_message(self.OpenParent(event.record))
+        self.post_message(self.OpenParent(event.record, event.details))

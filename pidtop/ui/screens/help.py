@@ -54,6 +54,7 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("i", "I/O priority class and level (running pins, else the cursor's process)"),
     ("a", "CPU affinity (running pins, else the cursor's process)"),
     ("y", "copy the process's PID:INODE to the clipboard"),
+    ("E", "exits: every process exit on the machine since start (the exit journal)"),
     ("ctrl+p", "command palette (sort, filter, tree, pause, pins, kill, wait, log ...)"),
     ("? or F1", "this help"),
     ("q or F10", "quit"),

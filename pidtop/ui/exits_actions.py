@@ -1,0 +1,144 @@
+"""The monitor's side of the exit journal: the reader thread, ``E``, the header words.
+
+A mixin for :class:`~pidtop.ui.app.PidtopApp`. The journal is read by a
+:class:`~pidtop.process.journal.JournalReader` thread (its start check forks a child and waits
+up to 2 s: never on the UI loop); the UI only looks at its counters once a second (header) and
+at its records four times a second while the Exits screen is open. Short-lived processes
+therefore never become table rows; they are in the journal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pidtop.process.journal import ExitRecord, Journal, JournalReader
+
+if TYPE_CHECKING:
+    from pidtop.ui.screens.exits import ExitsScreen
+
+#: seconds between updates of the header's exit counters
+HEADER_EVERY = 1.0
+
+
+class ExitsActions:
+    """``E``: the Exits screen; ``journal_status()``: the header's words. Mixed into the app."""
+
+    journal: Journal | None = None
+    _journal_reader: JournalReader | None = None
+    _journal_words = ""
+    _pin_inodes: dict[int, int] = {}
+
+    def start_journal(self) -> None:
+        """Start reading the journal (if the app has one) and refreshing the header."""
+        journal = self.journal
+        if journal is None or self._journal_reader is not None:
+            return
+        journal.inode_of = self._pin_inodes_get
+        self._journal_reader = JournalReader(journal, start={})
+        self._journal_reader.start()
+        app: Any = self
+        app.set_interval(HEADER_EVERY, self._journal_tick, name="journal-header")
+
+    def stop_journal(self) -> None:
+        reader, self._journal_reader = self._journal_reader, None
+        if reader is not None:
+            reader.stop()
+        if self.journal is not None:
+            self.journal.close()
+
+    def _pin_inodes_get(self, pid: int) -> int | None:
+        return self._pin_inodes.get(pid)
+
+    def journal_pins_changed(self, pins: Any) -> None:
+        """The pins' PID -> inode, for the journal's ``inode`` field (a new dict each time:
+        the reader thread only ever sees a complete one)."""
+        self._pin_inodes = {
+            p.key[0]: p.handle.inode for p in pins if getattr(p.handle, "inode", None)
+        }
+
+    def journal_status(self) -> str | None:
+        """``Exits: 2.5/s, 3 failed`` for the header; None without a journal."""
+        journal = self.journal
+        if journal is None:
+            return None
+        if journal.error:
+            return "Exits: journal stopped (E)"
+        if not journal.started:
+            return "Exits: starting"
+        stats = journal.stats
+        text = f"Exits: {journal.rate():.1f}/s, {stats.failed:,} failed"
+        if stats.lost_events:
+            text += f", {stats.lost_events:,} events lost"
+        if not journal.complete:
+            text += " (exits between refreshes may be missed)"
+        return text
+
+    def _journal_tick(self) -> None:
+        words = self.journal_status() or ""
+        if words != self._journal_words:
+            self._journal_words = words
+            app: Any = self
+            app._update_chrome()
+
+    def action_exits(self) -> None:
+        """``E``: every process exit since pidtop started (the exit journal)."""
+        from pidtop.ui.screens.exits import ExitsScreen
+
+        app: Any = self
+        if self.journal is None:
+            app.notify("The exit journal is off", severity="warning", markup=False)
+        elif not isinstance(app.screen, ExitsScreen):
+            app.push_screen(ExitsScreen(self.journal))
+
+    def living_relative(self, record: ExitRecord) -> tuple[int, Any] | None:
+        """The parent of ``record`` if the table lists it, else the nearest listed ancestor
+        (a parent that exited too is followed through its own exit record); (index, row)."""
+        app: Any = self
+        table = app.table
+        index_of = {row.info.pid: i for i, row in enumerate(table.rows)}
+        parents: dict[int, int] = {}
+        if self.journal is not None:
+            with self.journal.lock:
+                for r in self.journal.records:
+                    if isinstance(r, ExitRecord):
+                        parents[r.pid] = r.ppid
+        pid, seen = record.ppid, set()
+        while pid and pid not in index_of and pid in parents and pid not in seen:
+            seen.add(pid)
+            pid = parents[pid]
+        if pid in index_of:
+            return index_of[pid], table.rows[index_of[pid]]
+        return None
+
+    def on_exits_screen_open_parent(self, event: ExitsScreen.OpenParent) -> None:
+        """Enter on an exit: back to the table with the cursor on its parent (or the nearest
+        living ancestor); ``d``: that process's details, over the Exits screen."""
+        app: Any = self
+        record: ExitRecord = event.record
+        found = self.living_relative(record)
+        if found is None:
+            app.notify(
+                f"Parent PID {record.ppid} of {record.pid} is not listed "
+                "(it has exited, or a filter hides it)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        index, row = found
+        if row.info.pid != record.ppid:
+            app.notify(
+                f"Parent PID {record.ppid} has exited too; showing its ancestor PID {row.info.pid}",
+                markup=False,
+                timeout=3,
+            )
+        if event.details and hasattr(app, "details_source"):
+            from pidtop.ui.screens.details import DetailsScreen
+
+            info = row.info
+            app.push_screen(
+                DetailsScreen(app.details_source, info.pid, info.starttime, info.command)
+            )
+            return
+        app.pop_screen()
+        app.view.set_cursor(index)
+        app.view.focus()
