@@ -176,6 +176,8 @@ class DetailsScreen(Screen[None]):
             self._timer = None
         if self.exited is not None or self._reading or self.handle is None:
             return
+        if self._closing or not self.is_mounted:  # e.g. a renice finished after Esc
+            return
         self.run_worker(self._read, thread=True, name="details-read", exit_on_error=False)
 
     def _on_exit(self, event: ExitEvent) -> None:
