@@ -290,3 +290,29 @@ async def test_details_of_a_zombie_say_it_exited_before() -> None:
             text = body_text(screen)
             assert "EXITED before this screen opened" in text and "exited with code 3" in text
             assert "Z (zombie)" in text
+
+
+async def test_open_files_of_a_process_with_many_fds_are_capped() -> None:
+    from textual.widgets import DataTable
+
+    from pidtop.ui.screens.procinfo import MAX_ROWS
+
+    code = "import os, sys\nfds = [os.open('/dev/null', 0) for _ in range(2100)]\n"
+    code += "os.write(1, b'ready\\n')\nsys.stdin.read()\n"
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert p.stdout is not None and wait_fd(p.stdout.fileno()) and p.stdout.readline()
+        app = real_app([p.pid])
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(app.table.rows) == 1)
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+            screen = app.screen
+            assert isinstance(screen, FilesScreen) and isinstance(screen.rows, list)
+            assert len(screen.rows) >= 2100
+            assert screen.query_one(DataTable).row_count == MAX_ROWS + 1  # + "… and N more"
+    finally:
+        p.kill()
+        p.wait()

@@ -20,6 +20,9 @@ from pidtop.process.fds import FdEntry
 from pidtop.process.fmt import sanitize
 from pidtop.process.handle import format_identity
 
+#: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
+MAX_ROWS = 2000
+
 
 class _ProcScreen(ModalScreen[None]):
     """Loads one thing about one process in a thread worker."""
@@ -190,11 +193,14 @@ class FilesScreen(_ProcScreen):
             table.add_row(Text(""), Text(""), Text(""), Text(f"cannot read: {self.rows}", "red"))
             return
         self.rows = result
-        for e in result:
+        for e in result[:MAX_ROWS]:
             name = Text(e.name)
             if e.deleted:
                 name.append(" (deleted)", style="bold red")
             table.add_row(Text(str(e.fd), justify="right"), Text(e.kind), Text(e.mode), name)
+        if len(result) > MAX_ROWS:
+            more = Text(f"… and {len(result) - MAX_ROWS} more (the first {MAX_ROWS} are shown)")
+            table.add_row(Text(""), Text(""), Text(""), more)
 
     def action_reload(self) -> None:
         self.loaded = False
