@@ -59,7 +59,8 @@ exit status:
   {EXIT_TIMEOUT}  wait: the timeout expired before the targets exited
   {EXIT_UNSUPPORTED}  the kernel cannot do it (PID:INODE needs unique pidfs inodes, Linux >= 6.9),
      or /proc belongs to another PID namespace (its PIDs are not pidtop's: nothing is sent)
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGINT); the monitor: also ctrl+c typed in it
+  129, 143  the monitor was ended by SIGHUP / SIGTERM (it restores the terminal first)
 With several targets the status is that of the first target that failed.
 TARGET is PID or PID:INODE (the util-linux >= 2.42 notation; see `pidtop id`), digits 0-9 only.
 A process named twice (PID and PID:INODE, or the same PID) is acted on once."""

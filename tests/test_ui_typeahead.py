@@ -23,7 +23,6 @@ from uitools import burst, wait_for
 from pidtop.process.sample import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen
-from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.signals import SignalScreen
 
 SIZE = (120, 30)
@@ -77,7 +76,8 @@ async def test_prompt_takes_the_keys_after_it(send: str, keys: tuple[str, ...], 
 
 @pytest.mark.parametrize("send", sorted(SENDERS))
 async def test_search_text_does_not_run_keys(send: str) -> None:
-    """``/ s l e e p``: every letter goes into the prompt (``l`` opened the event log)."""
+    """``/ s l e e p``: every letter goes into the prompt (``l`` opened a screen: the event
+    log, now the open files)."""
     with spawn() as t:
         app = make_app(t)
         async with app.run_test(size=SIZE) as pilot:
@@ -85,7 +85,7 @@ async def test_search_text_does_not_run_keys(send: str) -> None:
             await SENDERS[send](pilot, "slash", *"sleep")
             await wait_for(pilot, lambda: app.prompt.input.value == "sleep")
             assert app.prompt.is_open and app.prompt.input.has_focus
-            assert not isinstance(app.screen, EventLogScreen)
+            assert app.screen is app.screen_stack[0], app.screen  # l opened a screen
             assert app.search_text == "sleep"
 
 

@@ -52,6 +52,7 @@ from pidtop.ui.screens.dialogs import ALL_USERS, DelayScreen, SortScreen, UserSc
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.help import HelpScreen
 from pidtop.ui.screens.signals import ConfirmScreen, SignalChoice, SignalScreen
+from pidtop.ui.terminal import TerminalApp, print_problem, run_in_terminal, tty_problem
 from pidtop.ui.tree_kill import start_tree_kill, tree_offer
 from pidtop.ui.typeahead import TypeaheadApp
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar, PromptInput
@@ -110,7 +111,7 @@ def _column_title(column_id: str) -> str:
     return col.title if col is not None else column_id
 
 
-class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, App[int]):
+class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int]):
     """The live process monitor. Keys typed ahead reach the screen the keys before them opened
     (:mod:`pidtop.ui.typeahead`)."""
 
@@ -854,6 +855,10 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, App[int]):
     async def _escalate(self, action: Awaitable[list[ActionResult]]) -> None:
         self._report(await action)
 
+    def quit_needs_confirmation(self) -> bool:
+        """``q`` (and ctrl+c) ask first while a signal is still to come."""
+        return bool(self.pins.pending_actions)
+
     async def action_quit(self) -> None:
         """``q``/F10: quit; with a signal still to come (an escalation), ask first."""
         pending = self.pins.pending_actions
@@ -1127,16 +1132,14 @@ def run_tui(args: object) -> int:
     except ValueError as exc:
         print(f"pidtop: {exc}", file=sys.stderr)
         return exc.status if isinstance(exc, StartupError) else 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    problem = tty_problem()
+    if problem is not None:
         # Without a terminal Textual's input thread spins on EOF (a whole core, measured).
         app.pins.close()
         app.events.close()
-        print(
-            "pidtop: the monitor needs a terminal (stdin and stdout must be a tty)", file=sys.stderr
-        )
+        print_problem(problem)
         return 2
     try:
-        result = app.run()
+        return run_in_terminal(app)  # signals and crashes restore the terminal
     finally:
         app.events.close()
-    return int(result or app.return_code or 0)
