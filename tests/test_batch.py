@@ -384,3 +384,95 @@ def test_snapshot_identity_refuses_a_reused_pid() -> None:
     assert r["kill_rc"] == 5, r["kill_err"]
     assert "PID 500 is now another process" in str(r["kill_err"])
     assert r["b_alive"]
+
+
+# --------------------------------------------------------------------------- identity edge cases
+
+
+def _row_of(pid: int):
+    """The table row the monitor's own sampler and model make for ``pid``."""
+    from pidtop.process.sample import ProcSampler
+    from pidtop.process.table import ProcessTable
+
+    sampler = ProcSampler()
+    try:
+        table = ProcessTable()
+        table.set_pids(frozenset([pid]))
+        table.update(sampler.sample())
+    finally:
+        sampler.close()
+    (row,) = table.rows
+    return row
+
+
+def test_a_row_whose_process_is_gone_or_replaced_gets_no_identity() -> None:
+    """The pidfd is opened after the sample: a process that exited since, or a PID that is
+    now another process (simulated by a start time that is not the live one's), gets
+    ``exited`` and no id (a script must not act on it), never the newcomer's inode."""
+    from dataclasses import replace
+
+    from pidtop.process.batch import identify
+
+    with spawn("child") as t:
+        row = _row_of(t.pid)
+        assert identify(row).id == f"{t.pid}:{t.pidfd_inode()}"
+        row.info = replace(row.info, starttime=row.info.starttime - 1)
+        assert identify(row) == identify(row).__class__(None, "exited")
+        real = _row_of(t.pid)
+        t.exit(0)
+        t.reap()
+        gone = identify(real)
+        assert (gone.id, gone.status, gone.inode, gone.raw) == (None, "exited", None, None)
+
+
+def test_without_pidfds_rows_are_pid_only_and_flagged(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Simulated sandbox without pidfd_open (ENOSYS; this machine has pidfds, so it can only
+    be mocked): rows carry the PID alone, flagged ``pid-only``, inode null."""
+    import errno
+
+    import pidtop.process.handle as handle_mod
+    from pidtop.cli import main
+    from pidtop.process.handle import features
+
+    def enosys(pid: int, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    with spawn("child") as t:  # closed (killed through a pidfd) after the patch is undone
+        features.cache_clear()
+        monkeypatch.setattr(handle_mod.os, "pidfd_open", enosys)
+        try:
+            assert main(["snapshot", "--json", "-d", "1", "-p", str(t.pid)]) == EXIT_OK
+        finally:
+            monkeypatch.undo()
+            features.cache_clear()
+        (row,) = json.loads(capsys.readouterr().out)["processes"]
+        assert (row["id"], row["id_status"], row["inode"]) == (str(t.pid), "pid-only", None)
+        assert row["start_ticks"] == read_starttime(t.pid)
+
+
+def test_csv_on_a_terminal_is_sanitized() -> None:
+    """CSV carries the real text, except onto a terminal: there a hostile name must not
+    become an escape sequence (redirected, it is real: see the hostile-names test)."""
+    master, slave = os.openpty()
+    with Program(HOSTILE_CODE, *HOSTILE_ARGS) as evil:
+        proc = subprocess.Popen(
+            pidtop_cmd("snapshot", "--csv", "-d", "1", "-p", str(evil.pid)),
+            stdout=slave, stderr=subprocess.PIPE, env=pidtop_env(),
+        )  # fmt: skip
+        os.close(slave)
+        data = b""
+        while wait_fd(master, 60):
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.close(master)
+        assert proc.wait(60) == EXIT_OK
+    assert b"sample,sample_time,id" in data
+    assert b"\x1b" not in data and b"\x07" not in data
+    assert b"^[[31mred" in data
