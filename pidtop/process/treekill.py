@@ -53,8 +53,10 @@ _DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 #: a freeze gives up after this many passes that found new processes (only processes it
 #: cannot stop keep it going)
 MAX_PASSES = 1000
-#: seconds a freeze waits for the processes it stopped to be seen stopped (state T)
+#: seconds a freeze waits for the processes it stopped to be seen stopped (state T) when some
+#: are in uninterruptible sleep (D), and how much longer while some are still runnable
 STOP_WAIT = 2.0
+STOP_WAIT_RUNNABLE = 30.0
 _WORDS = {
     "delivered": "delivered",
     "exited_not_reaped": "already gone",
@@ -200,6 +202,7 @@ class Member:
     prestopped: bool = False  # stopped by someone else: never stopped nor continued by us
     stopped: bool = False  # we sent SIGSTOP and owe it a SIGCONT
     final: bool = False  # seen stopped, then its children read: no new child until continued
+    stuck: bool = False  # when last looked at, a thread was in uninterruptible sleep (D)
     not_permitted: bool = False
     threads: int = 1  # when last seen: a single-threaded process has one children list
     results: list[SignalResult] = field(default_factory=list)
@@ -319,6 +322,7 @@ class TreeKill:
         self._fds = fds if fds is not None else FdAccount()
         self._self = os.getpid() if self_pid is None else self_pid
         self.skipped_self = False
+        self.unsettled = 0  # stopped processes not seen stopped in time (taken as they were)
 
     # -- members
 
@@ -408,11 +412,14 @@ class TreeKill:
         """Has ``m`` really stopped: every thread in state T (or exited)? Only then has every
         fork it had started completed, so its children lists are final. (A SIGSTOP does not
         cancel a fork in progress: since Linux 4.19 only signals sent to several processes
-        restart it; the child is linked when the fork completes, before the parent stops.)"""
+        restart it; the child is linked when the fork completes, before the parent stops.)
+        Remembers in ``m.stuck`` whether a thread is in uninterruptible sleep (D)."""
+        m.stuck = False
         try:
             tids = os.listdir(f"/proc/{m.pid}/task")
         except OSError:
             return True  # gone
+        settled = True
         for tid in tids:
             try:
                 with open(f"/proc/{m.pid}/task/{tid}/stat", "rb") as f:
@@ -420,8 +427,9 @@ class TreeKill:
             except (OSError, IndexError):
                 continue  # that thread is gone
             if state not in (b"T", b"t", b"Z", b"X"):
-                return False
-        return True
+                settled = False
+                m.stuck = m.stuck or state == b"D"
+        return settled
 
     def freeze(self, stop_wait: float = STOP_WAIT) -> int:
         """Stop every member and every descendant; returns how many processes it added.
@@ -468,11 +476,18 @@ class TreeKill:
                 full = False
                 continue
             waiting = [m for m in self.members if m.stopped and not m.final]
-            if any(m.handle.state() == "running" for m in waiting):
+            waiting = [m for m in waiting if m.handle.state() == "running"]
+            if waiting:
+                # A runnable process reaches the stop as soon as it runs (however loaded the
+                # machine): wait for it. One in uninterruptible sleep (D: a vfork parent, a
+                # hung filesystem) may never: after stop_wait it is taken as it is.
                 now = time.monotonic()
                 deadline = now + stop_wait if deadline is None else deadline
-                late = now >= deadline
-                if not late:
+                moving = any(not m.stuck for m in waiting)
+                late = now >= deadline + (STOP_WAIT_RUNNABLE if moving else 0.0)
+                if late:
+                    self.unsettled = len(waiting)
+                else:
                     select.poll().poll(1)  # let them reach the stop
                 full = False
                 continue
@@ -628,6 +643,9 @@ def kill_tree(
                 result.steps.append(Step(then, seconds, len(tk.members) - before, counts))
         result.members = list(tk.members)
         result.skipped_self = tk.skipped_self
+        if tk.unsettled:
+            late = f"{tk.unsettled} process(es) not seen stopped in time (uninterruptible sleep)"
+            result.note = "; ".join(filter(None, [result.note, late]))
     return result
 
 
