@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import random
 import select
 import signal
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+F_SETPIPE_SZ = 1031
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 
@@ -96,6 +99,9 @@ def _spawner(tokens: tuple[int, int], born_w: int, cfg: dict, rng: random.Random
                     _reap_children(True)
                 else:
                     time.sleep(child_rng.uniform(1.0, 3.0))
+                if cfg["exits"] is not None:  # exiting by itself (nobody signalled it)
+                    with contextlib.suppress(OSError):
+                        os.write(cfg["exits"], _EXIT.pack(os.getpid(), time.monotonic()))
                 os.write(tokens[1], b"t")
             finally:
                 os._exit(0)
@@ -114,6 +120,7 @@ def growing_tree(
     handlers: str | None = None,
     seed: int = 0,
     ignore_term: bool = False,
+    exits: int | None = None,
 ) -> tuple[int, int]:
     """Fork the root of a growing tree; returns (root PID, fd of the 'born' pipe: 4-byte PIDs).
 
@@ -124,7 +131,9 @@ def growing_tree(
     os.write(tokens[1], b"t" * (limit - 1 - spawners))  # the root and spawners count too
     born_r, born_w = os.pipe()
     os.set_blocking(born_w, False)
-    cfg = dict(interval=interval, deeper=deeper, handlers=handlers, ignore_term=ignore_term)
+    cfg = dict(
+        interval=interval, deeper=deeper, handlers=handlers, ignore_term=ignore_term, exits=exits
+    )
     root = os.fork()
     if root == 0:
         try:
@@ -241,19 +250,45 @@ def reap_all() -> None:
             pass
 
 
+_EXIT = struct.Struct("=id")  # pid, CLOCK_MONOTONIC seconds
+
+
+def exits_pipe() -> tuple[int, int]:
+    """A pipe the tree's processes write ``(pid, time)`` to when they exit by themselves."""
+    r, w = os.pipe()
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(w, F_SETPIPE_SZ, 1 << 20)
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    return r, w
+
+
+def natural_exits(r: int, after: float) -> int:
+    """How many processes exited by themselves after ``after`` (monotonic): a process the
+    kill had signalled cannot, so each one escaped it. Drains the pipe."""
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(r, 65536):
+            data += chunk
+    n = len(data) // _EXIT.size
+    return sum(1 for i in range(n) if _EXIT.unpack_from(data, i * _EXIT.size)[1] > after)
+
+
 def live(states: dict[int, str]) -> list[int]:
     return [p for p, s in states.items() if s not in ("Z", "X")]
 
 
-def survivors(settle: float = 2.0, exclude: frozenset[int] = frozenset()) -> list[int]:
+def survivors(settle: float = 2.0, *, until_gone: bool = False) -> list[int]:
     """Live descendants once the killed ones are gone: counted until the number holds still
-    for 200 ms (a killed process dies within ms; a survivor never does), at most ``settle``."""
+    for 200 ms (a killed process dies within ms; a survivor never does), at most ``settle``
+    seconds; with ``until_gone``, until there is none (a test that expects none: on a loaded
+    machine a killed process can take a while to be scheduled and die), at most ``settle``."""
     deadline = time.monotonic() + settle
     last: list[int] | None = None
     while True:
         reap_all()
-        now = sorted(p for p in live(descendants()) if p not in exclude)
-        if now == last or time.monotonic() > deadline:
+        now = sorted(live(descendants()))
+        if (not now if until_gone else now == last) or time.monotonic() > deadline:
             return now
         last = now
         select.poll().poll(200)
@@ -310,11 +345,16 @@ def pidtop_kill_tree(root: int, *args: str, as_user: int | None = None) -> tuple
     return out.returncode, out.stdout, out.stderr
 
 
-def trial(how: str, *, kill_at: int, seed: int, sig: str = "KILL", limit: int = 600) -> dict:
+def trial(
+    how: str, *, kill_at: int, seed: int, sig: str = "KILL", limit: int = 600, settle: float = 5.0
+) -> dict:
     """One trial: grow a tree to ``kill_at`` processes, kill it ``how`` ("pidtop" or "list"),
-    count survivors, clean up. Returns a dict (JSON-able)."""
+    then count the escapes: processes still alive ``settle`` s later (or as soon as none is
+    left: on a loaded machine a killed process can take a while to be scheduled and die) plus
+    those that exited by themselves after the kill (nobody signalled them); clean up."""
     become_subreaper()
-    root, born = growing_tree(limit=limit, seed=seed)
+    exits_r, exits_w = exits_pipe()
+    root, born = growing_tree(limit=limit, seed=seed, exits=exits_w)
     out: dict[str, object] = {"how": how}
     try:
         read_born(born, kill_at)
@@ -324,15 +364,19 @@ def trial(how: str, *, kill_at: int, seed: int, sig: str = "KILL", limit: int = 
             out.update(status=status, stdout=stdout.strip(), stderr=stderr.strip())
         else:
             out["listed"] = list_then_kill(root, signal.Signals["SIG" + sig])
-        out["kill_seconds"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        out["kill_seconds"] = t1 - t0
         os.set_blocking(born, False)
         with contextlib.suppress(BlockingIOError):
             while os.read(born, 65536):
                 pass
-        out["survivors"] = len(survivors())
+        out["survivors"] = len(survivors(settle, until_gone=True))
+        out["exited_after"] = natural_exits(exits_r, t1)
+        out["escaped"] = out["survivors"] + out["exited_after"]
     finally:
         out["cleaned"] = kill_everything()
-        os.close(born)
+        for fd in (born, exits_r, exits_w):
+            os.close(fd)
     out["left"] = len(live(descendants()))
     return out
 

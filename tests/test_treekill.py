@@ -62,19 +62,23 @@ def test_growing_tree_is_killed_with_no_survivors(scan: str) -> None:
 out = []
 for seed in range({trials}):
     if {scan!r} == "auto":  # the real command line, as a user runs it
-        out.append(forktree.trial("pidtop", kill_at=60 + 40 * seed, seed=seed))
+        out.append(forktree.trial("pidtop", kill_at=60 + 40 * seed, seed=seed, settle=15.0))
         continue
-    root, born = forktree.growing_tree(seed=seed)
+    exits_r, exits_w = forktree.exits_pipe()
+    root, born = forktree.growing_tree(seed=seed, exits=exits_w)
     forktree.read_born(born, 60 + 40 * seed)
     res = kill_tree([Identity(root)], signal.SIGKILL, scan="proc")
-    out.append(dict(survivors=len(forktree.survivors()), status=0, stdout=res.summary(),
+    done = time.monotonic()
+    left = forktree.survivors(15.0, until_gone=True)
+    out.append(dict(survivors=len(left), status=0, stdout=res.summary(),
+                    exited_after=forktree.natural_exits(exits_r, done),
                     cleaned=forktree.kill_everything(), left=0))
     os.close(born)
 print(json.dumps(out))
 """)
     for t in r:
         assert t["status"] == 0, t
-        assert t["survivors"] == 0, t
+        assert t["survivors"] == 0 and t["exited_after"] == 0, t
         assert t["cleaned"] == 0 and t["left"] == 0, t
         assert "found while freezing" in t["stdout"] and "method: freeze" in t["stdout"], t
 
@@ -89,7 +93,8 @@ pids = forktree.read_born(born, 7)
 status, stdout, stderr = forktree.pidtop_kill_tree(root)
 files = wait_files(d, {f"{p}.SIGTERM" for p in pids})
 print(json.dumps(dict(pids=pids, files=sorted(files), status=status, stdout=stdout,
-                      survivors=forktree.survivors(), left=forktree.kill_everything())))
+                      survivors=forktree.survivors(15.0, until_gone=True),
+                      left=forktree.kill_everything())))
 """)
     assert len(r["pids"]) == 7
     assert sorted(r["files"]) == sorted(f"{p}.SIGTERM" for p in r["pids"])
@@ -137,7 +142,8 @@ root, born = forktree.growing_tree(seed=7, interval=(0.002, 0.005), deeper=0.1,
 forktree.read_born(born, 40)
 status, stdout, stderr = forktree.pidtop_kill_tree(root, "--timeout", "300", "KILL")
 print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr,
-                      survivors=len(forktree.survivors()), left=forktree.kill_everything())))
+                      survivors=len(forktree.survivors(15.0, until_gone=True)),
+                      left=forktree.kill_everything())))
 """)
     assert r["status"] == 0, r
     assert "after 300 ms SIGKILL:" in r["stdout"], r
@@ -291,7 +297,7 @@ try:
         pids = forktree.read_born(born, 3)
         res = kill_tree([Identity(root)], signal.SIGKILL)
         out["exact"] = res.summary()
-        out["exact_left"] = forktree.survivors()
+        out["exact_left"] = forktree.survivors(15.0, until_gone=True)
         root, born = forktree.static_tree(fanout=2, depth=1, cgroup=cg)
         forktree.read_born(born, 3)
         res = kill_tree([Identity(root)], signal.SIGKILL, method="freeze")
@@ -302,7 +308,11 @@ try:
         forktree.read_born(eborn, 1)
         res = kill_tree([Identity(root)], signal.SIGKILL)
         out["extra"] = res.summary()
-        out["extra_left"] = forktree.survivors()
+        for _ in range(150):  # the tree dies, the extra process stays (bounded: 15 s)
+            out["extra_left"] = forktree.survivors(0.0)
+            if out["extra_left"] == [extra]:
+                break
+            time.sleep(0.1)
         out["extra_pid"] = extra
 finally:
     forktree.kill_everything()
