@@ -95,6 +95,17 @@ def _cut_cells(text: str, width: int) -> str:
     return text
 
 
+def _landing(rows: Sequence[Row], index: int) -> int:
+    """Where the cursor lands when the app (not the user) places it at ``index``: there, or
+    on the first matching row after it (else before it) when it is a context row (tree +
+    filter: an ancestor shown only for its matching descendants is never the default target).
+    """
+    for i in [*range(index, len(rows)), *range(index - 1, -1, -1)]:
+        if not rows[i].context:
+            return i
+    return index
+
+
 class ProcessView(ScrollView, can_focus=True):
     """The process table view (header line + visible rows only)."""
 
@@ -160,6 +171,8 @@ class ProcessView(ScrollView, can_focus=True):
         self.cursor_index: int = 0
         #: False until the user moves the cursor: like htop, the bar then stays on the top row
         self.following: bool = False
+        #: the user put the cursor on a context row (tree + filter) themselves: it may stay
+        self._context_chosen = False
         self.search_text: str = ""
         self._strips: dict[int, Strip] = {}
         #: the last strip built for a process, with what it was built from (see _row_strip)
@@ -286,13 +299,19 @@ class ProcessView(ScrollView, can_focus=True):
         if not rows:
             self.cursor_key, self.cursor_index = None, 0
         elif not self.following or old_key is None:
-            self.cursor_index = 0
-            self.cursor_key = rows[0].key
+            self.cursor_index = _landing(rows, 0)
+            self.cursor_key = rows[self.cursor_index].key
         elif gone:
-            self.cursor_index = min(old_index, len(rows) - 1)
+            self.cursor_index = _landing(rows, min(old_index, len(rows) - 1))
             self.cursor_key = rows[self.cursor_index].key
         else:
             self.cursor_index = self.table.index_of(old_key) or 0
+            if rows[self.cursor_index].context and not self._context_chosen:
+                # it became context (a filter): its first match below is the target now
+                self.cursor_index = _landing(rows, self.cursor_index)
+                self.cursor_key = rows[self.cursor_index].key
+        if rows and not rows[self.cursor_index].context:
+            self._context_chosen = False
         if gone and old_key is not None and self.table.get(old_key) is None:
             new_pid = self.cursor_key[0] if self.cursor_key is not None else None
             self.post_message(self.CursorLost(old_key[0], new_pid))
@@ -357,6 +376,7 @@ class ProcessView(ScrollView, can_focus=True):
         self.following = True
         self.cursor_index = index
         self.cursor_key = rows[index].key
+        self._context_chosen = rows[index].context
         if self._scroll_to_cursor():
             self._strips.clear()
             self.refresh()
