@@ -22,6 +22,7 @@ from pidtop.cli import (
 )
 from pidtop.process.batch import BatchOptions, Format, field_help, run
 from pidtop.process.handle import PID_MAX, parse_number
+from pidtop.process.table import COLUMN_BY_ID
 
 #: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
 BATCH_FLAGS = ("-b", "--batch")
@@ -96,6 +97,11 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
         "-w", "--width", type=_arg_type(_width, "COLUMNS"), metavar="COLUMNS",
         help="text: line width (default: $COLUMNS, the terminal's, else 80; 0: no limit)",
     )  # fmt: skip
+    snap.add_argument(
+        "-o", "--columns", type=_arg_type(_columns, "COLUMNS"), metavar="COL,COL...",
+        help="the table columns to write, in order (ids or titles, 'all' for every column "
+        "listed below; default: the monitor's)",
+    )  # fmt: skip
     snap.set_defaults(func=cmd_snapshot)
 
 
@@ -104,6 +110,26 @@ def _samples(text: str) -> int:
     if not value:
         raise ValueError(f"expected a number of samples, 1-{MAX_SAMPLES}, not {text!r}")
     return value
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """``-o``: column names (id, title or htop name, as ``-s``), or ``all``."""
+    from pidtop.process.table import COLUMNS, resolve_sort_key
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return tuple(c.id for c in COLUMNS)
+    ids: list[str] = []
+    for name in names:
+        column = resolve_sort_key(name)
+        if column is None:
+            valid = ", ".join(c.id for c in COLUMNS)
+            raise ValueError(f"unknown column {name!r} (one of: {valid}, or all)")
+        if column not in ids:
+            ids.append(column)
+    if not ids:
+        raise ValueError("expected at least one column")
+    return tuple(ids)
 
 
 def _width(text: str) -> int:
@@ -174,6 +200,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         user=args.user,
         pids=frozenset(args.pid) if args.pid else None,
         filter_text=args.filter,
+        **({} if args.columns is None else {"columns": [COLUMN_BY_ID[c] for c in args.columns]}),
         tree=args.tree,
         width=width,
         sanitize_csv=tty,

@@ -144,6 +144,19 @@ def test_json_shape_field_by_field() -> None:
             assert row["command"] == " ".join(row["argv"])
 
 
+def test_columns_option_picks_and_orders_the_registry_columns() -> None:
+    with spawn("child") as t:
+        (doc,) = snapshot_json("-o", "CPU%,pid,command,cpu", "-p", str(t.pid))
+        (row,) = doc["processes"]
+        assert list(row) == [*FIXED_FIELDS, "cpu", "pid", "command"]
+        (every,) = snapshot_json("-o", "all", "-p", str(t.pid))
+        assert list(every["processes"][0]) == [*FIXED_FIELDS, *(c.id for c in COLUMNS)]
+        out = pidtop("snapshot", "--csv", "-d", "1", "-o", "pid,res", "-p", str(t.pid))
+        assert out.stdout.decode().splitlines()[0].endswith(",depth,pid,res")
+        text = pidtop("snapshot", "-d", "1", "-o", "res,pid", "-p", str(t.pid)).stdout.decode()
+        assert text.split("\n")[0].split() == ["RES", "PID:INODE"]
+
+
 def test_n_gives_n_samples_and_a_zombie_keeps_its_identity() -> None:
     with spawn("child") as t:
         inode = t.pidfd_inode()
@@ -306,6 +319,8 @@ def test_filters_sort_and_tree_are_the_monitors() -> None:
         ("snapshot", "-w", "-1"),
         ("-b", "--pin", "1"),
         ("snapshot", "extra"),
+        ("snapshot", "-o", "pid,bogus"),
+        ("snapshot", "-o", ","),
     ],
 )
 def test_bad_arguments_one_line_exit_2(args: tuple[str, ...]) -> None:
