@@ -7,6 +7,7 @@ import os
 import pwd
 import select
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -113,10 +114,12 @@ def test_res_is_exact_vmrss(sampler: ProcSampler) -> None:
     field 24 read 128 kB low here: per-CPU batched), SHR <= RES, and MEM% follows."""
     child = Child("import sys\nm = b'\\x01' * (100 << 20)")
     try:
+        os.kill(child.pid, signal.SIGSTOP)  # stopped: its memory cannot move (READY is
+        os.waitid(os.P_PID, child.pid, os.WSTOPPED | os.WNOWAIT)  # printed before it blocks)
         snap = sampler.sample()
         p = find(snap, child.pid)
         assert p is not None and p.shared is not None
-        assert p.rss == _vmrss(child.pid)  # the child is blocked on stdin: nothing moves
+        assert p.rss == _vmrss(child.pid)
         assert p.rss > 100 << 20 and p.shared <= p.rss
         table = ProcessTable()
         table.update(snap)
@@ -124,6 +127,7 @@ def test_res_is_exact_vmrss(sampler: ProcSampler) -> None:
         assert row is not None
         assert row.mem == pytest.approx(100.0 * _vmrss(child.pid) / snap.system.mem_total)
     finally:
+        os.kill(child.pid, signal.SIGCONT)
         child.finish()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from pidtop.process.scripted import ScriptedSource
 from pidtop.process.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.process.table import COLUMN_BY_ID, COLUMNS, ProcessTable, cell_text
+from pidtop.process.table import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, ProcessTable, cell_text
 
 MEM_TOTAL = 1000 * 4096
 
@@ -46,9 +46,18 @@ def pids(t: ProcessTable) -> list[int]:
 
 
 def test_columns_contract() -> None:
-    assert [c.title for c in COLUMNS] == [
+    assert [COLUMN_BY_ID[i].title for i in DEFAULT_COLUMNS] == [
         "PID", "USER", "PRI", "NI", "VIRT", "RES", "SHR", "S", "CPU%", "MEM%", "TIME+", "Command",
     ]  # fmt: skip
+    assert [c.id for c in ProcessTable().columns] == list(DEFAULT_COLUMNS)
+    assert ProcessTable().fields == frozenset()  # the default columns read no optional field
+    assert len({c.id for c in COLUMNS}) == len(COLUMNS) and len(COLUMNS) >= 23
+    for c in COLUMNS:  # everything the setup screen and batch output need
+        assert (
+            c.title
+            and c.description
+            and c.unit in ("", "bytes", "bytes/s", "ticks", "percent", "count")
+        ), c
     assert COLUMN_BY_ID["command"].width == 0
     assert COLUMN_BY_ID["cpu"].default_reverse and not COLUMN_BY_ID["pid"].default_reverse
 
@@ -296,9 +305,9 @@ def test_cells_and_task_counts_on_scripted_source() -> None:
     t.update(src.sample(threads=True))
     t.update(src.sample(threads=True))
     for r in t.rows:
-        texts = [cell_text(r, c.id) for c in COLUMNS]
+        texts = [cell_text(r, c.id, snapshot=t.snapshot) for c in COLUMNS]
         for c, text in zip(COLUMNS, texts, strict=True):
-            assert c.width == 0 or len(text) <= c.width or c.id == "user", (c.id, text)
+            assert c.width == 0 or len(text) <= c.width or c.cut == "left", (c.id, text)
     assert t.tasks.zombie == 1 and t.tasks.stopped == 1 and t.tasks.kernel_threads == 10
     processes = [p for p in t.snapshot.processes if not p.is_thread]  # htop: kthreads apart
     assert t.tasks.total == sum(1 for p in processes if not p.is_kernel_thread)

@@ -30,6 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 import psutil
 
+from pidtop.process.extras import cgroup_owner
 from pidtop.process.fmt import sanitize
 from pidtop.process.handle import (
     CLK_TCK,
@@ -297,35 +298,6 @@ class DetailsSource(Protocol):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def cgroup_owner(path: str) -> tuple[str | None, str | None]:
-    """(systemd unit, container) derived from a cgroup v2 path; None where there is none."""
-    parts = [p for p in path.split("/") if p]
-    unit = None
-    for p in reversed(parts):
-        if p.endswith((".service", ".scope", ".socket", ".mount", ".swap")):
-            unit = p
-            break
-    container = None
-    for i, p in enumerate(parts):
-        for prefix, kind in (
-            ("docker-", "docker"),
-            ("libpod-", "podman"),
-            ("cri-containerd-", "containerd"),
-        ):
-            if p.startswith(prefix) and p.endswith(".scope"):
-                container = f"{kind} {p[len(prefix) : -len('.scope')][:12]}"
-        if p in ("docker", "lxc") and i + 1 < len(parts):
-            ident = parts[i + 1]
-            container = f"{p} {ident[:12] if p == 'docker' else ident}"
-        if p.startswith("lxc.payload."):
-            container = f"lxc {p[len('lxc.payload.') :]}"
-        if p.startswith("kubepods"):
-            pod = next((q for q in parts[i:] if q.startswith(("pod", "kubepods-pod"))), None)
-            if pod is not None:
-                container = f"kubernetes {pod.removesuffix('.slice')}"
-    return unit, container
 
 
 def _person(id_: int, group: bool) -> Person:

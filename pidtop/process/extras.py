@@ -18,9 +18,11 @@ a cgroup path. No Textual, no UI.
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 import stat as stat_mod
+
+from pidtop.process.fmt import sanitize
 
 __all__ = [
     "FIELD_CGROUP",
@@ -29,6 +31,7 @@ __all__ = [
     "FIELD_OOM",
     "IO_DENIED",
     "OPTIONAL_FIELDS",
+    "cgroup_owner",
     "cgroup_unit",
     "parse_cgroup",
     "parse_ctxsw",
@@ -87,37 +90,47 @@ def parse_cgroup(data: bytes) -> str:
             other = path
     for path in (v2, systemd, other):
         if path and path != "/":
-            return path
-    return v2 or systemd or "/"
+            return sanitize(path)
+    return sanitize(v2 or systemd or "/")
 
 
-_HEX = r"[0-9a-f]{12,64}"
-_CONTAINERS = (
-    (re.compile(rf"(?:^|/)docker[-/]({_HEX})(?:\.scope)?$"), "docker"),
-    (re.compile(rf"(?:^|/)libpod-(?:conmon-)?({_HEX})(?:\.scope)?$"), "podman"),
-    (re.compile(rf"(?:^|/)cri-containerd-({_HEX})\.scope$"), "k8s"),
-    (re.compile(rf"(?:^|/)crio-({_HEX})\.scope$"), "k8s"),
-    (re.compile(rf"/kubepods[^ ]*/({_HEX})$"), "k8s"),
-)
-_LXC = re.compile(r"(?:^|/)(?:lxc\.payload\.|lxc/)([^/]+)")
+def cgroup_owner(path: str) -> tuple[str | None, str | None]:
+    """(systemd unit, container) derived from a cgroup v2 path; None where there is none."""
+    parts = [p for p in path.split("/") if p]
+    unit = None
+    for p in reversed(parts):
+        if p.endswith((".service", ".scope", ".socket", ".mount", ".swap")):
+            unit = p
+            break
+    container = None
+    for i, p in enumerate(parts):
+        for prefix, kind in (
+            ("docker-", "docker"),
+            ("libpod-", "podman"),
+            ("cri-containerd-", "containerd"),
+        ):
+            if p.startswith(prefix) and p.endswith(".scope"):
+                container = f"{kind} {p[len(prefix) : -len('.scope')][:12]}"
+        if p in ("docker", "lxc") and i + 1 < len(parts):
+            ident = parts[i + 1]
+            container = f"{p} {ident[:12] if p == 'docker' else ident}"
+        if p.startswith("lxc.payload."):
+            container = f"lxc {p[len('lxc.payload.') :]}"
+        if p.startswith("kubepods"):
+            pod = next((q for q in parts[i:] if q.startswith(("pod", "kubepods-pod"))), None)
+            if pod is not None:
+                container = f"kubernetes {pod.removesuffix('.slice')}"
+    return unit, container
 
 
+@functools.lru_cache(maxsize=4096)
 def cgroup_unit(path: str | None) -> str:
-    """The systemd unit (``ssh.service``, ``session-3.scope``) or container
-    (``docker:1a2b3c4d5e6f``, ``lxc:web``) of a cgroup path; ``""`` when it names neither."""
+    """What the UNIT column shows for a cgroup path: the container (``docker 1a2b3c4d5e6f``)
+    if any, else the systemd unit (``ssh.service``, ``session-3.scope``), else ``""``."""
     if not path:
         return ""
-    for pattern, kind in _CONTAINERS:
-        m = pattern.search(path)
-        if m:
-            return f"{kind}:{m.group(1)[:12]}"
-    m = _LXC.search(path)
-    if m:
-        return f"lxc:{m.group(1)}"
-    for part in reversed(path.split("/")):
-        if part.endswith((".service", ".scope")):
-            return part
-    return ""
+    unit, container = cgroup_owner(path)
+    return container or unit or ""
 
 
 _tty_cache: dict[int, str] = {}

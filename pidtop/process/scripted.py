@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass
 
 from pidtop.process.fmt import sanitize
+from pidtop.process.scripted_extras import extra_fields
 from pidtop.process.snapshot import ProcInfo, ProcKey, Snapshot, SystemInfo
 
 __all__ = ["EXIT_AT", "EXIT_PID", "NEW_AT", "NEW_PID", "ScriptedSource"]
@@ -396,6 +397,8 @@ class ScriptedSource:
         self._pending: dict[int, list[tuple[object, ...]]] = {NEW_AT: [_NEW_CC1]}
         self._exits: dict[int, list[int]] = {EXIT_AT: [EXIT_PID]}
         self._cpu_base = [35.0 + 40.0 * ((i * 7) % 5) / 4 for i in range(ncpu)]
+        self._fields: frozenset[str] = frozenset()
+        self._deleted_exe: set[int] = set()
         for row in _SCRIPT:
             self._add(*row)  # type: ignore[arg-type]
 
@@ -469,11 +472,15 @@ class ScriptedSource:
         """Wall time of the latest sample (``WALL0`` before the first)."""
         return WALL0 + max(0, self._index - 1) * self.interval
 
+    def delete_exe(self, pid: int) -> None:
+        """Mark a process's executable as deleted (an upgraded daemon), from the next sample."""
+        self._deleted_exe.add(pid)
+
     def sample(self, *, threads: bool = False, fields: frozenset[str] = frozenset()) -> Snapshot:
         """Advance the script by one interval and return the snapshot. Never touches the system.
 
-        ``fields`` (the protocol's optional fields) changes nothing: the script has what it has.
-        """
+        Optional ``fields`` are filled only when asked for, as the real sampler does."""
+        self._fields = fields
         k = self._index
         for row in self._pending.pop(k, []):
             self._add(*row)  # type: ignore[arg-type]
@@ -596,6 +603,8 @@ class ScriptedSource:
             processor=p.processor,
             is_kernel_thread=p.kernel,
             is_thread=False,
+            exe_deleted=p.pid in self._deleted_exe,
+            **extra_fields(p, self._procs, self._fields),
         )
 
     def _thread_infos(self, p: _Proc) -> list[ProcInfo]:
@@ -624,6 +633,8 @@ class ScriptedSource:
                     processor=(p.processor + tid) % self.ncpu,
                     is_kernel_thread=False,
                     is_thread=True,
+                    exe_deleted=p.pid in self._deleted_exe,
+                    **extra_fields(p, self._procs, self._fields),
                 )
             )
         return out

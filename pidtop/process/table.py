@@ -16,16 +16,24 @@ PID filters are strict: a process whose parent is filtered out becomes a root.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pidtop.process.fmt import format_time_plus, human_bytes, truncate_plus
+from pidtop.process.columns import (
+    COLUMN_BY_ID,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    Column,
+    cell_text,
+    resolve_sort_key,
+)
 from pidtop.process.snapshot import ProcInfo, ProcKey, Snapshot
 
 __all__ = [
     "COLUMNS",
     "COLUMN_BY_ID",
+    "DEFAULT_COLUMNS",
     "Column",
     "ProcessTable",
     "Row",
@@ -34,18 +42,6 @@ __all__ = [
     "cell_text",
     "resolve_sort_key",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A table column. ``width`` 0 means "the rest of the line" (COMMAND)."""
-
-    id: str  # pid user pri ni virt res shr s cpu mem time command
-    title: str
-    width: int
-    align: Literal["left", "right"]
-    sort_key: Callable[[Row], object]
-    default_reverse: bool  # descending by default (CPU, MEM, TIME, RES ... like htop)
 
 
 RowStatus = Literal["new", "normal", "dying"]
@@ -66,89 +62,9 @@ class Row:
     has_children: bool = False
     collapsed: bool = False
     context: bool = False  # tree mode + text filter: shown only because a descendant matches
-
-
-def _none_low(v: int | None) -> int:
-    return -1 if v is None else v
-
-
-#: Ordered as htop shows them: PID USER PRI NI VIRT RES SHR S CPU% MEM% TIME+ COMMAND.
-COLUMNS: tuple[Column, ...] = (
-    Column("pid", "PID", 7, "right", lambda r: r.info.pid, False),
-    Column("user", "USER", 9, "left", lambda r: r.info.user, False),
-    Column("pri", "PRI", 3, "right", lambda r: r.info.priority, False),
-    Column("ni", "NI", 3, "right", lambda r: r.info.nice, False),
-    Column("virt", "VIRT", 5, "right", lambda r: r.info.vsize, True),
-    Column("res", "RES", 5, "right", lambda r: r.info.rss, True),
-    Column("shr", "SHR", 5, "right", lambda r: _none_low(r.info.shared), True),
-    Column("s", "S", 1, "left", lambda r: r.info.state, True),
-    Column("cpu", "CPU%", 5, "right", lambda r: r.cpu, True),
-    Column("mem", "MEM%", 5, "right", lambda r: r.mem, True),
-    Column("time", "TIME+", 9, "right", lambda r: r.info.utime + r.info.stime, True),
-    Column("command", "Command", 0, "left", lambda r: r.info.command, False),
-)
-COLUMN_BY_ID: Mapping[str, Column] = {c.id: c for c in COLUMNS}
-_USER_WIDTH = COLUMN_BY_ID["user"].width
-
-
-def resolve_sort_key(name: str | None) -> str | None:
-    """A column id from its id (``cpu``), title (``CPU%``) or htop key (``PERCENT_CPU``);
-    None when no column has that name. The monitor's and ``pidtop snapshot``'s ``-s``."""
-    if not name:
-        return None
-    wanted = name.strip().lower()
-    aliases = {
-        "percent_cpu": "cpu",
-        "percent_mem": "mem",
-        "m_resident": "res",
-        "m_virt": "virt",
-        "m_share": "shr",
-        "state": "s",
-        "priority": "pri",
-        "nice": "ni",
-        "time": "time",
-        "time+": "time",
-    }
-    wanted = aliases.get(wanted, wanted)
-    for col in COLUMNS:
-        if wanted in (col.id, col.title.lower()):
-            return col.id
-    return None
-
-
-def cell_text(row: Row, column_id: str, clk_tck: int = 100) -> str:
-    """The unpadded text of one cell, htop style (``-`` for unreadable values).
-
-    Process text (USER, COMMAND) is already sanitized by the sources (no control characters);
-    render it as ``rich.text.Text``, never as markup. A USER longer than its column ends in
-    ``+`` like ``ps`` (a long numeric uid cut silently would read as another, valid uid).
-    """
-    i = row.info
-    if column_id == "pid":
-        return str(i.pid)
-    if column_id == "user":
-        return truncate_plus(i.user, _USER_WIDTH)
-    if column_id == "pri":
-        return "RT" if i.priority <= -100 else str(i.priority)
-    if column_id == "ni":
-        return str(i.nice)
-    if column_id == "virt":
-        return human_bytes(i.vsize)
-    if column_id == "res":
-        return human_bytes(i.rss)
-    if column_id == "shr":
-        return human_bytes(i.shared)
-    if column_id == "s":
-        return i.state
-    if column_id == "cpu":
-        return f"{row.cpu:.1f}" if row.cpu < 99.95 else f"{row.cpu:.0f}"
-    if column_id == "mem":
-        return f"{row.mem:.1f}"
-    if column_id == "time":
-        return format_time_plus(i.utime + i.stime, clk_tck)
-    if column_id == "command":
-        return i.command
-    raise KeyError(column_id)
+    # storage I/O over the last interval, bytes/s; None before two readings (or unreadable)
+    io_read_rate: float | None = None
+    io_write_rate: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +117,17 @@ class ProcessTable:
     snapshot: Snapshot | None  # the latest merged snapshot
     tasks: TaskCounts  # counts from the latest snapshot
 
-    def __init__(self, *, sort_column: str = "cpu", sort_reverse: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sort_column: str = "cpu",
+        sort_reverse: bool | None = None,
+        columns: Sequence[str] = DEFAULT_COLUMNS,
+    ) -> None:
         col = COLUMN_BY_ID[sort_column]
+        self._columns: tuple[Column, ...] = ()
+        self._filter_columns: tuple[Column, ...] = ()
+        self.set_columns(columns, recompute=False)
         self.sort_column = sort_column
         self.sort_reverse = col.default_reverse if sort_reverse is None else sort_reverse
         self.filter_text = ""
@@ -255,8 +180,14 @@ class ProcessTable:
                     row.cpu = delta * scale if delta > 0 else 0.0
                     row.mem = p.rss * mem_scale
                     row.info = p
+                    if p.io_read is not None or before.io_read is not None:
+                        row.io_read_rate = _rate(before.io_read, p.io_read, dt)
+                        row.io_write_rate = _rate(before.io_write, p.io_write, dt)
                 else:  # the sampler reuses the object when /proc/PID/stat did not change
                     row.cpu = 0.0
+                    if p.io_read is not None:  # it did not run: no I/O of its own
+                        row.io_read_rate = 0.0 if p.io_read >= 0 else None
+                        row.io_write_rate = 0.0 if p.io_read >= 0 else None
                 row.status = "normal"
             rows[key] = row
         for key, row in old.items():  # sweep
@@ -281,6 +212,20 @@ class ProcessTable:
         """Any known row (visible or not) by identity."""
         return self._rows.get(key)
 
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The visible columns, in display order (``set_columns``)."""
+        return self._columns
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The optional sampler fields the visible columns and the sort column need: pass
+        them to ``ProcessSource.sample(fields=...)``. Empty with the default columns."""
+        out: set[str] = set(COLUMN_BY_ID[self.sort_column].fields)
+        for col in self._columns:
+            out |= col.fields
+        return frozenset(out)
+
     def index_of(self, key: ProcKey) -> int | None:
         """Position of a process in ``rows``, or None if it is not visible / gone. O(1)."""
         return self._index.get(key)
@@ -302,7 +247,7 @@ class ProcessTable:
         order = self._order
         for k in range(n):
             i = (start + step * k) % n
-            if _matches(order[i].info, needle):
+            if self._matches(order[i], needle):
                 return i
         return None
 
@@ -346,8 +291,23 @@ class ProcessTable:
         self.sort_reverse = not self.sort_reverse
         self._recompute()
 
+    def set_columns(self, ids: Sequence[str], *, recompute: bool = True) -> None:
+        """Show these columns, in this order (ids from ``COLUMNS``). ValueError for an empty
+        list, an unknown id or a duplicate; nothing changes then. The sort column may be a
+        hidden one. Read ``fields`` afterwards: new fields need a new sample to fill."""
+        ids = list(ids)
+        unknown = [i for i in ids if i not in COLUMN_BY_ID]
+        if not ids or unknown or len(set(ids)) != len(ids):
+            problem = f"unknown column {unknown[0]!r}" if unknown else "empty or repeated ids"
+            raise ValueError(f"{problem}; columns are {', '.join(COLUMN_BY_ID)}")
+        self._columns = tuple(COLUMN_BY_ID[i] for i in ids)
+        self._filter_columns = tuple(c for c in self._columns if c.filterable)
+        if recompute:
+            self._recompute()
+
     def set_filter(self, text: str) -> None:
-        """Case-insensitive substring filter on command line and name; ``""`` turns it off."""
+        """Case-insensitive substring filter on command line and name, and on the text of the
+        visible filterable columns (TTY, CGROUP, UNIT); ``""`` turns it off."""
         self.filter_text = text
         self._recompute()
 
@@ -395,6 +355,13 @@ class ProcessTable:
 
     # -- ordering ----------------------------------------------------------------------------
 
+    def _matches(self, row: Row, needle: str) -> bool:
+        info = row.info
+        if needle in info.command.casefold() or needle in info.comm.casefold():
+            return True
+        snap = self.snapshot
+        return any(needle in c.text(row, snap).casefold() for c in self._filter_columns)
+
     def _passes_static(self, info: ProcInfo) -> bool:
         """Threads toggles + user + pid filters (everything but the text filter)."""
         if info.is_thread and not self.show_threads:
@@ -419,7 +386,7 @@ class ProcessTable:
             r.context = False
         if not self.tree:
             if needle:
-                candidates = [r for r in candidates if _matches(r.info, needle)]
+                candidates = [r for r in candidates if self._matches(r, needle)]
             order = self._sorted(candidates)
             for r in order:
                 r.depth = 0
@@ -453,7 +420,7 @@ class ProcessTable:
         if needle:
             shown: set[ProcKey] = set()
             for r in candidates:
-                if _matches(r.info, needle):
+                if self._matches(r, needle):
                     shown.add(r.key)
             context: set[ProcKey] = set()
             for r in candidates:
@@ -524,5 +491,8 @@ def _pid_key(r: Row) -> ProcKey:
     return r.key  # (pid, starttime): a recycled pid sorts after its dying predecessor
 
 
-def _matches(info: ProcInfo, needle: str) -> bool:
-    return needle in info.command.casefold() or needle in info.comm.casefold()
+def _rate(before: int | None, after: int | None, dt: float) -> float | None:
+    """Bytes/s between two cumulative counters (None if either is missing or unreadable)."""
+    if before is None or after is None or before < 0 or after < 0 or dt <= 0:
+        return None
+    return max(0, after - before) / dt

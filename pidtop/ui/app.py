@@ -330,7 +330,7 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int
             return
         self._sampling = True
         self.run_worker(
-            partial(self.source.sample, threads=self.table.show_threads),
+            partial(self.source.sample, threads=self.table.show_threads, fields=self.table.fields),
             name="sample",
             group="sample",
             thread=True,

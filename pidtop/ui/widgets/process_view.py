@@ -22,9 +22,10 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
+from pidtop.process.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.process.fmt import sanitize, truncate_plus
 from pidtop.process.snapshot import ProcKey
-from pidtop.process.table import COLUMN_BY_ID, COLUMNS, Column, ProcessTable, Row, cell_text
+from pidtop.process.table import COLUMN_BY_ID, Column, ProcessTable, Row, cell_text
 
 #: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)
 _USER_WIDTH = COLUMN_BY_ID["user"].width
@@ -35,8 +36,8 @@ MarkProvider = Callable[[ProcKey], str | None]
 #: a row whose mark is this is drawn as exited (pinned or watched process that just exited)
 EXITED_MARK = "✕"
 
-#: COMMAND never gets fewer cells than this while a fixed column can still be dropped.
-MIN_COMMAND_WIDTH = 12
+#: drawn after argv[0] of a process whose executable file was deleted (and in red)
+DELETED_SUFFIX = " (deleted)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +50,29 @@ class PlacedColumn:
 
 
 def layout_columns(columns: Sequence[Column], width: int, gutter: int = 0) -> list[PlacedColumn]:
-    """Place columns in ``width`` cells: drop fixed columns right-to-left until COMMAND fits."""
+    """Place columns in ``width`` cells. While they do not fit, columns go in their ``drop``
+    order (highest first: PRI, NI, SHR, VIRT ... then S, USER, RES), COMMAND keeping at least
+    ``MIN_COMMAND_WIDTH`` cells; the essential ones (PID, CPU%, MEM%, TIME+) go only after
+    COMMAND is cut down to ``ESSENTIAL_COMMAND_WIDTH``."""
     fixed = [c for c in columns if c.width > 0]
-    flexible = [c for c in columns if c.width == 0]
-    while fixed and gutter + sum(c.width + 1 for c in fixed) + MIN_COMMAND_WIDTH > width:
-        fixed.pop()
+    flexible = any(c.width == 0 for c in columns)
+    used = gutter + sum(c.width + 1 for c in fixed) - (0 if flexible else 1)
+    kept = set(fixed)
+    for col in sorted(fixed, key=lambda c: -c.drop):
+        room = (ESSENTIAL_COMMAND_WIDTH if col.essential else MIN_COMMAND_WIDTH) * flexible
+        if used + room <= width:
+            break
+        kept.discard(col)
+        used -= col.width + 1
     placed: list[PlacedColumn] = []
     x = gutter
     for col in columns:
-        if col in fixed:
-            placed.append(PlacedColumn(col, x, col.width))
-            x += col.width + 1
-        elif col in flexible:
+        if col.width == 0:
             placed.append(PlacedColumn(col, x, max(0, width - x)))
             x = width
+        elif col in kept:
+            placed.append(PlacedColumn(col, x, col.width))
+            x += col.width + 1
     return placed
 
 
@@ -125,6 +135,7 @@ class ProcessView(ScrollView, can_focus=True):
         "process-view--mark-exited",
         "process-view--exited",
         "process-view--match",
+        "process-view--deleted",
     }
 
     BINDINGS = [
@@ -182,6 +193,7 @@ class ProcessView(ScrollView, can_focus=True):
         self._text_cache: dict[ProcKey, tuple[str, str, str]] = {}
         self._layout: list[PlacedColumn] = []
         self._layout_width = -1
+        self._layout_columns: tuple[Column, ...] = ()
 
     # ------------------------------------------------------------------ geometry helpers
     @property
@@ -194,10 +206,16 @@ class ProcessView(ScrollView, can_focus=True):
 
     def _columns(self) -> list[PlacedColumn]:
         width = self._content_width()
-        if width != self._layout_width:
+        columns = self.table.columns
+        if width != self._layout_width or columns is not self._layout_columns:
+            if columns is not self._layout_columns and self._layout_columns:
+                self._strips.clear()  # ProcessTable.set_columns: every line changes
+                self._line_cache.clear()
+                self._header = None
             gutter = 1 if self._marks_on else 0
-            self._layout = layout_columns(COLUMNS, width, gutter)
+            self._layout = layout_columns(columns, width, gutter)
             self._layout_width = width
+            self._layout_columns = columns
         return self._layout
 
     @property
@@ -523,6 +541,9 @@ class ProcessView(ScrollView, can_focus=True):
                 row.info,
                 row.cpu,
                 row.mem,
+                row.io_read_rate,
+                row.io_write_rate,
+                self._layout_columns,
                 kind,
                 self._mark(row),
                 row.tree_prefix,
@@ -545,9 +566,8 @@ class ProcessView(ScrollView, can_focus=True):
     def _cell(self, col_id: str, row: Row, user: str) -> str:
         if col_id == "user":
             return user
-        snap = self.table.snapshot
         try:
-            return cell_text(row, col_id, snap.clk_tck if snap is not None else 100)
+            return cell_text(row, col_id, snapshot=self.table.snapshot)
         except (TypeError, ValueError, KeyError):  # a None field the model did not expect
             return "-"
 
@@ -572,7 +592,10 @@ class ProcessView(ScrollView, can_focus=True):
                 continue
             text = self._cell(col.id, row, user)
             if cell_len(text) > placed.width:
-                text = _cut_cells(text, placed.width)
+                if col.cut == "left" and placed.width > 1:
+                    text = "…" + _cut_cells(text[::-1], placed.width - 1)[::-1]
+                else:
+                    text = _cut_cells(text, placed.width)
             pad = placed.width - cell_len(text)
             if pad:
                 text = " " * pad + text if col.align == "right" else text + " " * pad
@@ -604,14 +627,24 @@ class ProcessView(ScrollView, can_focus=True):
         argv0_end = command.find(" ")
         if argv0_end < 0:
             argv0_end = len(command)
+        if info.exe_deleted:  # htop draws it red; the words make it readable without colour
+            command = command[:argv0_end] + DELETED_SUFFIX + command[argv0_end:]
+            text = _cut_cells(command, room)
         start = command.rfind("/", 0, argv0_end) + 1
         end = min(argv0_end, len(text))
         if start < end:
             if start:
                 out.append(Segment(text[:start], base_style))
             out.append(Segment(text[start:end], self._style(kind, "basename")))
-            if end < len(text):
-                out.append(Segment(text[end:], base_style))
         else:
-            out.append(Segment(text, base_style))
+            end = 0
+        if info.exe_deleted and end < len(text):
+            mark_end = min(argv0_end + len(DELETED_SUFFIX), len(text))
+            if end < argv0_end:
+                out.append(Segment(text[end:argv0_end], base_style))
+                end = argv0_end
+            out.append(Segment(text[end:mark_end], self._style(kind, "deleted")))
+            end = mark_end
+        if end < len(text):
+            out.append(Segment(text[end:], base_style))
         return out
