@@ -28,7 +28,7 @@ from pidtop.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from pidtop.process.batch import FIXED_FIELDS, csv_fields
 from pidtop.process.handle import read_starttime
 from pidtop.process.sample import parse_stat
-from pidtop.process.table import COLUMNS
+from pidtop.process.table import COLUMNS, DEFAULT_COLUMNS
 
 pytestmark = pytest.mark.skipif(not HAS_PIDFS_INODES, reason="kernel < 6.9: no PID:INODE")
 
@@ -116,7 +116,7 @@ def test_json_shape_field_by_field() -> None:
         for row, target, name in ((r, t, n) for r in rows for t, n in
                                   ((child, "batchkid"), (other, "batchorphan"))
                                   if r["pid"] == t.pid):  # fmt: skip
-            assert list(row) == [*FIXED_FIELDS, *(c.id for c in COLUMNS)]
+            assert list(row) == [*FIXED_FIELDS, *DEFAULT_COLUMNS]
             assert row["id"] == pidtop_id(target.pid) == f"{target.pid}:{target.pidfd_inode()}"
             assert row["id_status"] == "exact"
             assert row["inode"] == target.pidfd_inode()

@@ -35,7 +35,15 @@ from pidtop.process.handle import FdLimit, HandleError, IdentityMismatch, Proces
 from pidtop.process.rawtext import RawCommand, argv_join, read_raw_command
 from pidtop.process.sample import ProcSampler
 from pidtop.process.snapshot import ProcessSource, Snapshot
-from pidtop.process.table import COLUMNS, Column, ProcessTable, Row, cell_text
+from pidtop.process.table import (
+    COLUMN_BY_ID,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    Column,
+    ProcessTable,
+    Row,
+    cell_text,
+)
 
 __all__ = [
     "FIXED_FIELDS",
@@ -59,6 +67,10 @@ Format = Literal["text", "json", "csv"]
 #: gone (or its PID was another process) by the time its pidfd was opened: no identity;
 #: ``unknown``: the pidfd could not be opened for another reason (out of fds, not permitted).
 IdentityStatus = Literal["exact", "pid-only", "exited", "unknown"]
+
+#: The columns written by default: the monitor's default columns (the registry, ``COLUMNS``,
+#: has more; each is documented by ``field_help``).
+SHOWN: tuple[Column, ...] = tuple(COLUMN_BY_ID[i] for i in DEFAULT_COLUMNS)
 
 #: Per-row fields that are not table columns, in output order, with their units / meaning.
 FIXED_FIELDS: Mapping[str, str] = {
@@ -174,7 +186,7 @@ def _real_text(row: Row, raw: RawCommand | None) -> tuple[str, list[str], str]:
 
 
 def json_row(
-    row: Row, ident: RowIdentity, snap: Snapshot, columns: Sequence[Column] = COLUMNS
+    row: Row, ident: RowIdentity, snap: Snapshot, columns: Sequence[Column] = SHOWN
 ) -> dict[str, Any]:
     """One process as a JSON object: :data:`FIXED_FIELDS`, then every column's raw value."""
     info = row.info
@@ -199,7 +211,7 @@ def json_row(
     return out
 
 
-def csv_fields(columns: Sequence[Column] = COLUMNS) -> list[str]:
+def csv_fields(columns: Sequence[Column] = SHOWN) -> list[str]:
     """The CSV header: sample number and time, the fixed fields but ``argv``, the columns."""
     fixed = [f for f in FIXED_FIELDS if f != "argv"]
     return ["sample", "sample_time", *fixed, *(c.id for c in columns)]
@@ -248,7 +260,7 @@ def text_lines(
     idents: Sequence[RowIdentity],
     width: int,
     clk_tck: int = 100,
-    columns: Sequence[Column] = COLUMNS,
+    columns: Sequence[Column] = SHOWN,
 ) -> list[str]:
     """The table as plain lines of at most ``width`` cells (0: no limit): a header, then a row
     per process. The PID column shows the identity (``PID:INODE``; ``PID`` alone where the
@@ -316,12 +328,16 @@ class BatchOptions:
     kernel_threads: bool | None = None  # None: as the monitor is configured
     width: int = 80  # text format: cells per line, 0 for no limit
     sanitize_csv: bool = False  # stdout is a terminal: no raw control characters in CSV
-    columns: Sequence[Column] = field(default=COLUMNS)
+    columns: Sequence[Column] = field(default=SHOWN)
 
 
 def make_table(opts: BatchOptions) -> ProcessTable:
     """A table model with the options' sort, filters, tree and kernel-thread setting."""
-    table = ProcessTable(sort_column=opts.sort_column or "cpu", sort_reverse=opts.sort_reverse)
+    table = ProcessTable(
+        sort_column=opts.sort_column or "cpu",
+        sort_reverse=opts.sort_reverse,
+        columns=[c.id for c in opts.columns],
+    )
     table.set_filter(opts.filter_text)
     table.set_user(opts.user)
     table.set_pids(opts.pids)
@@ -342,11 +358,11 @@ def samples(
     src: ProcessSource = ProcSampler() if source is None else source
     try:
         table = make_table(opts)
-        table.update(src.sample())
+        table.update(src.sample(fields=table.fields))  # what the columns and sort need
         for n in range(1, opts.samples + 1):
             sleep(opts.delay)
             before = table.snapshot.time if table.snapshot is not None else 0.0
-            table.update(src.sample())
+            table.update(src.sample(fields=table.fields))
             assert table.snapshot is not None
             yield n, table, table.snapshot.time - before
     finally:
