@@ -360,7 +360,8 @@ class ProcessTable:
         if needle in info.command.casefold() or needle in info.comm.casefold():
             return True
         snap = self.snapshot
-        return any(needle in c.text(row, snap).casefold() for c in self._filter_columns)
+        clk = snap.clk_tck if snap is not None else 100
+        return any(needle in c.text(row, snap, clk).casefold() for c in self._filter_columns)
 
     def _passes_static(self, info: ProcInfo) -> bool:
         """Threads toggles + user + pid filters (everything but the text filter)."""
