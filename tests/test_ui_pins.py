@@ -183,6 +183,21 @@ async def test_quit_with_an_escalation_pending_asks_first() -> None:
         assert running(t.pid)  # the KILL was not sent: the user chose to quit
 
 
+async def test_wait_goes_on_after_unpin_all() -> None:
+    """Space, w, U typed as one burst: the wait holds its own references, so the exit after
+    the unpin is still reported (it used to end the wait silently)."""
+    with targets() as (t,):
+        app = make_app([t])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "w", "U")
+            await wait_for(pilot, lambda: len(app.pins) == 0)
+            assert len(app.waited) == 1
+            t.exit(7)
+            await wait_for(pilot, lambda: any("exited with code 7" in m for m in notes(app)))
+            assert app.bells == 1 and not app.waited
+
+
 async def test_wait_notifies_counts_down_and_rings() -> None:
     with targets(2) as (t1, t2):
         app = make_app([t1, t2])
