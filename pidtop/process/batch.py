@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
 
+from pidtop.process.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.process.fmt import sanitize
 from pidtop.process.handle import FdLimit, HandleError, IdentityMismatch, ProcessGone, ProcessHandle
 from pidtop.process.rawtext import RawCommand, argv_join, read_raw_command
@@ -251,8 +252,14 @@ def _cut(text: str, width: int) -> str:
     return "".join(out)
 
 
-#: COMMAND keeps at least this many cells while another column can still be dropped.
-MIN_COMMAND_WIDTH = 12
+def _cut_column(text: str, col: Column) -> str:
+    """A text column's cell cut to its width like the monitor does (``cut="left"`` keeps the
+    end: cgroup paths). Numbers (right-aligned columns) are never cut."""
+    if col.align == "right" or col.width <= 0 or _cells(text) <= col.width:
+        return text
+    if getattr(col, "cut", "right") == "left":
+        return "…" + _cut(text[::-1], col.width - 1)[::-1]
+    return _cut(text, col.width - 1) + "…"
 
 
 def text_lines(
@@ -261,36 +268,51 @@ def text_lines(
     width: int,
     clk_tck: int = 100,
     columns: Sequence[Column] = SHOWN,
+    *,
+    snapshot: Snapshot | None = None,
 ) -> list[str]:
     """The table as plain lines of at most ``width`` cells (0: no limit): a header, then a row
     per process. The PID column shows the identity (``PID:INODE``; ``PID`` alone where the
     kernel has no inode; ``PID:-`` when the process exited before it could be opened).
-    Numbers are never cut: columns are sized to their widest cell, columns after the first are
-    dropped right to left until the command gets ``MIN_COMMAND_WIDTH`` cells, and only the
-    command is cut. Process text is sanitized (no escape sequences, no line breaks)."""
+
+    Numbers are never cut: a numeric column is as wide as its widest cell. While the line is
+    too wide, columns go in the monitor's order (``Column.drop``, highest first), COMMAND
+    keeping ``MIN_COMMAND_WIDTH`` cells, the essential ones (CPU%, MEM%, TIME+) only once
+    COMMAND is down to ``ESSENTIAL_COMMAND_WIDTH``; the identity column never goes. Text
+    columns are cut to their width as in the monitor, COMMAND to the rest of the line.
+    Process text is sanitized (no escape sequences, no line breaks)."""
     cells: list[tuple[Column, str, list[str]]] = []
     for col in columns:
         if col.id == "pid":
             texts = [i.id or f"{r.info.pid}:-" for r, i in zip(rows, idents, strict=True)]
             cells.append((col, "PID:INODE", texts))
-        elif col.id == "command":
-            texts = [sanitize(r.tree_prefix + cell_text(r, "command", clk_tck)) for r in rows]
-            cells.append((col, col.title, texts))
+            continue
+        texts = [sanitize(cell_text(r, col.id, clk_tck, snapshot=snapshot)) for r in rows]
+        if col.id == "command":
+            texts = [sanitize(r.tree_prefix) + t for r, t in zip(rows, texts, strict=True)]
         else:
-            cells.append((col, col.title, [sanitize(cell_text(r, col.id, clk_tck)) for r in rows]))
+            texts = [_cut_column(t, col) for t in texts]
+        cells.append((col, col.title, texts))
     widths = {
-        col.id: max([len(title), col.width, *(len(t) for t in texts)])
+        col.id: max([_cells(title), col.width, *(_cells(t) for t in texts)])
         for col, title, texts in cells
         if col.width > 0
     }
     fixed = [c for c, _, _ in cells if c.width > 0]
-    has_flex = any(c.width == 0 for c, _, _ in cells)
-    reserve = MIN_COMMAND_WIDTH if has_flex else 0
-    while width and len(fixed) > 1 and sum(widths[c.id] + 1 for c in fixed) + reserve > width:
-        fixed.pop()
-    shown = [(c, title, texts) for c, title, texts in cells if c in fixed or c.width == 0]
+    flexible = any(c.width == 0 for c, _, _ in cells)
+    kept = set(fixed)
+    if width:
+        used = sum(widths[c.id] + 1 for c in fixed) - (0 if flexible else 1)
+        for col in sorted(fixed, key=lambda c: -getattr(c, "drop", 50)):
+            room = (ESSENTIAL_COMMAND_WIDTH if col.essential else MIN_COMMAND_WIDTH) * flexible
+            if used + room <= width:
+                break
+            if col.id != "pid":
+                kept.discard(col)
+                used -= widths[col.id] + 1
+    shown = [(c, title, texts) for c, title, texts in cells if c in kept or c.width == 0]
     flex_count = sum(1 for c, _, _ in shown if c.width == 0)
-    rest = width - sum(widths[c.id] + 1 for c in fixed) if width else 0
+    rest = width - sum(widths[c.id] + 1 for c in kept) if width else 0
     flex_width = max(0, rest // flex_count) if flex_count else 0
     lines: list[str] = []
     for i in range(-1, len(rows)):
@@ -298,9 +320,9 @@ def text_lines(
         for col, title, texts in shown:
             text = title if i < 0 else texts[i]
             if col.width > 0:
-                w = widths[col.id]
-                parts.append(text.rjust(w) if col.align == "right" else text.ljust(w))
-            elif width:  # only the flexible column (COMMAND) is ever cut
+                pad = " " * (widths[col.id] - _cells(text))
+                parts.append(pad + text if col.align == "right" else text + pad)
+            elif width:  # the flexible column (COMMAND) takes the rest of the line
                 text = _cut(text, flex_width)
                 parts.append(text + " " * (flex_width - _cells(text)))
             else:
@@ -435,8 +457,7 @@ def run(
             out.write(buf.getvalue())
         else:
             rows = _live(table)
-            lines = text_lines(
-                rows, [identify(r) for r in rows], opts.width, snap.clk_tck, opts.columns
-            )
+            idents = [identify(r) for r in rows]
+            lines = text_lines(rows, idents, opts.width, snap.clk_tck, opts.columns, snapshot=snap)
             out.write(("\n" if n > 1 else "") + "\n".join(lines) + "\n")
         out.flush()
