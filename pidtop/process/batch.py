@@ -81,7 +81,7 @@ FIXED_FIELDS: Mapping[str, str] = {
     "inode": "pidfs inode (64-bit, unique per boot), or null",
     "start_ticks": "start time in clock ticks since boot (/proc/PID/stat field 22)",
     "start_time": "start time, seconds since the epoch (UTC)",
-    "uid": "owner's real uid, or null",
+    "uid": "owner's uid (the effective one, as USER shows), or null",
     "comm": "kernel name of the process (text)",
     "comm_b64": "the comm bytes exactly, base64; null if unreadable",
     "argv": "JSON only: the argument list (text)",
@@ -109,13 +109,20 @@ _RAW: Mapping[str, tuple[Callable[[Row], object], str]] = {
 }
 
 
+_UNIT_TEXT = {"ticks": "clock ticks (1/clk_tck s)", "count": "a count"}
+
+
 def column_unit(col: Column) -> str:
-    """What a column's raw value means (its unit)."""
-    unit = getattr(col, "unit", None)
-    if unit:
-        return str(unit)
+    """What a column's raw value is: its description and unit (from the registry)."""
+    description = str(getattr(col, "description", "") or "")
+    unit = str(getattr(col, "unit", "") or "")
     known = _RAW.get(col.id)
-    return known[1] if known else "see the README"
+    if not description:
+        return known[1] if known else unit or "text"
+    unit = _UNIT_TEXT.get(unit, unit)
+    if col.id == "start":
+        unit += " since boot (as start_ticks)"
+    return f"{description}; {unit}" if unit else description
 
 
 def _raw_value(row: Row, col: Column) -> object:
@@ -130,7 +137,11 @@ def _raw_value(row: Row, col: Column) -> object:
 
 def field_help(columns: Sequence[Column] = COLUMNS) -> str:
     """The field list of ``--help`` and the README: every field with its unit."""
-    items = [*FIXED_FIELDS.items(), *((c.id, f"{c.title}: {column_unit(c)}") for c in columns)]
+    shown = {c.id for c in SHOWN}
+    items = [*FIXED_FIELDS.items()]
+    items += [
+        (c.id, f"{c.title}{'' if c.id in shown else ' (-o)'}: {column_unit(c)}") for c in columns
+    ]
     wrap = textwrap.TextWrapper(width=92, initial_indent=" " * 16, subsequent_indent=" " * 16)
     return "\n".join(f"  {name:<13} " + wrap.fill(text)[16:] for name, text in items)
 
