@@ -225,6 +225,8 @@ def _cmd_kill(args: argparse.Namespace) -> int:
         return _usage("pidtop kill", "--reclaim needs SIGKILL (-s KILL or --timeout MS KILL)")
     if args.method != "auto" and not args.tree:
         return _usage("pidtop kill", "--method needs --tree")
+    if args.method == "cgroup" and 9 not in (args.signal, *(s for _, s in steps)):
+        return _usage("pidtop kill", "--method cgroup needs SIGKILL (cgroup.kill sends only that)")
     if args.tree:
         if args.reclaim:
             return _usage("pidtop kill", "--reclaim does not go with --tree")
@@ -454,7 +456,8 @@ def build_command_parser() -> argparse.ArgumentParser:
     kill.add_argument(
         "--method", choices=("auto", "freeze", "cgroup"), default="auto",
         help="with --tree and SIGKILL: cgroup.kill where the tree is exactly a writable cgroup "
-        "v2 (auto, the default), or never (freeze)",
+        "v2 (auto, the default); on the target's cgroup whatever else it holds, such as "
+        "processes that escaped the tree by a double fork (cgroup); or never (freeze)",
     )  # fmt: skip
     kill.add_argument("targets", nargs="+", type=_target, metavar="TARGET")
     kill.set_defaults(func=_cmd_kill)

@@ -283,7 +283,8 @@ def _cgroup_unavailable() -> str | None:
 @pytest.mark.skipif(_cgroup_unavailable() is not None, reason=_cgroup_unavailable() or "")
 def test_a_tree_that_is_exactly_a_cgroup_is_killed_with_cgroup_kill() -> None:
     """SIGKILL to a tree that is all of a writable cgroup v2 goes through cgroup.kill; with one
-    more process in the cgroup (or --method freeze) the freeze is used and says why."""
+    more process in the cgroup (or --method freeze) the freeze is used and says why; --method
+    cgroup kills the cgroup, that other process too (an escaped one, say)."""
     r = drive("""
 mount = treekill.cgroup2_mount()
 cg = os.path.join(mount, f"pidtop-test-{os.getppid()}-{time.time_ns()}")
@@ -314,6 +315,11 @@ try:
                 break
             time.sleep(0.1)
         out["extra_pid"] = extra
+        root, born = forktree.static_tree(fanout=2, depth=1, cgroup=cg)
+        forktree.read_born(born, 3)
+        res = kill_tree([Identity(root)], signal.SIGKILL, method="cgroup")  # extra there too
+        out["whole"] = res.summary()
+        out["whole_left"] = forktree.survivors(15.0, until_gone=True)
 finally:
     forktree.kill_everything()
     for _ in range(200):
@@ -330,8 +336,11 @@ print(json.dumps(out))
     assert r["exact_left"] == []
     assert "method: freeze" in r["forced"], r
     assert "SIGKILL: 3 delivered; method: freeze" in r["extra"], r
-    assert "has 1 other process(es), not signalled" in r["extra"], r
+    assert "holds 1 other process(es), not signalled" in r["extra"], r
     assert r["extra_left"] == [r["extra_pid"]]
+    assert "SIGKILL: 3 delivered; method: cgroup.kill (/pidtop-test-" in r["whole"], r
+    assert "cgroup.kill also killed 1 other process(es)" in r["whole"], r
+    assert r["whole_left"] == []
     assert r["removed"]
 
 
@@ -339,6 +348,7 @@ def test_command_line_errors() -> None:
     from pidtop.cli import main
 
     assert main(["kill", "--method", "cgroup", "1"]) == 2
+    assert main(["kill", "--tree", "--method", "cgroup", "1"]) == 2  # needs SIGKILL
     assert main(["kill", "--tree", "--reclaim", "-s", "KILL", "1"]) == 2
     missing = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
     assert main(["kill", "--tree", str(missing)]) == 3

@@ -277,6 +277,18 @@ class TreeResult:
                     break
 
 
+@dataclass(frozen=True, slots=True)
+class CgroupPlan:
+    """Whether (``directory``) and why not (``why``) to use ``cgroup.kill``; ``extra``: other
+    processes in the cgroup."""
+
+    directory: str | None
+    path: str
+    why: str
+    extra: int = 0
+    procs: frozenset[int] = frozenset()  # the cgroup's processes
+
+
 class FdAccount:
     """Where a tree kill's pidfds are counted (the monitor's fd budget); default: nowhere."""
 
@@ -545,29 +557,33 @@ class TreeKill:
 
     # -- cgroup v2
 
-    def exact_cgroup(self) -> tuple[str | None, str]:
-        """The cgroup directory whose processes are exactly the (frozen) members and that we
-        may kill (``cgroup.kill`` present and writable), or None and why not."""
+    def tree_cgroup(self, *, whole: bool = False) -> CgroupPlan:
+        """The cgroup v2 of the first root, if ``cgroup.kill`` may be used on it: the frozen
+        members are exactly its processes (those of its descendant cgroups included), or with
+        ``whole`` (``--method cgroup``) whatever else it holds -- but never pidtop itself."""
         mount = cgroup2_mount()
         if mount is None or not self.roots:
-            return None, "no cgroup v2"
+            return CgroupPlan(None, "", "no cgroup v2")
         path = cgroup_of(self.roots[0].pid)
         if not path or path == "/":
-            return None, "the tree is in the root cgroup"
+            return CgroupPlan(None, "", "the tree is in the root cgroup")
         directory = mount + path
         kill_file = os.path.join(directory, "cgroup.kill")
         if not os.path.exists(kill_file):
-            return None, "no cgroup.kill (Linux < 5.14)"
+            return CgroupPlan(None, path, "no cgroup.kill (Linux < 5.14)")
         if not os.access(kill_file, os.W_OK):
-            return None, f"cgroup {path} is not writable"
+            return CgroupPlan(None, path, f"cgroup {path} is not writable")
         alive = {m.pid for m in self.members if m.handle.state() == "running"}
         procs = cgroup_procs(directory)
-        extra = procs - alive
-        if extra:
-            return None, f"cgroup {path} has {len(extra)} other process(es), not signalled"
-        if alive - procs:
-            return None, f"the tree is not all in cgroup {path}"
-        return directory, path
+        if self._self in procs:
+            return CgroupPlan(None, path, f"pidtop itself is in cgroup {path}")
+        extra = len(procs - alive)
+        if not whole and extra:
+            why = f"cgroup {path} holds {extra} other process(es), not signalled"
+            return CgroupPlan(None, path, why, extra)
+        if not whole and alive - procs:
+            return CgroupPlan(None, path, f"the tree is not all in cgroup {path}")
+        return CgroupPlan(directory, path, "", extra, frozenset(procs))
 
     def close(self) -> None:
         for m in self.members:
@@ -673,35 +689,47 @@ def _send_step(tk: TreeKill, sig: int, *, running_only: bool = False) -> dict[st
 
 
 def _cgroup_step(tk: TreeKill, result: TreeResult, method: Method) -> dict[str, int] | None:
-    """SIGKILL through cgroup.kill if the frozen tree is exactly a writable cgroup (and
-    ``method`` allows it); None if not (``result.note`` says why when it matters)."""
+    """SIGKILL through cgroup.kill where ``method`` allows it: "auto" when the frozen tree is
+    exactly a writable cgroup; "cgroup" on the tree's cgroup whatever else it holds (processes
+    that escaped the tree by a double fork, say), then through each pidfd to any member outside
+    it. None when not used (``result.note`` says why when it matters)."""
     if method == "freeze":
         return None
-    directory, why = tk.exact_cgroup()
-    counts = _cgroup_kill(tk, directory) if directory is not None else why
-    if isinstance(counts, dict):
-        result.cgroup = why  # the cgroup's path
-        result.method = "cgroup.kill"
-        return counts
-    if method == "cgroup" or directory is not None or "other process" in counts:
-        result.note = f"cgroup.kill not used: {counts}"
-    return None
+    plan = tk.tree_cgroup(whole=method == "cgroup")
+    counts = _cgroup_kill(tk, plan) if plan.directory is not None else plan.why
+    if isinstance(counts, str):
+        if method == "cgroup" or plan.directory is not None or plan.extra:
+            result.note = f"cgroup.kill not used: {counts}"
+        return None
+    result.cgroup = plan.path
+    result.method = "cgroup.kill"
+    if plan.extra:
+        result.note = f"cgroup.kill also killed {plan.extra} other process(es) of {plan.path}"
+    return counts
 
 
-def _cgroup_kill(tk: TreeKill, directory: str) -> dict[str, int] | str:
-    """Write ``1`` to ``cgroup.kill``: the kernel SIGKILLs every process of the cgroup.
-    Returns the outcome counts, or why it failed (nothing was sent then)."""
-    path = os.path.join(directory, "cgroup.kill")
+def _cgroup_kill(tk: TreeKill, plan: CgroupPlan) -> dict[str, int] | str:
+    """Write ``1`` to ``cgroup.kill``: the kernel SIGKILLs every process of the cgroup; then
+    SIGKILL through the pidfd of each member outside it. Returns the outcome counts, or why
+    cgroup.kill failed (nothing was sent then)."""
+    assert plan.directory is not None
     alive = [m for m in tk.members if m.handle.state() == "running"]
     try:
-        with open(path, "w") as f:
+        with open(os.path.join(plan.directory, "cgroup.kill"), "w") as f:
             f.write("1")
     except OSError as e:
         return f"cgroup.kill failed: {e.strerror}"
+    counts = {"delivered": 0}
     for m in alive:
-        m.results.append(SignalResult(m.target, signal.SIGKILL, "delivered"))
+        if m.pid in plan.procs:
+            m.results.append(SignalResult(m.target, signal.SIGKILL, "delivered"))
+            word = "delivered"
+        else:
+            res = m.handle.send_signal(signal.SIGKILL)
+            m.results.append(res)
+            word = _WORDS.get(res.outcome, "failed")
+        counts[word] = counts.get(word, 0) + 1
     gone = len(tk.members) - len(alive)
-    counts = {"delivered": len(alive)}
     if gone:
-        counts["already gone"] = gone
+        counts["already gone"] = counts.get("already gone", 0) + gone
     return counts
