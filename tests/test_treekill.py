@@ -40,6 +40,16 @@ def wait_files(d, names, timeout=10):
         time.sleep(0.01)
     return set(os.listdir(d))
 
+def wait_states(pids, want, timeout=10):
+    # the states once all are `want` (or as they are after `timeout`: on a loaded machine a
+    # continued process may still be R for a while)
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {p: state(p) for p in pids}
+        if all(s == want for s in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.01)
+
 def wait_stopped(pid, timeout=5):
     deadline = time.monotonic() + timeout
     while state(pid) != "T" and time.monotonic() < deadline:
@@ -116,8 +126,8 @@ held_before = wait_stopped(held)
 status, stdout, stderr = forktree.pidtop_kill_tree(root, "-s", "USR1")
 others = [p for p in pids if p != held]
 files = wait_files(d, {f"{p}.SIGUSR1" for p in others})
-time.sleep(0.05)
-states = {p: state(p) for p in pids}
+states = wait_states(others, "S")
+states[held] = state(held)
 print(json.dumps(dict(pids=pids, held=held, held_before=held_before, files=sorted(files),
                       status=status, stdout=stdout, states=states,
                       left=forktree.kill_everything())))
@@ -163,8 +173,8 @@ try:
     raised = False
 except RuntimeError:
     raised = True
-time.sleep(0.05)
-print(json.dumps(dict(raised=raised, states=[state(p) for p in pids],
+states = wait_states(pids, "S")
+print(json.dumps(dict(raised=raised, states=[states[p] for p in pids],
                       left=forktree.kill_everything())))
 """)
     assert r["raised"]
@@ -204,7 +214,10 @@ if root == 0:
     forktree._wait_forever()
 other = forktree.read_born(ready_r, 1)[0]
 status, stdout, stderr = forktree.pidtop_kill_tree(root, as_user=12345)
-time.sleep(0.05)
+for _ in range(1000):  # the root dies of SIGTERM (bounded: 10 s on a loaded machine)
+    if state(root) in (None, "Z"):
+        break
+    time.sleep(0.01)
 print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr, other=other,
                       other_state=state(other), root_state=state(root),
                       left=forktree.kill_everything())))
