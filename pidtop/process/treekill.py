@@ -423,8 +423,10 @@ class TreeKill:
     def _settled(self, m: Member) -> bool:
         """Has ``m`` really stopped: every thread in state T (or exited)? Only then has every
         fork it had started completed, so its children lists are final. (A SIGSTOP does not
-        cancel a fork in progress: since Linux 4.19 only signals sent to several processes
-        restart it; the child is linked when the fork completes, before the parent stops.)
+        cancel a fork in progress: copy_process checks for pending signals when it starts, and
+        a signal arriving later cancels it only if fatal; signals sent to several processes
+        are delayed until after it. The child is linked when the fork completes, before the
+        parent stops.)
         Remembers in ``m.stuck`` whether a thread is in uninterruptible sleep (D)."""
         m.stuck = False
         try:

@@ -91,4 +91,4 @@ def report_tree(app: PidtopApp, label: str, result: TreeResult) -> None:
     text = f"Whole tree of {label}: {result.summary()}"
     log.add("signal", label, text, ok=not problems and not result.root_errors)
     severity = "error" if problems or result.root_errors else "information"
-    app.notify(text + " — see l for details", severity=severity, markup=False)
+    app.notify(text + " — see L for details", severity=severity, markup=False)
