@@ -14,7 +14,8 @@ import pwd
 import re
 import signal
 import sys
-from typing import TextIO
+import textwrap
+from typing import Any, TextIO
 
 from pidtop.process.journal import ExitRecord, Journal, LostRecord, RecordFilter
 from pidtop.process.journal_records import HEADER, text_line, user_name
@@ -73,10 +74,14 @@ def _interval(text: str) -> float:
     return value
 
 
-def add_parser(sub: argparse._SubParsersAction, **common: object) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction, **common: Any) -> None:  # type: ignore[type-arg]
     """Add ``journal`` to the command parsers."""
     p = sub.add_parser("journal", help="print every process exit as it happens", **common)
-    p.description = DESCRIPTION
+    p.description = textwrap.fill(DESCRIPTION, 78)
+    p.epilog = (
+        "exit status: 0 after Ctrl-C/SIGTERM (what the kernel had sent is written first) or\n"
+        "when the reader closed the pipe (| head); 1 stdout closed; 2 bad command line"
+    )
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.add_argument("--failed", action="store_true", help="only non-zero exits and signals")
     p.add_argument(

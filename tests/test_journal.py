@@ -12,6 +12,7 @@ import resource
 import signal
 import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -194,17 +195,22 @@ def test_lost_events_counted_exactly_on_overflow() -> None:
             pids.add(pid)
             os.waitpid(pid, 0)
         got = collect(j, lambda rs: True)
-        # A gap shows when the next event of that CPU arrives: one exit on every CPU, until
-        # each is seen (the buffer is so small that other activity here may overflow it too).
+
+        # A gap shows when the next event of that CPU arrives: make one exit on every CPU and
+        # read, until the losses cover our missing exits (bounded; the machine's own exits
+        # may overflow the small buffer too, which only adds counted losses).
+        def covered() -> bool:
+            lost_sum = sum(r.events for r in got if isinstance(r, LostRecord))
+            return lost_sum >= len(pids) - len(exits_of(got, pids))
+
         for _ in range(50):
-            pinned = {_exit_on_cpu(cpu) for cpu in os.sched_getaffinity(0)}
-            deadline = time.monotonic() + 0.5
-            while len(exits_of(got, pinned)) < len(pinned) and time.monotonic() < deadline:
+            for cpu in os.sched_getaffinity(0):
+                _exit_on_cpu(cpu)
+            deadline = time.monotonic() + 0.3
+            while time.monotonic() < deadline:
                 got += j.pump(0.05)
-            if len(exits_of(got, pinned)) == len(pinned):
+            if covered():
                 break
-        else:
-            pytest.fail("the per-CPU exits were never received")
         lost = [r for r in got if isinstance(r, LostRecord)]
         assert lost, "no loss reported although the buffer was far too small"
         assert any(r.overflow for r in lost)
@@ -274,13 +280,16 @@ def test_fallback_when_connector_not_used() -> None:
     j.start(use_connector=False)
     try:
         assert not j.complete and "exits between refreshes may be missed" in j.note
-        p = subprocess.Popen(["sleep", "0.6"])
-        got = collect(j, lambda rs: _listed(j, p.pid))
+        p = subprocess.Popen(["sleep", "30"])
+        got = collect(j, lambda rs: _listed(j, p.pid), timeout=60)
+        time.sleep(0.3)
+        p.terminate()
         p.wait()
-        got += collect(j, lambda rs: p.pid in exits_of(rs, {p.pid}), timeout=10)
+        got += collect(j, lambda rs: p.pid in exits_of(got + rs, {p.pid}), timeout=30)
         r = exits_of(got, {p.pid})[p.pid]
-        assert r.exit_code == 0 and r.comm == "sleep" and r.cmdline == "sleep 0.6"
-        assert r.inode is not None and r.lifetime_s is not None and r.lifetime_s > 0.3
+        assert (r.exit_code, r.signal) == (None, signal.SIGTERM)
+        assert r.comm == "sleep" and r.cmdline == "sleep 30" and r.ppid == os.getpid()
+        assert r.inode is not None and r.lifetime_s is not None and r.lifetime_s > 0.2
     finally:
         j.close()
 
@@ -403,3 +412,24 @@ def test_journal_reader_thread_delivers_and_stops() -> None:
         assert time.monotonic() - t0 < 2
         j.close()
     assert exits_of(seen, {pid})[pid].exit_code == 5
+
+
+def test_exec_from_a_thread_is_not_an_exit(journal: Journal) -> None:
+    """execve from a non-leader thread: the kernel kills the old leader (an exit event with
+    pid == tgid), then the thread takes the PID. That is not the process's exit: only the
+    real one (exit 4 of the exec'd shell) is recorded."""
+    code = (
+        "import os, threading, time\n"
+        "def run():\n"
+        "    os.execv('/bin/sh', ['sh', '-c', 'sleep 0.3; exit 4'])\n"
+        "threading.Thread(target=run).start()\n"
+        "time.sleep(5)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code])
+    got = collect(journal, lambda rs: p.poll() is not None)
+    assert p.wait() == 4
+    got += collect(journal, lambda rs: p.pid in exits_of(got + rs, {p.pid}))
+    got += journal.pump(0.2)
+    mine = [r for r in got if isinstance(r, ExitRecord) and r.pid == p.pid]
+    assert len(mine) == 1, mine
+    assert (mine[0].exit_code, mine[0].signal, mine[0].comm) == (4, None, "sh")

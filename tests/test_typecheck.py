@@ -23,6 +23,13 @@ MODULES = [
     "pidtop/process/events.py",
     "pidtop/process/fdbudget.py",
     "pidtop/process/watch_all.py",
+    "pidtop/process/connector.py",
+    "pidtop/process/journal.py",
+    "pidtop/process/journal_records.py",
+    "pidtop/process/journal_tracker.py",
+    "pidtop/process/journal_fallback.py",
+    "pidtop/process/journal_scripted.py",
+    "pidtop/journal_cli.py",
 ]
 
 

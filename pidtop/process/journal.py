@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pidtop.process.connector import RCVBUF, ConnectorError, Exit, ProcConnector
+from pidtop.process.connector import RCVBUF, ConnectorError, ProcConnector
 from pidtop.process.journal_records import (
     ExitRecord,
     LostRecord,
@@ -155,8 +155,8 @@ class Journal:
         self._fallback = PidfdFallback(self.interval)
 
     def _probe(self, timeout: float) -> bool:
-        """Fork a child that exits at once; wait (bounded) for its EXIT event. Events read
-        meanwhile are kept; the probe's own exit is not reported."""
+        """Fork a child that exits at once; wait (bounded) for events: its EXIT, or any other.
+        Events read meanwhile are kept; the probe's own exit is not reported."""
         assert self._connector is not None
         try:
             pid = os.fork()
@@ -164,7 +164,8 @@ class Journal:
             return False
         if pid == 0:
             os._exit(0)
-        self._tracker.ignore.add(pid)
+        # not reported, if its exit arrives within 10 s (after that the PID is someone else's)
+        self._tracker.ignore[pid] = time.monotonic_ns() + 10_000_000_000
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
         deadline = time.monotonic() + timeout
@@ -177,9 +178,11 @@ class Journal:
                 break
             poller.poll(left * 1000)
             events = self._connector.read()
-            seen = any(type(e) is Exit and e.pid == pid for e in events)
+            # Our child's exit proves delivery; so does any event at all, or an overflow (on a
+            # busy machine the probe's own event may be among those lost): outside the initial
+            # namespaces the kernel sends nothing whatsoever.
+            seen = bool(events) or self._connector.overflows > 0
             self._accept(self._tracker.feed(events))
-        self._tracker.ignore.discard(pid)
         return seen
 
     def close(self) -> None:

@@ -200,7 +200,7 @@ def text_line(record: Record) -> str:
     command = record.cmdline
     if command is None:
         command = f"{record.comm or '?'} (command line not captured)"
-    user = user_name(record.uid)
+    user = sanitize(user_name(record.uid))
     user = user if len(user) <= 8 else user[:7] + "+"
     return (
         f"{stamp} {record.pid:>7} {record.ppid:>7} {user:<8} {status_text(record):<13} "

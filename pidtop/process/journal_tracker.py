@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable
 
 from pidtop.process.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.process.handle import CLK_TCK, ExitStatus
@@ -104,10 +103,12 @@ class Tracker:
     ``read_proc`` False (tests of the decoding) never touches /proc.
     """
 
-    def __init__(self, *, read_proc: bool = True, ignore: Iterable[int] = ()) -> None:
+    def __init__(self, *, read_proc: bool = True) -> None:
         self.procs: dict[int, _Proc] = {}
         self.read_proc = read_proc
-        self.ignore = set(ignore)  # pidtop's own probe children: not reported
+        #: pidtop's own probe children, not reported: PID -> exit event timestamp (ns) after
+        #: which the PID means another process again (its exit event may have been lost)
+        self.ignore: dict[int, int] = {}
         self._wall_offset = time.time() - time.monotonic()
         self._boot_ns = _boot_offset_ns()
 
@@ -187,8 +188,7 @@ class Tracker:
                 if event.pid in execs and _exec_follows(events, i, event.pid, execs[event.pid]):
                     continue  # an exec from another thread killed the old leader: it lives on
                 proc = procs.pop(event.pid, None)
-                if event.pid in self.ignore:
-                    self.ignore.discard(event.pid)
+                if event.pid in self.ignore and event.ts < self.ignore.pop(event.pid):
                     continue
                 out.append(self._record(event, proc, wall_offset))
             elif isinstance(event, Fork):
