@@ -76,7 +76,7 @@ class PidfdFallback:
     def pump(self, timeout: float, wake_fd: int | None = None) -> list[Record]:
         out: list[Record] = []
         now = time.monotonic()
-        if now >= self._next_scan:
+        if now >= self._next_scan and timeout > 0:  # pump(0): only what is ready (a last drain)
             self._scan(out)
             self._next_scan = now + self.interval
         wait = max(0.0, min(timeout, self._next_scan - time.monotonic()))
