@@ -17,8 +17,9 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
-from pidtop.process.journal import ExitRecord, Journal, LostRecord, RecordFilter
-from pidtop.process.journal_records import HEADER, text_line, user_name
+from pidtop.process.handle import raise_fd_limit
+from pidtop.process.journal import Journal, LostRecord, RecordFilter
+from pidtop.process.journal_records import HEADER, record_user, text_line
 
 DESCRIPTION = (
     "Print every process that exits on this machine, as it exits (the kernel's proc connector: "
@@ -147,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     old_wakeup = signal.set_wakeup_fd(wake_w)
+    raise_fd_limit()  # the fallback holds one pidfd per listed process
     journal = Journal(keep=1, interval=args.interval)
     try:
         journal.start(use_connector=not args.no_connector)
@@ -158,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             stopping = _Stop.requested
             records = journal.pump(0 if stopping else 0.5, wake_r)
             for record in records:
-                if not keep(record, user_name(record.uid) if type(record) is ExitRecord else ""):
+                if not keep(record, record_user(record)):
                     continue
                 if args.json:
                     line = record.to_json()

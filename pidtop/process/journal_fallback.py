@@ -64,7 +64,8 @@ class PidfdFallback:
         self._by_fd: dict[int, int] = {}  # pidfd -> pid
         self._next_scan = 0.0
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        self._budget = max(0, (soft if soft != resource.RLIM_INFINITY else 65536) - FD_RESERVE)
+        # half the fd limit at most: the monitor's pins and --watch-all need fds too
+        self._budget = max(0, (soft if soft != resource.RLIM_INFINITY else 65536) // 2 - FD_RESERVE)
 
     def close(self) -> None:
         for held in self._held.values():

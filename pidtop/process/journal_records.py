@@ -19,6 +19,7 @@ __all__ = [
     "Record",
     "RecordFilter",
     "format_lifetime",
+    "record_user",
     "status_text",
     "text_line",
     "user_name",
@@ -42,6 +43,7 @@ class ExitRecord:
     status: ExitStatus
     lifetime_s: float | None
     inode: int | None = None  # pidfs inode, when pidtop held a pidfd for the process
+    user: str | None = None  # the user's name when the source knows it (scripted); else by uid
 
     kind = "exit"
 
@@ -190,6 +192,14 @@ def user_name(uid: int | None) -> str:
     return name
 
 
+def record_user(record: Record) -> str:
+    """The user name shown for a record: its own (scripted sources), else looked up by uid;
+    empty for a loss."""
+    if isinstance(record, LostRecord):
+        return ""
+    return record.user if record.user is not None else user_name(record.uid)
+
+
 def text_line(record: Record) -> str:
     """One sanitised line under :data:`HEADER`: time (ms), PID, parent, user, status,
     lifetime, command (marked when not captured). Shared by ``pidtop journal`` and the UI."""
@@ -200,7 +210,7 @@ def text_line(record: Record) -> str:
     command = record.cmdline
     if command is None:
         command = f"{record.comm or '?'} (command line not captured)"
-    user = sanitize(user_name(record.uid))
+    user = sanitize(record_user(record))
     user = user if len(user) <= 8 else user[:7] + "+"
     return (
         f"{stamp} {record.pid:>7} {record.ppid:>7} {user:<8} {status_text(record):<13} "

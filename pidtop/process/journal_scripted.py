@@ -13,7 +13,9 @@ import select
 from pidtop.process.handle import ExitStatus
 from pidtop.process.journal import Journal, Record
 from pidtop.process.journal_records import ExitRecord, LostRecord
-from pidtop.process.scripted import MONO0, WALL0
+from pidtop.process.scripted import MONO0, USERS, WALL0
+
+_NAMES = {uid: name for name, uid in USERS.items()}
 
 # seconds after WALL0, pid, ppid, uid, comm, cmdline (None: not captured), wait status, lived
 _SCRIPT: tuple[tuple[float, int, int, int, str, str | None, int, float], ...] = (
@@ -51,6 +53,7 @@ def scripted_records() -> list[Record]:
                 status=ExitStatus.from_wait_status(status),
                 lifetime_s=lived,
                 inode=None,
+                user=_NAMES.get(uid, str(uid)),
             )
         )
     return out

@@ -28,7 +28,7 @@ from textual.widgets import Input, Label
 
 from pidtop.process.fmt import sanitize
 from pidtop.process.journal import ExitRecord, Journal, LostRecord, Record, RecordFilter
-from pidtop.process.journal_records import HEADER, text_line, user_name
+from pidtop.process.journal_records import HEADER, record_user, text_line
 
 #: seconds between looks at the journal while the screen is open
 REFRESH = 0.25
@@ -41,10 +41,6 @@ HINT = (
 _FAILED = Style(color="red")
 _LOST = Style(color="yellow", bold=True)
 _CURSOR = Style(reverse=True)
-
-
-def _user(record: Record) -> str:
-    return user_name(record.uid) if isinstance(record, ExitRecord) else ""
 
 
 class ExitsView(ScrollView, can_focus=True):
@@ -100,7 +96,9 @@ class ExitsView(ScrollView, can_focus=True):
         self._version = version
         keep = self.filter
         start = total - len(fresh)
-        added = [(start + i, r) for i, r in enumerate(fresh) if keep(r, _user(r))]  # oldest first
+        added = [
+            (start + i, r) for i, r in enumerate(fresh) if keep(r, record_user(r))
+        ]  # oldest first
         added.reverse()
         cursor_key = self.rows[self.cursor][0] if self.rows and self.cursor else None
         if refilter:
@@ -140,7 +138,7 @@ class ExitsView(ScrollView, can_focus=True):
         for k in range(n):
             i = (start + k) % n
             record = self.rows[i][1]
-            if isinstance(record, ExitRecord) and probe(record, _user(record)):
+            if isinstance(record, ExitRecord) and probe(record, record_user(record)):
                 return i
         return None
 
@@ -199,7 +197,9 @@ class ExitsView(ScrollView, can_focus=True):
         strip = self._strips.get(number)
         if strip is None:
             style = _LOST if isinstance(record, LostRecord) else _FAILED if record.failed else None
-            text = Text(text_line(record), style=style or "", no_wrap=True)
+            text = Text(text_line(record), no_wrap=True)
+            if style is not None:
+                text.stylize(style)  # a span: Text.render ignores the Text's own style
             strip = Strip(
                 [
                     Segment(t, base + st if st else base)
@@ -232,7 +232,8 @@ class ExitsScreen(Screen[None]):
     ExitsScreen #exits-prompt { dock: bottom; height: 1; border: none; padding: 0 1;
                                 display: none; }
     ExitsScreen #exits-prompt.-open { display: block; }
-    ExitsScreen #exits-hint { dock: bottom; color: $foreground-muted; padding: 0 1; }
+    ExitsScreen #exits-hint { dock: bottom; color: $foreground-muted; padding: 0 1;
+                              width: 1fr; height: auto; }
     """
 
     BINDINGS = [
