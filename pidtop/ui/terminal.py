@@ -34,6 +34,8 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
+from pidtop.ui.display import apply_display_profile, display_profile
+
 #: exit status when pidtop is ended by a signal: 128 + the signal number, as a shell reports it
 EXIT_SIGNALS: dict[int, int] = {
     signal.SIGINT: 128 + signal.SIGINT,  # 130: documented in --help as "interrupted"
@@ -228,6 +230,7 @@ def run_in_terminal(app: App[Any]) -> int:
     """Run ``app`` (a tty has been checked); its exit status. Signals quit it cleanly and an
     exception that escapes Textual restores the terminal, then prints one line."""
     attrs = _termios_attrs()
+    apply_display_profile(app, display_profile())  # TERM, NO_COLOR, the locale
     try:
         with signals_quit(app) as signalled:
             result = app.run()
