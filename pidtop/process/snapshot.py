@@ -83,6 +83,12 @@ class SystemInfo:
     load: tuple[float, float, float]
     uptime: float  # seconds
     ncpu: int
+    #: the number of each CPU in ``cpu_percent`` (an offline CPU has no entry); () = 0, 1, ...
+    cpu_ids: tuple[int, ...] = ()
+
+    def cpu_numbers(self) -> tuple[int, ...]:
+        """The CPU number of each entry of ``cpu_percent``."""
+        return self.cpu_ids or tuple(range(len(self.cpu_percent)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ class SystemReader:
         self._read_all = read_all
         self.ncpu = ncpu
         self.boot_time = 0.0
-        self._cpu_prev: list[tuple[int, int]] | None = None
+        #: the previous counters per CPU *number*: with a CPU offline (hotplug) /proc/stat
+        #: skips its line, so list positions would pair one CPU's counters with another's
+        self._cpu_prev: dict[int, tuple[int, int]] = {}
 
     def read(self, errors: list[str]) -> SystemInfo:
         """Per-CPU %, memory, swap, load, uptime. Hand-parsed /proc/stat + /proc/meminfo: one
@@ -34,23 +36,22 @@ class SystemReader:
         except OSError as e:  # pragma: no cover
             errors.append(f"cannot read /proc/stat: {e}")
             stat = b""
-        cur: list[tuple[int, int]] = []
+        cur: dict[int, tuple[int, int]] = {}
         for line in stat.split(b"\n"):
             if line.startswith(b"cpu") and line[3:4].isdigit():
-                v = [int(x) for x in line.split()[1:9]]
+                fields = line.split()
+                v = [int(x) for x in fields[1:9]]
                 v += [0] * (8 - len(v))
                 # user nice system idle iowait irq softirq steal (guest is inside user)
-                total = sum(v)
-                idle = v[3] + v[4]
-                cur.append((total, idle))
+                cur[int(fields[0][3:])] = (sum(v), v[3] + v[4])
             elif line.startswith(b"btime "):
                 self.boot_time = float(line.split()[1])
         prev = self._cpu_prev
-        for i, (total, idle) in enumerate(cur):
-            if prev is not None and i < len(prev):
-                dt = total - prev[i][0]
-                di = idle - prev[i][1]
-            else:
+        for cpu, (total, idle) in cur.items():
+            before = prev.get(cpu)
+            if before is not None and total >= before[0]:
+                dt, di = total - before[0], idle - before[1]
+            else:  # first sample, or a CPU back online with its counters reset
                 dt, di = total, idle
             cpus.append(max(0.0, min(100.0, 100.0 * (dt - di) / dt)) if dt > 0 else 0.0)
         self._cpu_prev = cur
@@ -88,4 +89,5 @@ class SystemReader:
             load=(load[0], load[1], load[2]),
             uptime=uptime,
             ncpu=len(cpus) or self.ncpu,
+            cpu_ids=tuple(cur),
         )

@@ -51,8 +51,16 @@ class WatchAll:
         self.skipped += 1
         return True
 
-    def sync(self, infos: Iterable[ProcInfo], skip: Callable[[ProcKey], bool]) -> None:
-        """Hold a handle for every listed process (threads excluded); drop the departed."""
+    def sync(
+        self,
+        infos: Iterable[ProcInfo],
+        skip: Callable[[ProcKey], bool],
+        shown: Callable[[ProcKey], bool] | None = None,
+    ) -> None:
+        """Hold a handle for every listed process (threads excluded); drop the departed.
+
+        An exit is remembered (``exited``, the ✕ mark) while ``shown(key)`` says its row is
+        still on screen (a dying row stays one more sample), not only while it is listed."""
         listed: set[ProcKey] = set()
         self.skipped = 0
         for info in infos:
@@ -83,7 +91,8 @@ class WatchAll:
         for key in [k for k in self._handles if k not in listed]:
             self._drop(key)
         for key in [k for k in self.exited if k not in listed]:
-            del self.exited[key]
+            if shown is None or not shown(key):
+                del self.exited[key]
 
     def _exited(self, key: ProcKey, event: ExitEvent) -> None:
         self.exited[key] = event

@@ -387,7 +387,11 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int
             self.pins.update_info(self._lookup)
             self.strip.refresh_pins()
         if self.watch_all is not None:
-            self.watch_all.sync(snap.processes, lambda key: key in self.pins)
+            self.watch_all.sync(  # an exit keeps its mark while its (dying) row is shown
+                snap.processes,
+                lambda key: key in self.pins,
+                lambda key: self.table.get(key) is not None,
+            )
             self._update_chrome()
         self.view.rows_changed()
         for err in snap.errors:

@@ -75,7 +75,7 @@ class Meters(Widget):
         self.snapshot = snap
         self.tasks = tasks
         # a relayout only when the number of lines can change (first sample, CPU count)
-        same_shape = old is not None and len(old.system.cpu_percent) == len(snap.system.cpu_percent)
+        same_shape = old is not None and old.system.cpu_numbers() == snap.system.cpu_numbers()
         if same_shape:
             self._repaint_changed()
         else:
@@ -211,10 +211,11 @@ class Meters(Widget):
         if snap is None:
             return []
         cpus = snap.system.cpu_percent
-        digits = len(str(max(len(cpus) - 1, 0)))
+        numbers = snap.system.cpu_numbers()  # the kernel's CPU numbers (offline ones skipped)
+        digits = len(str(max(numbers, default=0)))
         return [
-            self._bar(f"{i:>{digits}}", pct / 100.0, f"{pct:.1f}%", width, "cpu")
-            for i, pct in enumerate(cpus)
+            self._bar(f"{n:>{digits}}", pct / 100.0, f"{pct:.1f}%", width, "cpu")
+            for n, pct in zip(numbers, cpus, strict=True)
         ]
 
     def _mem_bars(self, width: int) -> list[Text]:

@@ -30,6 +30,15 @@ EXITED_MARK = "✕"
 DEGRADED_MARK = "(no pidfd)"
 #: the pin states as shown: "running" read as state R (htop) for a sleeping process
 STATE_WORDS = {"running": "alive"}
+#: a live pin whose sampled state says it is not running at all (``T``, ``t`` in /proc)
+HELD_WORDS = {"T": "stopped", "t": "traced"}
+
+
+def state_word(pin: Pin) -> str:
+    """``alive``, ``stopped``, ``traced`` (a live pin, from its latest sample), ``exited``..."""
+    if pin.alive and pin.info is not None and pin.info.state in HELD_WORDS:
+        return HELD_WORDS[pin.info.state]
+    return STATE_WORDS.get(pin.state, pin.state)
 
 
 def short_status(pin: Pin) -> str:
@@ -199,7 +208,10 @@ class PinnedStrip(ScrollView, can_focus=True):
             )
 
         alive = pin.alive
-        state_style = style("running" if alive else "exited")
+        word = state_word(pin)
+        state_style = style(
+            "exited" if not alive else "bad" if word in HELD_WORDS.values() else "running"
+        )
         muted = style("muted")
         if self._target_max is None:
             self._target_max = max((len(p.target) for p in self._list), default=0)
@@ -211,7 +223,7 @@ class PinnedStrip(ScrollView, can_focus=True):
         segs = [
             Segment(" " + (RUNNING_MARK if alive else EXITED_MARK) + " ", state_style),
             Segment(pin.target.ljust(tw) + " ", base),
-            Segment(STATE_WORDS.get(pin.state, pin.state).ljust(8), state_style),
+            Segment(word.ljust(8), state_style),
         ]
         if self._degraded_count():  # the column only where some pin has no pidfd
             mark = DEGRADED_MARK if pin.handle.degraded else ""
