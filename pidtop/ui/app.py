@@ -121,7 +121,7 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f3", "search", "Search"),
+        Binding("f3", "next_match", "Search"),  # htop: F3 again finds the next match
         Binding("slash", "search", "Search", show=False),
         Binding("n", "next_match", "Next match", show=False),
         Binding("f4", "filter", "Filter"),
@@ -497,7 +497,8 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int
         self.prompt.open("filter", self.table.filter_text)
 
     def action_next_match(self) -> None:
-        """``n``: next row matching the last search."""
+        """``n``/F3: next row matching the last search (the prompt stays closed), or open the
+        search prompt when there is none."""
         if not self.search_text:
             self.action_search()
             return
@@ -551,7 +552,11 @@ class PidtopApp(ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int
         self.view.focus()
 
     def action_clear_filters(self) -> None:
-        """Esc on the table: cancel a running wait, else clear text, user and PID filters."""
+        """Esc on the table: close the palette's "Keys" panel, else cancel a running wait,
+        else clear text, user and PID filters."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+            return
         if self.waited:
             self.cancel_wait()
             return
