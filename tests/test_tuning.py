@@ -110,6 +110,8 @@ with ProcessHandle.open(root_pid) as h:
     d = src.read(h, None)
     out["root_env"] = str(src.environ(h))
     out["root_cwd"] = str(d.cwd)
+    lims = d.limits
+    out["root_limits"] = [x.name for x in lims] if isinstance(lims, tuple) else str(lims)
 mine.kill(); mine.wait()
 print(json.dumps(out))
 """
@@ -151,6 +153,7 @@ def test_not_permitted_as_an_unprivileged_user() -> None:
     assert r["own_raise"].endswith("nice -1: not permitted"), r["own_raise"]
     assert (r["root_renice"], r["root_affinity"]) == ("not_permitted", "not_permitted")
     assert r["root_env"] == "permission denied" and r["root_cwd"] == "permission denied"
+    assert "open files" in r["root_limits"]  # prlimit is refused: read from /proc/PID/limits
 
 
 # --------------------------------------------------------------------------- PID reuse

@@ -503,7 +503,7 @@ class ProcDetails:
             io=io,
             cgroup=part(lambda: self._cgroup(base)),
             namespaces=part(lambda: self._namespaces(base)),
-            limits=part(lambda: self._limits(proc)),
+            limits=part(lambda: self._limits(proc, base)),
             num_fds=part(proc.num_fds),
             kernel_thread=kernel,
         )
@@ -587,15 +587,54 @@ class ProcDetails:
         return tuple(out)
 
     @staticmethod
-    def _limits(proc: psutil.Process) -> tuple[Limit, ...]:
+    def _limits(proc: psutil.Process, base: str) -> tuple[Limit, ...]:
+        """prlimit(2) through psutil; it needs the same user (or CAP_SYS_RESOURCE), so else
+        the world-readable /proc/PID/limits."""
         out = []
-        for const, name, unit in LIMITS:
-            res = getattr(psutil, const, None)
-            if res is None:
-                continue
-            soft, hard = proc.rlimit(res)
-            out.append(Limit(name, soft, hard, unit))
+        try:
+            for const, name, unit in LIMITS:
+                res = getattr(psutil, const, None)
+                if res is not None:
+                    soft, hard = proc.rlimit(res)
+                    out.append(Limit(name, soft, hard, unit))
+        except psutil.AccessDenied:
+            return parse_limits(_read_text(f"{base}/limits"))
         return tuple(out)
+
+
+#: /proc/PID/limits row names -> the names LIMITS uses
+_PROC_LIMITS = {
+    "Max cpu time": 0,
+    "Max file size": 1,
+    "Max data size": 2,
+    "Max stack size": 3,
+    "Max core file size": 4,
+    "Max resident set": 5,
+    "Max processes": 6,
+    "Max open files": 7,
+    "Max locked memory": 8,
+    "Max address space": 9,
+    "Max file locks": 10,
+    "Max pending signals": 11,
+    "Max msgqueue size": 12,
+    "Max nice priority": 13,
+    "Max realtime priority": 14,
+    "Max realtime timeout": 15,
+}
+
+
+def parse_limits(text: str) -> tuple[Limit, ...]:
+    """/proc/PID/limits (fixed columns: name 26, soft 21, hard 21, units)."""
+    out = []
+    for line in text.splitlines()[1:]:
+        index = _PROC_LIMITS.get(line[:26].strip())
+        if index is None:
+            continue
+        _, name, unit = LIMITS[index]
+        soft, hard = (line[26:47].strip(), line[47:68].strip())
+        value = {"unlimited": UNLIMITED}
+        out.append(Limit(name, value.get(soft) or int(soft), value.get(hard) or int(hard), unit))
+    return tuple(out)
 
 
 def details_source_for(source: object) -> DetailsSource:
