@@ -18,6 +18,7 @@ __all__ = [
     "LostRecord",
     "Record",
     "RecordFilter",
+    "describe",
     "format_lifetime",
     "record_user",
     "status_text",
@@ -219,3 +220,22 @@ def text_line(record: Record) -> str:
 
 
 HEADER = f"{'TIME':<12} {'PID':>7} {'PPID':>7} {'USER':<8} {'STATUS':<13} {'LIVED':>8}  COMMAND"
+
+
+def describe(record: Record) -> str:
+    """Everything about one record in words, sanitised (the Exits screen's detail lines)."""
+    if isinstance(record, LostRecord):
+        return f"{record.describe()}: exits among them are missing from this list"
+    lived = format_lifetime(record.lifetime_s)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.time))
+    user = sanitize(record_user(record))
+    uid = "" if record.uid is None or user == str(record.uid) else f" (uid {record.uid})"
+    inode = f", pidfs inode {record.inode}" if record.inode is not None else ""
+    head = (
+        f"PID {record.pid}{inode}, child of {record.ppid or '?'}, user {user}{uid}: "
+        f"{record.status.describe()} at {when}, lived {lived}"
+    )
+    if record.cmdline is not None:
+        return f"{head}\n{sanitize(record.cmdline)}"
+    name = sanitize(record.comm) if record.comm else "?"
+    return f"{head}\n{name} (its command line was gone before it could be read)"

@@ -13,6 +13,8 @@ back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -28,7 +30,7 @@ from textual.widgets import Input, Label
 
 from pidtop.process.fmt import sanitize
 from pidtop.process.journal import ExitRecord, Journal, LostRecord, Record, RecordFilter
-from pidtop.process.journal_records import HEADER, record_user, text_line
+from pidtop.process.journal_records import HEADER, describe, record_user, text_line
 
 #: seconds between looks at the journal while the screen is open
 REFRESH = 0.25
@@ -79,6 +81,8 @@ class ExitsView(ScrollView, can_focus=True):
         self._version = -1
         self._width = len(HEADER)
         self._strips: LRUCache[int, Strip] = LRUCache(256)
+        #: called when the cursor's record may have changed (the screen's detail lines)
+        self.cursor_changed: Callable[[], None] | None = None
 
     # -- data
 
@@ -117,6 +121,8 @@ class ExitsView(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, max(1, len(self.rows)))
         self._scroll_to_cursor()
         self.refresh()
+        if self.cursor_changed is not None:
+            self.cursor_changed()
         return True
 
     def set_filter(self, keep: RecordFilter) -> None:
@@ -150,6 +156,8 @@ class ExitsView(ScrollView, can_focus=True):
         self.cursor = max(0, min(index, len(self.rows) - 1))
         self._scroll_to_cursor()
         self.refresh()
+        if self.cursor_changed is not None:
+            self.cursor_changed()
 
     def _scroll_to_cursor(self) -> None:
         height = max(1, self.scrollable_content_region.height)
@@ -232,7 +240,9 @@ class ExitsScreen(Screen[None]):
     ExitsScreen #exits-prompt { dock: bottom; height: 1; border: none; padding: 0 1;
                                 display: none; }
     ExitsScreen #exits-prompt.-open { display: block; }
-    ExitsScreen #exits-hint { dock: bottom; color: $foreground-muted; padding: 0 1;
+    ExitsScreen #exits-detail { height: auto; max-height: 4; padding: 0 1; width: 1fr;
+                                background: $boost; }
+    ExitsScreen #exits-hint { color: $foreground-muted; padding: 0 1;
                               width: 1fr; height: auto; }
     """
 
@@ -267,6 +277,7 @@ class ExitsScreen(Screen[None]):
         yield Label("", id="exits-note", markup=False)
         yield Label(HEADER, id="exits-header", markup=False)
         yield ExitsView(self.journal, id="exits-lines")
+        yield Label("", id="exits-detail", markup=False)
         yield Label(HINT, id="exits-hint", markup=False)
         yield Input(id="exits-prompt")
 
@@ -275,9 +286,14 @@ class ExitsScreen(Screen[None]):
         return self.query_one(ExitsView)
 
     def on_mount(self) -> None:
+        self.view.cursor_changed = self._show_detail
         self.view.focus()
         self.refresh_data()
         self.set_interval(REFRESH, self.refresh_data, name="exits-refresh")
+
+    def _show_detail(self) -> None:
+        record = self.view.cursor_record
+        self.query_one("#exits-detail", Label).update("" if record is None else describe(record))
 
     def refresh_data(self) -> None:
         """Take in what the journal has (if anything changed) and the counters."""
