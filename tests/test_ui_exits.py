@@ -121,7 +121,7 @@ async def test_search_and_enter_opens_parent() -> None:
         record = view.cursor_record
         assert isinstance(record, ExitRecord) and record.comm == "logrotate"
         detail = str(app.screen.query_one("#exits-detail", Label).render())
-        assert "PID 1196, child of 1, user root: exited with code 0" in detail
+        assert "PID 1196, child of 1, user root (uid 0): exited with code 0" in detail
         assert "lived 1.73s\n/usr/sbin/logrotate /etc/logrotate.conf" in detail
         await pilot.press("enter")
         await pilot.pause()
