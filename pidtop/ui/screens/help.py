@@ -57,7 +57,7 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("E", "exits: every process exit on the machine since start (the exit journal)"),
     ("ctrl+p", "command palette (sort, filter, tree, pause, pins, kill, wait, log ...)"),
     ("? or F1", "this help"),
-    ("q or F10", "quit"),
+    ("q, F10 or ctrl+c", "quit (ctrl+c: exit status 130, as for SIGINT)"),
 )
 
 
