@@ -56,9 +56,10 @@ cmdline_b64 decoded and split at NUL bytes).
 
 JSON document: sample (1..N), time (epoch s), interval (s, what CPU% is measured over),
 clk_tck, page_size, boot_time (epoch s), sort {column, reverse}, tree, filters {user, pids,
-text, kernel_threads}, system {cpu_percent [per CPU], mem_total, mem_used, swap_total,
-swap_used (bytes), load [1, 5, 15 min], uptime (s), ncpu}, tasks {total, running, sleeping,
-stopped, zombie, threads, kernel_threads}, processes [rows in display order].
+text, kernel_threads}, system {cpu_percent [per online CPU], cpu_ids [their CPU numbers],
+mem_total, mem_used, swap_total, swap_used (bytes), load [1, 5, 15 min], uptime (s), ncpu},
+tasks {total, running, sleeping, stopped, zombie, threads, kernel_threads}, processes [rows in
+display order].
 """
 
 

@@ -99,9 +99,10 @@ def test_json_shape_field_by_field() -> None:
         assert isinstance(doc["filters"]["kernel_threads"], bool)
         system = doc["system"]
         assert set(system) == {
-            "cpu_percent", "mem_total", "mem_used", "swap_total", "swap_used", "load",
-            "uptime", "ncpu",
+            "cpu_percent", "cpu_ids", "mem_total", "mem_used", "swap_total", "swap_used",
+            "load", "uptime", "ncpu",
         }  # fmt: skip
+        assert len(system["cpu_ids"]) == len(system["cpu_percent"])
         assert len(system["cpu_percent"]) == system["ncpu"] == os.cpu_count()
         meminfo = Path("/proc/meminfo").read_text().split()
         assert system["mem_total"] == int(meminfo[meminfo.index("MemTotal:") + 1]) * 1024

@@ -416,6 +416,7 @@ def json_document(
     assert snap is not None
     rows = _live(table)
     system = asdict(snap.system)
+    system["cpu_ids"] = list(snap.system.cpu_numbers())  # the CPU number of each cpu_percent
     return {
         "sample": n,
         "time": round(snap.wall, 3),
