@@ -7,6 +7,7 @@ sampler's hot path, and one way of joining argv into a command line.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from pidtop.process.statparse import PF_KTHREAD, parse_stat
@@ -25,21 +26,45 @@ def argv_join(raw: bytes) -> str:
 class RawCommand:
     """A process's name and command line exactly as the kernel gives them (bytes)."""
 
-    comm: bytes | None  # /proc/PID/stat field 2; None when stat was unreadable
+    comm: bytes | None  # /proc/PID/comm (= stat field 2); None when unreadable
     cmdline: bytes  # /proc/PID/cmdline; b"" for kernel threads, zombies, unreadable
-    kernel: bool  # a kernel thread (PF_KTHREAD)
+    kernel: bool  # a kernel thread (PF_KTHREAD); only looked up when cmdline is empty
+
+
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_all(path: str) -> bytes:
+    fd = os.open(path, _O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def read_raw_command(pid: int) -> RawCommand:
-    """Read ``/proc/PID/cmdline`` and the ``comm`` of ``/proc/PID/stat`` now, as bytes."""
+    """Read ``/proc/PID/cmdline`` and ``/proc/PID/comm`` now, as bytes (``os.read``: about
+    15 µs for both; ``stat`` is read too only when the command line is empty, to tell a
+    kernel thread from a zombie)."""
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read()
+        cmdline = _read_all(f"/proc/{pid}/cmdline")
     except OSError:
         cmdline = b""
+    try:
+        comm: bytes | None = _read_all(f"/proc/{pid}/comm")
+    except OSError:
+        comm = None
+    else:
+        comm = comm[:-1] if comm.endswith(b"\n") else comm
+    if cmdline:
+        return RawCommand(comm, cmdline, False)
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = parse_stat(f.read())
     except (OSError, ValueError, IndexError):
-        return RawCommand(None, cmdline, False)
-    return RawCommand(stat.comm_raw, cmdline, bool(stat.flags & PF_KTHREAD))
+        return RawCommand(comm, cmdline, False)
+    kernel = bool(stat.flags & PF_KTHREAD)
+    return RawCommand(stat.comm_raw if comm is None else comm, cmdline, kernel)
