@@ -492,3 +492,22 @@ def test_csv_on_a_terminal_is_sanitized() -> None:
     assert b"sample,sample_time,id" in data
     assert b"\x1b" not in data and b"\x07" not in data
     assert b"^[[31mred" in data
+
+
+def test_ctrl_c_stops_a_long_run_quietly() -> None:
+    """A long ``-n`` run interrupted after its first sample: exit status 130, nothing on
+    stderr (no traceback), every sample written so far complete."""
+    import signal
+
+    proc = subprocess.Popen(
+        pidtop_cmd("snapshot", "--json", "-n", "1000", "-d", "5", "-p", "1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pidtop_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert wait_fd(proc.stdout.fileno(), 60), "no first sample within 60 s"
+    first = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == b""
+    docs = [json.loads(line) for line in (first + out).splitlines()]
+    assert docs[0]["sample"] == 1 and docs[0]["processes"][0]["pid"] == 1
