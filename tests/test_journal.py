@@ -433,3 +433,23 @@ def test_exec_from_a_thread_is_not_an_exit(journal: Journal) -> None:
     mine = [r for r in got if isinstance(r, ExitRecord) and r.pid == p.pid]
     assert len(mine) == 1, mine
     assert (mine[0].exit_code, mine[0].signal, mine[0].comm) == (4, None, "sh")
+
+
+def test_inode_from_a_held_pidfd(journal: Journal) -> None:
+    """The monitor tells the journal the pidfs inode of the processes it holds (its pins):
+    a real pidfd's inode ends up in the record; other records keep null."""
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.2)
+        os._exit(0)
+    fd = os.pidfd_open(pid)
+    inode = os.fstat(fd).st_ino
+    journal.inode_of = {pid: inode}.get
+    other = fork_exit(0)
+    os.waitpid(other, 0)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    got = collect(journal, lambda rs: len(exits_of(rs, {pid, other})) == 2)
+    recs = exits_of(got, {pid, other})
+    assert recs[pid].inode == inode and recs[pid].to_dict()["inode"] == inode
+    assert recs[other].inode is None
