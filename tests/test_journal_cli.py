@@ -187,3 +187,30 @@ def test_usage_errors_and_fallback_warning() -> None:
     assert "exits between refreshes may be missed" in warning
     proc.send_signal(signal.SIGINT)
     assert proc.wait(60) == 0  # the first listing opens a pidfd per process: slow under load
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        return f.read().rpartition(b")")[2].split()[0].decode()
+
+
+def test_sigint_writes_what_the_kernel_already_sent(journal_run: list[Running]) -> None:
+    """Deterministic flush check: the journal is stopped (SIGSTOP) while five children exit,
+    so their events wait in its socket; SIGINT arrives before it runs again. On SIGCONT it
+    must write all five, then exit 0."""
+    run = Running("--json", "--ppid", str(os.getpid()))
+    journal_run.append(run)
+    run.wait_line(mine, poke=True)
+    os.kill(run.proc.pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while _state(run.proc.pid) != "T":
+        assert time.monotonic() < deadline, "the journal did not stop"
+        time.sleep(0.01)
+    pids = {exit_child(code): code for code in range(11, 16)}
+    time.sleep(0.1)  # the exit events are sent right after the parent is woken
+    os.kill(run.proc.pid, signal.SIGINT)
+    os.kill(run.proc.pid, signal.SIGCONT)
+    lines, rc, err = run.rest()
+    got = {r["pid"]: r["exit_code"] for r in map(json.loads, run.all + lines)}
+    assert {pid: got.get(pid) for pid in pids} == pids
+    assert rc == 0 and err == ""
