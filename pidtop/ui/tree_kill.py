@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING
 
+from pidtop.process.fmt import sanitize
 from pidtop.process.handle import ProcessHandle
 from pidtop.process.pins import Target
 from pidtop.process.signals import signal_name
@@ -71,7 +72,7 @@ def report_tree(app: PidtopApp, label: str, result: TreeResult) -> None:
             log.add(
                 "signal",
                 r.target,
-                f"{r.describe()} ({m.command}; whole tree)",
+                f"{r.describe()} ({sanitize(m.command)}; whole tree)",
                 plain=r.describe(),
                 ok=r.ok,
                 signal=signal_name(r.signal),
