@@ -365,3 +365,20 @@ def test_command_line_errors() -> None:
     assert main(["kill", "--tree", "--reclaim", "-s", "KILL", "1"]) == 2
     missing = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
     assert main(["kill", "--tree", str(missing)]) == 3
+
+
+def test_a_zombie_target_is_already_gone_as_for_kill() -> None:
+    """A target that exited but is not reaped: exit status 0 and "already gone", as plain
+    ``pidtop kill`` says "already exited" (a zombie accepts signals)."""
+    r = drive("""
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+fd = os.pidfd_open(pid)
+import select
+p = select.poll(); p.register(fd, select.POLLIN); p.poll(5000)  # exited, not reaped
+status, stdout, stderr = forktree.pidtop_kill_tree(pid)
+print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr)))
+""")
+    assert r["status"] == 0, r
+    assert r["stdout"].startswith("1 process (") and "SIGTERM: 1 already gone" in r["stdout"], r

@@ -347,7 +347,11 @@ class TreeKill:
             return known
         self._fds.acquire(f"tree kill {format_identity(ident)}")
         try:
-            handle = ProcessHandle.open(ident.pid, starttime=ident.starttime, inode=ident.inode)
+            # a zombie root is accepted, as by `pidtop kill`: "already gone", its children
+            # were reparented away before the kill began
+            handle = ProcessHandle.open(
+                ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
+            )
         except BaseException:
             self._fds.release()
             raise
