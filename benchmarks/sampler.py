@@ -17,8 +17,9 @@ Variants (all produce the same per-process fields):
 
 ``--compare REV`` also loads ``pidtop/process/sample.py`` as it was at git revision REV and
 times it against today's in the same run, ticks interleaved (A B A B ...; the machine is shared,
-so back-to-back runs drift more than the differences measured). Both are shown as steady state
-(idle processes) and with reuse off (every process changed every tick: the worst case).
+so back-to-back runs drift more than the differences measured), as CPU time of the sampling
+thread. Both are shown as steady state (idle processes) and with reuse off (every process
+changed every tick: the worst case), and today's with every optional field asked for.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -107,16 +109,17 @@ def load_sampler_at(rev: str) -> type:
 
 
 def interleaved(fns: dict[str, Callable[[], object]], ticks: int) -> dict[str, float]:
-    """Median seconds per call of each function, called in turn ``ticks`` times (after one
-    warm-up call each)."""
+    """Median CPU seconds (user + system of this thread: what the sampler costs, and much less
+    disturbed by other load on a shared machine than wall time) per call of each function,
+    called in turn ``ticks`` times after one warm-up call each."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(ticks):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             fn()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append(time.thread_time() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -127,11 +130,13 @@ def compare(rev: str, ticks: int) -> dict[str, float]:
         "now": ProcSampler(),
         f"@{rev} no reuse": before_cls(),
         "now no reuse": ProcSampler(),
+        "now all fields": ProcSampler(),
     }
     for name, s in samplers.items():
         if name.endswith("no reuse"):
             s._reuse = False
     fns: dict[str, Callable[[], object]] = {name: s.sample for name, s in samplers.items()}
+    fns["now all fields"] = partial(samplers["now all fields"].sample, fields=OPTIONAL_FIELDS)
     res = interleaved(fns, ticks)
     for s in samplers.values():
         s.close()
@@ -167,6 +172,7 @@ def main() -> None:
     ap.add_argument("--n", default="0,200,1000,3000", help="extra idle processes, comma list")
     ap.add_argument("--ticks", type=int, default=15)
     ap.add_argument("--compare", metavar="REV", help="also time sample.py at this git revision")
+    ap.add_argument("--compare-only", action="store_true", help="only the --compare timings")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {os.cpu_count()} CPUs")
     for n in (int(x) for x in args.n.split(",")):
@@ -174,8 +180,8 @@ def main() -> None:
             total = count_processes()
             if args.compare:
                 ab = compare(args.compare, args.ticks)
-            res = measure(args.ticks, max(3, args.ticks // 3))
-        base = res["psutil"][0]
+            res = {} if args.compare_only else measure(args.ticks, max(3, args.ticks // 3))
+        base = res["psutil"][0] if res else 0.0
         print(f"\nN={n} extra idle processes, {total} processes in /proc")
         print(
             f"  {'variant':22s} {'ms/tick':>9s} {'µs/proc':>8s} {'1st tick':>9s} {'vs psutil':>9s}"
@@ -186,7 +192,7 @@ def main() -> None:
                 f" {base / med:8.1f}x"
             )
         if args.compare:
-            print(f"  interleaved with sample.py at {args.compare} ({args.ticks} ticks each):")
+            print(f"  CPU ms, interleaved with sample.py at {args.compare} ({args.ticks} ticks):")
             for name, med in ab.items():
                 print(f"    {name:22s} {med * 1e3:9.2f} ms {med / total * 1e6:8.2f} µs/proc")
             for kind in ("", " no reuse"):

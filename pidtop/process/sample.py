@@ -17,10 +17,11 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
   and ``cmdline`` (~3.4 µs; decoded only when its bytes changed). So a ``setuid`` daemon,
   ``su`` and a process that rewrites its argv (postgres, nginx, setproctitle) are current at
   the next tick after they run, or within 4 ticks while they run all the time.
-* and once every ``REFRESH_TICKS`` (32) ticks, staggered by PID, an unchanged process is read
-  in full too: a process can run for less than a clock tick and leave its stat unchanged,
-  and its executable can be deleted or its memory reclaimed while it sleeps. If nothing
-  changed the previous object is kept. Bounded cost: 1/32 of the processes per tick.
+* and once every ``REFRESH_TICKS`` (32) ticks (a different 1/32 of the processes each tick),
+  an unchanged process has read again what can change while its stat does not (a run shorter
+  than a clock tick, an executable deleted or memory reclaimed while it sleeps): owner,
+  ``cmdline``, ``exe``, ``statm`` and the optional fields, ~19 µs; a new ``ProcInfo`` only if
+  something changed. Bounded cost: +5-7 % of a tick (``benchmarks/README.md``).
 * whether the executable was deleted (``readlink`` of ``exe`` ends in `` (deleted)``): at the
   first sighting, after an ``execve`` (``comm`` changed) and on the refresh turn.
 
@@ -43,6 +44,7 @@ import contextlib
 import os
 import pwd
 import time
+from dataclasses import replace
 
 from pidtop.process.extras import (
     FIELD_CGROUP,
@@ -152,6 +154,9 @@ class ProcSampler:
         self._errors: list[str] = []
         self._tick = 0
         self._fields: frozenset[str] = frozenset()
+        #: stat paths of userland processes by PID % refresh_ticks (whose turn is which tick)
+        self._turns: dict[int, set[str]] = {}
+        self._turns_every = 0
 
     def close(self) -> None:
         """Release the /proc directory fd."""
@@ -220,7 +225,23 @@ class ProcSampler:
             self._fields = frozenset(fields)
             reuse = False
         self._tick += 1
-        tick, every = self._tick, max(1, self.refresh_ticks)
+        if reuse and last:
+            # The processes whose PID % refresh_ticks is this tick's: read again what can
+            # change while their stat does not. Done first, into ``last``, so the loop below
+            # reuses the refreshed entry when the stat is still the same.
+            every = max(1, self.refresh_ticks)
+            if self._turns_every != every:
+                self._turns_every, self._turns = every, {}
+                for rel, entry in last.items():
+                    if not (entry[1].is_kernel_thread or entry[1].is_thread):
+                        self._turns.setdefault(entry[1].pid % every, set()).add(rel)
+            turn = self._turns.get(self._tick % every, set())
+            for rel in list(turn):
+                entry = last.get(rel)
+                if entry is None:
+                    turn.discard(rel)  # gone
+                else:
+                    last[rel] = self._refresh(rel, rel[:-5], entry)
         os_open, os_read, os_close = os.open, os.read, os.close
         try:
             names = os.listdir(dirfd)
@@ -248,12 +269,7 @@ class ProcSampler:
             prev = last.get(rel)
             if prev is not None and prev[0] == data and reuse:
                 info = prev[1]  # unchanged since last tick: same identity, same values
-                if (info.pid + tick) % every or info.is_kernel_thread:
-                    new_last[rel] = prev
-                else:  # its turn to be read in full
-                    info = self._parse(rel, name, data, prev, None, new_last, True)
-                    if info is None:
-                        continue
+                new_last[rel] = prev
             else:
                 info = self._parse(rel, name, data, prev, None, new_last, forced)
                 if info is None:
@@ -336,6 +352,8 @@ class ProcSampler:
         # same /proc path and same start time: the same identity as last tick
         same = prev is not None and prev[1].starttime == s.starttime
         ident = prev[2] if same else _Ident()  # type: ignore[index]
+        if not same and leader is None and self._turns_every and not s.flags & PF_KTHREAD:
+            self._turns.setdefault(s.pid % self._turns_every, set()).add(rel)
         ident.sightings += 1
         exec_seen = ident.comm_raw != s.comm_raw or ident.sightings == 1
         if exec_seen:
@@ -444,15 +462,83 @@ class ProcSampler:
             ctxsw_involuntary=invol,
         )
         if refresh and same and prev is not None and prev[1] == info:
-            info = prev[1]
+            info = prev[1]  # a forced full read (new fields) that found nothing new
         new_last[rel] = (data, info, ident)
         return info
 
-    def _cmdline_raw(self, name: str) -> bytes:
+    def _refresh(self, rel: str, name: str, prev: _Entry) -> _Entry:
+        """An unchanged process's turn: read again what can change while its stat does not
+        (a run shorter than a clock tick, another process's act): owner, command line,
+        executable, memory, the optional fields. ~14 µs; a new ``ProcInfo`` only if
+        something changed."""
+        data, info, ident = prev
+        changes: dict[str, object] = {}
         try:
-            return self._read_all(name + "/cmdline")
+            uid = os.stat(name, dir_fd=self._dirfd).st_uid
+        except OSError:  # gone: it is swept next tick
+            uid = ident.uid
+        if uid != ident.uid and uid is not None:
+            ident.uid, ident.user = uid, self._user_name(uid)
+            changes["uid"], changes["user"] = uid, ident.user
+        base = rel[:-4]
+        fields = self._fields
+        if info.state != "Z" and info.state != "X":
+            raw = self._cmdline_raw(name)
+            if raw and raw != ident.cmdline_raw:
+                ident.cmdline_raw, ident.cmdline = raw, _argv_text(raw)
+                changes["cmdline"] = ident.cmdline
+            deleted = self._exe_deleted(name, ident.exe_deleted)
+            if deleted != ident.exe_deleted:
+                ident.exe_deleted = changes["exe_deleted"] = deleted
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                statm = self._read(base + "statm", 256).split()
+                rss, shared = int(statm[1]) * self.page_size, int(statm[2]) * self.page_size
+                if (rss, shared) != (info.rss, info.shared):
+                    changes["rss"], changes["shared"] = rss, shared
+        if fields:
+            if FIELD_CGROUP in fields:
+                with contextlib.suppress(OSError):
+                    ident.cgroup = parse_cgroup(self._read_all(base + "cgroup"))
+                if ident.cgroup != info.cgroup:
+                    changes["cgroup"] = ident.cgroup
+            if FIELD_IO in fields:
+                io = self._io(base)
+                if io != (info.io_read, info.io_write):
+                    changes["io_read"], changes["io_write"] = io
+            if FIELD_OOM in fields:
+                oom = self._int_file(base + "oom_score")
+                if oom != info.oom_score:
+                    changes["oom_score"] = oom
+            if FIELD_CTXSW in fields:
+                with contextlib.suppress(OSError, ValueError):
+                    ctx = parse_ctxsw(self._read(base + "status", 8192))
+                    if ctx != (info.ctxsw_voluntary, info.ctxsw_involuntary):
+                        changes["ctxsw_voluntary"], changes["ctxsw_involuntary"] = ctx
+        ident.next_check = self._tick + RECHECK_TICKS
+        if changes:
+            return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
+        return prev
+
+    def _cmdline_raw(self, name: str) -> bytes:
+        """/proc/PID/cmdline, in one read when it is under 64 KiB (the kernel fills the
+        buffer in one call; a second read just to see the end costs ~1 µs)."""
+        try:
+            fd = os.open(name + "/cmdline", _O_RDONLY, dir_fd=self._dirfd)
         except OSError:
             return b""
+        try:
+            data = os.read(fd, 65536)
+            if len(data) < 65536:
+                return data
+            chunks = [data]
+            while data:
+                data = os.read(fd, 65536)
+                chunks.append(data)
+            return b"".join(chunks)
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
 
     def _exe_deleted(self, name: str, before: bool) -> bool:
         """Whether the executable's link reads ``... (deleted)``; ``before`` when unreadable
