@@ -388,6 +388,7 @@ def add_view_arguments(parser: argparse.ArgumentParser, *, delay: int) -> None:
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the interactive monitor (``pidtop`` without a command)."""
     add_view_arguments(parser, delay=15)
+    parser.set_defaults(delay=None)  # not given: the config file's delay, else 1.5 s
     parser.add_argument("--demo", action="store_true", help="show a scripted, fake process list")
     parser.add_argument(
         "--pin", type=_target, action="append", default=[], metavar="TARGET",
@@ -498,12 +499,16 @@ def build_command_parser() -> argparse.ArgumentParser:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
+    from pidtop.options import from_args
+
     try:
-        from pidtop.ui.app import run_tui
+        import textual  # noqa: F401
+
+        from pidtop.ui.startup import run_tui
     except ImportError as e:
         _say(f"pidtop: the terminal UI is not available ({e}); use pidtop kill|wait|id", error=True)
         return EXIT_FAILURE
-    return run_tui(args)
+    return run_tui(from_args(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

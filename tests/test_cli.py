@@ -182,7 +182,7 @@ def test_tui_options_parse_without_starting_the_tui() -> None:
     )
     assert (args.delay, args.pid, args.tree, args.user) == (10, [1, 2], True, "root")
     assert [str(p) for p in args.pin] == ["5:6"]
-    assert build_tui_parser().parse_args([]).delay == 15
+    assert build_tui_parser().parse_args([]).delay is None  # the config file's, else 1.5 s
     assert main(["-d", "0"]) == EXIT_USAGE  # rejected before any TUI import
 
 

@@ -8,7 +8,6 @@ nothing). The spies refuse and record; the lists must stay empty.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 from collections.abc import Iterator
@@ -16,10 +15,11 @@ from contextlib import contextmanager
 
 from uitools import wait_for
 
+from pidtop.options import Options
 from pidtop.process.handle import features
 from pidtop.process.scripted import ScriptedSource
-from pidtop.ui.app import build_app
 from pidtop.ui.screens.signals import SignalScreen
+from pidtop.ui.startup import build_app
 
 
 @contextmanager
@@ -45,7 +45,7 @@ def no_real_process() -> Iterator[list[str]]:
 
 
 async def test_demo_pin_and_kill_stay_inside_the_script() -> None:
-    app = build_app(argparse.Namespace(demo=True, delay=1, sort_key="pid"))
+    app = build_app(Options(demo=True, delay=0.1, sort_column="pid"))
     source = app.source
     assert isinstance(source, ScriptedSource)
     with no_real_process() as touched:
@@ -70,7 +70,7 @@ async def test_demo_pin_and_kill_stay_inside_the_script() -> None:
 async def test_demo_watch_all_opens_no_real_pidfd() -> None:
     """--watch-all opened real pidfds on the script's PID numbers (it bypassed the injected
     opener): with a real PID 1400 on the machine, its exit would have been marked."""
-    app = build_app(argparse.Namespace(demo=True, delay=1, watch_all=True))
+    app = build_app(Options(demo=True, delay=0.1, watch_all=True))
     with no_real_process() as touched:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.samples_merged >= 2)
@@ -82,5 +82,5 @@ def test_the_kernel_probe_runs_before_textual_starts_threads() -> None:
     """The probe forks; forking once Textual's threads run is unsafe. build_app (before
     app.run) probes; it used to happen in on_mount."""
     features.cache_clear()
-    build_app(argparse.Namespace(demo=True))
+    build_app(Options(demo=True))
     assert features.cache_info().currsize == 1

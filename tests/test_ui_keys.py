@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from functools import partial
 
@@ -12,10 +13,13 @@ from textual.widgets import OptionList
 from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
+from pidtop.options import Options, resolve_sort_key
 from pidtop.process.scripted import ScriptedSource
-from pidtop.ui.app import PidtopApp, find_css, resolve_sort_key
+from pidtop.ui import actions
+from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen, UserScreen
-from pidtop.ui.screens.help import KEY_HELP, HelpScreen
+from pidtop.ui.screens.help import HelpScreen
+from pidtop.ui.startup import find_css
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar
 from pidtop.ui.widgets.meters import Meters
 from pidtop.ui.widgets.process_view import ProcessView
@@ -355,37 +359,41 @@ async def test_help_screen(key: str) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-_SHOWN = {
-    "question_mark": "?",
-    "slash": "/",
-    "backslash": "\\",
-    "less_than_sign": "<",
-    "greater_than_sign": ">",
-    "minus": "-",
-    "plus": "+",
-    "comma": ",",
-    "full_stop": ".",
-    "escape": "Esc",
-    "up": "Up",
-    "down": "Down",
-    "pageup": "PgUp",
-    "pagedown": "PgDn",
-    "home": "Home",
-    "end": "End",
-    "left_square_bracket": "[",
-    "right_square_bracket": "]",
-    "enter": "Enter",
-}
+def test_every_binding_comes_from_the_action_table_once() -> None:
+    """BINDINGS of the app and the view are generated: one Binding per action, with its id."""
+    from pidtop.ui.widgets.process_view import ProcessView
+
+    bound = [b.id for cls in (PidtopApp, ProcessView) for b in cls.BINDINGS]  # type: ignore[union-attr]
+    expected = [a.id for a in actions.ACTIONS if a.scope != "info"]
+    assert sorted(bound) == sorted(expected) and len(set(bound)) == len(bound)
+    for a in actions.ACTIONS:
+        if a.scope == "app":
+            assert callable(getattr(PidtopApp, f"action_{a.action.split('(')[0]}", None)), a.id
 
 
-def test_help_lists_every_key() -> None:
-    listed = " ".join(k for k, _ in KEY_HELP).split()
-    listed_set = {k.lower() for k in listed} | {k for k in listed}
-    for cls in (PidtopApp, ProcessView):
-        for binding in cls.BINDINGS:
-            for key in binding.key.split(","):  # type: ignore[union-attr]
-                shown = _SHOWN.get(key, key.upper() if key.startswith("f") else key)
-                assert shown in listed_set or shown.lower() in listed_set, key
+async def test_help_lists_every_action_once() -> None:
+    """The help screen is generated from the table: each action's description once, with the
+    keys bound now (a keymap override shows its new keys)."""
+    app = make_app(keymap={"kill": "f9,ctrl+k"})
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = list(actions.help_rows(app.options.keymap))
+        assert len(rows) == len(actions.ACTIONS)
+        assert sorted(d for _, _, d in rows) == sorted(a.description for a in actions.ACTIONS)
+        assert ("F9 or ctrl+k", actions.ACTION_BY_ID["kill"].description) in [
+            (k, d) for _, k, d in rows
+        ]
+        from rich.console import Console
+        from textual.widgets import Static
+
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table", Static).content)
+        drawn = console.export_text()
+        for a in actions.ACTIONS:  # what the screen draws: each description once
+            assert drawn.count(a.description) == 1, a.id
+        assert "F9 or ctrl+k" in drawn
 
 
 @pytest.mark.parametrize(
@@ -410,25 +418,28 @@ async def test_command_palette(query: str, check: Callable[[PidtopApp], bool]) -
 
 
 # ---------------------------------------------------------------------------------- entry point
-def test_build_app_is_tolerant_of_args() -> None:
-    from types import SimpleNamespace
+def test_options_from_the_command_line() -> None:
+    """The command line overlays the options it names and keeps the others (defaults / file)."""
+    from pidtop.cli import build_tui_parser
+    from pidtop.options import from_args
+    from pidtop.ui.startup import build_app
 
-    from pidtop.ui.app import build_app
-
-    app = build_app(SimpleNamespace(demo=True, delay=5, pid="1, 700", sort_key="PERCENT_MEM"))
+    args = build_tui_parser().parse_args(["--demo", "-d", "5", "-p", "1,700", "-s", "PERCENT_MEM"])
+    app = build_app(from_args(args))
     assert app.delay == 0.5
     assert app.table.pid_filter == frozenset({1, 700})
     assert app.table.sort_column == "mem"
-    bare = build_app(SimpleNamespace(demo=True))  # no delay/user/pid/tree/pin/log at all
+    base = Options(delay=3.0, tree=True, sort_column="pid")
+    kept = from_args(build_tui_parser().parse_args(["--demo"]), base)
+    assert (kept.delay, kept.tree, kept.sort_column) == (3.0, True, "pid")
+    bare = build_app(Options(demo=True))
     assert bare.delay == 1.5 and bare.table.sort_column == "cpu" and not bare.table.tree
 
 
 def test_run_tui_refuses_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    from types import SimpleNamespace
+    from pidtop.ui.startup import run_tui
 
-    from pidtop.ui.app import run_tui
-
-    assert run_tui(SimpleNamespace(demo=True)) == 2  # pytest captures stdout: not a tty
+    assert run_tui(Options(demo=True)) == 2  # pytest captures stdout: not a tty
     assert "needs a terminal" in capsys.readouterr().err
 
 
@@ -525,11 +536,11 @@ async def test_help_scrolls_to_its_last_entry(size: tuple[int, int]) -> None:
         await wait_for(pilot, last_visible)
         await pilot.press("home")
         await wait_for(pilot, lambda: box.scroll_offset.y == 0)
-        for _ in range(40):
+        for _ in range(80):
             await pilot.press("down")
         await wait_for(pilot, last_visible)
         await pilot.press("home")
         await wait_for(pilot, lambda: box.scroll_offset.y == 0)
-        for _ in range(20):  # the mouse wheel over the box
+        for _ in range(40):  # the mouse wheel over the box
             await pilot._post_mouse_events([events.MouseScrollDown], box, (2, 2))
         await wait_for(pilot, last_visible)

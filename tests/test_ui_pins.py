@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from procs import (
@@ -27,13 +26,15 @@ from procs import (
 from textual.pilot import Pilot
 from uitools import notes, strip_text, wait_for
 
+from pidtop.options import Options
 from pidtop.process.events import EventLog
 from pidtop.process.handle import Identity
 from pidtop.process.pins import FdBudget, PinSet
 from pidtop.process.sample import ProcSampler
-from pidtop.ui.app import PidtopApp, StartupError, build_app, run_tui
+from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.eventlog import EventLogScreen, EventLogView
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
+from pidtop.ui.startup import StartupError, build_app, run_tui
 
 SIZE = (160, 40)
 TESTS = Path(__file__).resolve().parent
@@ -360,8 +361,8 @@ def test_bad_pin_target_is_an_error_before_the_ui(capsys: pytest.CaptureFixture[
     malformed 2 (--pin used to exit 2 for all of them)."""
     gone = nonexistent_pid()
     with pytest.raises(StartupError, match=f"--pin {gone}"):
-        build_app(SimpleNamespace(pin=[Identity(gone)]))
-    assert run_tui(SimpleNamespace(pin=[Identity(gone)])) == 3
+        build_app(Options(pin=(Identity(gone),)))
+    assert run_tui(Options(pin=(Identity(gone),))) == 3
     assert "no such process" in capsys.readouterr().err
     out = subprocess.run(
         [sys.executable, "-m", "pidtop", "--pin", "12ab"], capture_output=True, text=True
@@ -389,16 +390,16 @@ def test_pin_of_a_recycled_identity_exits_5() -> None:
 
 def test_exit_when_gone_needs_pins_and_log_must_be_writable(tmp_path: Path) -> None:
     with pytest.raises(StartupError, match="--exit-when-gone"):
-        build_app(SimpleNamespace(exit_when_gone=True))
+        build_app(Options(exit_when_gone=True))
     with pytest.raises(StartupError, match="--log"):
-        build_app(SimpleNamespace(log=str(tmp_path / "missing" / "log.jsonl")))
+        build_app(Options(log=str(tmp_path / "missing" / "log.jsonl")))
 
 
 async def test_exit_when_gone_exits_with_status_0(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     with targets() as (t,):
-        args = SimpleNamespace(pin=[Identity(t.pid)], exit_when_gone=True, log=str(log), delay=2)
-        app = build_app(args)
+        opts = Options(pin=(Identity(t.pid),), exit_when_gone=True, log=str(log), delay=0.2)
+        app = build_app(opts)
         assert len(app.pins) == 1
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()

@@ -153,11 +153,13 @@ def confirmation_reasons(
     self_pid: int | None = None,
     parent_pid: int | None = None,
     descendants: Sequence[ProcInfo] = (),
+    over: int = CONFIRM_OVER,
 ) -> list[str]:
     """Why signalling ``targets`` should be confirmed first (empty: no need).
 
     ``descendants``: with a whole-tree kill, the targets' descendants as listed; they count
-    towards the number of processes, and pidtop or its parent among them is said.
+    towards the number of processes, and pidtop or its parent among them is said. More than
+    ``over`` processes at once is one reason.
     """
     targets = list(targets)
     me = os.getpid() if self_pid is None else self_pid
@@ -179,7 +181,7 @@ def confirmation_reasons(
         elif info.pid == parent:
             reasons.append(f"the tree holds pidtop's parent (PID {parent}, {info.command})")
     n = len(targets) + len(descendants)
-    if n > CONFIRM_OVER:
+    if n > over:
         reasons.append(f"{n} processes" + (" (the whole tree)" if descendants else ""))
     return reasons
 

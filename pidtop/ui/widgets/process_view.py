@@ -15,7 +15,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -26,6 +25,7 @@ from pidtop.process.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.process.fmt import sanitize, truncate_plus
 from pidtop.process.snapshot import ProcKey
 from pidtop.process.table import COLUMN_BY_ID, Column, ProcessTable, Row, cell_text
+from pidtop.ui import actions
 
 #: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)
 _USER_WIDTH = COLUMN_BY_ID["user"].width
@@ -138,14 +138,7 @@ class ProcessView(ScrollView, can_focus=True):
         "process-view--deleted",
     }
 
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "cursor_to(0)", "Top", show=False),
-        Binding("end", "cursor_to(-1)", "Bottom", show=False),
-    ]
+    BINDINGS = actions.bindings("view")
 
     class SortRequested(Message):
         """The user clicked a column header."""

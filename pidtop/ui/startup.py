@@ -1,0 +1,145 @@
+"""Starting the monitor: the stylesheet, the pins of ``--pin``, building and running the app.
+
+Importing this module is cheap (no Textual): the app itself is imported by :func:`build_app`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pidtop.options import Options
+from pidtop.process.events import EventLog
+from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
+from pidtop.process.pins import PinSet
+from pidtop.process.snapshot import ProcessSource
+
+if TYPE_CHECKING:
+    from pidtop.process.journal import Journal
+    from pidtop.ui.app import PidtopApp
+
+
+class StartupError(ValueError):
+    """A command-line option that cannot be honoured (bad --pin, unwritable --log ...).
+
+    ``status`` is the exit status (the table in ``pidtop --help``): 3 a --pin process that
+    does not exist, 5 one whose PID is now another process, 2 a usage problem.
+    """
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def find_css() -> Path | None:
+    """``styles/pidtop.tcss`` from an installed wheel (``pidtop/styles``) or a source checkout."""
+    package = Path(__file__).resolve().parent.parent  # .../pidtop
+    for candidate in (
+        package / "styles" / "pidtop.tcss",  # wheel: force-included as pidtop/styles
+        package.parent / "styles" / "pidtop.tcss",  # source checkout: <repo>/styles
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def make_source(options: Options) -> ProcessSource:
+    """The scripted demo source (``--demo``) or the real /proc sampler."""
+    if options.demo:
+        from pidtop.process.scripted import ScriptedSource
+
+        return ScriptedSource()
+    from pidtop.process.sample import ProcSampler
+
+    return ProcSampler()
+
+
+def make_pins(source: ProcessSource, options: Options) -> PinSet:
+    """The event log (``--log``) and the pins of ``--pin``, opened before the UI starts.
+
+    Raises StartupError (exit status 2) for an unwritable log, a --pin target that cannot be
+    pinned, or --exit-when-gone without --pin.
+    """
+    clock = getattr(source, "now", time.time)  # the scripted source has its own clock
+    try:
+        log = EventLog(clock=clock, path=options.log)
+    except OSError as e:
+        raise StartupError(f"--log {options.log}: cannot write it: {e.strerror or e}") from None
+    opener = None
+    if options.demo:  # --demo: pins and kills act on the script only
+        from pidtop.process.scripted import ScriptedSource
+        from pidtop.process.scripted_pins import SourceOpener
+
+        if isinstance(source, ScriptedSource):
+            opener = SourceOpener(source)
+    pins = PinSet(log, clock=clock, opener=opener)
+    for target in options.pin:
+        try:
+            ident = parse_target(target) if isinstance(target, str) else target
+            pins.pin_target(ident)
+        except (ValueError, HandleError) as e:
+            pins.close()
+            log.close()
+            raise StartupError(f"--pin {target}: {e}", _pin_status(e)) from None
+    if options.exit_when_gone and not len(pins):
+        pins.close()
+        log.close()
+        raise StartupError("--exit-when-gone needs processes to watch: add --pin TARGET...")
+    return pins
+
+
+def _pin_status(error: Exception) -> int:
+    """The documented exit status for a --pin that failed (see pidtop --help)."""
+    from pidtop.cli import status_for
+
+    return status_for(error) if isinstance(error, HandleError) else 2
+
+
+def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
+    """The app for ``options``; ``notes`` are start-up warnings it shows (config problems).
+
+    The kernel feature probe runs here, before Textual starts any thread: it forks.
+    """
+    from pidtop.ui.app import PidtopApp
+
+    with contextlib.suppress(HandleError):  # out of fds: the app reports it at start
+        features()
+
+    source = make_source(options)
+    pins = make_pins(source, options)
+    if options.demo:
+        from pidtop.process.journal_scripted import ScriptedJournal
+
+        journal: Journal = ScriptedJournal()
+    else:
+        from pidtop.process.journal import Journal
+
+        journal = Journal()
+    return PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
+
+
+def run_tui(options: Options, notes: Sequence[str] = ()) -> int:
+    """Run the monitor until the user quits; returns the exit status."""
+    raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
+    try:
+        app = build_app(options, notes)  # --pin/--log problems: reported before drawing
+    except ValueError as exc:
+        print(f"pidtop: {exc}", file=sys.stderr)
+        return exc.status if isinstance(exc, StartupError) else 2
+    from pidtop.ui.terminal import print_problem, run_in_terminal, tty_problem
+
+    problem = tty_problem()
+    if problem is not None:
+        # Without a terminal Textual's input thread spins on EOF (a whole core, measured).
+        app.pins.close()
+        app.events.close()
+        print_problem(problem)
+        return 2
+    try:
+        return run_in_terminal(app)  # signals and crashes restore the terminal
+    finally:
+        app.events.close()
