@@ -544,3 +544,24 @@ async def test_help_scrolls_to_its_last_entry(size: tuple[int, int]) -> None:
         for _ in range(40):  # the mouse wheel over the box
             await pilot._post_mouse_events([events.MouseScrollDown], box, (2, 2))
         await wait_for(pilot, last_visible)
+
+
+async def test_keymap_override_rebinds_an_action() -> None:
+    """``keymap={"tree": "ctrl+t"}``: ctrl+t toggles the tree, t and F5 no longer do; the
+    footer shows the new key; other actions keep theirs."""
+    from textual.widgets import Footer
+
+    app = make_app(keymap={"tree": "ctrl+t", "sort_mem": "m"})
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("t", "f5")
+        assert not app.table.tree
+        await pilot.press("ctrl+t")
+        assert app.table.tree
+        await pilot.press("m")
+        assert app.table.sort_column == "mem"
+        await pilot.press("P")  # not remapped
+        assert app.table.sort_column == "cpu"
+        await pilot.pause()
+        footer = " ".join(str(k.render()) for k in app.query_one(Footer).children)
+        assert "ctrl+tTree" in footer and "F5Tree" not in footer, footer
