@@ -181,7 +181,7 @@ async def test_cursor_message_after_pid_reuse() -> None:
 
 def test_delay_bounds_agree_everywhere() -> None:
     from pidtop.cli import MAX_DELAY_TENTHS, build_tui_parser
-    from pidtop.ui.app import DELAY_STEPS
+    from pidtop.options import DELAY_STEPS
     from pidtop.ui.screens.dialogs import MAX_DELAY, MIN_DELAY
 
     assert (DELAY_STEPS[0], DELAY_STEPS[-1]) == (MIN_DELAY, MAX_DELAY) == (0.1, 60.0)
