@@ -54,5 +54,5 @@ def test_kill_summary_one_target(target: Target) -> None:
 def test_kill_summary_counts_per_signal(target: Target) -> None:
     results = [_result(target, "delivered")] * 8 + [_result(target, "gone")]
     text, severity = kill_summary(results)
-    assert text == "SIGTERM: 8 delivered, 1 already exited — see l for details"
+    assert text == "SIGTERM: 8 delivered, 1 already exited — see L for details"
     assert severity == "warning"

@@ -564,4 +564,4 @@ async def test_keymap_override_rebinds_an_action() -> None:
         assert app.table.sort_column == "cpu"
         await pilot.pause()
         footer = " ".join(str(k.render()) for k in app.query_one(Footer).children)
-        assert "ctrl+tTree" in footer and "F5Tree" not in footer, footer
+        assert "^tTree" in footer and "F5Tree" not in footer, footer

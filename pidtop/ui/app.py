@@ -353,8 +353,8 @@ class PidtopApp(
     # ------------------------------------------------------------------ help & palette
     def get_key_display(self, binding: Binding) -> str:
         """Keys as htop's footer and our help show them: ``F9``, ``?``, ``Space``."""
-        if binding.key_display:
-            return binding.key_display
+        if binding.key_display or "+" in binding.key:  # ctrl+p: Textual's ^p
+            return super().get_key_display(binding)
         return actions.key_label(binding.key)
 
     def action_help(self) -> None:
