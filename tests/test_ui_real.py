@@ -48,8 +48,9 @@ async def test_real_child_appears_and_disappears() -> None:
             child.wait(timeout=10)
             await wait_for(pilot, lambda: row() is None)
             assert app.table.get(found.key) is None
-            # the followed process exited: the user is told
-            assert f"PID {child.pid} exited." in [n.message for n in app._notifications]
+            # the followed process exited: the user is told (a message the view posts)
+            told = f"PID {child.pid} exited."
+            await wait_for(pilot, lambda: told in [n.message for n in app._notifications])
             await pilot.press("escape")
             await wait_for(pilot, lambda: len(app.table.rows) > 1)
     finally:
