@@ -20,6 +20,7 @@ from pidtop.cli import (
     _silence_stdout,
     add_view_arguments,
 )
+from pidtop.options import Options
 from pidtop.process.batch import BatchOptions, Format, field_help, run
 from pidtop.process.handle import PID_MAX, parse_number
 from pidtop.process.table import COLUMN_BY_ID
@@ -185,6 +186,13 @@ class _Stdout:
             raise _WriteError(e) from None
 
 
+def monitor_settings() -> Options:
+    """The monitor's settings, as configured: its columns, sort, tree and kernel threads are
+    the snapshot's unless the command line says otherwise. (Userland threads are never rows:
+    a snapshot lists processes, each with its identity.)"""
+    return Options()
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """Run ``pidtop snapshot``."""
     if sys.stdout is None:
@@ -193,18 +201,23 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
     fmt: Format = "json" if args.json else "csv" if args.csv else "text"
     width = args.width if args.width is not None else shutil.get_terminal_size((80, 24)).columns
+    monitor = monitor_settings()
+    columns = args.columns or monitor.columns
+    sort_column = args.sort_key or monitor.sort_column
     opts = BatchOptions(
         format=fmt,
         samples=args.iterations,
         delay=args.delay / 10.0,
-        sort_column=args.sort_key,
+        sort_column=sort_column if sort_column in COLUMN_BY_ID else None,
+        sort_reverse=None if args.sort_key else monitor.sort_reverse,
         user=args.user,
         pids=frozenset(args.pid) if args.pid else None,
         filter_text=args.filter,
-        **({} if args.columns is None else {"columns": [COLUMN_BY_ID[c] for c in args.columns]}),
-        tree=args.tree,
+        tree=args.tree or monitor.tree,
+        kernel_threads=monitor.show_kernel_threads,
         width=width,
         sanitize_csv=tty,
+        columns=[COLUMN_BY_ID[c] for c in columns if c in COLUMN_BY_ID],
     )
     encoding = "utf-8" if fmt != "text" else (sys.stdout.encoding or "utf-8")
     try:

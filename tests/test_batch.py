@@ -511,3 +511,33 @@ def test_ctrl_c_stops_a_long_run_quietly() -> None:
     assert proc.returncode == 130 and err == b""
     docs = [json.loads(line) for line in (first + out).splitlines()]
     assert docs[0]["sample"] == 1 and docs[0]["processes"][0]["pid"] == 1
+
+
+def test_kernel_threads_columns_and_sort_as_the_monitor_is_configured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without -o/-s/-t the snapshot follows the monitor's settings (``Options``)."""
+    import pidtop.snapshot_cli as snapshot_cli
+    from pidtop.cli import main
+    from pidtop.options import Options
+
+    def run(*args: str) -> dict:
+        assert main(["snapshot", "--json", "-d", "1", *args]) == EXIT_OK
+        return json.loads(capsys.readouterr().out)
+
+    default = run("-p", "2")  # kthreadd
+    assert default["filters"]["kernel_threads"] is Options().show_kernel_threads
+    shown = Options().show_kernel_threads
+    assert [r["pid"] for r in default["processes"]] == ([2] if shown else [])
+    configured = Options(
+        show_kernel_threads=False, columns=("pid", "res"), sort_column="pid", sort_reverse=True
+    )
+    monkeypatch.setattr(snapshot_cli, "monitor_settings", lambda: configured)
+    doc = run("-p", "1,2")
+    assert doc["filters"]["kernel_threads"] is False
+    assert doc["sort"] == {"column": "pid", "reverse": True}
+    (row,) = doc["processes"]
+    assert row["pid"] == 1 and list(row) == [*FIXED_FIELDS, "pid", "res"]
+    monkeypatch.setattr(snapshot_cli, "monitor_settings", lambda: configured.replace(tree=True))
+    assert run("-p", "1")["tree"] is True
+    assert run("-p", "1", "-s", "cpu")["sort"] == {"column": "cpu", "reverse": True}
