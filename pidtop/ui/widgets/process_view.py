@@ -628,7 +628,8 @@ class ProcessView(ScrollView, can_focus=True):
         if start < end:
             if start:
                 out.append(Segment(text[:start], base_style))
-            out.append(Segment(text[start:end], self._style(kind, "basename")))
+            name_style = "deleted" if info.exe_deleted else "basename"  # red even when cut
+            out.append(Segment(text[start:end], self._style(kind, name_style)))
         else:
             end = 0
         if info.exe_deleted and end < len(text):
