@@ -404,6 +404,15 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-bell", action="store_true", help="no terminal bell when a waited process exits"
     )
+    config = parser.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config", metavar="PATH",
+        help="settings file (default: $XDG_CONFIG_HOME/pidtop/config.toml, "
+        "~/.config/pidtop/config.toml); saved when you change a setting",
+    )  # fmt: skip
+    config.add_argument(
+        "--no-config", action="store_true", help="read no settings file and write none"
+    )
 
 
 def build_tui_parser() -> argparse.ArgumentParser:
@@ -499,16 +508,14 @@ def build_command_parser() -> argparse.ArgumentParser:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
-    from pidtop.options import from_args
-
     try:
         import textual  # noqa: F401
 
-        from pidtop.ui.startup import run_tui
+        from pidtop.ui.startup import resolve_options, run_tui
     except ImportError as e:
         _say(f"pidtop: the terminal UI is not available ({e}); use pidtop kill|wait|id", error=True)
         return EXIT_FAILURE
-    return run_tui(from_args(args))
+    return run_tui(*resolve_options(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

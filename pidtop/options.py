@@ -17,16 +17,11 @@ __all__ = ["DEFAULT_COLUMNS", "Options", "from_args", "parse_pids", "resolve_sor
 
 from pidtop.process.handle import Identity
 from pidtop.process.pins import CONFIRM_OVER
-from pidtop.process.table import resolve_sort_key
+from pidtop.process.table import DEFAULT_COLUMNS, resolve_sort_key
 
 #: the refresh delay's bounds and the steps of ``,``/``.`` (seconds)
 DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 MIN_DELAY, MAX_DELAY = DELAY_STEPS[0], DELAY_STEPS[-1]
-
-#: the columns shown by default, in htop's order (more exist: see the setup screen)
-DEFAULT_COLUMNS: tuple[str, ...] = (
-    "pid", "user", "pri", "ni", "virt", "res", "shr", "s", "cpu", "mem", "time", "command",
-)  # fmt: skip
 
 
 @dataclass(slots=True)

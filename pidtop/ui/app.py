@@ -113,7 +113,9 @@ class PidtopApp(
         self.delay = opts.delay
         self.sample_limit = sample_limit
         self.startup_notes = tuple(notes)
-        self.table = ProcessTable(sort_column=opts.sort_column, sort_reverse=opts.sort_reverse)
+        self.table = ProcessTable(
+            sort_column=opts.sort_column, sort_reverse=opts.sort_reverse, columns=opts.columns
+        )
         #: CPU% and RSS per process since first seen (bounded), for the details screen
         self.history = History()
         if opts.user:
@@ -183,8 +185,17 @@ class PidtopApp(
         self._apply_compact(self.size.height, self.size.width)
         self._apply_theme(self.options.theme)
         self._report_kernel_limits()
-        for note in self.startup_notes:
-            self.notify(note, title="Settings", severity="warning", timeout=20, markup=False)
+        if self.startup_notes:  # config file problems: one warning, each line named
+            shown = "\n".join(self.startup_notes[:6])
+            more = len(self.startup_notes) - 6
+            self.notify(
+                shown + (f"\n… and {more} more" if more > 0 else ""),
+                title="Settings file: defaults used for these",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
+        self._settings_baseline = self.current_options()
         self.start_journal()
         self.start_sample()
 
@@ -220,7 +231,8 @@ class PidtopApp(
         )
 
     def on_unmount(self) -> None:
-        """Release every pidfd."""
+        """Save changed settings; release every pidfd."""
+        self.settings_message = self.save_settings(quitting=True)
         self.stop_journal()
         if self._on_pin_changed in self.pins.listeners:
             self.pins.listeners.remove(self._on_pin_changed)
@@ -349,6 +361,48 @@ class PidtopApp(
     def _table_changed(self) -> None:
         self.view.rows_changed(full=True)
         self._update_chrome()
+
+    # ------------------------------------------------------------------ settings
+    def current_options(self) -> Options:
+        """The options as the user has them now (sort, tree, delay, columns, theme...)."""
+        table = self.table
+        return self.options.replace(
+            delay=self.delay,
+            columns=tuple(c.id for c in table.columns),
+            sort_column=table.sort_column,
+            sort_reverse=table.sort_reverse,
+            tree=table.tree,
+            show_threads=table.show_threads,
+            show_kernel_threads=table.show_kernel_threads,
+            theme=self.theme,
+            bell=self.bell_enabled,
+            confirm_over=self.confirm_over,
+            escalate_after=self.escalate_after,
+        )
+
+    def save_settings(self, *, quitting: bool = False) -> str | None:
+        """Write the settings the user changed since start (or the last save) into the config
+        file; nothing when none changed or with ``--no-config``. Returns what to tell the user:
+        a new file, a broken one moved aside, or an error (else None)."""
+        from pidtop import config
+
+        path = self.options.config_path
+        baseline = getattr(self, "_settings_baseline", None)
+        if path is None or baseline is None:
+            return None
+        now = self.current_options()
+        changed = config.changed_settings(baseline, now)
+        if not changed:
+            return None
+        existed = path.exists()
+        try:
+            saved = config.save(path, changed)
+        except OSError as e:
+            return f"Settings not saved: {path}: {e.strerror or e}"
+        self._settings_baseline = now
+        if saved.moved_aside is not None or not existed:
+            return str(saved)
+        return None if quitting else str(saved)
 
     # ------------------------------------------------------------------ help & palette
     def get_key_display(self, binding: Binding) -> str:

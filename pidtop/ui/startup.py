@@ -10,9 +10,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pidtop.options import Options
+from pidtop.options import Options, from_args
 from pidtop.process.events import EventLog
 from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
 from pidtop.process.pins import PinSet
@@ -45,6 +45,20 @@ def find_css() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def resolve_options(args: Any) -> tuple[Options, list[str]]:
+    """Options from defaults <- the config file <- the command line (``argparse`` namespace
+    of the TUI parser), and the config file's problems as lines for the user."""
+    from pidtop import config
+    from pidtop.ui.actions import ACTIONS
+
+    if args.no_config:
+        return from_args(args, Options(config_path=None)), []
+    path = Path(args.config).expanduser() if args.config else config.default_path()
+    loaded = config.load(path, [a.id for a in ACTIONS if a.scope != "info"])
+    base = config.apply(Options(config_path=path), loaded)
+    return from_args(args, base), [str(p) for p in loaded.problems]
 
 
 def make_source(options: Options) -> ProcessSource:
@@ -143,3 +157,6 @@ def run_tui(options: Options, notes: Sequence[str] = ()) -> int:
         return run_in_terminal(app)  # signals and crashes restore the terminal
     finally:
         app.events.close()
+        message = getattr(app, "settings_message", None)
+        if message:  # a new settings file, one moved aside, or one that could not be written
+            print(f"pidtop: {message}", file=sys.stderr)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Input
 
 from pidtop.options import DELAY_STEPS, MAX_DELAY, MIN_DELAY
-from pidtop.process.table import COLUMNS
 from pidtop.ui.widgets.filterbar import PromptBar, PromptInput
 from pidtop.ui.widgets.process_view import ProcessView
 
@@ -60,7 +59,7 @@ class ViewActions:
 
     def action_sort_step(self, step: int) -> None:
         """``<``/``>``: sort by the previous/next column."""
-        ids = [c.id for c in COLUMNS]
+        ids = [c.id for c in self.table.columns]
         try:
             i = ids.index(self.table.sort_column)
         except ValueError:
@@ -75,7 +74,7 @@ class ViewActions:
             if column:
                 self.action_sort(column)
 
-        options = [(c.id, c.title) for c in COLUMNS]
+        options = [(c.id, c.title) for c in self.table.columns]
         self.push_screen(SortScreen(options, self.table.sort_column), done)
 
     def on_process_view_sort_requested(self, event: ProcessView.SortRequested) -> None:
