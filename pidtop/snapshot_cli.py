@@ -189,8 +189,14 @@ class _Stdout:
 def monitor_settings() -> Options:
     """The monitor's settings, as configured: its columns, sort, tree and kernel threads are
     the snapshot's unless the command line says otherwise. (Userland threads are never rows:
-    a snapshot lists processes, each with its identity.)"""
-    return Options()
+    a snapshot lists processes, each with its identity.) The config file's problems are
+    warnings on stderr; the output is made with the defaults for what was bad."""
+    from pidtop import config
+
+    loaded = config.load(config.default_path())
+    for problem in loaded.problems:
+        _say(f"pidtop: warning: {problem}", error=True)
+    return config.apply(Options(), loaded)
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

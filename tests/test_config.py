@@ -197,3 +197,23 @@ async def test_keymap_from_the_file(_xdg: Path) -> None:
         assert not app.table.tree
         await pilot.press("ctrl+t")
         assert app.table.tree
+
+
+def test_snapshot_uses_the_config_file(_xdg: Path) -> None:
+    """``pidtop snapshot`` shows the monitor's configured columns; a broken value is a warning
+    on stderr and the output still comes."""
+    import subprocess
+    import sys
+
+    path = _xdg / "pidtop" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('columns = ["pid", "user", "command"]\ntree = "no"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "pidtop", "snapshot", "-d", "1", "-w", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n", 1)[0].split() == ["PID:INODE", "USER", "Command"]
+    assert f"{path}:2: tree: must be true or false" in out.stderr
