@@ -316,3 +316,24 @@ async def test_open_files_of_a_process_with_many_fds_are_capped() -> None:
     finally:
         p.kill()
         p.wait()
+
+
+async def test_p_walks_up_the_parent_chain() -> None:
+    app = scripted_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        source = app.source
+        assert isinstance(source, ScriptedSource) and app.view.set_cursor_key(source.key_of(1400))
+        await pilot.press("enter", "p", "p")  # typed ahead: each p reaches the screen it opened
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, DetailsScreen) and app.screen.pid == 1305
+        )
+        assert [s.pid for s in app.screen_stack if isinstance(s, DetailsScreen)] == [
+            1400,
+            1306,
+            1305,
+        ]
+        await pilot.press("escape")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, DetailsScreen) and app.screen.pid == 1306
+        )

@@ -80,6 +80,7 @@ class DetailsScreen(Screen[None]):
         self._lock = threading.Lock()
         self._reading = False
         self._closing = False
+        self._want_parent = False  # p pressed before the first read
 
     @property
     def actions(self) -> ProcessActions:
@@ -165,6 +166,8 @@ class DetailsScreen(Screen[None]):
         elif self.details is not None or self.handle is not None:
             self.stale = True
         self._show()
+        if self._want_parent and self.details is not None:
+            self.action_parent()
         if self.exited is None and not self._closing:
             delay = max(MIN_REFRESH, getattr(self.app, "delay", 1.5))
             self._timer = self.set_timer(delay, self.refresh_now)
@@ -299,6 +302,10 @@ class DetailsScreen(Screen[None]):
 
     def action_parent(self) -> None:
         d = self.details
+        if d is None and self.error is None and self.exited is None:
+            self._want_parent = True  # typed ahead of the first read: go once it is in
+            return
+        self._want_parent = False
         if d is None or not d.parents:
             self.app.notify("No parent to show", severity="warning", markup=False)
             return

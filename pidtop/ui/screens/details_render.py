@@ -101,6 +101,8 @@ def process_part(d: Details) -> Group:
         chain.append(a.name)
     if not d.parents:
         chain = Text(f"{d.ppid}" if d.ppid else "none", style=MUTED)
+    else:
+        chain.append("  (p opens the parent)", style=MUTED)
     g.add_row("Parents", chain)
     users, groups = _creds(d.creds)
     g.add_row("Users", users)
