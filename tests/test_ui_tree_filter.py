@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from procs import spawn
+from tmuxterm import TMUX, Term, pidtop_line
 from uitools import burst, wait_for
 
 from pidtop.process.sample import ProcSampler
@@ -57,3 +58,18 @@ async def test_cursor_on_an_ancestor_moves_to_its_match_when_filtered() -> None:
             app.sample_now()
             await wait_for(pilot, lambda: app.samples_merged > before)
             assert cursor(app) == (1, True)
+
+
+@pytest.mark.skipif(TMUX is None, reason="needs tmux")
+def test_tmux_tree_filter_space_pins_the_match() -> None:
+    """The real app in tmux, one burst: ``t \\ctxmatch7 Enter Space`` pins the match (it pinned
+    PID 1, the top context row)."""
+    with spawn(comm=NAME) as t, Term(pidtop_line("-d", "10"), size=(120, 40)) as term:
+        term.wait("PID")
+        term.wait("Tasks")
+        term.send("t", "\\", *NAME, "Enter", "Space")
+        shown = term.wait("Pinned 1")
+        pinned = [ln for ln in shown.splitlines() if "●" in ln and ":" in ln]
+        assert pinned and f"● {t.pid}:" in pinned[0], shown
+        term.send("q")
+        assert term.exit_status() == 0
