@@ -61,3 +61,20 @@ async def test_narrow_terminal_keeps_cpu_mem_time(pilot_size: tuple[int, int] = 
         assert "pri" not in shown and "ni" not in shown
         header = _lines(app)[0]
         assert "CPU%" in header and "MEM%" in header and "TIME+" in header
+
+
+async def test_sort_keys_step_through_the_shown_columns() -> None:
+    """``<``/``>`` and F6 offer the shown columns (as htop), not the whole registry."""
+    app = PidtopApp(ScriptedSource(), delay=3600.0)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+        app.table.set_columns(["pid", "nlwp", "cpu", "command"])
+        app.view.rows_changed(full=True)
+        await pilot.press("greater_than_sign")
+        assert app.table.sort_column == "command"
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        assert app.table.sort_column == "nlwp"  # wrapped: command -> pid -> nlwp
+        await pilot.press("f6")
+        await pilot.pause()
+        options = app.screen.query_one("OptionList")
+        assert options.option_count == 4  # type: ignore[attr-defined]
