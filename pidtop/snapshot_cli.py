@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from pidtop.cli import (
@@ -104,6 +105,17 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
         help="the table columns to write, in order (ids or titles, 'all' for every column "
         "listed below; default: the monitor's)",
     )  # fmt: skip
+    config = snap.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config", metavar="PATH",
+        help="read the monitor's settings from PATH (default: $XDG_CONFIG_HOME/pidtop/"
+        "config.toml); a snapshot never writes it",
+    )  # fmt: skip
+    config.add_argument(
+        "--no-config", action="store_true",
+        help="ignore the settings file: the default columns, sort and kernel threads (for "
+        "output that is the same for every user)",
+    )  # fmt: skip
     snap.set_defaults(func=cmd_snapshot)
 
 
@@ -186,14 +198,18 @@ class _Stdout:
             raise _WriteError(e) from None
 
 
-def monitor_settings() -> Options:
+def monitor_settings(path: str | None = None, *, no_config: bool = False) -> Options:
     """The monitor's settings, as configured: its columns, sort, tree and kernel threads are
     the snapshot's unless the command line says otherwise. (Userland threads are never rows:
-    a snapshot lists processes, each with its identity.) The config file's problems are
-    warnings on stderr; the output is made with the defaults for what was bad."""
+    a snapshot lists processes, each with its identity.) ``path``: another config file;
+    ``no_config``: the defaults only (output that does not depend on the user's settings).
+    The config file's problems are warnings on stderr; the output is made with the defaults
+    for what was bad."""
+    if no_config:
+        return Options()
     from pidtop import config
 
-    loaded = config.load(config.default_path())
+    loaded = config.load(Path(path).expanduser() if path else config.default_path())
     for problem in loaded.problems:
         _say(f"pidtop: warning: {problem}", error=True)
     return config.apply(Options(), loaded)
@@ -207,7 +223,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
     fmt: Format = "json" if args.json else "csv" if args.csv else "text"
     width = args.width if args.width is not None else shutil.get_terminal_size((80, 24)).columns
-    monitor = monitor_settings()
+    monitor = monitor_settings(args.config, no_config=args.no_config)
     columns = args.columns or monitor.columns
     sort_column = args.sort_key or monitor.sort_column
     opts = BatchOptions(

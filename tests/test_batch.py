@@ -532,12 +532,14 @@ def test_kernel_threads_columns_and_sort_as_the_monitor_is_configured(
     configured = Options(
         show_kernel_threads=False, columns=("pid", "res"), sort_column="pid", sort_reverse=True
     )
-    monkeypatch.setattr(snapshot_cli, "monitor_settings", lambda: configured)
+    monkeypatch.setattr(snapshot_cli, "monitor_settings", lambda *a, **k: configured)
     doc = run("-p", "1,2")
     assert doc["filters"]["kernel_threads"] is False
     assert doc["sort"] == {"column": "pid", "reverse": True}
     (row,) = doc["processes"]
     assert row["pid"] == 1 and list(row) == [*FIXED_FIELDS, "pid", "res"]
-    monkeypatch.setattr(snapshot_cli, "monitor_settings", lambda: configured.replace(tree=True))
+    monkeypatch.setattr(
+        snapshot_cli, "monitor_settings", lambda *a, **k: configured.replace(tree=True)
+    )
     assert run("-p", "1")["tree"] is True
     assert run("-p", "1", "-s", "cpu")["sort"] == {"column": "cpu", "reverse": True}

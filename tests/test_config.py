@@ -217,3 +217,10 @@ def test_snapshot_uses_the_config_file(_xdg: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n", 1)[0].split() == ["PID:INODE", "USER", "Command"]
     assert f"{path}:2: tree: must be true or false" in out.stderr
+    for args in (["--no-config"], ["--config", str(_xdg / "none.toml")]):  # the defaults
+        plain = subprocess.run(
+            [sys.executable, "-m", "pidtop", "snapshot", "-d", "1", "-w", "0", *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert plain.returncode == 0 and plain.stderr == ""
+        assert plain.stdout.split("\n", 1)[0].split()[:3] == ["PID:INODE", "USER", "PRI"]
