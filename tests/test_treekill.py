@@ -382,3 +382,28 @@ print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr)))
 """)
     assert r["status"] == 0, r
     assert r["stdout"].startswith("1 process (") and "SIGTERM: 1 already gone" in r["stdout"], r
+
+
+def test_listed_descendants_follow_the_table_and_skip_recycled_pids() -> None:
+    """The picker's count: descendants among listed rows, threads excluded, and a "child"
+    that started before its parent (a recycled parent PID) is not one."""
+    from pidtop.process.snapshot import ProcInfo
+    from pidtop.process.treekill import listed_descendants
+
+    def info(pid: int, ppid: int, start: int, thread: bool = False) -> ProcInfo:
+        return ProcInfo(pid, pid, ppid, start, "S", "x", "x", 0, "root", 20, 0, 1, 0, 0, 0,
+                        0, 0, is_thread=thread)  # fmt: skip
+
+    rows = [
+        info(10, 1, 100),
+        info(11, 10, 110),
+        info(12, 11, 120),
+        info(13, 10, 90),  # claims parent 10 but started before it: a recycled PID 10
+        info(14, 10, 130, thread=True),
+        info(20, 1, 100),
+    ]
+    got = sorted(i.pid for i in listed_descendants(rows, [(10, 100)]))
+    assert got == [11, 12]
+    assert listed_descendants(rows, [(20, 100)]) == []
+    both = sorted(i.pid for i in listed_descendants(rows, [(10, 100), (11, 110)]))
+    assert both == [12]  # a root is never its own descendant
