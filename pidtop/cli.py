@@ -385,6 +385,13 @@ def add_view_arguments(parser: argparse.ArgumentParser, *, delay: int) -> None:
     )  # fmt: skip
 
 
+def _exits_keep(text: str) -> int:
+    value = parse_number(text, 1_000_000)
+    if not value:
+        raise ValueError(f"expected a number of exits, 1-1000000, not {text!r}")
+    return value
+
+
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the interactive monitor (``pidtop`` without a command)."""
     add_view_arguments(parser, delay=15)
@@ -413,6 +420,14 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     config.add_argument(
         "--no-config", action="store_true", help="read no settings file and write none"
     )
+    parser.add_argument(
+        "--no-journal", action="store_true",
+        help="do not record process exits (E, and the header's exit counters)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--exits-keep", type=_arg_type(_exits_keep, "N"), metavar="N",
+        help="exits kept in memory for E (default: 10000; 1-1000000)",
+    )  # fmt: skip
 
 
 def build_tui_parser() -> argparse.ArgumentParser:

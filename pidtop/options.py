@@ -50,6 +50,8 @@ class Options:
     watch_all: bool = False
     exit_when_gone: bool = False
     log: str | None = None
+    journal: bool = True  # the exit journal (``E``, header); False: --no-journal
+    exits_keep: int = 10_000  # exits the journal keeps in memory (--exits-keep)
     config_path: Path | None = None  # None: no config file is read or written
 
     def __post_init__(self) -> None:
@@ -106,7 +108,10 @@ def from_args(args: Any, base: Options | None = None) -> Options:
         "watch_all": bool(args.watch_all),
         "exit_when_gone": bool(args.exit_when_gone),
         "log": args.log,
+        "journal": not getattr(args, "no_journal", False),
     }
+    if getattr(args, "exits_keep", None) is not None:
+        changes["exits_keep"] = args.exits_keep
     if args.delay is not None:
         changes["delay"] = max(1, int(args.delay)) / 10.0
     if args.sort_key:

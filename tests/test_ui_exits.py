@@ -250,3 +250,36 @@ async def test_monitor_parent_not_listed_says_so() -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("Parent PID 4999" in n for n in notes(app)))
         assert isinstance(app.screen, ExitsScreen)  # nothing to show: it stays open
+
+
+async def test_exits_keep_and_no_journal() -> None:
+    """--exits-keep 5: the last five records stay (the title says so), the counters count all;
+    --no-journal: no header words, and E says the journal is off."""
+    from pidtop.options import Options
+    from pidtop.ui.startup import build_app
+
+    app = build_app(Options(demo=True, exits_keep=5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.journal is not None and app.journal.keep == 5
+        await wait_for(pilot, lambda: app.journal is not None and app.journal.stats.exits == 11)
+        await pilot.press("E")
+        view = await wait_rows(pilot, 5)
+        title = str(app.screen.query_one("#exits-title", Label).render())
+        assert "Exits: 11 since start" in title and "last 5 kept" in title
+        assert [getattr(r, "pid", None) for _, r in view.rows] == [1201, 1199, 1198, None, 1197]
+    app = build_app(Options(demo=True, journal=False))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        assert app.journal is None
+        await pilot.press("E")
+        await wait_for(pilot, lambda: any("journal is off" in n for n in notes(app)))
+        assert not any("Exits" in part for part in app.meters.status)
+
+
+def test_exits_keep_on_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "pidtop", "--exits-keep", "0"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "1-1000000" in bad.stderr

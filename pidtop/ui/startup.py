@@ -125,14 +125,15 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
 
     source = make_source(options)
     pins = make_pins(source, options)
-    if options.demo:
+    journal: Journal | None = None  # --no-journal
+    if options.journal and options.demo:
         from pidtop.process.journal_scripted import ScriptedJournal
 
-        journal: Journal = ScriptedJournal()
-    else:
+        journal = ScriptedJournal(options.exits_keep)
+    elif options.journal:
         from pidtop.process.journal import Journal
 
-        journal = Journal()
+        journal = Journal(options.exits_keep)
     return PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
 
 
