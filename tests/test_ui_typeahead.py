@@ -16,9 +16,10 @@ from contextlib import contextmanager
 
 import pytest
 from procs import Target, spawn
+from textual import events
 from textual.pilot import Pilot
 from tmuxterm import TMUX, WAIT, Term, pidtop_line
-from uitools import burst, wait_for
+from uitools import burst, key_event, wait_for
 
 from pidtop.process.sample import ProcSampler
 from pidtop.ui.app import PidtopApp
@@ -176,3 +177,18 @@ def test_tmux_kill_9_enter_sends_sigkill(opener: str) -> None:
         term.wait("SIGKILL delivered")
         term.send("q")
         assert term.exit_status() == 0
+
+
+async def test_paste_after_slash_goes_into_the_prompt() -> None:
+    """A paste (bracketed: one Paste event) right behind ``/`` lands in the search prompt."""
+    with spawn() as t:
+        app = make_app(t)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app, t)
+            slash = key_event("slash")
+            paste = events.Paste("sleep")
+            for event in (slash, paste):
+                event.set_sender(app)
+                app.post_message(event)
+            await wait_for(pilot, lambda: app.prompt.input.value == "sleep")
+            assert app.prompt.input.has_focus
