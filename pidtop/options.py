@@ -35,7 +35,7 @@ class Options:
     sort_reverse: bool | None = None  # None: the column's default direction
     tree: bool = False
     show_threads: bool = False  # userland threads (htop H)
-    show_kernel_threads: bool = True  # kernel threads (htop K)
+    show_kernel_threads: bool = False  # kernel threads (htop K): hidden, as in htop
     theme: str = "textual-dark"
     bell: bool = True  # ring when a waited process exits
     confirm_over: int = CONFIRM_OVER  # ask before signalling more processes than this

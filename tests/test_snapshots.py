@@ -136,3 +136,13 @@ async def test_hostile_names_never_leak_markup_or_escapes() -> None:
         await pilot.press("end")
         await pilot.pause()
         assert "pwned" in app.export_screenshot()
+
+
+def test_setup_screen(snap_compare: SnapCompare) -> None:
+    """F2: the column list (shown columns first, every registry column listed) and the
+    display settings."""
+    assert snap_compare(make_app(), terminal_size=(120, 40), press=["f2"], run_before=settle())
+
+
+def test_setup_screen_80x24(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["f2"], run_before=settle())

@@ -52,6 +52,9 @@ GROUPS: tuple[str, ...] = (MOVE, SORT, FIND, VIEW, PINS, PROC, OTHER)
 ACTIONS: tuple[Action, ...] = (
     # --- the footer, in htop's order (F-keys first, so 80 columns show F9 Kill and F10 Quit)
     Action("help", "f1,question_mark", "help", "Help", "this help", OTHER, footer=True),
+    Action("setup", "f2,S", "setup", "Setup",
+           "setup: columns (which, in what order), theme, delay, threads, defaults; saved",
+           OTHER, footer=True),
     Action("next_match", "f3,n", "next_match", "Next match",
            "next search match (no search yet: open the search prompt, as / does)", FIND,
            footer=True, short="Search"),

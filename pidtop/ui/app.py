@@ -363,6 +363,41 @@ class PidtopApp(
         self._update_chrome()
 
     # ------------------------------------------------------------------ settings
+    def action_setup(self) -> None:
+        """F2/``S``: the setup screen; Save applies the settings and saves them."""
+        from pidtop.ui.screens.setup import SetupScreen  # not needed for the first frame
+
+        if isinstance(self.screen, SetupScreen):
+            return
+
+        def done(new: Options | None) -> None:
+            if new is not None:
+                self.apply_options(new)
+
+        self.push_screen(SetupScreen(self.current_options(), list(self.available_themes)), done)
+
+    def apply_options(self, new: Options) -> None:
+        """Use the settings of ``new`` now (setup screen), then save the changed ones."""
+        table = self.table
+        fields, threads = table.fields, table.show_threads
+        self.options = self.options.replace(keymap=new.keymap)
+        if tuple(c.id for c in table.columns) != new.columns:
+            table.set_columns(new.columns)
+        table.set_tree(new.tree)
+        table.set_threads(user=new.show_threads, kernel=new.show_kernel_threads)
+        self.bell_enabled = new.bell
+        self.confirm_over = new.confirm_over
+        self.escalate_after = new.escalate_after
+        self._apply_theme(new.theme)
+        self.set_delay(new.delay)
+        self._table_changed()
+        if table.fields != fields or table.show_threads != threads:
+            self.sample_now()  # new columns or threads need a sample to fill them
+        message = self.save_settings()
+        if self.options.config_path is None:
+            message = "Settings applied for this run (--no-config: not saved)"
+        self.notify(message or "Settings applied", title="Setup", markup=False)
+
     def current_options(self) -> Options:
         """The options as the user has them now (sort, tree, delay, columns, theme...)."""
         table = self.table

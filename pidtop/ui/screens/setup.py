@@ -1,0 +1,225 @@
+"""The setup screen (F2, ``S`` as in htop): columns (which and in what order), display, defaults.
+
+Columns are every column of the registry (:data:`pidtop.process.table.COLUMNS`): a column added
+there appears here by itself. Keyboard: Tab moves between the parts; in the column list Space
+(or Enter, or a click) shows/hides a column, ``[``/``]`` or F7/F8 (or the ▲/▼ buttons) move it
+up/down. Esc cancels; Save (ctrl+s, or Enter in a field) applies and saves. Defaults puts
+htop's defaults in the form (nothing is applied until Save).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList
+from textual.widgets.selection_list import Selection
+
+from pidtop.options import MAX_DELAY, MIN_DELAY, Options
+from pidtop.process.table import COLUMN_BY_ID, COLUMNS
+
+#: the form's settings that are not columns, with their labels (checkboxes)
+_SWITCHES = (
+    ("tree", "Tree view"),
+    ("show_threads", "Userland threads (H)"),
+    ("show_kernel_threads", "Kernel threads (K)"),
+    ("bell", "Bell when a waited process exits"),
+)
+
+
+def column_order(shown: tuple[str, ...]) -> list[str]:
+    """Every registry column: the shown ones in their order, then the others in registry
+    order (the list the screen starts with)."""
+    return [*shown, *(c.id for c in COLUMNS if c.id not in shown)]
+
+
+class SetupScreen(ModalScreen[Options | None]):
+    """Edit the settings; dismisses with the new Options (Save) or None (Esc, Cancel)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("left_square_bracket,f7", "move(-1)", "Move up", show=False),
+        Binding("right_square_bracket,f8", "move(1)", "Move down", show=False),
+    ]
+
+    def __init__(self, options: Options, themes: list[str]) -> None:
+        super().__init__()
+        self.options = options
+        self.themes = sorted(themes)
+        self.order = column_order(options.columns)
+        self.shown = set(options.columns)
+
+    def compose(self) -> ComposeResult:
+        """Columns on the left, display settings on the right, buttons below."""
+        with Vertical(id="setup-box"):
+            yield Label("Setup — Esc cancels, ctrl+s saves", id="setup-title", markup=False)
+            with Horizontal(id="setup-body"):
+                with Vertical(id="setup-columns"):
+                    yield Label(
+                        "Columns: Space shows/hides, [ ] (F7 F8) move", classes="setup-head"
+                    )
+                    yield SelectionList[str](*self._selections(), id="setup-column-list")
+                    with Horizontal(id="setup-move"):
+                        yield Button("▲ Up", id="setup-up", compact=True)
+                        yield Button("▼ Down", id="setup-down", compact=True)
+                with VerticalScroll(id="setup-display"):
+                    yield Label("Display", classes="setup-head")
+                    yield Label("Theme", markup=False)
+                    yield Select(
+                        [(t, t) for t in self.themes],
+                        value=self.options.theme
+                        if self.options.theme in self.themes
+                        else Select.BLANK,
+                        allow_blank=False,
+                        id="setup-theme",
+                    )
+                    yield Label(f"Refresh delay, seconds ({MIN_DELAY:g}–{MAX_DELAY:g})")
+                    yield Input(
+                        f"{self.options.delay:g}", id="setup-delay", type="number", compact=True
+                    )
+                    for name, label in _SWITCHES:
+                        yield Checkbox(
+                            label, getattr(self.options, name), id=f"setup-{name}", compact=True
+                        )
+                    yield Label("Ask before signalling more processes than")
+                    yield Input(
+                        str(self.options.confirm_over),
+                        id="setup-confirm",
+                        type="integer",
+                        compact=True,
+                    )
+                    yield Label("SIGTERM → SIGKILL after, seconds (0–3600)")
+                    yield Input(
+                        f"{self.options.escalate_after:g}",
+                        id="setup-after",
+                        type="number",
+                        compact=True,
+                    )
+            yield Label("", id="setup-error", markup=False)
+            with Horizontal(id="setup-buttons"):
+                yield Button("Save", id="setup-save", variant="primary", compact=True)
+                yield Button("Defaults", id="setup-defaults", compact=True)
+                yield Button("Cancel", id="setup-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#setup-column-list", SelectionList).focus()
+
+    # ------------------------------------------------------------------ columns
+    def _selections(self) -> list[Selection[str]]:
+        return [  # Text, never markup: "[name]" in a description is literal
+            Selection(
+                Text(f"{COLUMN_BY_ID[i].title:<8} {COLUMN_BY_ID[i].description}"),
+                i,
+                i in self.shown,
+            )
+            for i in self.order
+        ]
+
+    @property
+    def _list(self) -> SelectionList[str]:
+        return self.query_one("#setup-column-list", SelectionList)
+
+    def _rebuild(self, highlight: int) -> None:
+        columns = self._list
+        columns.clear_options()
+        columns.add_options(self._selections())
+        columns.highlighted = max(0, min(highlight, len(self.order) - 1))
+
+    @on(SelectionList.SelectedChanged, "#setup-column-list")
+    def _selected(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.shown = set(event.selection_list.selected)
+
+    def action_move(self, step: int) -> None:
+        """Move the highlighted column up (-1) or down (1) in the order."""
+        i = self._list.highlighted
+        if i is None:
+            return
+        j = i + step
+        if not 0 <= j < len(self.order):
+            return
+        self.order[i], self.order[j] = self.order[j], self.order[i]
+        self._rebuild(j)
+
+    @on(Button.Pressed, "#setup-up")
+    def _up(self) -> None:
+        self.action_move(-1)
+        self._list.focus()
+
+    @on(Button.Pressed, "#setup-down")
+    def _down(self) -> None:
+        self.action_move(1)
+        self._list.focus()
+
+    # ------------------------------------------------------------------ result
+    def result(self) -> Options | str:
+        """The Options the form describes, or what is wrong with it."""
+        columns = tuple(i for i in self.order if i in self.shown)
+        if not columns:
+            return "Show at least one column."
+        try:
+            delay = float(self.query_one("#setup-delay", Input).value)
+        except ValueError:
+            delay = -1.0
+        if not MIN_DELAY <= delay <= MAX_DELAY:
+            return f"The refresh delay is a number of seconds from {MIN_DELAY:g} to {MAX_DELAY:g}."
+        try:
+            confirm = int(self.query_one("#setup-confirm", Input).value)
+            after = float(self.query_one("#setup-after", Input).value)
+        except ValueError:
+            confirm, after = -1, -1.0
+        if not (0 <= confirm <= 1_000_000 and 0 <= after <= 3600):
+            return "Ask-before is a whole number (0 or more); the escalation 0–3600 seconds."
+        theme = self.query_one("#setup-theme", Select).value
+        switches = {n: self.query_one(f"#setup-{n}", Checkbox).value for n, _ in _SWITCHES}
+        return self.options.replace(
+            columns=columns,
+            delay=delay,
+            theme=theme if isinstance(theme, str) else self.options.theme,
+            confirm_over=confirm,
+            escalate_after=after,
+            **switches,
+        )
+
+    def action_save(self) -> None:
+        """Apply: dismiss with the new options (or say what is wrong)."""
+        result = self.result()
+        if isinstance(result, str):
+            self.query_one("#setup-error", Label).update(result)
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        """Close without changing anything."""
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#setup-save")
+    def _save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#setup-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#setup-defaults")
+    def _defaults(self) -> None:
+        """htop's defaults in the form (applied only by Save)."""
+        d = Options()
+        self.order = column_order(d.columns)
+        self.shown = set(d.columns)
+        self._rebuild(0)
+        self.query_one("#setup-delay", Input).value = f"{d.delay:g}"
+        self.query_one("#setup-confirm", Input).value = str(d.confirm_over)
+        self.query_one("#setup-after", Input).value = f"{d.escalate_after:g}"
+        if d.theme in self.themes:
+            self.query_one("#setup-theme", Select).value = d.theme
+        for name, _ in _SWITCHES:
+            self.query_one(f"#setup-{name}", Checkbox).value = getattr(d, name)

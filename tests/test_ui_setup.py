@@ -1,0 +1,124 @@
+"""The setup screen (F2, S): columns chosen and ordered, display settings, Esc/Save, mouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Input, SelectionList
+from uitools import wait_for
+
+from pidtop import config
+from pidtop.options import Options
+from pidtop.process.scripted import ScriptedSource
+from pidtop.process.table import COLUMNS, DEFAULT_COLUMNS
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.setup import SetupScreen
+
+SIZE = (120, 40)
+
+
+def make_app(tmp_path: Path | None = None, **changes: object) -> PidtopApp:
+    path = None if tmp_path is None else tmp_path / "config.toml"
+    return PidtopApp(ScriptedSource(), Options(config_path=path), delay=3600.0, **changes)  # type: ignore[arg-type]
+
+
+async def opened(pilot, key: str = "f2") -> SetupScreen:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await wait_for(pilot, lambda: app.samples_merged >= 1)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+    await pilot.pause()
+    assert isinstance(app.screen, SetupScreen)
+    return app.screen
+
+
+@pytest.mark.parametrize("key", ["f2", "S"])
+async def test_opens_with_every_registry_column_and_esc_cancels(key: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot, key)
+        listed = screen.query_one("#setup-column-list", SelectionList)
+        ids = [listed.get_option_at_index(i).value for i in range(listed.option_count)]
+        assert sorted(ids) == sorted(c.id for c in COLUMNS)  # new columns appear by themselves
+        assert ids[: len(DEFAULT_COLUMNS)] == list(DEFAULT_COLUMNS)  # shown first, in order
+        await pilot.press("space", "escape")  # hide PID, then cancel: nothing changes
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        assert tuple(c.id for c in app.table.columns) == DEFAULT_COLUMNS
+
+
+async def test_keyboard_show_and_move_a_column_then_save(tmp_path: Path) -> None:
+    """One burst: End (last column: hidden), Space (show it), '[' x N (move it up to second
+    place), ctrl+s. The table shows it there at once and the file holds the new list."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        last = [c.id for c in COLUMNS if c.id not in DEFAULT_COLUMNS][-1]  # listed last
+        n = len(COLUMNS) - 2  # from the last place to the second
+        await pilot.press("end", "space", *["left_square_bracket"] * n, "ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        shown = [c.id for c in app.table.columns]
+        assert shown[:2] == ["pid", last] and shown[2:] == list(DEFAULT_COLUMNS[1:])
+        header = app.view.render_line(0).text
+        assert header.split()[1] == app.table.columns[1].title
+    saved = config.load(tmp_path / "config.toml")
+    assert saved.problems == [] and saved.values["columns"] == tuple(shown)
+
+
+async def test_display_settings_and_enter_applies(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await opened(pilot)
+        screen.query_one("#setup-tree", Checkbox).value = True
+        screen.query_one("#setup-show_kernel_threads", Checkbox).value = False
+        delay = screen.query_one("#setup-delay", Input)
+        delay.value = ""
+        delay.focus()
+        await pilot.press(*"2.5", "enter")  # Enter in a field applies
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        assert app.delay == 2.5 and app.table.tree and not app.table.show_kernel_threads
+        assert any("Settings saved to" in n.message for n in app._notifications)
+    values = config.load(tmp_path / "config.toml").values
+    assert values["delay"] == 2.5 and values["tree"] and not values["show_kernel_threads"]
+
+
+async def test_bad_value_is_refused_in_place(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        screen.query_one("#setup-delay", Input).value = "99"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        assert "0.1 to 60" in str(screen.query_one("#setup-error").render())
+    assert not (tmp_path / "config.toml").exists()
+
+
+async def test_mouse_toggle_move_defaults_and_save(tmp_path: Path) -> None:
+    """Click a column's row to hide it, ▼ to move, Defaults to undo it all, Save."""
+    app = make_app(tmp_path, columns=("pid", "user", "command"), tree=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        listed = screen.query_one("#setup-column-list", SelectionList)
+        await pilot.click("#setup-column-list", offset=(4, 2))  # second row: USER
+        await wait_for(pilot, lambda: "user" not in screen.shown)
+        listed.highlighted = 0
+        await pilot.click("#setup-down")
+        await wait_for(pilot, lambda: screen.order[:2] == ["user", "pid"])
+        await pilot.click("#setup-defaults")
+        await pilot.pause()
+        assert screen.order[: len(DEFAULT_COLUMNS)] == list(DEFAULT_COLUMNS)
+        assert not screen.query_one("#setup-tree", Checkbox).value
+        await pilot.click("#setup-save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        assert tuple(c.id for c in app.table.columns) == DEFAULT_COLUMNS and not app.table.tree
+
+
+async def test_no_config_applies_without_saving(tmp_path: Path) -> None:
+    app = make_app()  # config_path None: --no-config
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await opened(pilot)
+        screen.query_one("#setup-tree", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.table.tree)
+        assert any("not saved" in n.message for n in app._notifications)
