@@ -294,12 +294,12 @@ async def test_thread_toggles() -> None:
         assert app.table.show_threads
         await wait_for(pilot, lambda: app.samples_merged > before)
         assert any(r.info.is_thread for r in app.table.rows)
-        assert any(r.info.is_kernel_thread for r in app.table.rows)
+        assert not any(r.info.is_kernel_thread for r in app.table.rows)  # hidden, as in htop
         await pilot.press("K")
-        assert not any(r.info.is_kernel_thread for r in app.table.rows)
+        assert any(r.info.is_kernel_thread for r in app.table.rows)
         await pilot.press("K", "H")
         assert not any(r.info.is_thread for r in app.table.rows)
-        assert any(r.info.is_kernel_thread for r in app.table.rows)
+        assert not any(r.info.is_kernel_thread for r in app.table.rows)
 
 
 # ---------------------------------------------------------------------------------- pause & delay

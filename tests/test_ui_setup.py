@@ -70,16 +70,16 @@ async def test_display_settings_and_enter_applies(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await opened(pilot)
         screen.query_one("#setup-tree", Checkbox).value = True
-        screen.query_one("#setup-show_kernel_threads", Checkbox).value = False
+        screen.query_one("#setup-show_kernel_threads", Checkbox).value = True
         delay = screen.query_one("#setup-delay", Input)
         delay.value = ""
         delay.focus()
         await pilot.press(*"2.5", "enter")  # Enter in a field applies
         await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
-        assert app.delay == 2.5 and app.table.tree and not app.table.show_kernel_threads
+        assert app.delay == 2.5 and app.table.tree and app.table.show_kernel_threads
         assert any("Settings saved to" in n.message for n in app._notifications)
     values = config.load(tmp_path / "config.toml").values
-    assert values["delay"] == 2.5 and values["tree"] and not values["show_kernel_threads"]
+    assert values["delay"] == 2.5 and values["tree"] and values["show_kernel_threads"]
 
 
 async def test_bad_value_is_refused_in_place(tmp_path: Path) -> None:
