@@ -20,7 +20,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pidtop.process.details import DetailsSource, details_source_for
 from pidtop.process.handle import Handle, HandleError, Identity, ProcessHandle, format_identity
 from pidtop.process.history import History
 from pidtop.process.pins import Target
@@ -35,11 +34,9 @@ from pidtop.process.tuning import (
     set_ionice,
     summary,
 )
-from pidtop.ui.screens.details import DetailsScreen
-from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
-from pidtop.ui.screens.tuning import AffinityScreen, IoniceScreen
 
 if TYPE_CHECKING:
+    from pidtop.process.details import DetailsSource
     from pidtop.process.events import EventLog
     from pidtop.process.pins import Pin, PinSet
     from pidtop.process.table import ProcessTable
@@ -82,6 +79,8 @@ class ProcessActions:
     def details_source(self) -> DetailsSource:
         """Where details, environment and files come from (scripted for the scripted source)."""
         if self._details_source is None:
+            from pidtop.process.details import details_source_for  # when first needed
+
             self._details_source = details_source_for(self.source)
         return self._details_source
 
@@ -120,6 +119,8 @@ class ProcessActions:
         if found is None or self._exited_pin(found[3]):
             return
         pid, starttime, command, _ = found
+        from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
+
         self.push_screen(DetailsScreen(self.details_source, pid, starttime, command))
 
     def action_environ(self) -> None:
@@ -129,6 +130,8 @@ class ProcessActions:
             self.show_environ(*found[:3])
 
     def show_environ(self, pid: int, starttime: int | None, command: str) -> None:
+        from pidtop.ui.screens.procinfo import EnvironScreen  # imported when first opened
+
         self.push_screen(EnvironScreen(self.details_source, pid, starttime, command))
 
     def action_files(self) -> None:
@@ -138,6 +141,8 @@ class ProcessActions:
             self.show_files(*found[:3])
 
     def show_files(self, pid: int, starttime: int | None, command: str) -> None:
+        from pidtop.ui.screens.procinfo import FilesScreen  # imported when first opened
+
         self.push_screen(FilesScreen(self.details_source, pid, starttime, command))
 
     # ------------------------------------------------------------------ copy
@@ -313,6 +318,8 @@ class ProcessActions:
                 else:
                     self._apply(handles, lambda h: set_ionice(h, *choice), after, done)
 
+            from pidtop.ui.screens.tuning import IoniceScreen  # imported when first opened
+
             self.push_screen(IoniceScreen(names, ioprio_of(handles[0][0])), io_chosen)
         else:
             current = _affinity_of(handles[0][0])
@@ -323,6 +330,8 @@ class ProcessActions:
                     done()
                 else:
                     self._apply(handles, lambda h: set_affinity(h, chosen), after, done)
+
+            from pidtop.ui.screens.tuning import AffinityScreen  # imported when first opened
 
             self.push_screen(AffinityScreen(names, cpus, current or set(cpus)), cpus_chosen)
 
