@@ -283,3 +283,14 @@ def test_exits_keep_on_the_command_line() -> None:
         [sys.executable, "-m", "pidtop", "--exits-keep", "0"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "1-1000000" in bad.stderr
+
+
+def test_exits_screen_snapshot_80x24(snap_compare: object) -> None:
+    """A small terminal: the title, detail and hint lines wrap between words; rows scroll."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(ExitsApp(), terminal_size=(80, 24), run_before=run_before)  # type: ignore[operator]
