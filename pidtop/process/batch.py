@@ -159,9 +159,10 @@ class RowIdentity:
     raw: RawCommand | None = None  # read while the pidfd was held; None when not trusted
 
 
-def identify(row: Row) -> RowIdentity:
+def identify(row: Row, *, exact_text: bool = True) -> RowIdentity:
     """Open the row's process (verified against the sampled start time), read its inode and
-    exact command text, close it. Never raises for a vanished process."""
+    (``exact_text``: JSON and CSV) its exact command text, close it. Never raises for a
+    vanished process."""
     info = row.info
     try:
         handle = ProcessHandle.open(info.pid, starttime=info.starttime, allow_exited=True)
@@ -170,9 +171,9 @@ def identify(row: Row) -> RowIdentity:
     except (HandleError, FdLimit):
         return RowIdentity(None, "unknown")
     with handle:
-        raw: RawCommand | None = read_raw_command(info.pid)
-        if handle.state() == "reaped":  # the PID may be another process's now: not its text
-            raw = None
+        raw: RawCommand | None = read_raw_command(info.pid) if exact_text else None
+        if raw is not None and handle.state() == "reaped":
+            raw = None  # the PID may be another process's now: the text may not be its
         if handle.inode is None:
             return RowIdentity(str(info.pid), "pid-only", None, raw)
         return RowIdentity(f"{info.pid}:{handle.inode}", "exact", handle.inode, raw)
@@ -469,7 +470,7 @@ def run(
             out.write(buf.getvalue())
         else:
             rows = _live(table)
-            idents = [identify(r) for r in rows]
+            idents = [identify(r, exact_text=False) for r in rows]  # the text is the sample's
             lines = text_lines(rows, idents, opts.width, snap.clk_tck, opts.columns, snapshot=snap)
             out.write(("\n" if n > 1 else "") + "\n".join(lines) + "\n")
         out.flush()
