@@ -15,6 +15,7 @@ from uitools import wait_for as wait_for_condition
 
 from pidtop.options import Options, resolve_sort_key
 from pidtop.process.scripted import ScriptedSource
+from pidtop.process.table import COLUMNS
 from pidtop.ui import actions
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen, UserScreen
@@ -565,3 +566,16 @@ async def test_keymap_override_rebinds_an_action() -> None:
         await pilot.pause()
         footer = " ".join(str(k.render()) for k in app.query_one(Footer).children)
         assert "^tTree" in footer and "F5Tree" not in footer, footer
+
+
+async def test_palette_lists_every_action_once() -> None:
+    """The command palette is generated from the table: each palette action once (by title,
+    with its keys in the help text), then one "Sort by" per column not already an action."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for action in actions.palette_actions():
+            assert titles.count(action.title) == 1, action.title
+        assert len(titles) == len(set(titles))
+        assert {f"Sort by {c.title}" for c in COLUMNS} <= set(titles)

@@ -456,10 +456,10 @@ class PidtopApp(
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Command palette entries (ctrl+p): every palette action of the table, then a
         "Sort by" entry per column not already one of them."""
-        yield from super().get_system_commands(screen)
-        titles = set()
+        titles = {a.title for a in actions.palette_actions()}
+        # Textual's own (Theme, Keys, Screenshot...), except those the table has (Quit)
+        yield from (c for c in super().get_system_commands(screen) if c.title not in titles)
         for action in actions.palette_actions():
-            titles.add(action.title)
             keys = actions.keys_label(action, self.options.keymap)
             yield SystemCommand(
                 action.title,
