@@ -37,6 +37,7 @@ from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
+from pidtop.ui.settings_actions import SettingsActions
 from pidtop.ui.startup import find_css
 from pidtop.ui.status import StatusState, status_parts
 from pidtop.ui.terminal import TerminalApp
@@ -59,7 +60,14 @@ _CSS = find_css()
 
 
 class PidtopApp(
-    ViewActions, PinActions, ExitsActions, ProcessActions, TypeaheadApp, TerminalApp, App[int]
+    SettingsActions,
+    ViewActions,
+    PinActions,
+    ExitsActions,
+    ProcessActions,
+    TypeaheadApp,
+    TerminalApp,
+    App[int],
 ):
     """The live process monitor. Keys typed ahead reach the screen the keys before them opened
     (:mod:`pidtop.ui.typeahead`)."""
@@ -361,83 +369,6 @@ class PidtopApp(
     def _table_changed(self) -> None:
         self.view.rows_changed(full=True)
         self._update_chrome()
-
-    # ------------------------------------------------------------------ settings
-    def action_setup(self) -> None:
-        """F2/``S``: the setup screen; Save applies the settings and saves them."""
-        from pidtop.ui.screens.setup import SetupScreen  # not needed for the first frame
-
-        if isinstance(self.screen, SetupScreen):
-            return
-
-        def done(new: Options | None) -> None:
-            if new is not None:
-                self.apply_options(new)
-
-        self.push_screen(SetupScreen(self.current_options(), list(self.available_themes)), done)
-
-    def apply_options(self, new: Options) -> None:
-        """Use the settings of ``new`` now (setup screen), then save the changed ones."""
-        table = self.table
-        fields, threads = table.fields, table.show_threads
-        self.options = self.options.replace(keymap=new.keymap)
-        if tuple(c.id for c in table.columns) != new.columns:
-            table.set_columns(new.columns)
-        table.set_tree(new.tree)
-        table.set_threads(user=new.show_threads, kernel=new.show_kernel_threads)
-        self.bell_enabled = new.bell
-        self.confirm_over = new.confirm_over
-        self.escalate_after = new.escalate_after
-        self._apply_theme(new.theme)
-        self.set_delay(new.delay)
-        self._table_changed()
-        if table.fields != fields or table.show_threads != threads:
-            self.sample_now()  # new columns or threads need a sample to fill them
-        message = self.save_settings()
-        if self.options.config_path is None:
-            message = "Settings applied for this run (--no-config: not saved)"
-        self.notify(message or "Settings applied", title="Setup", markup=False)
-
-    def current_options(self) -> Options:
-        """The options as the user has them now (sort, tree, delay, columns, theme...)."""
-        table = self.table
-        return self.options.replace(
-            delay=self.delay,
-            columns=tuple(c.id for c in table.columns),
-            sort_column=table.sort_column,
-            sort_reverse=table.sort_reverse,
-            tree=table.tree,
-            show_threads=table.show_threads,
-            show_kernel_threads=table.show_kernel_threads,
-            theme=self.theme,
-            bell=self.bell_enabled,
-            confirm_over=self.confirm_over,
-            escalate_after=self.escalate_after,
-        )
-
-    def save_settings(self, *, quitting: bool = False) -> str | None:
-        """Write the settings the user changed since start (or the last save) into the config
-        file; nothing when none changed or with ``--no-config``. Returns what to tell the user:
-        a new file, a broken one moved aside, or an error (else None)."""
-        from pidtop import config
-
-        path = self.options.config_path
-        baseline = getattr(self, "_settings_baseline", None)
-        if path is None or baseline is None:
-            return None
-        now = self.current_options()
-        changed = config.changed_settings(baseline, now)
-        if not changed:
-            return None
-        existed = path.exists()
-        try:
-            saved = config.save(path, changed)
-        except OSError as e:
-            return f"Settings not saved: {path}: {e.strerror or e}"
-        self._settings_baseline = now
-        if saved.moved_aside is not None or not existed:
-            return str(saved)
-        return None if quitting else str(saved)
 
     # ------------------------------------------------------------------ help & palette
     def get_key_display(self, binding: Binding) -> str:
