@@ -51,18 +51,32 @@ from pidtop.process.extras import (
     FIELD_CTXSW,
     FIELD_IO,
     FIELD_OOM,
-    IO_DENIED,
     parse_cgroup,
     parse_ctxsw,
-    parse_io,
 )
-from pidtop.process.fmt import sanitize
-from pidtop.process.rawtext import argv_join, read_raw_command
+from pidtop.process.procfiles import (
+    _O_RDONLY,
+    _decode,
+    argv_text,
+    exe_deleted_at,
+    read_all_at,
+    read_at,
+    read_cmdline_at,
+    read_command,
+    read_io,
+)
 from pidtop.process.snapshot import ProcInfo, Snapshot
 from pidtop.process.statparse import PF_KTHREAD, parse_stat
 from pidtop.process.system import SystemReader
 
-__all__ = ["PF_KTHREAD", "RECHECK_TICKS", "REFRESH_TICKS", "ProcSampler", "parse_stat"]
+__all__ = [
+    "PF_KTHREAD",
+    "RECHECK_TICKS",
+    "REFRESH_TICKS",
+    "ProcSampler",
+    "parse_stat",
+    "read_command",  # re-exported (pins): procfiles.read_command
+]
 
 #: every process is read in full at least once every this many samples (see the docstring)
 REFRESH_TICKS = 32
@@ -70,29 +84,7 @@ REFRESH_TICKS = 32
 #: many samples (at once when the last read is older)
 RECHECK_TICKS = 4
 
-_O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _VANISHED = (FileNotFoundError, ProcessLookupError)
-
-
-def _decode(raw: bytes) -> str:
-    return sanitize(raw.decode("utf-8", "replace"))
-
-
-def _argv_text(raw: bytes) -> str:
-    """/proc/PID/cmdline as one printable line (``rawtext.argv_join``, sanitized)."""
-    return sanitize(argv_join(raw))
-
-
-def read_command(pid: int) -> str:
-    """What the COMMAND column shows for one process, read now (for ``--pin`` before any
-    sample): the command line; ``[comm]`` for a kernel thread; the bare comm for a zombie."""
-    raw = read_raw_command(pid)
-    if raw.cmdline:
-        return _argv_text(raw.cmdline)
-    if raw.comm is None:
-        return "?"
-    comm = _decode(raw.comm)
-    return f"[{comm}]" if raw.kernel else comm
 
 
 class _Ident:
@@ -175,23 +167,25 @@ class ProcSampler:
     # -- small readers -----------------------------------------------------------------------
 
     def _read(self, rel: str, size: int = 4096) -> bytes:
-        fd = os.open(rel, _O_RDONLY, dir_fd=self._dirfd)
-        try:
-            return os.read(fd, size)
-        finally:
-            os.close(fd)
+        return read_at(self._dirfd, rel, size)
 
     def _read_all(self, rel: str) -> bytes:
-        fd = os.open(rel, _O_RDONLY, dir_fd=self._dirfd)
+        return read_all_at(self._dirfd, rel)
+
+    def _cmdline_raw(self, name: str) -> bytes:
+        return read_cmdline_at(self._dirfd, name)
+
+    def _exe_deleted(self, name: str, before: bool) -> bool:
+        return exe_deleted_at(self._dirfd, name, before)
+
+    def _io(self, base: str) -> tuple[int | None, int | None]:
+        return read_io(self._read, base)
+
+    def _int_file(self, rel: str) -> int | None:
         try:
-            chunks = []
-            while True:
-                b = os.read(fd, 65536)
-                if not b:
-                    return b"".join(chunks)
-                chunks.append(b)
-        finally:
-            os.close(fd)
+            return int(self._read(rel, 64))
+        except (OSError, ValueError):
+            return None
 
     def _user_name(self, uid: int) -> str:
         name = self._users.get(uid)
@@ -398,7 +392,7 @@ class ProcSampler:
                 ident.cmdline_pending = not raw
                 if raw and raw != ident.cmdline_raw:
                     ident.cmdline_raw = raw
-                    ident.cmdline = _argv_text(raw)
+                    ident.cmdline = argv_text(raw)
             # the executable: at an exec and on its turn (it can be deleted at any time)
             if (exec_seen or refresh) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
@@ -485,7 +479,7 @@ class ProcSampler:
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
             if raw and raw != ident.cmdline_raw:
-                ident.cmdline_raw, ident.cmdline = raw, _argv_text(raw)
+                ident.cmdline_raw, ident.cmdline = raw, argv_text(raw)
                 changes["cmdline"] = ident.cmdline
             deleted = self._exe_deleted(name, ident.exe_deleted)
             if deleted != ident.exe_deleted:
@@ -518,46 +512,3 @@ class ProcSampler:
         if changes:
             return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
         return prev
-
-    def _cmdline_raw(self, name: str) -> bytes:
-        """/proc/PID/cmdline, in one read when it is under 64 KiB (the kernel fills the
-        buffer in one call; a second read just to see the end costs ~1 µs)."""
-        try:
-            fd = os.open(name + "/cmdline", _O_RDONLY, dir_fd=self._dirfd)
-        except OSError:
-            return b""
-        try:
-            data = os.read(fd, 65536)
-            if len(data) < 65536:
-                return data
-            chunks = [data]
-            while data:
-                data = os.read(fd, 65536)
-                chunks.append(data)
-            return b"".join(chunks)
-        except OSError:
-            return b""
-        finally:
-            os.close(fd)
-
-    def _exe_deleted(self, name: str, before: bool) -> bool:
-        """Whether the executable's link reads ``... (deleted)``; ``before`` when unreadable
-        (another user's process without root, or gone)."""
-        try:
-            return os.readlink(name + "/exe", dir_fd=self._dirfd).endswith(" (deleted)")
-        except OSError:
-            return before
-
-    def _io(self, base: str) -> tuple[int | None, int | None]:
-        try:
-            return parse_io(self._read(base + "io", 1024))
-        except PermissionError:
-            return IO_DENIED, IO_DENIED
-        except (OSError, ValueError):
-            return None, None
-
-    def _int_file(self, rel: str) -> int | None:
-        try:
-            return int(self._read(rel, 64))
-        except (OSError, ValueError):
-            return None
