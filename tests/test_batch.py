@@ -11,6 +11,7 @@ import pwd
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -286,7 +287,7 @@ def test_text_fits_the_width_and_never_cuts_numbers() -> None:
 
 
 def test_filters_sort_and_tree_are_the_monitors() -> None:
-    marker = "batchmarker8812"
+    marker = f"batchmarker{os.getpid()}x{time.monotonic_ns()}"  # unique: other runs too
     with Program("import sys; print(flush=True); sys.stdin.read()", marker) as p:
         rows = snapshot_json("--filter", marker.upper())[0]["processes"]  # any case
         assert p.pid in [r["pid"] for r in rows]

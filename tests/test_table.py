@@ -227,6 +227,20 @@ def test_tree_prefixes() -> None:
     assert [r.tree_prefix + r.info.comm for r in t.rows][2:4] == ["│  ├─ p6", "│  │  └─ p60"]
 
 
+def test_tree_without_dying_rows_draws_the_lines_of_what_is_left() -> None:
+    """``show_dying = False`` (``pidtop snapshot``): a process gone in the latest sample is not
+    a row, and its sibling's tree line is drawn as the last child."""
+    t = ProcessTable(sort_column="pid")
+    t.update(_tree_snap(0))
+    t.set_tree(True)
+    t.update(S(1, *(p for p in _tree_snap(1).processes if p.pid not in (9,))))
+    assert [r.tree_prefix + r.info.comm for r in t.rows][4:6] == ["│     └─ p8", "└─ p9"]
+    t.show_dying = False
+    t.set_tree(True)
+    assert "p9" not in [r.info.comm for r in t.rows]
+    assert [r.tree_prefix + r.info.comm for r in t.rows][1] == "└─ p5"
+
+
 def test_tree_children_follow_sort_and_collapse_survives_updates() -> None:
     t = ProcessTable()  # cpu descending
     t.set_tree(True)

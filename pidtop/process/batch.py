@@ -375,6 +375,7 @@ def make_table(opts: BatchOptions) -> ProcessTable:
     table.set_filter(opts.filter_text)
     table.set_user(opts.user)
     table.set_pids(opts.pids)
+    table.show_dying = False  # a snapshot lists what the sample saw (tree lines included)
     table.set_tree(opts.tree)
     if opts.kernel_threads is not None:
         table.set_threads(kernel=opts.kernel_threads)

@@ -136,6 +136,9 @@ class ProcessTable:
         self.tree = False
         self.show_threads = False
         self.show_kernel_threads = True
+        #: rows of processes gone in the latest sample stay one update, dimmed (the monitor);
+        #: a one-off listing (``pidtop snapshot``) turns this off: they are not in the sample
+        self.show_dying = True
         self.snapshot = None
         self.tasks = TaskCounts()
         self._rows: dict[ProcKey, Row] = {}
@@ -382,7 +385,11 @@ class ProcessTable:
 
     def _recompute(self) -> None:
         needle = self.filter_text.casefold()
-        candidates = [r for r in self._rows.values() if self._passes_static(r.info)]
+        candidates = [
+            r
+            for r in self._rows.values()
+            if self._passes_static(r.info) and (self.show_dying or r.status != "dying")
+        ]
         for r in candidates:
             r.context = False
         if not self.tree:
