@@ -29,6 +29,7 @@ def test_foreign_proc_is_reported_and_every_action_refused() -> None:
     assert r["fdinfo_only_own"] is True
     assert "/proc shows this process as PID" in str(r["fdinfo_only"]), r["fdinfo_only"]
     assert r["cli_rc"] == 7 and "another PID namespace" in str(r["cli_err"])
+    assert r["app_row"] == "kthreadd"  # the app showed the host's PID 2 row before Space
     assert "/proc: other PID namespace, actions refused" in str(r["header"])
     assert r["app_pins"] == 0 and r["app_signals_ok"] == 0
     assert any("another PID namespace" in n for n in r["app_notes"])  # type: ignore[union-attr]
