@@ -49,9 +49,11 @@ EXIT_CODES_HELP = f"""\
 exit status:
   {EXIT_OK}  success (the kernel accepted every signal / the targets exited / every id printed);
      a zombie (exited, not yet reaped) accepts signals: reported "already exited", still 0
-  {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, no TUI, or the
-     output could not be written: stdout closed, or a closed pipe (then silently))
-  {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative or infinite timeout
+  {EXIT_FAILURE}  other failure (a signal failed with another error, out of fds, the TUI not
+     installed, or the output could not be written: stdout closed, or a closed pipe (then
+     silently))
+  {EXIT_USAGE}  bad command line: malformed TARGET, unknown signal, negative or infinite timeout;
+     the monitor without a terminal (stdin, stdout and stderr must all be one)
   {EXIT_NO_PROCESS}  no such process (it does not exist, exited before it was signalled, or the
      PID is a thread ID: only processes are targets)
   {EXIT_NOT_PERMITTED}  operation not permitted
