@@ -156,14 +156,19 @@ def growing_tree(
 
 
 def static_tree(
-    *, fanout: int = 2, depth: int = 2, handlers: str | None = None, cgroup: str | None = None
+    *,
+    fanout: int = 2,
+    depth: int = 2,
+    handlers: str | None = None,
+    cgroup: str | None = None,
+    ignore_term: bool = False,
 ) -> tuple[int, int]:
     """Fork a tree of ``1 + fanout + fanout**2 ...`` waiting processes; (root PID, born fd).
     With ``cgroup`` (a cgroup v2 directory) the root moves there before it forks."""
     born_r, born_w = os.pipe()
 
     def level(n: int) -> None:
-        _setup(born_w, handlers)
+        _setup(born_w, handlers, ignore_term)
         for _ in range(fanout if n < depth else 0):
             if os.fork() == 0:
                 try:

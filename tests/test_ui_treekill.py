@@ -6,6 +6,7 @@ own processes, whatever the test did.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import select
@@ -28,9 +29,9 @@ _held: dict[int, int] = {}  # PID -> a pidfd held on it by the fixture
 
 
 @contextmanager
-def tree(fanout: int, depth: int) -> Iterator[list[int]]:
+def tree(fanout: int, depth: int, *, ignore_term: bool = False) -> Iterator[list[int]]:
     """A tree of waiting processes (root first); every one of them is killed at the end."""
-    root, born = static_tree(fanout=fanout, depth=depth)
+    root, born = static_tree(fanout=fanout, depth=depth, ignore_term=ignore_term)
     want = sum(fanout**i for i in range(depth + 1))
     try:
         pids = read_born(born, want)
@@ -163,3 +164,33 @@ async def test_no_tree_option_without_children() -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
             assert tree_box(app) is None
             await pilot.press("ctrl+t", "escape")  # nothing to toggle: no error
+
+
+async def test_quit_during_a_whole_tree_escalation_asks_and_cancels_it() -> None:
+    """ "SIGTERM, then SIGKILL after 30 s" on a tree that ignores SIGTERM: q asks first (No keeps
+    the app and the pending step); Yes quits at once and the SIGKILL is never sent."""
+    with tree(2, 1, ignore_term=True) as pids:
+        app = make_app(pids)
+        app.escalate_after = 30
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await listed(pilot, app, 3)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+            await pilot.press("ctrl+t", *"escalate", "enter")
+            await wait_for(pilot, lambda: len(app.tree_kills) == 1)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            text = " ".join(str(w.render()) for w in app.screen.query("Label, Static"))
+            assert "SIGKILL to the whole tree of" in text and "will not be sent" in text, text
+            await pilot.press("n")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+            assert app.is_running and len(app.tree_kills) == 1
+            await pilot.press("q", "y")
+            await wait_for(pilot, lambda: not app.is_running)
+        run_cancelled = app.tree_kills == []  # the worker saw the cancel and left the list
+        for _ in range(200):  # bounded: the worker polls the cancel every 50 ms
+            if app.tree_kills == []:
+                break
+            await asyncio.sleep(0.02)
+        assert app.tree_kills == [] or run_cancelled
+        assert all(alive(p) and state(p) in ("S", "R") for p in pids), "SIGKILL was sent"

@@ -246,6 +246,7 @@ class TreeResult:
     cgroup: str | None = None  # the cgroup killed, or the one the tree lives in
     note: str = ""  # why cgroup.kill was not used, extra processes in the cgroup...
     skipped_self: bool = False  # pidtop itself is in the tree: left out
+    cancelled: bool = False  # the remaining steps were dropped (``cancel`` set)
 
     def summary(self) -> str:
         """One line: processes, how many found while freezing, outcomes per step, method."""
@@ -264,6 +265,8 @@ class TreeResult:
         parts.append(f"method: {method}")
         if self.skipped_self:
             parts.append("pidtop itself left out")
+        if self.cancelled:
+            parts.append("cancelled: later steps not sent")
         if self.note:
             parts.append(self.note)
         return "; ".join(parts)
@@ -535,8 +538,9 @@ class TreeKill:
                 if not m.handle.closed:
                     m.handle.send_signal(signal.SIGCONT)
 
-    def wait(self, timeout: float) -> list[Member]:
-        """Wait up to ``timeout`` s for every running member to exit; return those still running."""
+    def wait(self, timeout: float, cancel: threading.Event | None = None) -> list[Member]:
+        """Wait up to ``timeout`` s for every running member to exit; return those still running.
+        ``cancel`` set ends the wait early (checked every 50 ms)."""
         alive = [m for m in self.members if m.handle.state() == "running"]
         deadline = time.monotonic() + timeout
         ep = select.epoll()
@@ -549,10 +553,11 @@ class TreeKill:
                     by_fd[fd] = m
             while alive:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or (cancel is not None and cancel.is_set()):
                     break
-                # degraded handles (no pidfd) are re-checked every 50 ms
-                wait = left if len(by_fd) == len(alive) else min(left, 0.05)
+                # degraded handles (no pidfd), and a cancel, are checked every 50 ms
+                polled = len(by_fd) == len(alive) and cancel is None
+                wait = left if polled else min(left, 0.05)
                 for fd, _ev in ep.poll(wait):
                     ep.unregister(fd)
                     by_fd.pop(fd, None)
@@ -616,6 +621,7 @@ def kill_tree(
     scan: Literal["auto", "children", "proc"] = "auto",
     fds: FdAccount | None = None,
     on_roots: Callable[[TreeResult], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> TreeResult:
     """Signal ``roots`` and all their descendants, including those forked meanwhile.
 
@@ -625,7 +631,8 @@ def kill_tree(
     those still running. With SIGKILL and ``method`` auto or cgroup, a tree that is exactly a
     writable cgroup v2 is killed with ``cgroup.kill``. Blocking: call it off the UI loop.
     Roots that cannot be opened are reported in ``root_errors``; ``on_roots`` is called once
-    they are all opened (before anything is stopped).
+    they are all opened (before anything is stopped). ``cancel`` set during a step's wait
+    drops the remaining steps (``result.cancelled``): nothing more is sent.
     """
     result = TreeResult()
     with TreeKill(scan=scan, fds=fds) as tk:
@@ -654,7 +661,10 @@ def kill_tree(
             step.counts = counts if counts is not None else _send_step(tk, sig)
             result.steps.append(step)
         for seconds, then in steps:
-            if not tk.wait(seconds):
+            if not tk.wait(seconds, cancel):
+                break
+            if cancel is not None and cancel.is_set():
+                result.cancelled = True
                 break
             with _frozen(tk, then):
                 before = len(tk.members)

@@ -50,6 +50,7 @@ from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
     from pidtop.process.journal import Journal
+    from pidtop.ui.tree_kill import TreeKillRun
 
 #: The second sample comes quickly so that CPU% has a delta to show (htop does the same).
 FIRST_DELTA = 0.5
@@ -114,6 +115,8 @@ class PidtopApp(
         self.journal = journal
         #: seconds before SIGKILL in the escalation offered by the signal picker
         self.escalate_after = opts.escalate_after
+        #: whole-tree kills with an escalation still to come (pidtop.ui.tree_kill)
+        self.tree_kills: list[TreeKillRun] = []
         #: ask before signalling more processes than this at once
         self.confirm_over = opts.confirm_over
         #: how many pins the running wait (``w``) started with, and whose wait is over
@@ -239,7 +242,10 @@ class PidtopApp(
         )
 
     def on_unmount(self) -> None:
-        """Save changed settings; release every pidfd."""
+        """Save changed settings; release every pidfd; a whole-tree escalation still waiting
+        sends nothing more (its worker would keep pidtop alive until its last step)."""
+        for run in list(self.tree_kills):
+            run.cancel.set()
         self.settings_message = self.save_settings(quitting=True)
         self.stop_journal()
         if self._on_pin_changed in self.pins.listeners:

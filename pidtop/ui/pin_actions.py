@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pidtop.process.events import EventLog
     from pidtop.process.table import ProcessTable
     from pidtop.ui.screens.signals import SignalChoice
+    from pidtop.ui.tree_kill import TreeKillRun
 
 
 class PinActions:
@@ -45,6 +46,7 @@ class PinActions:
         exit_when_gone: bool
         bell_enabled: bool
         escalate_after: float
+        tree_kills: list[TreeKillRun]
         confirm_over: int
         wait_total: int
         wait_exited: int
@@ -285,19 +287,22 @@ class PinActions:
         self._report(await action)
 
     def quit_needs_confirmation(self) -> bool:
-        """``q`` (and ctrl+c) ask first while a signal is still to come."""
-        return bool(self.pins.pending_actions)
+        """``q`` (and ctrl+c) ask first while a signal is still to come (an escalation of
+        pins, or of a whole-tree kill)."""
+        return bool(self.pins.pending_actions or self.tree_kills)
 
     async def action_quit(self) -> None:
         """``q``/F10: quit; with a signal still to come (an escalation), ask first."""
         from pidtop.ui.screens.signals import ConfirmScreen
 
         pending = self.pins.pending_actions
-        if not pending:
+        trees = list(self.tree_kills)
+        if not pending and not trees:
             self.exit()
             return
         pairs = [(t.target, t.command) for a in pending for t in a.targets]
-        reasons = [f"{a.describe()} will not be sent" for a in pending]
+        pairs += [pair for run in trees for pair in run.targets]
+        reasons = [f"{a.describe()} will not be sent" for a in [*pending, *trees]]
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -7,7 +7,11 @@ entries, like the other kills.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pidtop.process.fmt import sanitize
@@ -45,18 +49,47 @@ def tree_offer(app: PidtopApp, targets: list[Target], cursor: ProcKey | None) ->
     return descendants, bool(descendants) and collapsed
 
 
+@dataclass
+class TreeKillRun:
+    """A whole-tree kill in its worker, while it has a signal still to send (quit asks)."""
+
+    label: str
+    then: int  # the escalation's next signal
+    due: float  # time.monotonic() when it goes out
+    targets: list[tuple[str, str]]  # (PID:INODE, command) of the roots, for the confirmation
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def describe(self) -> str:
+        """``SIGKILL to the whole tree of 1234:5678 in 4 s``."""
+        left = max(0.0, self.due - time.monotonic())
+        return f"{signal_name(self.then)} to the whole tree of {self.label} in {left:.0f} s"
+
+
 def start_tree_kill(app: PidtopApp, targets: list[Target], choice: SignalChoice) -> None:
     """Kill the targets' whole trees in a thread worker (the freeze blocks: /proc reads and
     one signal per process). The targets' handles are released at once: the kill opens and
-    verifies each process itself (a root that exited or whose PID was reused is refused)."""
+    verifies each process itself (a root that exited or whose PID was reused is refused).
+    With an escalation the run is listed in ``app.tree_kills`` until its last step, so that
+    quitting asks first, and quitting anyway cancels the step (nothing more is sent)."""
     roots = [t.handle.identity for t in targets]
     label = ", ".join(t.target for t in targets[:3]) + (" …" if len(targets) > 3 else "")
+    pairs = [(t.target, t.command) for t in targets]
     app.pins.release(targets)
     steps = [(choice.after, signal.SIGKILL)] if choice.escalate else []
+    run = None
+    if steps:
+        run = TreeKillRun(label, signal.SIGKILL, time.monotonic() + choice.after, pairs)
+        app.tree_kills.append(run)
 
     def work() -> None:
-        result = kill_tree(roots, choice.signal, steps)
-        app.call_from_thread(report_tree, app, label, result)
+        try:
+            result = kill_tree(roots, choice.signal, steps, cancel=run.cancel if run else None)
+        finally:
+            if run is not None:
+                with contextlib.suppress(ValueError):
+                    app.tree_kills.remove(run)  # a list op: atomic for the UI thread
+        if not (run is not None and run.cancel.is_set()):  # cancelled: the app has quit
+            app.call_from_thread(report_tree, app, label, result)
 
     app.run_worker(work, thread=True, group="signal", exit_on_error=False)
 
