@@ -312,6 +312,8 @@ async def test_wait_is_over_with_the_status_its_parent_reaps(log: EventLog) -> N
         assert waited is pin and event.reaped and event.status.signal == signal.SIGKILL
     [entry] = [e for e in log.entries if e.kind == "wait" and e.target]
     assert "killed by SIGKILL; 0 still to wait for" in entry.message and entry.ok
+    [start] = [e.message for e in log.entries if e.kind == "wait" and not e.target]
+    assert start == "waiting for 1 process"  # singular (it said "1 processes")
     pins.close()
 
 

@@ -446,7 +446,8 @@ class PinSet:
         for pin, ref in refs:
             self._waits[pin.key] = (pin, ref)
             self._wait_watcher.add(ref, partial(self._on_wait_exit, pin.key))
-        self.log.add("wait", "", f"waiting for {len(refs)} processes")
+        n = len(refs)
+        self.log.add("wait", "", f"waiting for {n} process{'es' if n != 1 else ''}")
         return len(refs)
 
     def cancel_wait(self, *, log: bool = True) -> None:
