@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pidtop.options import MAX_DELAY, MIN_DELAY, SETTINGS, Options, settings_of
+from pidtop.options import MAX_DELAY, METERS, MIN_DELAY, SETTINGS, Options, settings_of
 from pidtop.process.table import COLUMN_BY_ID, resolve_sort_key
 
 #: the file's top-level key for the keymap (``[keys]``: action id -> "key,key")
@@ -95,6 +95,17 @@ def _check_columns(v: object) -> tuple[Any, str | None]:
     return tuple(ids), None
 
 
+def _check_meters(v: object) -> tuple[Any, str | None]:
+    if not isinstance(v, list) or not all(isinstance(m, str) for m in v):
+        return None, 'a list of meter names, e.g. ["cpu", "memory", "load"]'
+    names = [m.strip().lower() for m in v]
+    bad = [m for m, n in zip(v, names, strict=True) if n not in METERS]
+    if bad or len(set(names)) != len(names):
+        what = f"unknown meter {bad[0]!r}" if bad else "a meter named twice"
+        return None, f"{what} (meters: {', '.join(METERS)})"
+    return tuple(names), None
+
+
 def _check_sort(v: object) -> tuple[Any, str | None]:
     column = resolve_sort_key(v) if isinstance(v, str) else None
     return (column, None) if column else (None, f"a column name ({', '.join(COLUMN_BY_ID)})")
@@ -118,6 +129,7 @@ def _check_after(v: object) -> tuple[Any, str | None]:
 _CHECKS: dict[str, Callable[[object], tuple[Any, str | None]]] = {
     "delay": _check_delay,
     "columns": _check_columns,
+    "meters": _check_meters,
     "sort_column": _check_sort,
     "sort_reverse": _check_bool,
     "tree": _check_bool,

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_COLUMNS", "Options", "from_args", "parse_pids", "resolve_sort_key"]
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "DEFAULT_METERS",
+    "METERS",
+    "Options",
+    "from_args",
+    "parse_pids",
+    "resolve_sort_key",
+]
 
 from pidtop.process.handle import Identity
 from pidtop.process.pins import CONFIRM_OVER
@@ -23,6 +31,19 @@ from pidtop.process.table import DEFAULT_COLUMNS, resolve_sort_key
 DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 MIN_DELAY, MAX_DELAY = DELAY_STEPS[0], DELAY_STEPS[-1]
 
+#: the header meters: name -> what it shows. Bars (cpu, memory, swap) are drawn in the left
+#: half, figures (tasks, load, uptime) in the right half, each half in the configured order.
+METERS: dict[str, str] = {
+    "cpu": "CPU bars, one per CPU",
+    "memory": "Memory bar (used/total)",
+    "swap": "Swap bar (used/total)",
+    "tasks": "Tasks: processes, threads, running, sleeping",
+    "load": "Load average (1, 5, 15 min)",
+    "uptime": "Uptime",
+}
+#: the meters shown by default, in order (htop's)
+DEFAULT_METERS: tuple[str, ...] = tuple(METERS)
+
 
 @dataclass(slots=True)
 class Options:
@@ -31,6 +52,7 @@ class Options:
     # ---- settings: saved in the config file
     delay: float = 1.5  # seconds, MIN_DELAY..MAX_DELAY
     columns: tuple[str, ...] = DEFAULT_COLUMNS  # visible columns, in order
+    meters: tuple[str, ...] = DEFAULT_METERS  # header meters shown, in order
     sort_column: str = "cpu"
     sort_reverse: bool | None = None  # None: the column's default direction
     tree: bool = False
@@ -57,6 +79,7 @@ class Options:
     def __post_init__(self) -> None:
         self.delay = clamp_delay(self.delay)
         self.columns = tuple(self.columns)
+        self.meters = tuple(self.meters)
         self.pin = tuple(self.pin)
 
     def replace(self, **changes: Any) -> Options:
@@ -66,7 +89,7 @@ class Options:
 
 #: the names of the fields saved in the config file
 SETTINGS: tuple[str, ...] = (
-    "delay", "columns", "sort_column", "sort_reverse", "tree", "show_threads",
+    "delay", "columns", "meters", "sort_column", "sort_reverse", "tree", "show_threads",
     "show_kernel_threads", "theme", "bell", "confirm_over", "escalate_after", "keymap",
 )  # fmt: skip
 

@@ -115,6 +115,8 @@ BROKEN = {
     "out of range": (b"tree = true\ndelay = 0\n", 2, "delay", "0.1-60"),
     "unknown key": (b"tree = true\n\ncolour = 'red'\n", 3, "colour", "unknown setting"),
     "unknown column": (b'columns = ["pid", "nosuch"]\n', 1, "columns", "unknown column"),
+    "unknown meter": (b'tree = true\nmeters = ["cpu", "gpu"]\n', 2, "meters", "unknown meter"),
+    "meter twice": (b'meters = ["cpu", "load", "cpu"]\n', 1, "meters", "a meter named twice"),
     "unknown action": (b'[keys]\nquit = "f10"\nfly = "f"\n', 3, "keys.fly", "unknown action"),
     "keys not text": (b"[keys]\nkill = 9\n", 2, "keys.kill", "must be keys"),
 }
@@ -157,6 +159,32 @@ async def test_broken_file_and_a_change_merges_or_moves_aside(_xdg: Path) -> Non
     assert aside.read_bytes() == raw
     assert "tree = true" in path.read_text()
     assert str(aside) in (app.settings_message or "")
+
+
+async def test_meters_round_trip(_xdg: Path) -> None:
+    """meters in the file: shown in that order in the header; saved back after a change
+    elsewhere untouched; an empty list hides every meter (the status line stays)."""
+    path = _xdg / "pidtop" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('meters = ["uptime", "load", "memory"]\n')
+    opts, problems = resolve_options(args())
+    assert problems == [] and opts.meters == ("uptime", "load", "memory")
+    app = PidtopApp(ScriptedSource(), opts)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 1)
+        await pilot.pause()
+        lines = [app.meters.render_line(y).text for y in range(app.meters.size.height)]
+        text = "\n".join(lines)
+        assert "Mem[" in text and "Swp[" not in text and "Tasks:" not in text
+        assert not any(line.lstrip().startswith("0[") for line in lines)  # no CPU bars
+        assert text.index("Uptime:") < text.index("Load average:")  # the file's order
+        await pilot.press("t", "q")
+    assert path.read_text() == 'meters = ["uptime", "load", "memory"]\ntree = true\n'
+    config.save(path, {"meters": ()})
+    again, problems = resolve_options(args())
+    assert problems == [] and again.meters == ()
+    config.save(path, {"meters": ("swap", "cpu")})
+    assert resolve_options(args())[0].meters == ("swap", "cpu")
 
 
 def test_unknown_keys_and_tables_kept_on_save(tmp_path: Path) -> None:

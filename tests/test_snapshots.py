@@ -146,3 +146,10 @@ def test_setup_screen(snap_compare: SnapCompare) -> None:
 
 def test_setup_screen_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=(80, 24), press=["f2"], run_before=settle())
+
+
+def test_header_meters_chosen_and_ordered(snap_compare: SnapCompare) -> None:
+    """``meters = ["memory", "cpu", "uptime", "load"]``: memory above the CPU bars, no swap,
+    uptime above the load average, no tasks; the status line stays."""
+    app = make_app(meters=("memory", "cpu", "uptime", "load"))
+    assert snap_compare(app, terminal_size=(100, 24), run_before=settle())

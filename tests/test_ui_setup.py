@@ -122,3 +122,51 @@ async def test_no_config_applies_without_saving(tmp_path: Path) -> None:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.table.tree)
         assert any("not saved" in n.message for n in app._notifications)
+
+
+def header_text(app: PidtopApp) -> str:
+    return "\n".join(app.meters.render_line(y).text for y in range(app.meters.size.height))
+
+
+async def test_keyboard_hide_and_move_a_meter_then_save(tmp_path: Path) -> None:
+    """Tab to the meter list, then one burst: Down, Space (hide memory), End, '[' (uptime above
+    load), ctrl+s: the header changes at once and the file holds the new list."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        before = header_text(app)
+        assert "Mem[" in before and before.index("Load average:") < before.index("Uptime:")
+        meters = screen.query_one("#setup-meter-list", SelectionList)
+        # column list -> Up, Down -> the display part (it scrolls) -> the meter list
+        await pilot.press("tab", "tab", "tab", "tab")
+        await wait_for(pilot, lambda: screen.focused is meters)
+        await pilot.press("down", "space", "end", "left_square_bracket", "ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await pilot.pause()
+        assert app.meters.meters == ("cpu", "swap", "tasks", "uptime", "load")
+        after = header_text(app)
+        assert "Mem[" not in after and "Swp[" in after
+        assert after.index("Uptime:") < after.index("Load average:")
+        assert [c.id for c in app.table.columns] == list(DEFAULT_COLUMNS)  # columns untouched
+    saved = config.load(tmp_path / "config.toml")
+    assert saved.problems == [] and saved.values["meters"] == app.options.meters
+
+
+async def test_mouse_hide_and_move_a_meter(tmp_path: Path) -> None:
+    """Click the swap row to hide it, ▲ moves the highlighted meter (load above tasks)."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        meters = screen.query_one("#setup-meter-list", SelectionList)
+        await pilot.click("#setup-meter-list", offset=(4, 3))  # third row: swap
+        await wait_for(pilot, lambda: "swap" not in screen.meters_shown)
+        meters.highlighted = 4  # load
+        await pilot.click("#setup-meter-up")
+        await wait_for(pilot, lambda: screen.meter_order[3:5] == ["load", "tasks"])
+        assert screen.order[: len(DEFAULT_COLUMNS)] == list(DEFAULT_COLUMNS)  # columns kept
+        await pilot.click("#setup-save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await pilot.pause()
+        assert app.meters.meters == ("cpu", "memory", "load", "tasks", "uptime")
+        text = header_text(app)
+        assert "Swp[" not in text and text.index("Load average:") < text.index("Tasks:")

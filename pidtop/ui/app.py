@@ -149,7 +149,7 @@ class PidtopApp(
     def compose(self) -> ComposeResult:
         """Meters, the (empty for now) pinned strip, the table, filter bar, prompt, footer."""
         with Vertical(id="top"):
-            yield Meters(id="meters")
+            yield Meters(self.options.meters, id="meters")
         yield PinnedStrip(self.pins, id="pinned")
         yield ProcessView(self.table, mark_provider=self._mark, id="procs")
         yield FilterBar(id="filterbar")

@@ -27,6 +27,7 @@ class SettingsActions:
         confirm_over: int
         escalate_after: float
         screen: Any
+        meters: Any  # the header (pidtop.ui.widgets.meters.Meters)
         _settings_baseline: Options
 
         def notify(self, message: str, **kwargs: Any) -> None: ...
@@ -54,10 +55,11 @@ class SettingsActions:
         """Use the settings of ``new`` now (setup screen), then save the changed ones."""
         table = self.table
         fields, threads = table.fields, table.show_threads
-        self.options = self.options.replace(keymap=new.keymap)
+        self.options = self.options.replace(keymap=new.keymap, meters=new.meters)
         if tuple(c.id for c in table.columns) != new.columns:
             table.set_columns(new.columns)
         table.set_tree(new.tree)
+        self.meters.set_meters(new.meters)
         table.set_threads(user=new.show_threads, kernel=new.show_kernel_threads)
         self.bell_enabled = new.bell
         self.confirm_over = new.confirm_over

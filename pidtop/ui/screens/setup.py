@@ -1,9 +1,11 @@
-"""The setup screen (F2, ``S`` as in htop): columns (which and in what order), display, defaults.
+"""The setup screen (F2, ``S`` as in htop): columns and header meters (which and in what
+order), display, defaults.
 
 Columns are every column of the registry (:data:`pidtop.process.table.COLUMNS`): a column added
-there appears here by itself. Keyboard: Tab moves between the parts; in the column list Space
-(or Enter, or a click) shows/hides a column, ``[``/``]`` or F7/F8 (or the ▲/▼ buttons) move it
-up/down. Esc cancels; Save (ctrl+s, or Enter in a field) applies and saves. Defaults puts
+there appears here by itself; meters are :data:`pidtop.options.METERS`. Keyboard: Tab moves
+between the parts; in the column or meter list Space (or Enter, or a click) shows/hides an
+entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down.
+Esc cancels; Save (ctrl+s, or Enter in a field) applies and saves. Defaults puts
 htop's defaults in the form (nothing is applied until Save).
 """
 
@@ -18,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
-from pidtop.options import MAX_DELAY, MIN_DELAY, Options
+from pidtop.options import MAX_DELAY, METERS, MIN_DELAY, Options
 from pidtop.process.table import COLUMN_BY_ID, COLUMNS
 
 #: the form's settings that are not columns, with their labels (checkboxes)
@@ -34,6 +36,11 @@ def column_order(shown: tuple[str, ...]) -> list[str]:
     """Every registry column: the shown ones in their order, then the others in registry
     order (the list the screen starts with)."""
     return [*shown, *(c.id for c in COLUMNS if c.id not in shown)]
+
+
+def meter_order(shown: tuple[str, ...]) -> list[str]:
+    """Every meter: the shown ones in their order, then the others."""
+    return [*shown, *(m for m in METERS if m not in shown)]
 
 
 class SetupScreen(ModalScreen[Options | None]):
@@ -52,6 +59,8 @@ class SetupScreen(ModalScreen[Options | None]):
         self.themes = sorted(themes)
         self.order = column_order(options.columns)
         self.shown = set(options.columns)
+        self.meter_order = meter_order(options.meters)
+        self.meters_shown = set(options.meters)
 
     def compose(self) -> ComposeResult:
         """Columns on the left, display settings on the right, buttons below."""
@@ -63,10 +72,15 @@ class SetupScreen(ModalScreen[Options | None]):
                         "Columns: Space shows/hides, [ ] (F7 F8) move", classes="setup-head"
                     )
                     yield SelectionList[str](*self._selections(), id="setup-column-list")
-                    with Horizontal(id="setup-move"):
+                    with Horizontal(id="setup-move", classes="setup-move"):
                         yield Button("▲ Up", id="setup-up", compact=True)
                         yield Button("▼ Down", id="setup-down", compact=True)
                 with VerticalScroll(id="setup-display"):
+                    yield Label("Meters: Space shows/hides, [ ] move", classes="setup-head")
+                    yield SelectionList[str](*self._meter_selections(), id="setup-meter-list")
+                    with Horizontal(classes="setup-move"):
+                        yield Button("▲ Up", id="setup-meter-up", compact=True)
+                        yield Button("▼ Down", id="setup-meter-down", compact=True)
                     yield Label("Display", classes="setup-head")
                     yield Label("Theme", markup=False)
                     yield Select(
@@ -119,9 +133,19 @@ class SetupScreen(ModalScreen[Options | None]):
             for i in self.order
         ]
 
+    def _meter_selections(self) -> list[Selection[str]]:
+        return [
+            Selection(Text(f"{m:<8} {METERS[m]}"), m, m in self.meters_shown)
+            for m in self.meter_order
+        ]
+
     @property
     def _list(self) -> SelectionList[str]:
         return self.query_one("#setup-column-list", SelectionList)
+
+    @property
+    def _meter_list(self) -> SelectionList[str]:
+        return self.query_one("#setup-meter-list", SelectionList)
 
     def _rebuild(self, highlight: int) -> None:
         columns = self._list
@@ -129,12 +153,29 @@ class SetupScreen(ModalScreen[Options | None]):
         columns.add_options(self._selections())
         columns.highlighted = max(0, min(highlight, len(self.order) - 1))
 
+    def _rebuild_meters(self, highlight: int) -> None:
+        meters = self._meter_list
+        meters.clear_options()
+        meters.add_options(self._meter_selections())
+        meters.highlighted = max(0, min(highlight, len(self.meter_order) - 1))
+
     @on(SelectionList.SelectedChanged, "#setup-column-list")
     def _selected(self, event: SelectionList.SelectedChanged[str]) -> None:
         self.shown = set(event.selection_list.selected)
 
+    @on(SelectionList.SelectedChanged, "#setup-meter-list")
+    def _meter_selected(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.meters_shown = set(event.selection_list.selected)
+
     def action_move(self, step: int) -> None:
-        """Move the highlighted column up (-1) or down (1) in the order."""
+        """Move the highlighted column (or meter, when the meter list has the focus) up (-1)
+        or down (1) in the order."""
+        if self.focused is self._meter_list:
+            self._move_meter(step)
+        else:
+            self._move_column(step)
+
+    def _move_column(self, step: int) -> None:
         i = self._list.highlighted
         if i is None:
             return
@@ -144,15 +185,36 @@ class SetupScreen(ModalScreen[Options | None]):
         self.order[i], self.order[j] = self.order[j], self.order[i]
         self._rebuild(j)
 
+    def _move_meter(self, step: int) -> None:
+        i = self._meter_list.highlighted
+        if i is None:
+            return
+        j = i + step
+        if not 0 <= j < len(self.meter_order):
+            return
+        order = self.meter_order
+        order[i], order[j] = order[j], order[i]
+        self._rebuild_meters(j)
+
     @on(Button.Pressed, "#setup-up")
     def _up(self) -> None:
-        self.action_move(-1)
+        self._move_column(-1)
         self._list.focus()
 
     @on(Button.Pressed, "#setup-down")
     def _down(self) -> None:
-        self.action_move(1)
+        self._move_column(1)
         self._list.focus()
+
+    @on(Button.Pressed, "#setup-meter-up")
+    def _meter_up(self) -> None:
+        self._move_meter(-1)
+        self._meter_list.focus()
+
+    @on(Button.Pressed, "#setup-meter-down")
+    def _meter_down(self) -> None:
+        self._move_meter(1)
+        self._meter_list.focus()
 
     # ------------------------------------------------------------------ result
     def result(self) -> Options | str:
@@ -177,6 +239,7 @@ class SetupScreen(ModalScreen[Options | None]):
         switches = {n: self.query_one(f"#setup-{n}", Checkbox).value for n, _ in _SWITCHES}
         return self.options.replace(
             columns=columns,
+            meters=tuple(m for m in self.meter_order if m in self.meters_shown),
             delay=delay,
             theme=theme if isinstance(theme, str) else self.options.theme,
             confirm_over=confirm,
@@ -216,6 +279,9 @@ class SetupScreen(ModalScreen[Options | None]):
         self.order = column_order(d.columns)
         self.shown = set(d.columns)
         self._rebuild(0)
+        self.meter_order = meter_order(d.meters)
+        self.meters_shown = set(d.meters)
+        self._rebuild_meters(0)
         self.query_one("#setup-delay", Input).value = f"{d.delay:g}"
         self.query_one("#setup-confirm", Input).value = str(d.confirm_over)
         self.query_one("#setup-after", Input).value = f"{d.escalate_after:g}"

@@ -20,6 +20,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from pidtop.options import DEFAULT_METERS
 from pidtop.process.fmt import human_bytes
 from pidtop.process.snapshot import Snapshot
 from pidtop.process.table import TaskCounts
@@ -57,8 +58,16 @@ class Meters(Widget):
         "meters--status",
     }
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        meters: tuple[str, ...] = DEFAULT_METERS,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
+        #: the meters shown, in order (names of :data:`pidtop.options.METERS`)
+        self.meters = tuple(meters)
         self.snapshot: Snapshot | None = None
         self.tasks = TaskCounts()
         self.status: tuple[str, ...] = ()
@@ -79,6 +88,14 @@ class Meters(Widget):
         if same_shape:
             self._repaint_changed()
         else:
+            self._strips = None
+            self.refresh(layout=True)
+
+    def set_meters(self, meters: tuple[str, ...]) -> None:
+        """Show these meters, in this order (setup screen)."""
+        meters = tuple(meters)
+        if meters != self.meters:
+            self.meters = meters
             self._strips = None
             self.refresh(layout=True)
 
@@ -218,21 +235,18 @@ class Meters(Widget):
             for n, pct in zip(numbers, cpus, strict=True)
         ]
 
-    def _mem_bars(self, width: int) -> list[Text]:
+    def _mem_bar(self, meter: str, width: int) -> list[Text]:
+        """The ``memory`` or ``swap`` bar."""
         snap = self.snapshot
         if snap is None:
             return []
         sysinfo = snap.system
-        out = []
-        for label, used, total, kind in (
-            ("Mem", sysinfo.mem_used, sysinfo.mem_total, "bar-mem"),
-            ("Swp", sysinfo.swap_used, sysinfo.swap_total, "bar-swap"),
-        ):
-            frac = used / total if total else 0.0
-            out.append(
-                self._bar(label, frac, f"{human_bytes(used)}/{human_bytes(total)}", width, kind)
-            )
-        return out
+        if meter == "memory":
+            label, used, total, kind = "Mem", sysinfo.mem_used, sysinfo.mem_total, "bar-mem"
+        else:
+            label, used, total, kind = "Swp", sysinfo.swap_used, sysinfo.swap_total, "bar-swap"
+        frac = used / total if total else 0.0
+        return [self._bar(label, frac, f"{human_bytes(used)}/{human_bytes(total)}", width, kind)]
 
     def _fit(self, width: int, *variants: list[tuple[str, Style | None]]) -> Text:
         """The first variant (``(text, style)`` pieces) that fits ``width`` cells, else the
@@ -247,50 +261,45 @@ class Meters(Widget):
             line.append(text, style)
         return line
 
-    def _figures(self, width: int) -> list[Text]:
+    def _figure(self, meter: str, width: int) -> list[Text]:
+        """The lines of the ``tasks``, ``load`` or ``uptime`` meter."""
         snap = self.snapshot
-        label, fig = self._s("label"), self._s("figure")
-        lines: list[Text] = []
         if snap is None:
-            lines.append(Text("Sampling…", label))
-        else:
-            t = self.tasks
-            total, thr, kthr, run = (
-                str(n) for n in (t.total, t.threads, t.kernel_threads, t.running)
-            )
-            lines.append(
-                self._fit(
-                    width,
-                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
-                     (kthr, fig), (" kthr; ", None), (run, fig), (" running", None)],
-                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
-                     (kthr, fig), (" kthr; ", None), (run, fig), (" run", None)],
-                    [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr; ", None),
-                     (run, fig), (" run", None)],
-                )
-            )  # fmt: skip
-            sleeping, stopped, zombie = (str(n) for n in (t.sleeping, t.stopped, t.zombie))
-            lines.append(
-                self._fit(
-                    width,
-                    [("        ", None), (sleeping, fig), (" sleeping, ", None), (stopped, fig),
-                     (" stopped, ", None), (zombie, fig), (" zombie", None)],
-                    [(sleeping, fig), (" sleeping, ", None), (stopped, fig),
-                     (" stopped, ", None), (zombie, fig), (" zombie", None)],
-                    [(sleeping, fig), (" sleep, ", None), (stopped, fig), (" stop, ", None),
-                     (zombie, fig), (" zomb", None)],
-                )
-            )  # fmt: skip
+            return []
+        label, fig = self._s("label"), self._s("figure")
+        if meter == "load":
             load = Text(no_wrap=True, overflow="crop")
             load.append("Load average: ", label)
             load.append(" ".join(f"{v:.2f}" for v in snap.system.load), fig)
-            lines.append(load)
+            return [load]
+        if meter == "uptime":
             up = Text(no_wrap=True, overflow="crop")
             up.append("Uptime: ", label)
             up.append(format_uptime(snap.system.uptime), fig)
-            lines.append(up)
-        lines.extend(self._status_lines(width))
-        return lines
+            return [up]
+        t = self.tasks
+        total, thr, kthr, run = (str(n) for n in (t.total, t.threads, t.kernel_threads, t.running))
+        sleeping, stopped, zombie = (str(n) for n in (t.sleeping, t.stopped, t.zombie))
+        return [
+            self._fit(
+                width,
+                [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
+                 (kthr, fig), (" kthr; ", None), (run, fig), (" running", None)],
+                [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr, ", None),
+                 (kthr, fig), (" kthr; ", None), (run, fig), (" run", None)],
+                [("Tasks: ", label), (total, fig), (", ", None), (thr, fig), (" thr; ", None),
+                 (run, fig), (" run", None)],
+            ),
+            self._fit(
+                width,
+                [("        ", None), (sleeping, fig), (" sleeping, ", None), (stopped, fig),
+                 (" stopped, ", None), (zombie, fig), (" zombie", None)],
+                [(sleeping, fig), (" sleeping, ", None), (stopped, fig),
+                 (" stopped, ", None), (zombie, fig), (" zombie", None)],
+                [(sleeping, fig), (" sleep, ", None), (stopped, fig), (" stop, ", None),
+                 (zombie, fig), (" zomb", None)],
+            ),
+        ]  # fmt: skip
 
     def _status_lines(self, width: int) -> list[Text]:
         """The status words, wrapped between words onto as many lines as ``width`` needs
@@ -332,18 +341,24 @@ class Meters(Widget):
         used, total = human_bytes(sysinfo.mem_used), human_bytes(sysinfo.mem_total)
         load, tasks = f"{sysinfo.load[0]:.2f}", str(self.tasks.total)
         room = width - line.cell_len
-        # the longest wording that fits: cut, "Tasks" lost its number at 40 columns
-        line.append_text(
-            self._fit(
-                room,
-                [("CPU ", label), (avg, fig), (" Mem ", label), (f"{used}/{total}", fig),
-                 (" Load ", label), (load, fig), (" Tasks ", label), (tasks, fig)],
-                [("CPU ", label), (avg, fig), (" Mem ", label), (used, fig),
-                 (" Load ", label), (load, fig), (" Tasks ", label), (tasks, fig)],
-                [("CPU ", label), (avg, fig), (" Mem ", label), (used, fig),
-                 (" Tasks ", label), (tasks, fig)],
-            )
-        )  # fmt: skip
+        shown = set(self.meters)
+        # (meter, label, value) per variant, the longest wording that fits: cut, "Tasks" lost
+        # its number at 40 columns
+        variants = [
+            [("cpu", "CPU", avg), ("memory", "Mem", f"{used}/{total}"), ("load", "Load", load),
+             ("tasks", "Tasks", tasks)],
+            [("cpu", "CPU", avg), ("memory", "Mem", used), ("load", "Load", load),
+             ("tasks", "Tasks", tasks)],
+            [("cpu", "CPU", avg), ("memory", "Mem", used), ("tasks", "Tasks", tasks)],
+        ]  # fmt: skip
+        pieces: list[list[tuple[str, Style | None]]] = []
+        for variant in variants:
+            chosen: list[tuple[str, Style | None]] = []
+            for meter, name, value in variant:
+                if meter in shown:
+                    chosen += [(f" {name} " if chosen else f"{name} ", label), (value, fig)]
+            pieces.append(chosen)
+        line.append_text(self._fit(room, *pieces))
         return line
 
     def render(self) -> Text:
@@ -361,16 +376,24 @@ class Meters(Widget):
             cpu_cols = 1
         left: list[Text] = []
         right: list[Text] = []
-        if cpu_cols == 1:
-            left.extend(self._cpu_bars(left_w))
-        else:
-            bars_l = self._cpu_bars(left_w)
-            split = (len(bars_l) + 1) // 2
-            bars_r = self._cpu_bars(right_w)
-            left.extend(bars_l[:split])
-            right.extend(bars_r[split:])
-        left.extend(self._mem_bars(left_w))
-        right.extend(self._figures(right_w))
+        # bars in the left half, figures in the right half, each in the configured order
+        for meter in self.meters:
+            if meter == "cpu":
+                if cpu_cols == 1:
+                    left.extend(self._cpu_bars(left_w))
+                    continue
+                bars_l = self._cpu_bars(left_w)
+                split = (len(bars_l) + 1) // 2
+                # the second column of CPUs level with the first, at the top of the right half
+                right[:0] = [Text()] * len(left) + self._cpu_bars(right_w)[split:]
+                left.extend(bars_l[:split])
+            elif meter in ("memory", "swap"):
+                left.extend(self._mem_bar(meter, left_w))
+            else:
+                right.extend(self._figure(meter, right_w))
+        if self.snapshot is None:
+            right.append(Text("Sampling…", self._s("label")))
+        right.extend(self._status_lines(right_w))
         lines = Text(no_wrap=True, overflow="crop", end="")
         for i in range(max(len(left), len(right))):
             if i:
