@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import faulthandler
 import json
 import os
 import resource
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -36,6 +38,7 @@ from pidtop.process.handle import (
     IdentityMismatch,
     ProcessGone,
     ProcessHandle,
+    decode_coredump,
     features,
     format_identity,
     parse_target,
@@ -448,3 +451,67 @@ def test_degraded_without_pidfd(no_pidfd: None) -> None:
             assert h.send_signal(signal.SIGTERM).outcome == "gone"
             assert not h.exit_status().known
             assert h.reclaim().outcome == "unsupported"
+
+
+# --------------------------------------------------------------------------- core dump facts
+
+
+def _info_buf(mask: int, coredump_mask: int = 0, supported: int = 0) -> bytes:
+    return struct.pack("=QQ11IiIIQ", mask, 1, *([0] * 11), 0x8B, coredump_mask, 0, supported)
+
+
+def test_decode_coredump_from_a_constructed_pidfd_info() -> None:
+    """CONSTRUCTED buffers: this machine (6.18) cannot produce a 6.19 answer with
+    PIDFD_INFO_SUPPORTED_MASK, so the decoding of one is checked on the struct layout
+    (PIDFD-FACTS section 4). Without the supported mask the COREDUMP bits never count."""
+    cd, sup = handle_mod.PIDFD_INFO_COREDUMP, handle_mod.PIDFD_INFO_SUPPORTED_MASK
+    written, skip = handle_mod.PIDFD_COREDUMPED, handle_mod.PIDFD_COREDUMP_SKIP
+    both = 0xC | cd | sup  # CGROUPID|EXIT|COREDUMP|SUPPORTED_MASK, as a 6.19 reply
+    assert decode_coredump(_info_buf(both, written | 0x4, 0xFF)) == "written"
+    assert decode_coredump(_info_buf(both, skip, 0xFF)) == "skipped"
+    assert decode_coredump(_info_buf(both, 0x4, 0xFF)) == "unknown"  # only "as the user"
+    # 6.19 supports COREDUMP but had nothing to say for this process: bit not in the reply
+    assert decode_coredump(_info_buf(0xC | sup, 0, 0xFF)) == "unknown"
+    # 6.16-6.18: COREDUMP echoed, no supported mask -> not trusted, whatever the bits
+    assert decode_coredump(_info_buf(0xC | cd, written, 0)) == "unknown"
+    assert decode_coredump(_info_buf(0xC | cd, skip, 0)) == "unknown"
+    # supported mask present but without COREDUMP (a kernel that dropped it)
+    assert decode_coredump(_info_buf(both, written, 0xFF & ~cd)) == "unknown"
+
+
+@needs_info_exit
+def test_coredump_unknown_for_a_real_sigsegv_on_this_kernel(tmp_path: Path) -> None:
+    """A real child killed by SIGSEGV, held by a pidfd: on kernels < 6.19 the answer is
+    ``unknown`` (no PIDFD_INFO_SUPPORTED_MASK to prove PIDFD_INFO_COREDUMP is reliable;
+    6.18 echoes the bit with mask 0x4 for any dumpable process). On 6.19+ the kernel says."""
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)  # crash only once the pidfd is held
+            os.chdir(tmp_path)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+            faulthandler.disable()
+            os.kill(os.getpid(), signal.SIGSEGV)
+        finally:
+            os._exit(99)
+    ask = handle_mod._COREDUMP_ASK
+    os.close(go_r)
+    with ProcessHandle.open(pid) as h:
+        os.close(go_w)
+        wait_exited(h)  # a zombie: when the journal's exit event arrives
+        zombie = h.coredump()
+        os.waitpid(pid, 0)
+        fd = h.fileno()
+        assert fd is not None
+        wait_reaped(fd)
+        assert h.exit_status().signal == signal.SIGSEGV
+        raw = handle_mod._get_info(fd, ask)
+        if KERNEL >= (6, 19):
+            assert zombie in ("written", "skipped") and h.coredump() in ("written", "skipped")
+        else:
+            assert not raw[0] & handle_mod.PIDFD_INFO_SUPPORTED_MASK  # nothing proves it
+            assert zombie == "unknown" and h.coredump() == "unknown"
+    assert h.coredump() == "unknown"  # closed: never an answer from a reused fd

@@ -453,3 +453,66 @@ def test_inode_from_a_held_pidfd(journal: Journal) -> None:
     recs = exits_of(got, {pid, other})
     assert recs[pid].inode == inode and recs[pid].to_dict()["inode"] == inode
     assert recs[other].inode is None
+
+
+def test_coredump_field_unknown_for_a_real_sigsegv_child(journal: Journal, tmp_path: Path) -> None:
+    """A real child killed by SIGSEGV while pidtop holds a pidfd for it (as a pin, through
+    the same hook the monitor sets): ``coredump`` is in the JSON and is "unknown" here,
+    because this kernel is < 6.19 (no PIDFD_INFO_SUPPORTED_MASK, so PIDFD_INFO_COREDUMP,
+    which 6.18 echoes for any dumpable process, is not trusted). Other ends give null."""
+    from procs import KERNEL
+
+    from pidtop.process.handle import ProcessHandle
+
+    if KERNEL >= (6, 19):
+        pytest.skip("kernel >= 6.19 answers PIDFD_INFO_COREDUMP: not 'unknown' there")
+    go_r, go_w = os.pipe()
+    crashed = os.fork()
+    if crashed == 0:  # crashes once pidtop holds its pidfd
+        os.close(go_w)
+        os.read(go_r, 1)
+        faulthandler.disable()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGSEGV)
+        os._exit(99)
+    os.close(go_r)
+    held = ProcessHandle.open(crashed)
+    os.close(go_w)
+    asked: list[int] = []
+
+    def coredump_of(pid: int) -> str:
+        asked.append(pid)
+        return held.coredump() if pid == crashed else "unknown"
+
+    journal.coredump_of = coredump_of
+    killed, clean = _die_by(signal.SIGKILL, False, tmp_path), fork_exit(0)
+    try:
+        for pid in (crashed, killed, clean):
+            os.waitpid(pid, 0)
+        got = collect(journal, lambda rs: len(exits_of(rs, {crashed, killed, clean})) == 3)
+    finally:
+        held.close()
+    recs = exits_of(got, {crashed, killed, clean})
+    assert recs[crashed].signal == signal.SIGSEGV and asked == [crashed]
+    assert recs[crashed].to_dict()["coredump"] == "unknown"
+    assert '"coredump": "unknown"' in recs[crashed].to_json()
+    assert recs[killed].to_dict()["coredump"] is None  # SIGKILL does not dump core
+    assert recs[clean].to_dict()["coredump"] is None and "coredump" in recs[clean].to_dict()
+
+
+def test_coredump_words_in_the_detail_line() -> None:
+    """The Exits screen's detail line says what is known about the core, for crashes only."""
+    from pidtop.process.handle import ExitStatus
+    from pidtop.process.journal_records import describe
+
+    def rec(status: ExitStatus, fact: str = "unknown") -> ExitRecord:
+        return ExitRecord(0.0, 0.0, 42, 1, 0, "x", "x", status, 0.5, coredump_fact=fact)
+
+    segv = ExitStatus(True, signal=signal.SIGSEGV)
+    assert "; core: unknown" in describe(rec(segv))
+    assert "; core dumped (written)" in describe(rec(segv, "written"))
+    assert "; core dump skipped" in describe(rec(segv, "skipped"))
+    assert "core" not in describe(rec(ExitStatus(True, signal=signal.SIGKILL)))
+    assert "core" not in describe(rec(ExitStatus(True, code=0)))
+    assert rec(ExitStatus.unknown("gone"), "written").to_dict()["coredump"] is None

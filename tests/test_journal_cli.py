@@ -101,7 +101,7 @@ def test_json_into_head_1_quietly() -> None:
     record = json.loads(lines[0])
     assert set(record) == {
         "event", "time", "pid", "ppid", "uid", "comm", "cmdline", "exit_code", "signal",
-        "core_dumped", "lifetime_s", "inode",
+        "core_dumped", "coredump", "lifetime_s", "inode",
     }  # fmt: skip
     assert journal.returncode == 0
     assert journal.stderr is not None and journal.stderr.read() == b""

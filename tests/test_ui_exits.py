@@ -294,3 +294,30 @@ def test_exits_screen_snapshot_80x24(snap_compare: object) -> None:
         await pilot.pause()
 
     assert snap_compare(ExitsApp(), terminal_size=(80, 24), run_before=run_before)  # type: ignore[operator]
+
+
+def test_pins_answer_the_journals_coredump_question() -> None:
+    """The monitor's pins answer ``coredump_of`` through the handle they hold. The handle
+    here is a STAND-IN answering "written": this 6.18 machine cannot produce that answer
+    (see test_handle for the real kernel's "unknown"). Unpinned PIDs and handles without
+    the method (scripted) answer "unknown"."""
+    from types import SimpleNamespace
+
+    from pidtop.ui.exits_actions import ExitsActions
+
+    class Said:
+        inode = 77
+
+        def coredump(self) -> str:
+            return "written"
+
+    actions = ExitsActions()
+    pins = [
+        SimpleNamespace(key=(10, 1), handle=Said()),
+        SimpleNamespace(key=(11, 1), handle=SimpleNamespace(inode=78)),
+    ]
+    actions.journal_pins_changed(pins)
+    assert actions._pin_coredump_get(10) == "written"
+    assert actions._pin_coredump_get(11) == "unknown"
+    assert actions._pin_coredump_get(12) == "unknown"
+    assert actions._pin_inodes_get(10) == 77

@@ -32,6 +32,12 @@ from pidtop.process.signals import signal_name
 PIDFD_GET_INFO = 0xC050FF0B  # _IOWR(0xFF, 11, 80-byte struct pidfd_info)
 PIDFD_INFO_PID = 0x1
 PIDFD_INFO_EXIT = 0x8
+PIDFD_INFO_COREDUMP = 0x10  # 6.16+; trusted only with SUPPORTED_MASK (6.19 fixed it)
+PIDFD_INFO_SUPPORTED_MASK = 0x20  # 6.19+
+PIDFD_COREDUMPED = 0x1  # coredump_mask: a core was written
+PIDFD_COREDUMP_SKIP = 0x2  # coredump_mask: the dump was skipped
+#: EXIT too: without it a reaped process's pidfd answers ESRCH
+_COREDUMP_ASK = PIDFD_INFO_EXIT | PIDFD_INFO_COREDUMP | PIDFD_INFO_SUPPORTED_MASK
 _PIDFD_INFO = struct.Struct("=QQ11IiIIQ")  # mask, cgroupid, 11 ids, exit_code, coredump x2, supp.
 SYS_PROCESS_MRELEASE = 448  # x86_64 and the generic syscall table
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -219,12 +225,39 @@ def _process_mrelease(fd: int) -> int:
     return ctypes.get_errno()
 
 
-def _get_info(fd: int, mask: int) -> tuple[int, ...]:
-    """PIDFD_GET_INFO; returns the unpacked struct (check ``[0]``, the mask, before use)."""
+def _get_info_buf(fd: int, mask: int) -> bytearray:
+    """PIDFD_GET_INFO; returns the kernel's raw struct pidfd_info (80 bytes)."""
     buf = bytearray(_PIDFD_INFO.size)
     struct.pack_into("=Q", buf, 0, mask)
     fcntl.ioctl(fd, PIDFD_GET_INFO, buf, True)
-    return _PIDFD_INFO.unpack(buf)
+    return buf
+
+
+def _get_info(fd: int, mask: int) -> tuple[int, ...]:
+    """PIDFD_GET_INFO; returns the unpacked struct (check ``[0]``, the mask, before use)."""
+    return _PIDFD_INFO.unpack(_get_info_buf(fd, mask))
+
+
+def decode_coredump(buf: bytes | bytearray) -> str:
+    """``written``, ``skipped`` or ``unknown`` from a PIDFD_GET_INFO answer to
+    PIDFD_INFO_COREDUMP | PIDFD_INFO_SUPPORTED_MASK.
+
+    The coredump bits count only when the kernel proves it supports them (supported_mask
+    has PIDFD_INFO_COREDUMP: 6.19+). On 6.16-6.18 the COREDUMP bit is echoed whatever
+    happened (a live process reads as "dumpable", a real dump to a file as 0), so their
+    answer is "unknown" (see PIDFD-FACTS section 4).
+    """
+    info = _PIDFD_INFO.unpack(buf)
+    mask, coredump_mask, supported = info[0], info[14], info[16]
+    if not (mask & PIDFD_INFO_SUPPORTED_MASK and supported & PIDFD_INFO_COREDUMP):
+        return "unknown"
+    if not mask & PIDFD_INFO_COREDUMP:
+        return "unknown"
+    if coredump_mask & PIDFD_COREDUMPED:
+        return "written"
+    if coredump_mask & PIDFD_COREDUMP_SKIP:
+        return "skipped"
+    return "unknown"
 
 
 def _poll(fd: int) -> int:
@@ -855,6 +888,20 @@ class ProcessHandle(Handle):
         if status.known:
             self._status = status
         return status
+
+    def coredump(self) -> str:
+        """Whether the kernel wrote a core for this process: ``written``, ``skipped``, or
+        ``unknown`` (no pidfd, kernel < 6.19, or it does not say). Never blocks."""
+        fd = self._fd
+        if self._closed or self.degraded or not features().get_info:
+            return "unknown"
+        try:
+            buf = _get_info_buf(fd, _COREDUMP_ASK)
+        except OSError:  # closed meanwhile (EBADF), or ENOTTY/ESRCH on older kernels
+            return "unknown"
+        if self._closed:  # closed by another thread meanwhile: the fd may be another's now
+            return "unknown"
+        return decode_coredump(buf)
 
     def _status_from_info(self) -> ExitStatus:
         if not features().info_exit:

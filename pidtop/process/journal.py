@@ -107,6 +107,9 @@ class Journal:
         #: pidfs inode of a PID pidtop holds a pidfd for (the monitor's pins); called from the
         #: reading thread, so it must only read plain data
         self.inode_of: Callable[[int], int | None] | None = None
+        #: ``written``/``skipped``/``unknown`` for a crashed PID pidtop holds a pidfd for
+        #: (the pins; :meth:`ProcessHandle.coredump`); same thread rules as ``inode_of``
+        self.coredump_of: Callable[[int], str] | None = None
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         #: seconds to let events gather after a wake-up (see :meth:`pump`)
         self.batch = BATCH
@@ -249,6 +252,13 @@ class Journal:
                     inode = inode_of(r.pid)
                     if inode is not None:
                         records[i] = replace(r, inode=inode)
+        coredump_of = self.coredump_of
+        if coredump_of is not None:
+            for i, r in enumerate(records):
+                if type(r) is ExitRecord and r.crashed and r.coredump_fact == "unknown":
+                    fact = coredump_of(r.pid)
+                    if fact != "unknown":
+                        records[i] = replace(r, coredump_fact=fact)
         with self.lock:
             self.records.extend(records)
             self.total += len(records)

@@ -26,7 +26,7 @@ from pidtop.process.handle import (
     ProcessHandle,
     boottime_now,
 )
-from pidtop.process.journal_records import ExitRecord, Record
+from pidtop.process.journal_records import CORE_SIGNALS, ExitRecord, Record
 from pidtop.process.journal_tracker import argv_text, read_proc, read_uid
 from pidtop.process.watch import REAP_GRACE
 
@@ -166,6 +166,7 @@ class PidfdFallback:
                 status=status,
                 lifetime_s=lifetime,
                 inode=handle.inode,
+                coredump_fact=handle.coredump() if status.signal in CORE_SIGNALS else "unknown",
             )
         )
         handle.close()

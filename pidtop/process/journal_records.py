@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pwd
 import re
+import signal as _signal
 import time
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from pidtop.process.handle import ExitStatus
 from pidtop.process.signals import signal_name
 
 __all__ = [
+    "CORE_SIGNALS",
     "HEADER",
     "ExitRecord",
     "LostRecord",
@@ -28,6 +30,24 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- records
+
+#: signals whose default action dumps core (signal(7)): a process killed by one crashed
+CORE_SIGNALS = frozenset(
+    int(getattr(_signal, n))
+    for n in (
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGSEGV",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGSYS",
+    )
+    if hasattr(_signal, n)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +65,9 @@ class ExitRecord:
     lifetime_s: float | None
     inode: int | None = None  # pidfs inode, when pidtop held a pidfd for the process
     user: str | None = None  # the user's name when the source knows it (scripted); else by uid
+    #: what the kernel said about the core dump (PIDFD_INFO_COREDUMP, 6.19+, pidfd held):
+    #: ``written`` or ``skipped``; ``unknown`` when it did not say (see :attr:`coredump`)
+    coredump_fact: str = "unknown"
 
     kind = "exit"
 
@@ -59,6 +82,16 @@ class ExitRecord:
     @property
     def core_dumped(self) -> bool | None:
         return self.status.core_dumped if self.status.known else None
+
+    @property
+    def crashed(self) -> bool:
+        """Killed by a signal whose default action dumps core (SIGSEGV, SIGABRT ...)."""
+        return self.status.known and self.status.signal in CORE_SIGNALS
+
+    @property
+    def coredump(self) -> str | None:
+        """``written`` / ``skipped`` / ``unknown`` for a crash, None for any other end."""
+        return self.coredump_fact if self.crashed else None
 
     @property
     def failed(self) -> bool:
@@ -78,6 +111,7 @@ class ExitRecord:
             "exit_code": self.exit_code,
             "signal": self.signal,
             "core_dumped": self.core_dumped,
+            "coredump": self.coredump,
             "lifetime_s": None if self.lifetime_s is None else round(self.lifetime_s, 6),
             "inode": self.inode,
         }
@@ -222,6 +256,17 @@ def text_line(record: Record) -> str:
 HEADER = f"{'TIME':<12} {'PID':>7} {'PPID':>7} {'USER':<8} {'STATUS':<13} {'LIVED':>8}  COMMAND"
 
 
+def _core_words(coredump: str | None) -> str:
+    """``; core: unknown`` / ``; core dumped (written)`` / ``; core dump skipped``; ``""``."""
+    if coredump is None:
+        return ""
+    if coredump == "written":
+        return "; core dumped (written)"
+    if coredump == "skipped":
+        return "; core dump skipped"
+    return "; core: unknown"
+
+
 def describe(record: Record) -> str:
     """Everything about one record in words, sanitised (the Exits screen's detail lines)."""
     if isinstance(record, LostRecord):
@@ -233,7 +278,7 @@ def describe(record: Record) -> str:
     inode = f", pidfs inode {record.inode}" if record.inode is not None else ""
     head = (
         f"PID {record.pid}{inode}, child of {record.ppid or '?'}, user {user}{uid}: "
-        f"{record.status.describe()} at {when}, lived {lived}"
+        f"{record.status.describe()} at {when}, lived {lived}{_core_words(record.coredump)}"
     )
     if record.cmdline is not None:
         return f"{head}\n{sanitize(record.cmdline)}"

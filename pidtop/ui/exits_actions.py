@@ -27,6 +27,7 @@ class ExitsActions:
     _journal_reader: JournalReader | None = None
     _journal_words = ""
     _pin_inodes: dict[int, int] = {}
+    _pin_handles: dict[int, Any] = {}
 
     def start_journal(self) -> None:
         """Start reading the journal (if the app has one) and refreshing the header."""
@@ -34,6 +35,7 @@ class ExitsActions:
         if journal is None or self._journal_reader is not None:
             return
         journal.inode_of = self._pin_inodes_get
+        journal.coredump_of = self._pin_coredump_get
         self._journal_reader = JournalReader(journal, start={})
         self._journal_reader.start()
         app: Any = self
@@ -49,12 +51,19 @@ class ExitsActions:
     def _pin_inodes_get(self, pid: int) -> int | None:
         return self._pin_inodes.get(pid)
 
+    def _pin_coredump_get(self, pid: int) -> str:
+        handle = self._pin_handles.get(pid)
+        coredump = getattr(handle, "coredump", None)
+        return coredump() if coredump is not None else "unknown"
+
     def journal_pins_changed(self, pins: Any) -> None:
-        """The pins' PID -> inode, for the journal's ``inode`` field (a new dict each time:
-        the reader thread only ever sees a complete one)."""
+        """The pins' PID -> inode and PID -> handle, for the journal's ``inode`` and
+        ``coredump`` fields (new dicts each time: the reader thread only ever sees complete
+        ones; a handle closed meanwhile answers ``unknown``)."""
         self._pin_inodes = {
             p.key[0]: p.handle.inode for p in pins if getattr(p.handle, "inode", None)
         }
+        self._pin_handles = {p.key[0]: p.handle for p in pins if hasattr(p.handle, "coredump")}
 
     def journal_status(self) -> str | None:
         """``Exits: 2.5/s, 3 failed`` for the header; None without a journal."""
