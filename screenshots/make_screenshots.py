@@ -19,6 +19,7 @@ sys.path.insert(0, str(OUT.parent))  # run from a source checkout without instal
 
 from pidtop.process.events import EventLog  # noqa: E402
 from pidtop.process.handle import ExitStatus  # noqa: E402
+from pidtop.process.journal_scripted import ScriptedJournal  # noqa: E402
 from pidtop.process.pins import PinSet  # noqa: E402
 from pidtop.process.scripted import NEW_AT, ScriptedSource  # noqa: E402
 from pidtop.process.scripted_pins import ScriptedOpener  # noqa: E402
@@ -51,7 +52,7 @@ async def _pins(pilot: Pilot) -> None:
     """Pin five scripted processes (scripted handles), then end four of them differently."""
     app = pilot.app
     assert isinstance(app, PidtopApp) and isinstance(app.source, ScriptedSource)
-    opener = app.pins._opener
+    opener = app.pins.opener
     assert isinstance(opener, ScriptedOpener)
     for pid, lived in ((1200, 5400.0), (1220, 3000.0), (1410, 600.0), (1440, 500.0), (1701, 899)):
         key = app.source.key_of(pid)
@@ -75,6 +76,36 @@ async def _pins(pilot: Pilot) -> None:
     app.view.set_cursor(0)
 
 
+async def _until(pilot: Pilot, done: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if done():
+            return
+        await pilot.pause(0.01)
+    raise RuntimeError("the screen never got there")
+
+
+async def _details(pilot: Pilot) -> None:
+    """Enter on the multithreaded trainer (PID 1400): its details screen, data loaded."""
+    from pidtop.ui.screens.details import DetailsScreen
+
+    app = pilot.app
+    assert isinstance(app, PidtopApp) and isinstance(app.source, ScriptedSource)
+    app.view.set_cursor_key(app.source.key_of(1400))
+    await pilot.press("enter")
+    await _until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+    await pilot.pause(0.3)  # the first read comes from a thread worker
+
+
+async def _exits(pilot: Pilot) -> None:
+    """E: the exit journal (the scripted journal's exits)."""
+    from pidtop.ui.screens.exits import ExitsScreen
+
+    app = pilot.app
+    await pilot.press("E")
+    await _until(pilot, lambda: isinstance(app.screen, ExitsScreen))
+    await pilot.pause(0.3)
+
+
 SHOTS: tuple[tuple[str, tuple[int, int], str, Step], ...] = (
     ("main", (120, 40), "textual-dark", _nothing),
     ("main-light", (120, 40), "textual-light", _nothing),
@@ -84,14 +115,17 @@ SHOTS: tuple[tuple[str, tuple[int, int], str, Step], ...] = (
     ("search", (120, 30), "textual-dark", _search),
     ("small-80x24", (80, 24), "textual-dark", _nothing),
     ("pins", (120, 40), "textual-dark", _pins),
+    ("details", (120, 40), "textual-dark", _details),
+    ("exits", (120, 30), "textual-dark", _exits),
 )
 
 
-async def shoot(name: str, size: tuple[int, int], theme: str, step: Step) -> Path:
-    """Run the app on the scripted source, apply ``step``, save ``<name>.svg``."""
+async def shoot(name: str, size: tuple[int, int], theme: str, step: Step, out: Path = OUT) -> Path:
+    """Run the app on the scripted source, apply ``step``, save ``<name>.svg`` in ``out``."""
     source = ScriptedSource()
     pins = PinSet(EventLog(clock=source.now), clock=source.now, opener=ScriptedOpener())
-    app = PidtopApp(source, delay=1.5, sample_limit=NEW_AT + 1, pins=pins)
+    journal = ScriptedJournal() if step is _exits else None
+    app = PidtopApp(source, delay=1.5, sample_limit=NEW_AT + 1, pins=pins, journal=journal)
     async with app.run_test(size=size) as pilot:
         app.theme = theme
         for _ in range(500):
@@ -100,7 +134,7 @@ async def shoot(name: str, size: tuple[int, int], theme: str, step: Step) -> Pat
             await pilot.pause(0.01)
         await step(pilot)
         await pilot.pause()
-        path = app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+        path = app.save_screenshot(filename=f"{name}.svg", path=str(out))
     return Path(path)
 
 
