@@ -217,7 +217,9 @@ class PidtopApp(
         if name in self.available_themes:
             self.theme = name
         else:
-            self.notify(f"Unknown theme {name!r}: kept {self.theme}", severity="warning")
+            self.notify(
+                f"Unknown theme {name!r}: kept {self.theme}", severity="warning", markup=False
+            )
 
     def _report_kernel_limits(self) -> None:
         """What this kernel lacks (``features().notes``): each note in the event log and ONE
