@@ -152,6 +152,32 @@ async def test_new_exits_arrive_while_open_cursor_keeps_its_record() -> None:
         assert not isinstance(app.screen, ExitsScreen)
 
 
+async def test_search_match_on_the_top_row_keeps_its_record_as_exits_arrive() -> None:
+    """The top row follows the newest exit, but not when a search put the cursor there: the
+    match stays under the cursor (it used to jump to each newer exit)."""
+    app = ExitsApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = await loaded(pilot)
+        newest = view.rows[0][1]
+        assert isinstance(newest, ExitRecord)
+        await pilot.press("slash", *newest.comm, "enter")
+        await pilot.pause()
+        assert view.cursor == 0 and view.cursor_record is newest
+        app.journal.add(
+            ExitRecord(WALL0 + 2, MONO0 + 2, 4242, 1210, 1000, "cc1", "cc1 late.c",
+                       ExitStatus.from_wait_status(3 << 8), 0.5)
+        )  # fmt: skip
+        await wait_for(pilot, lambda: len(view.rows) == 13)
+        assert view.cursor_record is newest
+        await pilot.press("home")  # back on top by hand: follows the newest again
+        app.journal.add(
+            ExitRecord(WALL0 + 3, MONO0 + 3, 4243, 1210, 1000, "cc1", "cc1 later.c",
+                       ExitStatus.from_wait_status(0), 0.5)
+        )  # fmt: skip
+        await wait_for(pilot, lambda: len(view.rows) == 14)
+        assert view.cursor == 0 and view.rows[0][1].pid == 4243  # type: ignore[union-attr]
+
+
 def test_exits_screen_snapshot(snap_compare: object) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)

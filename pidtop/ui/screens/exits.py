@@ -76,6 +76,9 @@ class ExitsView(ScrollView, can_focus=True):
         #: (absolute number in the journal, record), newest first, after the filter
         self.rows: list[tuple[int, Record]] = []
         self.cursor = 0
+        #: the cursor stays on its record even on the top row (a search put it there); else
+        #: the top row follows the newest exit
+        self.hold = False
         self.total = 0  # records ever appended, as of the last sync
         self.kept = 0  # records in memory, as of the last sync
         self._version = -1
@@ -104,7 +107,8 @@ class ExitsView(ScrollView, can_focus=True):
             (start + i, r) for i, r in enumerate(fresh) if keep(r, record_user(r))
         ]  # oldest first
         added.reverse()
-        cursor_key = self.rows[self.cursor][0] if self.rows and self.cursor else None
+        held = self.rows and (self.cursor or self.hold)
+        cursor_key = self.rows[self.cursor][0] if held else None
         if refilter:
             self.rows = added
         else:
@@ -128,7 +132,7 @@ class ExitsView(ScrollView, can_focus=True):
     def set_filter(self, keep: RecordFilter) -> None:
         self.filter = keep
         self._strips.clear()
-        self.cursor = 0
+        self.cursor, self.hold = 0, False
         self.sync(refilter=True)
 
     @property
@@ -150,10 +154,12 @@ class ExitsView(ScrollView, can_focus=True):
 
     # -- cursor
 
-    def set_cursor(self, index: int) -> None:
+    def set_cursor(self, index: int, *, hold: bool = False) -> None:
+        """Move the cursor; ``hold``: stay on that record even on the top row (a search)."""
         if not self.rows:
             return
         self.cursor = max(0, min(index, len(self.rows) - 1))
+        self.hold = hold
         self._scroll_to_cursor()
         self.refresh()
         if self.cursor_changed is not None:
@@ -367,7 +373,7 @@ class ExitsScreen(Screen[None]):
             self.search_text = event.value
             found = self.view.find(event.value, self.view.cursor)
             if found is not None:
-                self.view.set_cursor(found)
+                self.view.set_cursor(found, hold=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -379,7 +385,7 @@ class ExitsScreen(Screen[None]):
             return
         found = self.view.find(self.search_text, self.view.cursor + 1)
         if found is not None:
-            self.view.set_cursor(found)
+            self.view.set_cursor(found, hold=True)
         else:
             self.notify(f"No exit matches {sanitize(self.search_text)!r}", markup=False, timeout=2)
 
