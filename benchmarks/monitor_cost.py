@@ -1,6 +1,7 @@
 """Issue-3 benchmark: what a monitor costs to run, pidtop vs htop vs btop, in a real terminal.
 
     python benchmarks/monitor_cost.py [--n 200,1000,3000] [--seconds 20] [--monitors LIST]
+                                      [--runs R] [--no-bytecode]
 
 For each N, N idle ``sleep`` processes are started; then each monitor runs at a 1 s refresh in a
 detached tmux 200x50 pane (its own tmux server socket, a fresh ``$HOME`` so no user config and no
@@ -16,6 +17,13 @@ saved settings leak between runs) and we measure:
   (``I``; btop ``r``) is sent and ``capture-pane`` is polled until at least half of the PIDs
   visible in the table have changed (a periodic refresh cannot do that). Median of 10 presses.
   This includes tmux's own latency and the ~2 ms polling granularity.
+
+With ``--runs R`` every monitor runs R times per N (interleaved: pidtop, htop, btop, pidtop...)
+and the table shows the median of each figure. pidtop is byte-compiled first
+(``compileall``), as an installed package is: with ``PYTHONDONTWRITEBYTECODE=1`` in the
+environment (this sandbox sets it) every start would otherwise compile its ~50 modules from
+source (~100 ms of the first frame, measured). ``--no-bytecode`` measures that case: pidtop's
+``__pycache__`` directories are removed first.
 
 Only processes this script started are killed (the sleeps by pid, tmux via its private socket).
 """
@@ -157,6 +165,7 @@ def run_one(mon: Monitor, n: int, seconds: float, presses: int) -> Result:
         "TERM": "xterm-256color",
         "COLORTERM": "truecolor",
         "PYTHONPATH": str(ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",  # the runs never change what the next one loads
     }
     envargs = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
     cmd = "exec " + " ".join(subprocess.list2cmdline([a]) for a in mon.argv)
@@ -213,6 +222,27 @@ def run_one(mon: Monitor, n: int, seconds: float, presses: int) -> Result:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def medians(results: list[Result]) -> list[Result]:
+    """One Result per (N, monitor): the median of each figure over its runs."""
+    out: list[Result] = []
+    for key in dict.fromkeys((r.n, r.monitor) for r in results):
+        runs = [r for r in results if (r.n, r.monitor) == key]
+
+        def med(name: str, runs: list[Result] = runs) -> float:
+            values = [getattr(r, name) for r in runs if getattr(r, name) == getattr(r, name)]
+            return statistics.median(values) if values else float("nan")
+
+        out.append(
+            Result(
+                key[1], key[0], int(statistics.median(r.procs for r in runs)),
+                cpu=med("cpu"), term_cpu=med("term_cpu"), rss_mib=med("rss_mib"),
+                first_frame_ms=med("first_frame_ms"), key_ms=med("key_ms"),
+                notes=[n for r in runs for n in r.notes],
+            )
+        )  # fmt: skip
+    return out
+
+
 def fmt(v: float, spec: str) -> str:
     return "-" if v != v else format(v, spec)
 
@@ -223,7 +253,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--monitors", default="pidtop,htop,btop")
     ap.add_argument("--presses", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=1, help="runs per monitor and N (medians)")
+    ap.add_argument(
+        "--no-bytecode", action="store_true", help="pidtop from source (no .pyc), see above"
+    )
     args = ap.parse_args()
+    for cache in (ROOT / "pidtop").rglob("__pycache__"):
+        shutil.rmtree(cache)
+    if not args.no_bytecode:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "pidtop")], check=True)
     mons = monitors()
     chosen = []
     for name in args.monitors.split(","):
@@ -235,7 +273,7 @@ def main() -> None:
     results: list[Result] = []
     for n in (int(x) for x in args.n.split(",")):
         with idle_processes(n):
-            for m in chosen:
+            for _, m in ((run, m) for run in range(args.runs) for m in chosen):
                 r = run_one(m, n, args.seconds, args.presses)
                 results.append(r)
                 print(
@@ -244,7 +282,10 @@ def main() -> None:
                     f" key {fmt(r.key_ms, '.1f')} ms {' '.join(r.notes)}",
                     flush=True,
                 )
+    results = medians(results)
     print()
+    how = "from source (no .pyc)" if args.no_bytecode else "byte-compiled"
+    print(f"# medians of {args.runs} run(s); pidtop {how}")
     print("| N | procs | monitor | CPU % | vs htop | tmux CPU % | RSS MiB | first frame ms "
           "| key→repaint ms |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")

@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import psutil
-
 from pidtop.process.events import EventLog
 from pidtop.process.handle import (
     HandleError,
@@ -133,6 +131,8 @@ def bracket(
     ``call`` returns ``(before, after)`` value texts, or None to say nothing needed changing.
     OSError/psutil errors become outcomes; nothing is raised for the usual cases.
     """
+    import psutil  # only when tuning: not on the start-up path (~5 ms)
+
     target = format_identity(handle.identity)  # type: ignore[arg-type]
     refused = preflight(handle, action)
     if refused is not None:
@@ -211,6 +211,8 @@ def set_ionice(handle: ProcessHandle | _Handle, ioclass: int, level: int = 4) ->
     value = level if ioclass in (1, 2) else None
 
     def call(pid: int) -> tuple[str, str]:
+        import psutil
+
         proc = psutil.Process(pid)
         old = proc.ionice()
         proc.ionice(ioclass, value)

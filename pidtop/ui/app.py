@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
 #: The second sample comes quickly so that CPU% has a delta to show (htop does the same).
 FIRST_DELTA = 0.5
+#: The exit journal starts after the first frame, at the latest this many seconds after mount.
+JOURNAL_LATEST = 2.0
 #: Below this terminal height the meters collapse to one line.
 COMPACT_HEIGHT = 20
 
@@ -144,6 +146,8 @@ class PidtopApp(
         self._timer: Timer | None = None
         self._seen_errors: set[str] = set()
         self._chrome_pending = False
+        #: a sample taken before the event loop started (:meth:`sample_first`)
+        self._first: Snapshot | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -207,8 +211,16 @@ class PidtopApp(
                 markup=False,
             )
         self._settings_baseline = self.current_options()
-        self.start_journal()
-        self.start_sample()
+        first, self._first = self._first, None
+        if first is not None:  # sampled before the loop started: rows in the first frame
+            self.merge(first)
+            self._arm()
+        else:
+            self.start_sample()
+        # The exit journal starts once the first sample is on screen (see merge): its start
+        # check forks and its thread would take the GIL from the first sample and paint.
+        # Started anyway after a while if no sample arrives.
+        self.set_timer(JOURNAL_LATEST, self.start_journal, name="journal-start")
 
     def _apply_theme(self, name: str) -> None:
         """Use theme ``name`` (a Textual theme); an unknown name keeps the current one."""
@@ -266,6 +278,19 @@ class PidtopApp(
         self.meters.set_class(height < COMPACT_HEIGHT or width < 60, "-compact")
 
     # ------------------------------------------------------------------ sampling
+    def sample_first(self) -> None:
+        """Take the first sample now, before the app runs (:func:`pidtop.ui.startup.build_app`):
+        the first frame then shows the processes. In the thread worker the same sample took
+        3-4 times as long (measured at 1,000 processes): each of its many small /proc reads
+        gives up the GIL and waits to get it back from the loop painting the first frame.
+        A failure is left to the app's own first sample, which reports it."""
+        try:
+            self._first = self.source.sample(
+                threads=self.table.show_threads, fields=self.table.fields
+            )
+        except Exception:  # sampled again (and reported) once running
+            self._first = None
+
     def start_sample(self) -> None:
         """Start one sample in a thread worker unless one is running or we are paused."""
         self._timer = None
@@ -327,6 +352,8 @@ class PidtopApp(
             snap.wall,
         )
         self.samples_merged += 1
+        if self.samples_merged == 1:
+            self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)
         if len(self.pins):
             self.pins.update_info(self._lookup)

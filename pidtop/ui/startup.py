@@ -134,7 +134,9 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
         from pidtop.process.journal import Journal
 
         journal = Journal(options.exits_keep)
-    return PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
+    app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
+    app.sample_first()  # before the event loop: the first frame shows the processes
+    return app
 
 
 def run_tui(options: Options, notes: Sequence[str] = ()) -> int:

@@ -1,0 +1,55 @@
+"""Start-up: the first sample is taken before the event loop, so the first frame shows the
+processes; the exit journal starts after that frame (its fork and thread would slow it)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from uitools import wait_for
+
+from pidtop.options import Options
+from pidtop.process.snapshot import Snapshot
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.startup import build_app
+
+PID_ROW = re.compile(r"^\s*\d+\s+\S+")
+
+
+async def test_first_frame_has_the_processes_then_the_journal_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mounted: list[tuple[int, bool]] = []
+    original = PidtopApp.on_mount
+
+    def on_mount(self: PidtopApp) -> None:
+        original(self)
+        mounted.append((self.samples_merged, self._journal_reader is not None))
+
+    monkeypatch.setattr(PidtopApp, "on_mount", on_mount)
+    app = build_app(Options(demo=True, delay=60.0))
+    assert isinstance(app._first, Snapshot)  # sampled in build_app, before any loop
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert mounted == [(1, False)]  # merged on mount; no journal before the first frame
+        assert app._first is None
+        assert PID_ROW.match(app.view.render_line(1).text)  # rows without waiting for a sample
+        await wait_for(pilot, lambda: app._journal_reader is not None)
+        await wait_for(pilot, lambda: app.samples_merged >= 2)  # sampling goes on (0.5 s)
+    app.events.close()
+
+
+async def test_a_failed_first_sample_leaves_it_to_the_app() -> None:
+    app = build_app(Options(demo=True))
+    source = app.source
+
+    def broken(**_: object) -> Snapshot:
+        raise OSError("no /proc")
+
+    real = source.sample
+    source.sample = broken  # type: ignore[method-assign]
+    app.sample_first()
+    assert app._first is None
+    source.sample = real  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 1)  # the worker's sample
+    app.events.close()
