@@ -179,7 +179,14 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         if event.input.id == "signal-filter":
             self._fill(event.value)
         elif event.input.id == "signal-after":
+            # the escalation entry shows the new delay; the highlighted choice stays
+            ol = self.query_one("#signal-list", OptionList)
+            index = ol.highlighted
+            kept = ol.get_option_at_index(index).id if index is not None else None
             self._fill(self.query_one("#signal-filter", Input).value)
+            ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
+            if kept in ids:
+                ol.highlighted = ids.index(kept)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -1,0 +1,41 @@
+"""The kill picker: changing the "escalate after" delay keeps the signal the user highlighted.
+It refilled the list and highlighted plain SIGTERM again, so choosing "SIGTERM, then SIGKILL
+after N s", then typing another delay and Enter sent SIGTERM alone (no SIGKILL ever came)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from textual.app import App
+from textual.widgets import Input
+
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.signals import SignalChoice, SignalScreen
+
+
+class PickerApp(App[None]):
+    CSS_PATH = PidtopApp.CSS_PATH
+
+
+@pytest.mark.parametrize("burst", [False, True])
+async def test_new_delay_keeps_the_escalation_chosen(burst: bool) -> None:
+    app = PickerApp()
+    chosen: list[SignalChoice | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = SignalScreen([("4242:1004242", "sleep 1000")])
+        app.push_screen(screen, chosen.append)
+        await pilot.pause()
+        # Down: the escalation (right under SIGTERM); Tab Tab: its delay field; 2 s; Enter
+        keys = ["down", "tab", "tab", "backspace", "2"]
+        if burst:
+            await pilot.press(*keys)
+        else:
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+        await pilot.pause()
+        assert app.focused is screen.query_one("#signal-after", Input)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert chosen == [SignalChoice(signal.SIGTERM, True, 2.0)]
