@@ -44,7 +44,8 @@ give it to `pidtop kill`/`pidtop wait` later and they act on that exact process 
 Formats:
   text    a header line and one line per process, at most $COLUMNS cells (80 when stdout
           is not a terminal; -w to change, -w 0 for no limit). Numbers are never cut;
-          columns are dropped right to left and the command is cut instead. Process text is
+          columns are dropped in the monitor's order (PRI first; CPU% last, the identity
+          never) and the command is cut instead. Process text is
           sanitized (control characters as ^X), never an escape sequence.
   --json  one JSON document per sample, on one line (so -n N gives JSON lines), ASCII only.
   --csv   a header row, then one row per process (RFC 4180, UTF-8, CRLF), every sample
