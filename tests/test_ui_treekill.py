@@ -187,10 +187,9 @@ async def test_quit_during_a_whole_tree_escalation_asks_and_cancels_it() -> None
             assert app.is_running and len(app.tree_kills) == 1
             await pilot.press("q", "y")
             await wait_for(pilot, lambda: not app.is_running)
-        run_cancelled = app.tree_kills == []  # the worker saw the cancel and left the list
         for _ in range(200):  # bounded: the worker polls the cancel every 50 ms
             if app.tree_kills == []:
                 break
             await asyncio.sleep(0.02)
-        assert app.tree_kills == [] or run_cancelled
+        assert app.tree_kills == [], "the worker did not see the cancel"
         assert all(alive(p) and state(p) in ("S", "R") for p in pids), "SIGKILL was sent"
