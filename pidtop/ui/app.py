@@ -332,6 +332,9 @@ class PidtopApp(
             return
         if worker.group != "sample":
             return
+        if not self.is_running:  # shutting down: the widgets a merge draws on may be gone
+            self._sampling = False
+            return
         if event.state == WorkerState.SUCCESS:
             self._sampling = False
             if not self.paused and isinstance(worker.result, Snapshot):
