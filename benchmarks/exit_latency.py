@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.watch import ExitEvent, Watcher
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.watch import ExitEvent, Watcher
 
 
 def _target(go_r: int, ts_w: int) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pidtop.process.history import POINTS, History
+from pidtop.sampling.history import POINTS, History
 
 
 def run(n: int, ticks: int) -> tuple[float, float, float]:

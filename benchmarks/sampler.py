@@ -15,7 +15,7 @@ Variants (all produce the same per-process fields):
   +table        ProcSampler + ProcessTable.update (the whole data layer per tick)
   all fields    ProcSampler asked for every optional field (every column of issue 8 shown)
 
-``--compare REV`` also loads ``pidtop/process/sample.py`` as it was at git revision REV and
+``--compare REV`` also loads ``pidtop/sampling/sampler.py`` as it was at git revision REV and
 times it against today's in the same run, ticks interleaved (A B A B ...; the machine is shared,
 so back-to-back runs drift more than the differences measured), as CPU time of the sampling
 thread. Both are shown as steady state (idle processes) and with reuse off (every process
@@ -42,9 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 from _idle import count_processes, idle_processes
 
-from pidtop.process.extras import OPTIONAL_FIELDS
-from pidtop.process.sample import ProcSampler, parse_stat
-from pidtop.process.table import ProcessTable
+from pidtop.sampling.extras import OPTIONAL_FIELDS
+from pidtop.sampling.sampler import ProcSampler, parse_stat
+from pidtop.sampling.table import ProcessTable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,9 +92,9 @@ def timed(fn: Callable[[], object], ticks: int) -> tuple[float, float]:
 
 
 def load_sampler_at(rev: str) -> type:
-    """``ProcSampler`` from ``pidtop/process/sample.py`` at git revision ``rev``."""
+    """``ProcSampler`` from ``pidtop/sampling/sampler.py`` at git revision ``rev``."""
     src = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:pidtop/process/sample.py"],
+        ["git", "-C", str(ROOT), "show", f"{rev}:pidtop/sampling/sampler.py"],
         check=True,
         capture_output=True,
     ).stdout

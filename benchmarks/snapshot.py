@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _idle import count_processes, idle_processes
 
-from pidtop.process.batch import BatchOptions, identify, json_document, make_table, text_lines
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.batch import BatchOptions, identify, json_document, make_table, text_lines
+from pidtop.sampling.sampler import ProcSampler
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,5 +1,5 @@
 """``python -m pidtop``."""
 
-from pidtop.cli import main
+from pidtop.cli.main import main
 
 raise SystemExit(main())

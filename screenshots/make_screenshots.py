@@ -17,12 +17,12 @@ from textual.pilot import Pilot
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent))  # run from a source checkout without installing
 
-from pidtop.process.events import EventLog  # noqa: E402
-from pidtop.process.handle import ExitStatus  # noqa: E402
-from pidtop.process.journal_scripted import ScriptedJournal  # noqa: E402
-from pidtop.process.pins import PinSet  # noqa: E402
-from pidtop.process.scripted import NEW_AT, ScriptedSource  # noqa: E402
-from pidtop.process.scripted_pins import ScriptedOpener  # noqa: E402
+from pidtop.actions.eventlog import EventLog  # noqa: E402
+from pidtop.actions.pins import PinSet  # noqa: E402
+from pidtop.demo.handles import ScriptedOpener  # noqa: E402
+from pidtop.demo.journal import ScriptedJournal  # noqa: E402
+from pidtop.demo.source import NEW_AT, ScriptedSource  # noqa: E402
+from pidtop.kernel.handle import ExitStatus  # noqa: E402
 from pidtop.ui.app import PidtopApp  # noqa: E402
 
 Step = Callable[[Pilot], Awaitable[None]]

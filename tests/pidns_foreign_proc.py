@@ -15,11 +15,11 @@ import sys
 
 from procs import sleep_forever
 
-from pidtop.process import handle as handle_mod
-from pidtop.process.events import EventLog
-from pidtop.process.handle import HandleError, ProcessHandle, features, read_starttime
-from pidtop.process.pins import PinSet
-from pidtop.process.snapshot import ProcInfo
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.kernel import handle as handle_mod
+from pidtop.kernel.handle import HandleError, ProcessHandle, features, read_starttime
+from pidtop.sampling.snapshot import ProcInfo
 
 
 def alive(fd: int) -> bool:
@@ -49,7 +49,7 @@ def refused(call) -> str | None:  # type: ignore[no-untyped-def]
 
 async def app_check(out: dict[str, object]) -> None:
     """The real app on the host's /proc: the header says so; Space and k+Enter refuse."""
-    from pidtop.process.sample import ProcSampler
+    from pidtop.sampling.sampler import ProcSampler
     from pidtop.ui.app import PidtopApp
 
     app = PidtopApp(ProcSampler(), delay=0.1, pids=frozenset({2}), show_kernel_threads=True)

@@ -13,7 +13,7 @@ import signal
 
 from procs import fork_at_pid, sleep_forever
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 
 PID = 500

@@ -25,11 +25,11 @@ from procs import (
     wait_fd,
 )
 
-from pidtop.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from pidtop.process.batch import FIXED_FIELDS, csv_fields
-from pidtop.process.handle import read_starttime
-from pidtop.process.sample import parse_stat
-from pidtop.process.table import COLUMNS, DEFAULT_COLUMNS
+from pidtop.cli.main import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from pidtop.kernel.handle import read_starttime
+from pidtop.sampling.batch import FIXED_FIELDS, csv_fields
+from pidtop.sampling.sampler import parse_stat
+from pidtop.sampling.table import COLUMNS, DEFAULT_COLUMNS
 
 pytestmark = pytest.mark.skipif(not HAS_PIDFS_INODES, reason="kernel < 6.9: no PID:INODE")
 
@@ -408,8 +408,8 @@ def test_snapshot_identity_refuses_a_reused_pid() -> None:
 
 def _row_of(pid: int):
     """The table row the monitor's own sampler and model make for ``pid``."""
-    from pidtop.process.sample import ProcSampler
-    from pidtop.process.table import ProcessTable
+    from pidtop.sampling.sampler import ProcSampler
+    from pidtop.sampling.table import ProcessTable
 
     sampler = ProcSampler()
     try:
@@ -428,7 +428,7 @@ def test_a_row_whose_process_is_gone_or_replaced_gets_no_identity() -> None:
     ``exited`` and no id (a script must not act on it), never the newcomer's inode."""
     from dataclasses import replace
 
-    from pidtop.process.batch import identify
+    from pidtop.sampling.batch import identify
 
     with spawn("child") as t:
         row = _row_of(t.pid)
@@ -449,9 +449,9 @@ def test_without_pidfds_rows_are_pid_only_and_flagged(
     be mocked): rows carry the PID alone, flagged ``pid-only``, inode null."""
     import errno
 
-    import pidtop.process.handle as handle_mod
-    from pidtop.cli import main
-    from pidtop.process.handle import features
+    import pidtop.kernel.handle as handle_mod
+    from pidtop.cli.main import main
+    from pidtop.kernel.handle import features
 
     def enosys(pid: int, flags: int = 0) -> int:
         raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
@@ -518,9 +518,9 @@ def test_kernel_threads_columns_and_sort_as_the_monitor_is_configured(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without -o/-s/-t the snapshot follows the monitor's settings (``Options``)."""
-    import pidtop.snapshot_cli as snapshot_cli
-    from pidtop.cli import main
-    from pidtop.options import Options
+    import pidtop.cli.snapshot as snapshot_cli
+    from pidtop.cli.main import main
+    from pidtop.settings.options import Options
 
     def run(*args: str) -> dict:
         assert main(["snapshot", "--json", "-d", "1", *args]) == EXIT_OK

@@ -19,7 +19,7 @@ from procs import (
     wait_pidfd_held,
 )
 
-from pidtop.cli import (
+from pidtop.cli.main import (
     EXIT_FAILURE,
     EXIT_MISMATCH,
     EXIT_NO_PROCESS,
@@ -29,7 +29,7 @@ from pidtop.cli import (
     build_tui_parser,
     main,
 )
-from pidtop.process.handle import ProcessHandle, features
+from pidtop.kernel.handle import ProcessHandle, features
 
 
 def pidtop(*args: str, timeout: float = 15) -> subprocess.CompletedProcess[str]:
@@ -273,7 +273,7 @@ def test_kill_without_pidfd_warns_that_the_guarantee_is_weaker(
     import errno
     import os
 
-    import pidtop.process.handle as handle_mod
+    import pidtop.kernel.handle as handle_mod
 
     def enosys(pid: int, flags: int = 0) -> int:
         raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))

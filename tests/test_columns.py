@@ -16,18 +16,18 @@ from pathlib import Path
 import pytest
 from test_sample import Child, find
 
-from pidtop.process.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS
-from pidtop.process.extras import (
+from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS
+from pidtop.sampling.extras import (
     IO_DENIED,
     OPTIONAL_FIELDS,
     cgroup_unit,
     parse_cgroup,
     tty_name,
 )
-from pidtop.process.sample import ProcSampler
-from pidtop.process.scripted import ScriptedSource
-from pidtop.process.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.process.table import ProcessTable, cell_text
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
+from pidtop.sampling.table import ProcessTable, cell_text
 from pidtop.ui.widgets.process_view import layout_columns
 
 NEW = ("ppid", "tty", "start", "nlwp", "io_read", "io_write", "cgroup", "unit", "oom", "vcsw")
@@ -205,9 +205,9 @@ def test_io_no_perm_for_another_users_process() -> None:
     /proc/1/io is unreadable: "no perm", sorted below every readable value."""
     code = (
         "import os, json\n"
-        "from pidtop.process.columns import COLUMN_BY_ID\n"
-        "from pidtop.process.sample import ProcSampler\n"
-        "from pidtop.process.table import ProcessTable, cell_text\n"
+        "from pidtop.sampling.columns import COLUMN_BY_ID\n"
+        "from pidtop.sampling.sampler import ProcSampler\n"
+        "from pidtop.sampling.table import ProcessTable, cell_text\n"
         "import ctypes\nos.setgid(65534); os.setuid(65534)\n"
         "ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: its own files readable\n"
         "s = ProcSampler(); t = ProcessTable(columns=['pid', 'io_read', 'command'])\n"
@@ -217,7 +217,7 @@ def test_io_no_perm_for_another_users_process() -> None:
         "print(json.dumps([r1.info.io_read, cell_text(r1, 'io_read'), cell_text(me, 'io_read'),"
         " COLS.raw(r1)]))\n"
     ).replace(
-        "COLS", "__import__('pidtop.process.columns').process.columns.COLUMN_BY_ID['io_read']"
+        "COLS", "__import__('pidtop.sampling.columns').sampling.columns.COLUMN_BY_ID['io_read']"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -8,8 +8,8 @@ from functools import partial
 from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
-from pidtop.process.columns import DEFAULT_COLUMNS
-from pidtop.process.scripted import ScriptedSource
+from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.columns import DEFAULT_COLUMNS
 from pidtop.ui.app import PidtopApp
 
 wait_for = partial(wait_for_condition, timeout=5.0)

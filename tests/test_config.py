@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from uitools import notes, wait_for
 
-from pidtop import config
-from pidtop.cli import build_tui_parser
-from pidtop.options import Options
-from pidtop.process.scripted import ScriptedSource
+from pidtop.cli.main import build_tui_parser
+from pidtop.demo.source import ScriptedSource
+from pidtop.settings import config
+from pidtop.settings.options import Options
 from pidtop.ui.actions import ACTIONS
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.startup import resolve_options

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from procs import wait_fd
 
-from pidtop.process.details import Details, ProcDetails, Unavailable, cgroup_owner
-from pidtop.process.fds import FdEntry
-from pidtop.process.history import History, sparkline
-from pidtop.process.scripted import ScriptedSource
-from pidtop.process.scripted_details import ScriptedDetails
+from pidtop.demo.details import ScriptedDetails
+from pidtop.demo.source import ScriptedSource
+from pidtop.details.openfiles import FdEntry
+from pidtop.details.reader import Details, ProcDetails, Unavailable, cgroup_owner
+from pidtop.sampling.history import History, sparkline
 
 CHILD = """
 import os, socket, sys
@@ -102,7 +102,7 @@ def test_deleted_exe_and_cwd_are_marked(tmp_path: Path) -> None:
 
 
 def test_open_refuses_another_process() -> None:
-    from pidtop.process.handle import IdentityMismatch
+    from pidtop.kernel.handle import IdentityMismatch
 
     p = subprocess.Popen(["sleep", "60"])
     try:

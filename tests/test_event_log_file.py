@@ -16,8 +16,8 @@ from pathlib import Path
 
 from test_pins import BOUND, info_for, next_change
 
-from pidtop.process.events import EventLog
-from pidtop.process.pins import ARGV_CAP, PinSet
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import ARGV_CAP, PinSet
 
 HOSTILE = b"\x1b[31mred\xff\xfe"
 LONG = b"x" * 5000

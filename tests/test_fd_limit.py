@@ -16,9 +16,9 @@ from procs import pidtop_env
 
 SCRIPT = r"""
 import asyncio, json, os, resource, signal, subprocess, sys
-from pidtop.process.events import EventLog
-from pidtop.process.handle import FdLimit, raise_fd_limit
-from pidtop.process.pins import PinSet
+from pidtop.actions.eventlog import EventLog
+from pidtop.kernel.handle import FdLimit, raise_fd_limit
+from pidtop.actions.pins import PinSet
 from test_pins import info_for
 
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # ulimit -n 64
@@ -28,7 +28,7 @@ sleepers = [subprocess.Popen(["sleep", "1000"], **quiet) for _ in range(int(sys.
 infos = [info_for(p.pid) for p in sleepers]
 
 async def ui() -> None:
-    from pidtop.process.sample import ProcSampler
+    from pidtop.sampling.sampler import ProcSampler
     from pidtop.ui.app import PidtopApp
     app = PidtopApp(ProcSampler(), delay=0.2, pids=frozenset([infos[0].pid]))
     async with app.run_test(size=(120, 30), notifications=True) as pilot:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pidtop.process.fmt import (
+from pidtop.sampling.fmt import (
     format_duration,
     format_time_plus,
     human_bytes,

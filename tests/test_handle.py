@@ -30,8 +30,8 @@ from procs import (
     wait_reaped,
 )
 
-from pidtop.process import handle as handle_mod
-from pidtop.process.handle import (
+from pidtop.kernel import handle as handle_mod
+from pidtop.kernel.handle import (
     ExitStatus,
     FdLimit,
     Identity,
@@ -399,7 +399,7 @@ _PROBE = """
 import json, signal, sys
 if sys.argv[1] == "ignore-sigchld":
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-from pidtop.process.handle import features
+from pidtop.kernel.handle import features
 f = features()
 print(json.dumps(dict(waitid=f.waitid_pidfd, info_exit=f.info_exit, notes=list(f.notes))))
 """

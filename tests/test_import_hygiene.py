@@ -14,7 +14,7 @@ def test_core_modules_do_not_import_textual() -> None:
         "import importlib, sys\n"
         f"for n in {names!r}: importlib.import_module(n)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'\n"
-        "             or m.startswith(('pidtop.ui', 'pidtop.cli')))\n"
+        "             or m.startswith(('pidtop.ui', 'pidtop.cli.main')))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -23,8 +23,10 @@ def test_core_modules_do_not_import_textual() -> None:
 
 def test_cli_subcommands_do_not_import_textual() -> None:
     code = (
-        "import sys, pidtop.cli\n"
+        "import sys, pidtop.cli.main\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('textual'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"pidtop.cli imported Textual at import time: {out.stdout}"
+    assert out.stdout.strip() == "", (
+        f"pidtop.cli imported Textual at import time: {out.stdout}"
+    )

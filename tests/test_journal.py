@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from pidtop.process import connector as conn
-from pidtop.process.journal import ExitRecord, Journal, LostRecord, Record, RecordFilter
-from pidtop.process.journal_records import format_lifetime, status_text
+from pidtop.journal import connector as conn
+from pidtop.journal.records import format_lifetime, status_text
+from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ def test_parse_reports_sequence_gaps() -> None:
 
 
 def test_filters_and_text_forms() -> None:
-    from pidtop.process.handle import ExitStatus
+    from pidtop.kernel.handle import ExitStatus
 
     def rec(pid: int, raw: int, cmd: str | None) -> ExitRecord:
         st = ExitStatus.from_wait_status(raw)
@@ -304,7 +304,7 @@ def test_fallback_when_connector_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(*a: object, **k: object) -> None:
         raise conn.ConnectorError(93, "no proc connector socket: Protocol not supported")
 
-    monkeypatch.setattr("pidtop.process.journal.ProcConnector", refuse)
+    monkeypatch.setattr("pidtop.journal.service.ProcConnector", refuse)
     j = Journal(interval=0.1)
     j.start()
     try:
@@ -350,7 +350,7 @@ def test_unprivileged_listener_records_exact_statuses() -> None:
     repo = Path(__file__).resolve().parent.parent
     script = (
         "import os, json\n"
-        "from pidtop.process.journal import Journal, ExitRecord\n"
+        "from pidtop.journal.service import Journal, ExitRecord\n"
         "j = Journal(); j.start(); assert j.complete, j.note\n"
         "want = {}\n"
         "for code in (1, 2, 42, 255):\n"
@@ -388,7 +388,7 @@ def test_unprivileged_listener_records_exact_statuses() -> None:
 
 
 def test_journal_reader_thread_delivers_and_stops() -> None:
-    from pidtop.process.journal import JournalReader
+    from pidtop.journal.service import JournalReader
 
     j = Journal()
     j.start()
@@ -467,7 +467,7 @@ def test_coredump_field_unknown_for_a_real_sigsegv_child(journal: Journal, tmp_p
     which 6.18 echoes for any dumpable process, is not trusted). Other ends give null."""
     from procs import KERNEL
 
-    from pidtop.process.handle import ProcessHandle
+    from pidtop.kernel.handle import ProcessHandle
 
     if KERNEL >= (6, 19):
         pytest.skip("kernel >= 6.19 answers PIDFD_INFO_COREDUMP: not 'unknown' there")
@@ -508,8 +508,8 @@ def test_coredump_field_unknown_for_a_real_sigsegv_child(journal: Journal, tmp_p
 
 def test_coredump_words_in_the_detail_line() -> None:
     """The Exits screen's detail line says what is known about the core, for crashes only."""
-    from pidtop.process.handle import ExitStatus
-    from pidtop.process.journal_records import describe
+    from pidtop.journal.records import describe
+    from pidtop.kernel.handle import ExitStatus
 
     def rec(status: ExitStatus, fact: str = "unknown") -> ExitRecord:
         return ExitRecord(0.0, 0.0, 42, 1, 0, "x", "x", status, 0.5, coredump_fact=fact)

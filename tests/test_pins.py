@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from pidtop import cli
-from pidtop.process import pins as pins_module
-from pidtop.process import watch as watch_module
-from pidtop.process.events import EventLog
-from pidtop.process.handle import FdLimit, Identity, IdentityMismatch, features, read_starttime
-from pidtop.process.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
-from pidtop.process.snapshot import ProcInfo
-from pidtop.process.watch import ExitEvent
+from pidtop.actions import pins as pins_module
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
+from pidtop.cli import main as cli
+from pidtop.kernel import watch as watch_module
+from pidtop.kernel.handle import FdLimit, Identity, IdentityMismatch, features, read_starttime
+from pidtop.kernel.watch import ExitEvent
+from pidtop.sampling.snapshot import ProcInfo
 
 BOUND = 10.0  # seconds: an upper bound on waiting for an event, never a sleep
 

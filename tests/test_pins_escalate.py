@@ -13,11 +13,11 @@ from typing import Any
 
 from procs import spawn
 
-from pidtop.process.events import EventLog
-from pidtop.process.handle import ProcessHandle, read_starttime
-from pidtop.process.pins import PinSet
-from pidtop.process.snapshot import ProcInfo
-from pidtop.process.watch import ExitEvent, Watcher
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.kernel.handle import ProcessHandle, read_starttime
+from pidtop.kernel.watch import ExitEvent, Watcher
+from pidtop.sampling.snapshot import ProcInfo
 
 
 def info_for(pid: int) -> ProcInfo:

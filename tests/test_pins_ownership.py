@@ -15,10 +15,10 @@ import signal
 from procs import count_fds, spawn
 from test_pins import BOUND, info_for, next_change, until
 
-from pidtop.process.events import EventLog
-from pidtop.process.handle import FdLimit
-from pidtop.process.pins import FdBudget, Pin, PinSet
-from pidtop.process.watch import ExitEvent
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import FdBudget, Pin, PinSet
+from pidtop.kernel.handle import FdLimit
+from pidtop.kernel.watch import ExitEvent
 
 
 def killed_by(pid: int) -> int | None:

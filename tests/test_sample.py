@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pidtop.process.fmt import human_bytes
-from pidtop.process.sample import PF_KTHREAD, ProcSampler, parse_stat
-from pidtop.process.snapshot import ProcInfo, Snapshot
-from pidtop.process.table import ProcessTable
+from pidtop.sampling.fmt import human_bytes
+from pidtop.sampling.sampler import PF_KTHREAD, ProcSampler, parse_stat
+from pidtop.sampling.snapshot import ProcInfo, Snapshot
+from pidtop.sampling.table import ProcessTable
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 

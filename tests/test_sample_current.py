@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from test_sample import Child, find
 
-from pidtop.process.sample import ProcSampler
-from pidtop.process.snapshot import ProcInfo
-from pidtop.process.table import ProcessTable
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.sampling.snapshot import ProcInfo
+from pidtop.sampling.table import ProcessTable
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 

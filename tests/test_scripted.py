@@ -3,8 +3,7 @@
 import inspect
 import itertools
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.scripted import (
+from pidtop.demo.source import (
     EXIT_AT,
     EXIT_PID,
     NEW_AT,
@@ -12,7 +11,8 @@ from pidtop.process.scripted import (
     WALL0,
     ScriptedSource,
 )
-from pidtop.process.snapshot import ProcessSource, Snapshot
+from pidtop.sampling.fmt import sanitize
+from pidtop.sampling.snapshot import ProcessSource, Snapshot
 
 
 def _run(n: int, **kw: object) -> list:

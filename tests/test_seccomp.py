@@ -19,7 +19,7 @@ SCRIPT = r"""
 import errno, json, os, signal
 import procs
 procs.deny_syscall(448, errno.EPERM)  # process_mrelease
-from pidtop.process.handle import ProcessHandle, features
+from pidtop.kernel.handle import ProcessHandle, features
 f = features()
 child = procs.spawn()
 h = ProcessHandle.open(child.pid)

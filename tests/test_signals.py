@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from pidtop.process.signals import list_signals, parse_signal, signal_name
+from pidtop.kernel.signals import list_signals, parse_signal, signal_name
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from pidtop.process.scripted import EXIT_AT, NEW_AT, ScriptedSource
+from pidtop.demo.source import EXIT_AT, NEW_AT, ScriptedSource
 from pidtop.ui.app import PidtopApp
 
 SnapCompare = Callable[..., bool]

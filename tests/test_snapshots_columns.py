@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from test_snapshots import SnapCompare, make_app, settle
 
-from pidtop.process.columns import DEFAULT_COLUMNS
+from pidtop.sampling.columns import DEFAULT_COLUMNS
 
 EXTRA = ["pid", "ppid", "user", "tty", "start", "nlwp", "io_read", "io_write", "oom", "vcsw"]
 EXTRA += ["icsw", "unit", "cpu", "mem", "time", "cgroup", "command"]

@@ -14,11 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from uitools import wait_for as wait_for_condition
 
-from pidtop.process.events import EventLog
-from pidtop.process.handle import ExitStatus
-from pidtop.process.pins import PinSet
-from pidtop.process.scripted import NEW_AT, ScriptedSource
-from pidtop.process.scripted_pins import ScriptedOpener
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.demo.handles import ScriptedOpener
+from pidtop.demo.source import NEW_AT, ScriptedSource
+from pidtop.kernel.handle import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen

@@ -8,8 +8,8 @@ import re
 import pytest
 from uitools import wait_for
 
-from pidtop.options import Options
-from pidtop.process.snapshot import Snapshot
+from pidtop.sampling.snapshot import Snapshot
+from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.startup import build_app
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pidtop.process.handle import ProcessHandle, SignalResult
-from pidtop.process.pins import ActionResult, Target
+from pidtop.actions.pins import ActionResult, Target
+from pidtop.kernel.handle import ProcessHandle, SignalResult
 from pidtop.ui.status import StatusState, kill_summary, short_command, status_parts
 
 

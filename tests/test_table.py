@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pidtop.process.scripted import ScriptedSource
-from pidtop.process.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.process.table import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, ProcessTable, cell_text
+from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
+from pidtop.sampling.table import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, ProcessTable, cell_text
 
 MEM_TOTAL = 1000 * 4096
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from procs import pid_namespace_unavailable, run_in_pid_namespace
 
-from pidtop.process.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.process.table import ProcessTable, TaskCounts
+from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
+from pidtop.sampling.table import ProcessTable, TaskCounts
 
 
 def P(pid: int, ppid: int, *, start: int = 500, threads: int = 1, **kw: object) -> ProcInfo:
@@ -71,8 +71,8 @@ def test_tree_cycle_rows_still_respect_collapse() -> None:
 
 NS_SCRIPT = r"""
 import json, os, re, subprocess, sys, threading, time
-from pidtop.process.sample import ProcSampler
-from pidtop.process.table import ProcessTable
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.sampling.table import ProcessTable
 
 # A known population in this private PID namespace: 2 sleepers, one process with 3 extra
 # threads, tmux + htop, and this script (PID 1).

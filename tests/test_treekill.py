@@ -1,4 +1,4 @@
-"""Tree kill (``pidtop kill --tree``, :mod:`pidtop.process.treekill`) on real process trees.
+"""Tree kill (``pidtop kill --tree``, :mod:`pidtop.actions.treekill`) on real process trees.
 
 Every tree lives in a driver process (:func:`forktree.run_driver`): a private PID namespace when
 we are root, else its own session; the driver is a child subreaper, counts survivors exactly and
@@ -22,9 +22,9 @@ PREAMBLE = """
 import contextlib, json, os, signal, sys, tempfile, time
 from pathlib import Path
 import forktree
-from pidtop.process.handle import Identity, ProcessHandle
-from pidtop.process import treekill
-from pidtop.process.treekill import TreeKill, kill_tree
+from pidtop.kernel.handle import Identity, ProcessHandle
+from pidtop.actions import treekill
+from pidtop.actions.treekill import TreeKill, kill_tree
 forktree.become_subreaper()
 
 def state(pid):
@@ -281,7 +281,7 @@ print(json.dumps(dict(a=a, b=b, members=[m.pid for m in res.members], b_state=b_
 
 
 def _cgroup_unavailable() -> str | None:
-    from pidtop.process.treekill import cgroup2_mount
+    from pidtop.actions.treekill import cgroup2_mount
 
     if not _root:
         return "needs root to create a cgroup"
@@ -358,7 +358,7 @@ print(json.dumps(out))
 
 
 def test_command_line_errors() -> None:
-    from pidtop.cli import main
+    from pidtop.cli.main import main
 
     assert main(["kill", "--method", "cgroup", "1"]) == 2
     assert main(["kill", "--tree", "--method", "cgroup", "1"]) == 2  # needs SIGKILL
@@ -387,8 +387,8 @@ print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr)))
 def test_listed_descendants_follow_the_table_and_skip_recycled_pids() -> None:
     """The picker's count: descendants among listed rows, threads excluded, and a "child"
     that started before its parent (a recycled parent PID) is not one."""
-    from pidtop.process.snapshot import ProcInfo
-    from pidtop.process.treekill import listed_descendants
+    from pidtop.actions.treekill import listed_descendants
+    from pidtop.sampling.snapshot import ProcInfo
 
     def info(pid: int, ppid: int, start: int, thread: bool = False) -> ProcInfo:
         return ProcInfo(pid, pid, ppid, start, "S", "x", "x", 0, "root", 20, 0, 1, 0, 0, 0,

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from procs import ROOT, pid_namespace_unavailable, run_in_pid_namespace, spawn
 
-from pidtop.process.events import EventLog
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.tuning import (
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.tuning import (
     apply,
     cpu_list_text,
     parse_cpu_list,
@@ -24,6 +23,7 @@ from pidtop.process.tuning import (
     set_ionice,
     summary,
 )
+from pidtop.kernel.handle import ProcessHandle
 
 
 def proc_nice(pid: int) -> int:
@@ -93,9 +93,9 @@ def test_cpu_lists() -> None:
 
 NOBODY = """
 import json, os, subprocess, sys
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.tuning import renice, set_affinity
-from pidtop.process.details import ProcDetails
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.actions.tuning import renice, set_affinity
+from pidtop.details.reader import ProcDetails
 root_pid = int(sys.argv[1])
 mine = subprocess.Popen(["sleep", "60"])
 out = {}
@@ -163,8 +163,8 @@ _why = pid_namespace_unavailable()
 REUSE = """
 import json, os, signal
 import procs
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.tuning import bracket, renice, set_affinity
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.actions.tuning import bracket, renice, set_affinity
 
 PID = 500
 

@@ -1,6 +1,6 @@
 """The handle protocol is checked by a type checker (mypy), not by convention.
 
-:class:`pidtop.process.handle.Handle` is implemented by the real handle and by the scripted
+:class:`pidtop.kernel.handle.Handle` is implemented by the real handle and by the scripted
 one (``--demo``, rendering tests); both inherit its state -> outcome logic. mypy runs on the
 core modules that use them: a scripted handle that drifts from the real one (a missing or
 mistyped method) fails here. Scoped to these modules so that it can pass and stay strict.
@@ -16,20 +16,20 @@ import pytest
 from procs import ROOT
 
 MODULES = [
-    "pidtop/process/handle.py",
-    "pidtop/process/scripted_pins.py",
-    "pidtop/process/pins.py",
-    "pidtop/process/watch.py",
-    "pidtop/process/events.py",
-    "pidtop/process/fdbudget.py",
-    "pidtop/process/watch_all.py",
-    "pidtop/process/connector.py",
-    "pidtop/process/journal.py",
-    "pidtop/process/journal_records.py",
-    "pidtop/process/journal_tracker.py",
-    "pidtop/process/journal_fallback.py",
-    "pidtop/process/journal_scripted.py",
-    "pidtop/journal_cli.py",
+    "pidtop/kernel/handle.py",
+    "pidtop/demo/handles.py",
+    "pidtop/actions/pins.py",
+    "pidtop/kernel/watch.py",
+    "pidtop/actions/eventlog.py",
+    "pidtop/kernel/fdbudget.py",
+    "pidtop/actions/watch_all.py",
+    "pidtop/journal/connector.py",
+    "pidtop/journal/service.py",
+    "pidtop/journal/records.py",
+    "pidtop/journal/tracker.py",
+    "pidtop/journal/fallback.py",
+    "pidtop/demo/journal.py",
+    "pidtop/cli/journal.py",
 ]
 
 
@@ -55,8 +55,8 @@ def test_core_handles_type_check() -> None:
 
 
 def test_scripted_handle_is_a_handle_and_shares_send_signal() -> None:
-    from pidtop.process.handle import Handle, ProcessHandle
-    from pidtop.process.scripted_pins import ScriptedHandle
+    from pidtop.demo.handles import ScriptedHandle
+    from pidtop.kernel.handle import Handle, ProcessHandle
 
     assert Handle in ScriptedHandle.__mro__ and Handle in ProcessHandle.__mro__
     # one implementation of the state -> outcome logic, inherited by both

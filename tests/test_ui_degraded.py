@@ -1,7 +1,7 @@
 """Degraded mode in the UI: where the kernel lacks a facility, pidtop says so, visibly.
 
 THIS MACHINE HAS PIDFDS. The missing ``pidfd_open`` is simulated with the one mock these tests
-allow: ``os.pidfd_open`` (as ``pidtop.process.handle`` sees it) raises ENOSYS, and the cached
+allow: ``os.pidfd_open`` (as ``pidtop.kernel.handle`` sees it) raises ENOSYS, and the cached
 ``features()`` probe is cleared before and after so the app probes the "kernel" again. Every
 process is real (forked children, the real ProcSampler, real signals): only the syscall's
 existence is faked. While the mock is active this test's own helpers must not call
@@ -18,9 +18,9 @@ import pytest
 from procs import HAS_INFO_EXIT, HAS_PIDFS_INODES, Target, spawn
 from uitools import notes, strip_text, wait_for
 
-import pidtop.process.handle as handle_mod
-from pidtop.process.handle import features
-from pidtop.process.sample import ProcSampler
+import pidtop.kernel.handle as handle_mod
+from pidtop.kernel.handle import features
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.signals import SignalScreen
 from pidtop.ui.widgets.pinned import DEGRADED_MARK

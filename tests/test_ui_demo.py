@@ -15,9 +15,9 @@ from contextlib import contextmanager
 
 from uitools import wait_for
 
-from pidtop.options import Options
-from pidtop.process.handle import features
-from pidtop.process.scripted import ScriptedSource
+from pidtop.demo.source import ScriptedSource
+from pidtop.kernel.handle import features
+from pidtop.settings.options import Options
 from pidtop.ui.screens.signals import SignalScreen
 from pidtop.ui.startup import build_app
 

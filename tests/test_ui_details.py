@@ -21,8 +21,8 @@ from rich.console import Console
 from uitools import notes
 from uitools import wait_for as wait_for_condition
 
-from pidtop.process.sample import ProcSampler
-from pidtop.process.scripted import NEW_AT, ScriptedSource
+from pidtop.demo.source import NEW_AT, ScriptedSource
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
 from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
@@ -272,7 +272,7 @@ async def test_details_of_a_recycled_pid_are_refused(children) -> None:  # type:
 async def test_details_of_a_zombie_say_it_exited_before() -> None:
     from procs import spawn
 
-    from pidtop.process.handle import read_starttime
+    from pidtop.kernel.handle import read_starttime
 
     with spawn("child") as t:
         start = read_starttime(t.pid)

@@ -16,10 +16,10 @@ from textual.pilot import Pilot
 from textual.widgets import Label
 from uitools import notes, wait_for
 
-from pidtop.process.handle import ExitStatus
-from pidtop.process.journal import ExitRecord, JournalReader
-from pidtop.process.journal_scripted import ScriptedJournal
-from pidtop.process.scripted import MONO0, WALL0
+from pidtop.demo.journal import ScriptedJournal
+from pidtop.demo.source import MONO0, WALL0
+from pidtop.journal.service import ExitRecord, JournalReader
+from pidtop.kernel.handle import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.exits import ExitsScreen, ExitsView
 
@@ -191,7 +191,7 @@ def test_exits_screen_snapshot(snap_compare: object) -> None:
 
 
 def monitor() -> PidtopApp:
-    from pidtop.process.scripted import ScriptedSource
+    from pidtop.demo.source import ScriptedSource
 
     return PidtopApp(ScriptedSource(), delay=0.05, sample_limit=3, journal=ScriptedJournal())
 
@@ -281,7 +281,7 @@ async def test_monitor_parent_not_listed_says_so() -> None:
 async def test_exits_keep_and_no_journal() -> None:
     """--exits-keep 5: the last five records stay (the title says so), the counters count all;
     --no-journal: no header words, and E says the journal is off."""
-    from pidtop.options import Options
+    from pidtop.settings.options import Options
     from pidtop.ui.startup import build_app
 
     app = build_app(Options(demo=True, exits_keep=5))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import HelpPanel
 from uitools import burst, wait_for
 
-from pidtop.process.scripted import ScriptedSource
+from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 
 

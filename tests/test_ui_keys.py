@@ -13,9 +13,9 @@ from textual.widgets import OptionList
 from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
-from pidtop.options import Options, resolve_sort_key
-from pidtop.process.scripted import ScriptedSource
-from pidtop.process.table import COLUMNS
+from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.table import COLUMNS
+from pidtop.settings.options import Options, resolve_sort_key
 from pidtop.ui import actions
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen, UserScreen
@@ -421,8 +421,8 @@ async def test_command_palette(query: str, check: Callable[[PidtopApp], bool]) -
 # ---------------------------------------------------------------------------------- entry point
 def test_options_from_the_command_line() -> None:
     """The command line overlays the options it names and keeps the others (defaults / file)."""
-    from pidtop.cli import build_tui_parser
-    from pidtop.options import from_args
+    from pidtop.cli.main import build_tui_parser
+    from pidtop.settings.options import from_args
     from pidtop.ui.startup import build_app
 
     args = build_tui_parser().parse_args(["--demo", "-d", "5", "-p", "1,700", "-s", "PERCENT_MEM"])

@@ -26,11 +26,11 @@ from procs import (
 from textual.pilot import Pilot
 from uitools import notes, strip_text, wait_for
 
-from pidtop.options import Options
-from pidtop.process.events import EventLog
-from pidtop.process.handle import Identity
-from pidtop.process.pins import FdBudget, PinSet
-from pidtop.process.sample import ProcSampler
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import FdBudget, PinSet
+from pidtop.kernel.handle import Identity
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.eventlog import EventLogScreen, EventLogView
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen

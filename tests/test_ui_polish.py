@@ -13,7 +13,7 @@ from textual.widget import Widget
 from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
-from pidtop.process.scripted import ScriptedSource
+from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
 from pidtop.ui.widgets.process_view import ProcessView
@@ -144,7 +144,7 @@ def test_unknown_sort_column_is_a_usage_error() -> None:
 
 
 def test_known_user_uid_and_sort_names_accepted() -> None:
-    from pidtop.cli import build_tui_parser
+    from pidtop.cli.main import build_tui_parser
 
     args = build_tui_parser().parse_args(["-u", "0", "-s", "PERCENT_CPU"])
     assert (args.user, args.sort_key) == ("root", "cpu")  # uid 0 is filtered by its name
@@ -180,8 +180,8 @@ async def test_cursor_message_after_pid_reuse() -> None:
 
 
 def test_delay_bounds_agree_everywhere() -> None:
-    from pidtop.cli import MAX_DELAY_TENTHS, build_tui_parser
-    from pidtop.options import DELAY_STEPS
+    from pidtop.cli.main import MAX_DELAY_TENTHS, build_tui_parser
+    from pidtop.settings.options import DELAY_STEPS
     from pidtop.ui.screens.dialogs import MAX_DELAY, MIN_DELAY
 
     assert (DELAY_STEPS[0], DELAY_STEPS[-1]) == (MIN_DELAY, MAX_DELAY) == (0.1, 60.0)

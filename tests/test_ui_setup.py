@@ -8,10 +8,10 @@ import pytest
 from textual.widgets import Checkbox, Input, SelectionList
 from uitools import wait_for
 
-from pidtop import config
-from pidtop.options import Options
-from pidtop.process.scripted import ScriptedSource
-from pidtop.process.table import COLUMNS, DEFAULT_COLUMNS
+from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.table import COLUMNS, DEFAULT_COLUMNS
+from pidtop.settings import config
+from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.setup import SetupScreen
 

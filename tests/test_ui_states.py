@@ -12,7 +12,7 @@ from procs import spawn
 from textual.pilot import Pilot
 from uitools import resample, strip_text, wait_for
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 
 SIZE = (120, 30)

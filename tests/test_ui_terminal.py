@@ -20,7 +20,7 @@ from procs import spawn
 from tmuxterm import TMUX, Term, pidtop_line, program_pid
 from uitools import wait_for
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
 from pidtop.ui.terminal import FORCE_AFTER
@@ -84,7 +84,7 @@ def test_crash_restores_the_terminal_then_prints_one_line(tmp_path: Path) -> Non
         "import pidtop.ui.app as a\n"
         "def boom(self): raise ZeroDivisionError('boom in help')\n"
         "a.PidtopApp.action_help = boom\n"
-        "from pidtop.cli import main\n"
+        "from pidtop.cli.main import main\n"
         "raise SystemExit(main(['-d', '10']))\n"
     )
     line = shlex.join([sys.executable, "-c", boom])
@@ -123,7 +123,7 @@ def test_sigterm_to_a_stuck_app_still_restores_the_terminal() -> None:
     stuck = (
         "import time, pidtop.ui.app as a\n"
         "a.PidtopApp.action_help = lambda self: time.sleep(3600)\n"
-        "from pidtop.cli import main\n"
+        "from pidtop.cli.main import main\n"
         "raise SystemExit(main(['-d', '10']))\n"
     )
     with Term(shlex.join([sys.executable, "-c", stuck])) as term:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from uitools import notes, wait_for
 
-from pidtop.options import Options
-from pidtop.process.scripted import ScriptedSource
+from pidtop.demo.source import ScriptedSource
+from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 
 

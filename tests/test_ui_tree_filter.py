@@ -9,7 +9,7 @@ from procs import spawn
 from tmuxterm import TMUX, Term, pidtop_line
 from uitools import burst, wait_for
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 
 NAME = "ctxmatch7"

@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Label
 from uitools import notes, wait_for
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
 

@@ -21,7 +21,7 @@ from textual.pilot import Pilot
 from tmuxterm import TMUX, WAIT, Term, pidtop_line
 from uitools import burst, key_event, wait_for
 
-from pidtop.process.sample import ProcSampler
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen
 from pidtop.ui.screens.signals import SignalScreen

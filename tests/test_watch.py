@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from procs import HAS_INFO_EXIT, run_loop_iterations, spawn, wait_fd
 
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.watch import ExitEvent, Watcher, wait_all
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.watch import ExitEvent, Watcher, wait_all
 
 # Decided by the kernel version, not by features(): a broken probe must fail, not skip.
 needs_info_exit = pytest.mark.skipif(not HAS_INFO_EXIT, reason="kernel < 6.15: no PIDFD_INFO_EXIT")

@@ -6,7 +6,8 @@ changed, and only then is the next sample armed with ``set_timer(delay)``. Sampl
 overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
 The keys come from :mod:`pidtop.ui.actions` (one table), the options from
-:class:`pidtop.options.Options`; start-up is :mod:`pidtop.ui.startup`; the actions themselves
+:class:`pidtop.settings.options.Options`;
+start-up is :mod:`pidtop.ui.startup`; the actions themselves
 live in the :mod:`pidtop.ui.view_actions` and :mod:`pidtop.ui.pin_actions` mixins.
 """
 
@@ -26,13 +27,13 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from pidtop.options import Options
-from pidtop.process.events import EventLog
-from pidtop.process.handle import HandleError, features
-from pidtop.process.history import History
-from pidtop.process.pins import PinSet, WatchAll
-from pidtop.process.snapshot import ProcessSource, ProcKey, Snapshot
-from pidtop.process.table import COLUMNS, ProcessTable
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet, WatchAll
+from pidtop.kernel.handle import HandleError, features
+from pidtop.sampling.history import History
+from pidtop.sampling.snapshot import ProcessSource, ProcKey, Snapshot
+from pidtop.sampling.table import COLUMNS, ProcessTable
+from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.pin_actions import PinActions
@@ -49,7 +50,7 @@ from pidtop.ui.widgets.pinned import PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
-    from pidtop.process.journal import Journal
+    from pidtop.journal.service import Journal
     from pidtop.ui.tree_kill import TreeKillRun
 
 #: The second sample comes quickly so that CPU% has a delta to show (htop does the same).

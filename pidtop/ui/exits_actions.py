@@ -1,7 +1,7 @@
 """The monitor's side of the exit journal: the reader thread, ``E``, the header words.
 
 A mixin for :class:`~pidtop.ui.app.PidtopApp`. The journal is read by a
-:class:`~pidtop.process.journal.JournalReader` thread (its start check forks a child and waits
+:class:`~pidtop.journal.service.JournalReader` thread (its start check forks a child and waits
 up to 2 s: never on the UI loop); the UI only looks at its counters once a second (header) and
 at its records four times a second while the Exits screen is open. Short-lived processes
 therefore never become table rows; they are in the journal.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pidtop.process.journal import ExitRecord, Journal, JournalReader
+from pidtop.journal.service import ExitRecord, Journal, JournalReader
 
 if TYPE_CHECKING:
     from pidtop.ui.screens.exits import ExitsScreen

@@ -10,8 +10,7 @@ import signal
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from pidtop.process.handle import HandleError
-from pidtop.process.pins import (
+from pidtop.actions.pins import (
     ActionResult,
     Pin,
     PinSet,
@@ -19,16 +18,17 @@ from pidtop.process.pins import (
     WatchAll,
     confirmation_reasons,
 )
-from pidtop.process.signals import signal_name
-from pidtop.process.snapshot import ProcKey
-from pidtop.process.watch import ExitEvent
+from pidtop.kernel.handle import HandleError
+from pidtop.kernel.signals import signal_name
+from pidtop.kernel.watch import ExitEvent
+from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.status import kill_summary
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
-    from pidtop.process.events import EventLog
-    from pidtop.process.table import ProcessTable
+    from pidtop.actions.eventlog import EventLog
+    from pidtop.sampling.table import ProcessTable
     from pidtop.ui.screens.signals import SignalChoice
     from pidtop.ui.tree_kill import TreeKillRun
 

@@ -4,7 +4,7 @@ CPU affinity (``a``) and copying ``PID:INODE`` (``y``).
 
 A mixin of :class:`pidtop.ui.app.PidtopApp`. Renice, I/O priority and affinity act like ``k``:
 on every running pin, else on the cursor's process (a temporary handle verified against the
-row). Every call is bracketed by the handle in :mod:`pidtop.process.tuning`, runs in a thread,
+row). Every call is bracketed by the handle in :mod:`pidtop.actions.tuning`, runs in a thread,
 and its per-process results go to the event log and one notification.
 """
 
@@ -20,11 +20,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pidtop.process.handle import Handle, HandleError, Identity, ProcessHandle, format_identity
-from pidtop.process.history import History
-from pidtop.process.pins import Target
-from pidtop.process.snapshot import ProcKey
-from pidtop.process.tuning import (
+from pidtop.actions.pins import Target
+from pidtop.actions.tuning import (
     TuneResult,
     apply,
     cpu_list_text,
@@ -34,12 +31,15 @@ from pidtop.process.tuning import (
     set_ionice,
     summary,
 )
+from pidtop.kernel.handle import Handle, HandleError, Identity, ProcessHandle, format_identity
+from pidtop.sampling.history import History
+from pidtop.sampling.snapshot import ProcKey
 
 if TYPE_CHECKING:
-    from pidtop.process.details import DetailsSource
-    from pidtop.process.events import EventLog
-    from pidtop.process.pins import Pin, PinSet
-    from pidtop.process.table import ProcessTable
+    from pidtop.actions.eventlog import EventLog
+    from pidtop.actions.pins import Pin, PinSet
+    from pidtop.details.reader import DetailsSource
+    from pidtop.sampling.table import ProcessTable
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView
 
@@ -79,7 +79,7 @@ class ProcessActions:
     def details_source(self) -> DetailsSource:
         """Where details, environment and files come from (scripted for the scripted source)."""
         if self._details_source is None:
-            from pidtop.process.details import details_source_for  # when first needed
+            from pidtop.details.reader import details_source_for  # when first needed
 
             self._details_source = details_source_for(self.source)
         return self._details_source

@@ -1,17 +1,18 @@
 """The monitor's settings actions: the setup screen (F2, ``S``), applying and saving settings.
 
 A mixin of :class:`pidtop.ui.app.PidtopApp` (it provides the attributes declared below). The
-settings themselves are :class:`pidtop.options.Options`; the file is :mod:`pidtop.config`.
+settings themselves are :class:`pidtop.settings.options.Options`;
+the file is :mod:`pidtop.settings.config`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pidtop.options import Options
+from pidtop.settings.options import Options
 
 if TYPE_CHECKING:
-    from pidtop.process.table import ProcessTable
+    from pidtop.sampling.table import ProcessTable
 
 
 class SettingsActions:
@@ -95,7 +96,7 @@ class SettingsActions:
         """Write the settings the user changed since start (or the last save) into the config
         file; nothing when none changed or with ``--no-config``. Returns what to tell the user:
         a new file, a broken one moved aside, or an error (else None)."""
-        from pidtop import config
+        from pidtop.settings import config
 
         path = self.options.config_path
         baseline = getattr(self, "_settings_baseline", None)

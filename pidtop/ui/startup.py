@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pidtop.options import Options, from_args
-from pidtop.process.events import EventLog
-from pidtop.process.handle import HandleError, features, parse_target, raise_fd_limit
-from pidtop.process.pins import PinSet
-from pidtop.process.snapshot import ProcessSource
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.kernel.handle import HandleError, features, parse_target, raise_fd_limit
+from pidtop.sampling.snapshot import ProcessSource
+from pidtop.settings.options import Options, from_args
 
 if TYPE_CHECKING:
-    from pidtop.process.journal import Journal
+    from pidtop.journal.service import Journal
     from pidtop.ui.app import PidtopApp
 
 
@@ -50,7 +50,7 @@ def find_css() -> Path | None:
 def resolve_options(args: Any) -> tuple[Options, list[str]]:
     """Options from defaults <- the config file <- the command line (``argparse`` namespace
     of the TUI parser), and the config file's problems as lines for the user."""
-    from pidtop import config
+    from pidtop.settings import config
     from pidtop.ui.actions import ACTIONS
 
     if args.no_config:
@@ -64,10 +64,10 @@ def resolve_options(args: Any) -> tuple[Options, list[str]]:
 def make_source(options: Options) -> ProcessSource:
     """The scripted demo source (``--demo``) or the real /proc sampler."""
     if options.demo:
-        from pidtop.process.scripted import ScriptedSource
+        from pidtop.demo.source import ScriptedSource
 
         return ScriptedSource()
-    from pidtop.process.sample import ProcSampler
+    from pidtop.sampling.sampler import ProcSampler
 
     return ProcSampler()
 
@@ -85,8 +85,8 @@ def make_pins(source: ProcessSource, options: Options) -> PinSet:
         raise StartupError(f"--log {options.log}: cannot write it: {e.strerror or e}") from None
     opener = None
     if options.demo:  # --demo: pins and kills act on the script only
-        from pidtop.process.scripted import ScriptedSource
-        from pidtop.process.scripted_pins import SourceOpener
+        from pidtop.demo.handles import SourceOpener
+        from pidtop.demo.source import ScriptedSource
 
         if isinstance(source, ScriptedSource):
             opener = SourceOpener(source)
@@ -108,7 +108,7 @@ def make_pins(source: ProcessSource, options: Options) -> PinSet:
 
 def _pin_status(error: Exception) -> int:
     """The documented exit status for a --pin that failed (see pidtop --help)."""
-    from pidtop.cli import status_for
+    from pidtop.cli.main import status_for
 
     return status_for(error) if isinstance(error, HandleError) else 2
 
@@ -127,11 +127,11 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
     pins = make_pins(source, options)
     journal: Journal | None = None  # --no-journal
     if options.journal and options.demo:
-        from pidtop.process.journal_scripted import ScriptedJournal
+        from pidtop.demo.journal import ScriptedJournal
 
         journal = ScriptedJournal(options.exits_keep)
     elif options.journal:
-        from pidtop.process.journal import Journal
+        from pidtop.journal.service import Journal
 
         journal = Journal(options.exits_keep)
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.pins import ActionResult
-from pidtop.process.signals import signal_name
-from pidtop.process.table import COLUMN_BY_ID
+from pidtop.actions.pins import ActionResult
+from pidtop.kernel.signals import signal_name
+from pidtop.sampling.fmt import sanitize
+from pidtop.sampling.table import COLUMN_BY_ID
 
 #: a command in a one-line notification is cut to this many characters (with an ellipsis)
 NOTIFY_COMMAND = 40

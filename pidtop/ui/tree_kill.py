@@ -1,6 +1,6 @@
 """The monitor's "whole tree" kill: what the picker offers, and the kill off the UI loop.
 
-The work is :func:`pidtop.process.treekill.kill_tree` (the same as ``pidtop kill --tree``), run
+The work is :func:`pidtop.actions.treekill.kill_tree` (the same as ``pidtop kill --tree``), run
 in a thread worker; the result comes back to the UI thread as one notification and event-log
 entries, like the other kills.
 """
@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.handle import ProcessHandle
-from pidtop.process.pins import Target
-from pidtop.process.signals import signal_name
-from pidtop.process.snapshot import ProcInfo, ProcKey
-from pidtop.process.treekill import TreeResult, kill_tree, listed_descendants
+from pidtop.actions.pins import Target
+from pidtop.actions.treekill import TreeResult, kill_tree, listed_descendants
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.signals import signal_name
+from pidtop.sampling.fmt import sanitize
+from pidtop.sampling.snapshot import ProcInfo, ProcKey
 from pidtop.ui.screens.signals import SignalChoice
 
 if TYPE_CHECKING:

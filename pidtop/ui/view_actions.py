@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input
 
-from pidtop.options import DELAY_STEPS, MAX_DELAY, MIN_DELAY
+from pidtop.settings.options import DELAY_STEPS, MAX_DELAY, MIN_DELAY
 from pidtop.ui.widgets.filterbar import PromptBar, PromptInput
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from pidtop.process.snapshot import ProcKey
-    from pidtop.process.table import ProcessTable
+    from pidtop.sampling.snapshot import ProcKey
+    from pidtop.sampling.table import ProcessTable
 
 
 class ViewActions:

@@ -2,7 +2,7 @@
 
 The screen opens its own verified handle (a thread worker: the open re-reads /proc), reads the
 details every refresh delay in a thread worker, and watches the handle for exit on the loop
-(:class:`~pidtop.process.watch.Watcher`): the exit is shown at once with its status, and the
+(:class:`~pidtop.kernel.watch.Watcher`): the exit is shown at once with its status, and the
 last data stays on screen marked as stale. A read that finds the process gone is thrown away
 by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
 goes, by the reading thread if a read is under way.
@@ -24,10 +24,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from pidtop.process.details import Details, DetailsSource
-from pidtop.process.handle import HandleError, ProcessHandle, format_identity
-from pidtop.process.snapshot import ProcKey
-from pidtop.process.watch import ExitEvent, Watcher
+from pidtop.details.reader import Details, DetailsSource
+from pidtop.kernel.handle import HandleError, ProcessHandle, format_identity
+from pidtop.kernel.watch import ExitEvent, Watcher
+from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import details_body
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Rich renderables of one :class:`~pidtop.process.details.Details` (pure: no I/O, no Textual).
+"""Rich renderables of one :class:`~pidtop.details.reader.Details` (pure: no I/O, no Textual).
 
 Process text (argv, paths, names) is appended as plain ``Text``, never parsed as markup; the
 core has already sanitised it (no control characters).
@@ -13,7 +13,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from pidtop.process.details import (
+from pidtop.actions.tuning import cpu_list_text
+from pidtop.details.reader import (
     Cgroup,
     Credentials,
     Details,
@@ -24,9 +25,8 @@ from pidtop.process.details import (
     ThreadRow,
     Unavailable,
 )
-from pidtop.process.fmt import format_duration, format_time_plus, human_bytes
-from pidtop.process.history import sparkline
-from pidtop.process.tuning import cpu_list_text
+from pidtop.sampling.fmt import format_duration, format_time_plus, human_bytes
+from pidtop.sampling.history import sparkline
 
 #: two columns of sections from this width on
 TWO_COLUMNS = 110

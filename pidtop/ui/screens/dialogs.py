@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from pidtop.process.fmt import sanitize
+from pidtop.sampling.fmt import sanitize
 
 #: returned by UserScreen for "all users" (None means: cancelled)
 ALL_USERS = ""

@@ -24,8 +24,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label
 
-from pidtop.process.events import Event, EventLog
-from pidtop.process.fmt import sanitize
+from pidtop.actions.eventlog import Event, EventLog
+from pidtop.sampling.fmt import sanitize
 
 _KIND_STYLE = {
     "pin": "bold",

@@ -28,9 +28,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Label
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.journal import ExitRecord, Journal, LostRecord, Record, RecordFilter
-from pidtop.process.journal_records import HEADER, describe, record_user, text_line
+from pidtop.journal.records import HEADER, describe, record_user, text_line
+from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
+from pidtop.sampling.fmt import sanitize
 
 #: seconds between looks at the journal while the screen is open
 REFRESH = 0.25

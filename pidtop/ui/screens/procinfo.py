@@ -15,10 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from pidtop.process.details import DetailsSource, Unavailable
-from pidtop.process.fds import FdEntry
-from pidtop.process.fmt import sanitize
-from pidtop.process.handle import format_identity
+from pidtop.details.openfiles import FdEntry
+from pidtop.details.reader import DetailsSource, Unavailable
+from pidtop.kernel.handle import format_identity
+from pidtop.sampling.fmt import sanitize
 
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000

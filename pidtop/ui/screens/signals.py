@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from pidtop.process.fmt import sanitize
-from pidtop.process.signals import list_signals
+from pidtop.kernel.signals import list_signals
+from pidtop.sampling.fmt import sanitize
 
 ESCALATE = "escalate"
 DEFAULT_AFTER = 5.0
@@ -34,7 +34,7 @@ class SignalChoice:
     escalate: bool = False
     after: float = DEFAULT_AFTER
     reclaim: bool = False
-    tree: bool = False  # the targets and every descendant (pidtop.process.treekill)
+    tree: bool = False  # the targets and every descendant (pidtop.actions.treekill)
 
 
 #: targets listed by the picker and the confirmation dialog before "… and N more"

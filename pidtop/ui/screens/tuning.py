@@ -1,5 +1,5 @@
 """Pickers for ``i`` (I/O priority class and level) and ``a`` (CPU affinity). They only choose;
-the app applies the choice through each target's verified handle (:mod:`pidtop.process.tuning`).
+the app applies the choice through each target's verified handle (:mod:`pidtop.actions.tuning`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
-from pidtop.process.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
+from pidtop.actions.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
 
 #: (class, level) choices in picker order
 IONICE_CHOICES: tuple[tuple[int, int, str], ...] = (

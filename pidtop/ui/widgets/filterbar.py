@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from pidtop.process.fmt import sanitize
+from pidtop.sampling.fmt import sanitize
 
 PromptMode = Literal["search", "filter"]
 

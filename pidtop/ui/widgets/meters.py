@@ -20,10 +20,10 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from pidtop.options import DEFAULT_METERS
-from pidtop.process.fmt import human_bytes
-from pidtop.process.snapshot import Snapshot
-from pidtop.process.table import TaskCounts
+from pidtop.sampling.fmt import human_bytes
+from pidtop.sampling.snapshot import Snapshot
+from pidtop.sampling.table import TaskCounts
+from pidtop.settings.options import DEFAULT_METERS
 
 #: A bar needs at least this many cells to be worth drawing.
 MIN_BAR = 12
@@ -66,7 +66,7 @@ class Meters(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        #: the meters shown, in order (names of :data:`pidtop.options.METERS`)
+        #: the meters shown, in order (names of :data:`pidtop.settings.options.METERS`)
         self.meters = tuple(meters)
         self.snapshot: Snapshot | None = None
         self.tasks = TaskCounts()

@@ -17,9 +17,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pidtop.process.fmt import format_duration, human_bytes, sanitize
-from pidtop.process.pins import Pin, PinSet
-from pidtop.process.signals import signal_name
+from pidtop.actions.pins import Pin, PinSet
+from pidtop.kernel.signals import signal_name
+from pidtop.sampling.fmt import format_duration, human_bytes, sanitize
 
 #: at most this many pins are on screen at once; the rest scroll
 MAX_LINES = 6

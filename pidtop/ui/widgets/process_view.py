@@ -21,10 +21,10 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from pidtop.process.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
-from pidtop.process.fmt import sanitize, truncate_plus
-from pidtop.process.snapshot import ProcKey
-from pidtop.process.table import COLUMN_BY_ID, Column, ProcessTable, Row, cell_text
+from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
+from pidtop.sampling.fmt import sanitize, truncate_plus
+from pidtop.sampling.snapshot import ProcKey
+from pidtop.sampling.table import COLUMN_BY_ID, Column, ProcessTable, Row, cell_text
 from pidtop.ui import actions
 
 #: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)

@@ -1,0 +1,258 @@
+"""``pidtop snapshot`` (also ``pidtop -b``/``--batch``): the process table for scripts.
+
+The argument parsing and the output stream; the work is in ``pidtop.sampling.batch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from pidtop.cli.main import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    _arg_type,
+    _say,
+    _silence_stdout,
+    add_view_arguments,
+)
+from pidtop.kernel.handle import PID_MAX, parse_number
+from pidtop.sampling.batch import BatchOptions, Format, field_help, run
+from pidtop.sampling.table import COLUMN_BY_ID
+from pidtop.settings.options import Options
+
+#: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
+BATCH_FLAGS = ("-b", "--batch")
+MAX_SAMPLES = 1_000_000
+
+DESCRIPTION = """\
+Print the process table once (or -n N times, every -d tenths of a second) as plain text,
+JSON or CSV, with the monitor's columns, sort (-s) and filters (-u, -p, --filter, -t).
+The first sample is printed one interval (-d, default 1 s) after start: CPU% is measured
+over that interval, never guessed.
+
+Every row carries the identity PID:INODE (the pidfs inode, unique per boot), read through a
+pidfd opened for that row and verified against its start time, as `pidtop id` prints it:
+give it to `pidtop kill`/`pidtop wait` later and they act on that exact process or refuse
+("PID is now another process"), never on a newcomer that got the same PID.
+
+Formats:
+  text    a header line and one line per process, at most $COLUMNS cells (80 when stdout
+          is not a terminal; -w to change, -w 0 for no limit). Numbers are never cut;
+          columns are dropped in the monitor's order (PRI first; CPU% last, the identity
+          never) and the command is cut instead. Process text is
+          sanitized (control characters as ^X), never an escape sequence.
+  --json  one JSON document per sample, on one line (so -n N gives JSON lines), ASCII only.
+  --csv   a header row, then one row per process (RFC 4180, UTF-8, CRLF), every sample
+          under the same header (the sample and sample_time fields tell them apart).
+
+JSON and CSV carry raw values in the units below (bytes, clock ticks, percent), never the
+display text, and the real process text: UTF-8 (bytes that are not UTF-8 become U+FFFD),
+control characters escaped by the format only (CSV on a terminal is sanitized: redirect it
+for the real text). The exact bytes are in comm_b64 and cmdline_b64 (base64; argv is
+cmdline_b64 decoded and split at NUL bytes).
+
+JSON document: sample (1..N), time (epoch s), interval (s, what CPU% is measured over),
+clk_tck, page_size, boot_time (epoch s), sort {column, reverse}, tree, filters {user, pids,
+text, kernel_threads}, system {cpu_percent [per online CPU], cpu_ids [their CPU numbers],
+mem_total, mem_used, swap_total, swap_used (bytes), load [1, 5, 15 min], uptime (s), ncpu},
+tasks {total, running, sleeping, stopped, zombie, threads, kernel_threads}, processes [rows in
+display order].
+"""
+
+
+EXIT_HELP = f"""\
+exit status:
+  {EXIT_OK}  success
+  {EXIT_FAILURE}  the output could not be written (stdout closed; a closed pipe, as in `| head -1`,
+     silently), or /proc could not be read
+  {EXIT_USAGE}  bad command line (one line on stderr)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+A row's id_status says whether its identity is exact; no row makes the status non-zero."""
+
+
+def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
+    """Register ``pidtop snapshot`` on the command subparsers."""
+    snap = sub.add_parser(
+        "snapshot", help="print the process table for scripts (text, JSON, CSV)", **common
+    )
+    snap.description = DESCRIPTION
+    snap.epilog = (
+        "fields of each process row (JSON keys, CSV header):\n" + field_help() + "\n\n" + EXIT_HELP
+    )
+    add_view_arguments(snap, delay=10)
+    snap.add_argument(
+        "-n", "--iterations", type=_arg_type(_samples, "N"), default=1, metavar="N",
+        help="print N samples, -d apart (default: 1)",
+    )  # fmt: skip
+    fmt = snap.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON, one document (line) per sample")
+    fmt.add_argument("--csv", action="store_true", help="CSV: a header row, then rows")
+    snap.add_argument(
+        "--filter", default="", metavar="TEXT",
+        help="show only processes whose command or name contains TEXT (any case)",
+    )  # fmt: skip
+    snap.add_argument(
+        "-w", "--width", type=_arg_type(_width, "COLUMNS"), metavar="COLUMNS",
+        help="text: line width (default: $COLUMNS, the terminal's, else 80; 0: no limit)",
+    )  # fmt: skip
+    snap.add_argument(
+        "-o", "--columns", type=_arg_type(_columns, "COLUMNS"), metavar="COL,COL...",
+        help="the table columns to write, in order (ids or titles, 'all' for every column "
+        "listed below; default: the monitor's)",
+    )  # fmt: skip
+    config = snap.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config", metavar="PATH",
+        help="read the monitor's settings from PATH (default: $XDG_CONFIG_HOME/pidtop/"
+        "config.toml); a snapshot never writes it",
+    )  # fmt: skip
+    config.add_argument(
+        "--no-config", action="store_true",
+        help="ignore the settings file: the default columns, sort and kernel threads (for "
+        "output that is the same for every user)",
+    )  # fmt: skip
+    snap.set_defaults(func=cmd_snapshot)
+
+
+def _samples(text: str) -> int:
+    value = parse_number(text, MAX_SAMPLES)
+    if not value:
+        raise ValueError(f"expected a number of samples, 1-{MAX_SAMPLES}, not {text!r}")
+    return value
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """``-o``: column names (id, title or htop name, as ``-s``), or ``all``."""
+    from pidtop.sampling.table import COLUMNS, resolve_sort_key
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return tuple(c.id for c in COLUMNS)
+    ids: list[str] = []
+    for name in names:
+        column = resolve_sort_key(name)
+        if column is None:
+            valid = ", ".join(c.id for c in COLUMNS)
+            raise ValueError(f"unknown column {name!r} (one of: {valid}, or all)")
+        if column not in ids:
+            ids.append(column)
+    if not ids:
+        raise ValueError("expected at least one column")
+    return tuple(ids)
+
+
+def _width(text: str) -> int:
+    value = parse_number(text, PID_MAX)
+    if value is None:
+        raise ValueError(f"expected a width in columns (0 for no limit), not {text!r}")
+    return value
+
+
+def batch_argv(argv: list[str]) -> list[str] | None:
+    """``pidtop -b ...`` as ``pidtop snapshot ...`` arguments; None when not batch mode."""
+    if argv and not argv[0].startswith("-"):  # a command (kill, wait, id, snapshot)
+        return None
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if not any(a in BATCH_FLAGS for a in head):
+        return None
+    return ["snapshot", *(a for a in head if a not in BATCH_FLAGS), *argv[len(head) :]]
+
+
+class _WriteError(Exception):
+    """Writing to stdout failed (``error`` says why)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Stdout:
+    """Encodes text and writes it to stdout at each flush; a failed write (a closed pipe, a
+    full disk) raises :class:`_WriteError` there, nowhere else."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        text = "".join(self._parts)
+        self._parts = []
+        try:
+            buf = getattr(sys.stdout, "buffer", None)
+            if buf is None:  # stdout replaced by a text-only stream
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            else:
+                buf.write(text.encode(self.encoding, "replace"))
+                buf.flush()
+        except OSError as e:
+            raise _WriteError(e) from None
+
+
+def monitor_settings(path: str | None = None, *, no_config: bool = False) -> Options:
+    """The monitor's settings, as configured: its columns, sort, tree and kernel threads are
+    the snapshot's unless the command line says otherwise. (Userland threads are never rows:
+    a snapshot lists processes, each with its identity.) ``path``: another config file;
+    ``no_config``: the defaults only (output that does not depend on the user's settings).
+    The config file's problems are warnings on stderr; the output is made with the defaults
+    for what was bad."""
+    if no_config:
+        return Options()
+    from pidtop.settings import config
+
+    loaded = config.load(Path(path).expanduser() if path else config.default_path())
+    for problem in loaded.problems:
+        _say(f"pidtop: warning: {problem}", error=True)
+    return config.apply(Options(), loaded)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """Run ``pidtop snapshot``."""
+    if sys.stdout is None:
+        _say("pidtop: cannot write to stdout: it is closed", error=True)
+        return EXIT_FAILURE
+    tty = sys.stdout.isatty()
+    fmt: Format = "json" if args.json else "csv" if args.csv else "text"
+    width = args.width if args.width is not None else shutil.get_terminal_size((80, 24)).columns
+    monitor = monitor_settings(args.config, no_config=args.no_config)
+    columns = args.columns or monitor.columns
+    sort_column = args.sort_key or monitor.sort_column
+    opts = BatchOptions(
+        format=fmt,
+        samples=args.iterations,
+        delay=args.delay / 10.0,
+        sort_column=sort_column if sort_column in COLUMN_BY_ID else None,
+        sort_reverse=None if args.sort_key else monitor.sort_reverse,
+        user=args.user,
+        pids=frozenset(args.pid) if args.pid else None,
+        filter_text=args.filter,
+        tree=args.tree or monitor.tree,
+        kernel_threads=monitor.show_kernel_threads,
+        width=width,
+        sanitize_csv=tty,
+        columns=[COLUMN_BY_ID[c] for c in columns if c in COLUMN_BY_ID],
+    )
+    encoding = "utf-8" if fmt != "text" else (sys.stdout.encoding or "utf-8")
+    try:
+        run(opts, _Stdout(encoding))  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except _WriteError as e:
+        _silence_stdout()
+        if not isinstance(e.error, BrokenPipeError):  # `| head -1` is the reader's choice
+            _say(f"pidtop: cannot write to stdout: {e.error.strerror or e.error}", error=True)
+        return EXIT_FAILURE
+    except OSError as e:  # /proc unreadable
+        _say(f"pidtop snapshot: {e}", error=True)
+        return EXIT_FAILURE
+    return EXIT_OK

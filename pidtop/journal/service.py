@@ -1,0 +1,355 @@
+"""The exit journal: every process that exits on the machine, with its exact exit status.
+
+One implementation for ``pidtop journal`` and the monitor's Exits screen (no Textual here).
+
+With the proc connector (:mod:`pidtop.journal.connector`) every exit is seen, even of a process
+that lived 1 ms; :mod:`pidtop.journal.tracker` turns the events into records
+(:mod:`pidtop.journal.records`).
+
+Lost events (kernel sequence gaps, socket overflow) are counted exactly and become
+:class:`LostRecord` entries in the stream. Memory is bounded: the last ``keep`` records.
+
+Where the connector does not deliver (containers' namespaces, kernels < 6.6 without
+CAP_NET_ADMIN, sandboxes), :class:`Journal` falls back to pidfds on the processes listed every
+``interval`` seconds (:mod:`pidtop.journal.fallback`) and says that exits between two
+listings may be missed (``complete`` is False, ``note`` says why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from pidtop.journal.connector import RCVBUF, ConnectorError, ProcConnector
+from pidtop.journal.records import (
+    ExitRecord,
+    LostRecord,
+    Record,
+    RecordFilter,
+    format_lifetime,
+    status_text,
+)
+from pidtop.journal.tracker import Tracker
+
+if TYPE_CHECKING:
+    from pidtop.journal.fallback import PidfdFallback
+
+__all__ = [
+    "KEEP",
+    "ExitRecord",
+    "Journal",
+    "JournalReader",
+    "LostRecord",
+    "Record",
+    "RecordFilter",
+    "Stats",
+    "format_lifetime",
+    "status_text",
+]
+
+#: records kept in memory by default (the stream has them all)
+KEEP = 10_000
+#: seconds :meth:`Journal.pump` lets events gather after a wake-up (latency vs CPU)
+BATCH = 0.01
+#: how long the start check waits for the exit of pidtop's own probe child
+PROBE_TIMEOUT = 2.0
+_FAILED_TEXT = "exits between refreshes may be missed"
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+@dataclass
+class Stats:
+    """Counters since the journal started (all of them, not only the ``keep`` in memory)."""
+
+    exits: int = 0
+    failed: int = 0
+    lost_events: int = 0
+    overflows: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+Listener = Callable[[list[Record]], None]
+
+
+class Journal:
+    """Every exit on the machine (or, in fallback, of the processes listed), newest last.
+
+    :meth:`start` subscribes and checks delivery; :meth:`pump` waits for and processes events
+    (call it from one thread: the CLI's main thread or :class:`JournalReader`). ``records``
+    (the last ``keep``) and ``stats`` may be read from another thread under ``lock``.
+    """
+
+    def __init__(self, keep: int = KEEP, *, interval: float = 1.0, rcvbuf: int = RCVBUF) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        self.keep = keep
+        self.records: deque[Record] = deque(maxlen=keep)
+        self.stats = Stats()
+        self.lock = threading.Lock()
+        self.listeners: list[Listener] = []
+        self.complete = False  # every exit on the machine is seen (connector delivers)
+        self.note = ""  # why not, when not
+        self.interval = interval
+        self.rcvbuf = rcvbuf
+        self._connector: ProcConnector | None = None
+        self._tracker = Tracker()
+        self._fallback: PidfdFallback | None = None
+        #: pidfs inode of a PID pidtop holds a pidfd for (the monitor's pins); called from the
+        #: reading thread, so it must only read plain data
+        self.inode_of: Callable[[int], int | None] | None = None
+        #: ``written``/``skipped``/``unknown`` for a crashed PID pidtop holds a pidfd for
+        #: (the pins; :meth:`ProcessHandle.coredump`); same thread rules as ``inode_of``
+        self.coredump_of: Callable[[int], str] | None = None
+        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        #: seconds to let events gather after a wake-up (see :meth:`pump`)
+        self.batch = BATCH
+        self._poller: select.poll | None = None
+        self._poll_wake: int | None = None
+        self.version = 0  # bumped (under ``lock``) whenever records or counters change
+        self.total = 0  # records ever appended (``total - len(records)`` were let go)
+        self.started = False  # start() has finished (complete/note are meaningful)
+        self.error = ""  # why the reading stopped, if it did
+
+    # -- start / stop
+
+    def start(self, *, use_connector: bool = True, probe_timeout: float = PROBE_TIMEOUT) -> None:
+        """Subscribe to the connector and check that it delivers; else start the fallback.
+
+        ``use_connector`` False forces the fallback (tests; ``--no-connector``).
+        """
+        self.stats = Stats()
+        try:
+            self._start(use_connector, probe_timeout)
+        finally:
+            self.started = True
+
+    def _start(self, use_connector: bool, probe_timeout: float) -> None:
+        if use_connector:
+            try:
+                self._connector = ProcConnector(self.rcvbuf)
+            except ConnectorError as e:
+                self.note = f"{e.strerror}: {_FAILED_TEXT}"
+            else:
+                self._tracker.scan()
+                if self._probe(probe_timeout):
+                    self.complete = True
+                    return
+                self._connector.close()
+                self._connector = None
+                self._tracker = Tracker()
+                self.note = (
+                    "the proc connector delivers no events here (a container's namespaces?): "
+                    + _FAILED_TEXT
+                )
+        else:
+            self.note = "proc connector not used: " + _FAILED_TEXT
+        from pidtop.journal.fallback import PidfdFallback
+
+        self._fallback = PidfdFallback(self.interval)
+
+    def _probe(self, timeout: float) -> bool:
+        """Fork a child that exits at once; wait (bounded) for events: its EXIT, or any other.
+        Events read meanwhile are kept; the probe's own exit is not reported."""
+        assert self._connector is not None
+        try:
+            pid = os.fork()
+        except OSError:
+            return False
+        if pid == 0:
+            os._exit(0)
+        # not reported, if its exit arrives within 10 s (after that the PID is someone else's)
+        self._tracker.ignore[pid] = time.monotonic_ns() + 10_000_000_000
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        deadline = time.monotonic() + timeout
+        poller = select.poll()
+        poller.register(self._connector.fileno(), select.POLLIN)
+        seen = False
+        while not seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            poller.poll(left * 1000)
+            events = self._connector.read()
+            # Our child's exit proves delivery; so does any event at all, or an overflow (on a
+            # busy machine the probe's own event may be among those lost): outside the initial
+            # namespaces the kernel sends nothing whatsoever.
+            seen = bool(events) or self._connector.overflows > 0
+            self._accept(self._tracker.feed(events))
+        return seen
+
+    def close(self) -> None:
+        if self._connector is not None:
+            self._connector.close()
+            self._connector = None
+        if self._fallback is not None:
+            self._fallback.close()
+            self._fallback = None
+
+    def fileno(self) -> int | None:
+        """The connector's socket (None in fallback: poll with a timeout)."""
+        return self._connector.fileno() if self._connector is not None else None
+
+    # -- the work
+
+    def pump(self, timeout: float, wake_fd: int | None = None) -> list[Record]:
+        """Wait up to ``timeout`` s for events (or ``wake_fd`` readable), process them, store
+        and return the new records (listeners are called with them).
+
+        Once events are there, it sleeps ``batch`` seconds more (unless ``wake_fd`` is ready) so
+        that a busy machine costs one wake-up per batch rather than one per event: at 1,000
+        exits/s that halves pidtop's CPU. The socket buffer holds far more than that.
+        """
+        if self._connector is not None:
+            poller = self._poller
+            if poller is None or self._poll_wake != wake_fd:
+                poller = self._poller = select.poll()
+                poller.register(self._connector.fileno(), select.POLLIN)
+                if wake_fd is not None:
+                    poller.register(wake_fd, select.POLLIN)
+                self._poll_wake = wake_fd
+            with contextlib.suppress(InterruptedError):
+                ready = poller.poll(max(0.0, timeout) * 1000)
+                if (
+                    ready
+                    and self.batch > 0
+                    and timeout > 0
+                    and not any(fd == wake_fd for fd, _ in ready)
+                ):
+                    time.sleep(self.batch)
+            try:
+                events = self._connector.read()
+            except OSError as e:
+                if e.errno == errno.EINTR:
+                    return []
+                raise
+            records = self._tracker.feed(events)
+        elif self._fallback is not None:
+            records = self._fallback.pump(timeout, wake_fd)
+        else:
+            raise RuntimeError("Journal.pump before start()")
+        self._accept(records)
+        return records
+
+    def _accept(self, records: list[Record]) -> None:
+        if not records:
+            self._mark_rate()
+            return
+        inode_of = self.inode_of
+        if inode_of is not None:
+            for i, r in enumerate(records):
+                if type(r) is ExitRecord and r.inode is None:
+                    inode = inode_of(r.pid)
+                    if inode is not None:
+                        records[i] = replace(r, inode=inode)
+        coredump_of = self.coredump_of
+        if coredump_of is not None:
+            for i, r in enumerate(records):
+                if type(r) is ExitRecord and r.crashed and r.coredump_fact == "unknown":
+                    fact = coredump_of(r.pid)
+                    if fact != "unknown":
+                        records[i] = replace(r, coredump_fact=fact)
+        with self.lock:
+            self.records.extend(records)
+            self.total += len(records)
+            self.version += 1
+            stats = self.stats
+            for r in records:
+                if type(r) is ExitRecord:
+                    stats.exits += 1
+                    if r.failed:
+                        stats.failed += 1
+                else:
+                    stats.lost_events += r.events  # type: ignore[union-attr]
+                    stats.overflows += r.overflow  # type: ignore[union-attr]
+            self._mark_rate()
+        for listener in tuple(self.listeners):
+            listener(records)
+
+    def _mark_rate(self) -> None:
+        now = time.monotonic()
+        if not self._rates or now - self._rates[-1][0] >= 0.25:
+            self._rates.append((now, self.stats.exits))
+
+    def rate(self, window: float = 5.0) -> float:
+        """Exits per second over about the last ``window`` seconds."""
+        with self.lock:
+            points = list(self._rates)
+            total = self.stats.exits
+        if not points:
+            return 0.0
+        now = time.monotonic()
+        then, count = points[0]
+        for t, c in points:
+            if now - t <= window:
+                then, count = t, c
+                break
+        span = now - then
+        return (total - count) / span if span > 0.2 else 0.0
+
+    def snapshot(self) -> tuple[list[Record], Stats]:
+        """A copy of the records in memory (oldest first) and of the counters."""
+        with self.lock:
+            s = self.stats
+            copy = Stats(s.exits, s.failed, s.lost_events, s.overflows, s.started)
+            return list(self.records), copy
+
+
+class JournalReader:
+    """Runs :meth:`Journal.pump` in a daemon thread; ``on_records`` is called from it.
+
+    With ``start`` the thread first runs :meth:`Journal.start` (its start check forks a child
+    and waits up to 2 s: never on a UI loop), with ``start`` as keyword arguments.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        on_records: Listener | None = None,
+        *,
+        start: dict[str, object] | None = None,
+    ) -> None:
+        self.journal = journal
+        self._on_records = on_records
+        self._start_args = start
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="pidtop-journal", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self._start_args is not None:
+                self.journal.start(**self._start_args)  # type: ignore[arg-type]
+            while not self._stop.is_set():
+                records = self.journal.pump(0.5, self._wake_r)
+                if records and self._on_records is not None:
+                    self._on_records(records)
+        except Exception as e:  # reported by the owner (the screen shows it)
+            self.error = e
+            self.journal.error = f"{type(e).__name__}: {e}"
+            with self.journal.lock:
+                self.journal.version += 1
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)

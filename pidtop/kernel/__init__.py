@@ -1,0 +1,4 @@
+"""The kernel layer: one process named exactly (identity, the pidfd handle, feature probes, exit
+status, signals, the fd budget, the exit watcher, the one ``/proc/PID/stat`` parser).
+
+May import: the standard library only. Never Textual, never another pidtop package."""
