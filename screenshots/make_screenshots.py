@@ -22,7 +22,7 @@ from pidtop.actions.pins import PinSet  # noqa: E402
 from pidtop.demo.handles import ScriptedOpener  # noqa: E402
 from pidtop.demo.journal import ScriptedJournal  # noqa: E402
 from pidtop.demo.source import NEW_AT, ScriptedSource  # noqa: E402
-from pidtop.kernel.handle import ExitStatus  # noqa: E402
+from pidtop.kernel.pidfdinfo import ExitStatus  # noqa: E402
 from pidtop.ui.app import PidtopApp  # noqa: E402
 
 Step = Callable[[Pilot], Awaitable[None]]

@@ -17,8 +17,11 @@ from procs import sleep_forever
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet
-from pidtop.kernel import handle as handle_mod
-from pidtop.kernel.handle import HandleError, ProcessHandle, features, read_starttime
+from pidtop.kernel import probes as handle_mod
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import read_starttime
+from pidtop.kernel.probes import features
 from pidtop.sampling.snapshot import ProcInfo
 
 

@@ -26,7 +26,7 @@ from procs import (
 )
 
 from pidtop.cli.main import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from pidtop.kernel.handle import read_starttime
+from pidtop.kernel.identity import read_starttime
 from pidtop.sampling.batch import FIXED_FIELDS, csv_fields
 from pidtop.sampling.sampler import parse_stat
 from pidtop.sampling.table import COLUMNS, DEFAULT_COLUMNS
@@ -451,7 +451,7 @@ def test_without_pidfds_rows_are_pid_only_and_flagged(
 
     import pidtop.kernel.handle as handle_mod
     from pidtop.cli.main import main
-    from pidtop.kernel.handle import features
+    from pidtop.kernel.probes import features
 
     def enosys(pid: int, flags: int = 0) -> int:
         raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))

@@ -29,7 +29,8 @@ from pidtop.cli.main import (
     build_tui_parser,
     main,
 )
-from pidtop.kernel.handle import ProcessHandle, features
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.probes import features
 
 
 def pidtop(*args: str, timeout: float = 15) -> subprocess.CompletedProcess[str]:

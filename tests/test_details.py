@@ -102,7 +102,7 @@ def test_deleted_exe_and_cwd_are_marked(tmp_path: Path) -> None:
 
 
 def test_open_refuses_another_process() -> None:
-    from pidtop.kernel.handle import IdentityMismatch
+    from pidtop.kernel.errors import IdentityMismatch
 
     p = subprocess.Popen(["sleep", "60"])
     try:

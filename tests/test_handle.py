@@ -30,21 +30,12 @@ from procs import (
     wait_reaped,
 )
 
-from pidtop.kernel import handle as handle_mod
-from pidtop.kernel.handle import (
-    ExitStatus,
-    FdLimit,
-    Identity,
-    IdentityMismatch,
-    ProcessGone,
-    ProcessHandle,
-    decode_coredump,
-    features,
-    format_identity,
-    parse_target,
-    raise_fd_limit,
-    read_starttime,
-)
+from pidtop.kernel import pidfdinfo as handle_mod
+from pidtop.kernel.errors import FdLimit, IdentityMismatch, ProcessGone, raise_fd_limit
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import Identity, format_identity, parse_target, read_starttime
+from pidtop.kernel.pidfdinfo import ExitStatus, decode_coredump
+from pidtop.kernel.probes import features
 
 # Decided by the kernel version, not by features(): a broken probe must fail, not skip.
 needs_info_exit = pytest.mark.skipif(not HAS_INFO_EXIT, reason="kernel < 6.15: no PIDFD_INFO_EXIT")

@@ -27,6 +27,4 @@ def test_cli_subcommands_do_not_import_textual() -> None:
         "print(','.join(sorted(m for m in sys.modules if m.startswith('textual'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", (
-        f"pidtop.cli imported Textual at import time: {out.stdout}"
-    )
+    assert out.stdout.strip() == "", f"pidtop.cli imported Textual at import time: {out.stdout}"

@@ -250,7 +250,7 @@ def test_parse_reports_sequence_gaps() -> None:
 
 
 def test_filters_and_text_forms() -> None:
-    from pidtop.kernel.handle import ExitStatus
+    from pidtop.kernel.pidfdinfo import ExitStatus
 
     def rec(pid: int, raw: int, cmd: str | None) -> ExitRecord:
         st = ExitStatus.from_wait_status(raw)
@@ -509,7 +509,7 @@ def test_coredump_field_unknown_for_a_real_sigsegv_child(journal: Journal, tmp_p
 def test_coredump_words_in_the_detail_line() -> None:
     """The Exits screen's detail line says what is known about the core, for crashes only."""
     from pidtop.journal.records import describe
-    from pidtop.kernel.handle import ExitStatus
+    from pidtop.kernel.pidfdinfo import ExitStatus
 
     def rec(status: ExitStatus, fact: str = "unknown") -> ExitRecord:
         return ExitRecord(0.0, 0.0, 42, 1, 0, "x", "x", status, 0.5, coredump_fact=fact)

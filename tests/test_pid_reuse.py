@@ -211,7 +211,7 @@ def test_degraded_handle_rechecks_the_start_time_before_kill(run: Run) -> None:
     re-check in send_signal must report "gone" and spare B."""
     r = run("""
 import errno
-from pidtop.kernel import handle as handle_mod
+from pidtop.kernel import probes as handle_mod
 real_open = os.pidfd_open
 def enosys(pid, flags=0):
     raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))

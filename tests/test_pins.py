@@ -20,7 +20,9 @@ from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
 from pidtop.cli import main as cli
 from pidtop.kernel import watch as watch_module
-from pidtop.kernel.handle import FdLimit, Identity, IdentityMismatch, features, read_starttime
+from pidtop.kernel.errors import FdLimit, IdentityMismatch
+from pidtop.kernel.identity import Identity, read_starttime
+from pidtop.kernel.probes import features
 from pidtop.kernel.watch import ExitEvent
 from pidtop.sampling.snapshot import ProcInfo
 

@@ -15,7 +15,8 @@ from procs import spawn
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet
-from pidtop.kernel.handle import ProcessHandle, read_starttime
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import read_starttime
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcInfo
 

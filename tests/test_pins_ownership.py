@@ -17,7 +17,7 @@ from test_pins import BOUND, info_for, next_change, until
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import FdBudget, Pin, PinSet
-from pidtop.kernel.handle import FdLimit
+from pidtop.kernel.errors import FdLimit
 from pidtop.kernel.watch import ExitEvent
 
 

@@ -18,7 +18,7 @@ from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet
 from pidtop.demo.handles import ScriptedOpener
 from pidtop.demo.source import NEW_AT, ScriptedSource
-from pidtop.kernel.handle import ExitStatus
+from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.eventlog import EventLogScreen
 from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen

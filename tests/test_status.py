@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from pidtop.actions.pins import ActionResult, Target
-from pidtop.kernel.handle import ProcessHandle, SignalResult
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.pidfdinfo import SignalResult
 from pidtop.ui.status import StatusState, kill_summary, short_command, status_parts
 
 

@@ -19,7 +19,7 @@ from procs import HAS_INFO_EXIT, HAS_PIDFS_INODES, Target, spawn
 from uitools import notes, strip_text, wait_for
 
 import pidtop.kernel.handle as handle_mod
-from pidtop.kernel.handle import features
+from pidtop.kernel.probes import features
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.signals import SignalScreen

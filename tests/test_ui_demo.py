@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from uitools import wait_for
 
 from pidtop.demo.source import ScriptedSource
-from pidtop.kernel.handle import features
+from pidtop.kernel.probes import features
 from pidtop.settings.options import Options
 from pidtop.ui.screens.signals import SignalScreen
 from pidtop.ui.startup import build_app

@@ -272,7 +272,7 @@ async def test_details_of_a_recycled_pid_are_refused(children) -> None:  # type:
 async def test_details_of_a_zombie_say_it_exited_before() -> None:
     from procs import spawn
 
-    from pidtop.kernel.handle import read_starttime
+    from pidtop.kernel.identity import read_starttime
 
     with spawn("child") as t:
         start = read_starttime(t.pid)

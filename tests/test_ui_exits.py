@@ -19,7 +19,7 @@ from uitools import notes, wait_for
 from pidtop.demo.journal import ScriptedJournal
 from pidtop.demo.source import MONO0, WALL0
 from pidtop.journal.service import ExitRecord, JournalReader
-from pidtop.kernel.handle import ExitStatus
+from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.exits import ExitsScreen, ExitsView
 

@@ -28,7 +28,7 @@ from uitools import notes, strip_text, wait_for
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import FdBudget, PinSet
-from pidtop.kernel.handle import Identity
+from pidtop.kernel.identity import Identity
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp

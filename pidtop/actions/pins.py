@@ -28,18 +28,11 @@ from functools import partial
 from typing import Any, Literal
 
 from pidtop.actions.eventlog import EventKind, EventLog
+from pidtop.kernel.errors import HandleError
 from pidtop.kernel.fdbudget import FdBudget, FdHolder
-from pidtop.kernel.handle import (
-    ExitStatus,
-    Handle,
-    HandleError,
-    Identity,
-    Opener,
-    ProcessHandle,
-    ReclaimResult,
-    SignalResult,
-    format_identity,
-)
+from pidtop.kernel.handle import Handle, Opener, ProcessHandle
+from pidtop.kernel.identity import Identity, format_identity
+from pidtop.kernel.pidfdinfo import ExitStatus, ReclaimResult, SignalResult
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
 from pidtop.sampling.fmt import format_duration

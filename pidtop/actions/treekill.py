@@ -31,17 +31,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pidtop.kernel.handle import (
-    CLK_TCK,
-    FdLimit,
-    HandleError,
-    Identity,
-    ProcessGone,
-    ProcessHandle,
-    SignalResult,
-    boottime_now,
-    format_identity,
-)
+from pidtop.kernel.errors import FdLimit, HandleError, ProcessGone
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import CLK_TCK, Identity, boottime_now, format_identity
+from pidtop.kernel.pidfdinfo import SignalResult
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 

@@ -27,12 +27,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pidtop.actions.eventlog import EventLog
-from pidtop.kernel.handle import (
-    HandleError,
-    ProcessHandle,
-    format_identity,
-    read_starttime,
-)
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import format_identity, read_starttime
 
 TuneOutcome = Literal["done", "not_permitted", "gone", "reused", "error"]
 NICE_MIN, NICE_MAX = -20, 19

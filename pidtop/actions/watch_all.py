@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from pidtop.kernel.errors import HandleError
 from pidtop.kernel.fdbudget import FdBudget
-from pidtop.kernel.handle import Handle, HandleError, Opener, ProcessHandle
+from pidtop.kernel.handle import Handle, Opener, ProcessHandle
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from pidtop.journal.records import HEADER, record_user, text_line
 from pidtop.journal.service import Journal, LostRecord, RecordFilter
-from pidtop.kernel.handle import raise_fd_limit
+from pidtop.kernel.errors import raise_fd_limit
 
 DESCRIPTION = (
     "Print every process that exits on this machine, as it exits (the kernel's proc connector: "

@@ -16,20 +16,16 @@ import sys
 from collections.abc import Sequence
 
 from pidtop import __version__
-from pidtop.kernel.handle import (
-    PID_MAX,
+from pidtop.kernel.errors import (
     FdLimit,
     HandleError,
-    Identity,
     IdentityMismatch,
     NotPermitted,
     ProcessGone,
-    ProcessHandle,
     Unsupported,
-    format_identity,
-    parse_number,
-    parse_target,
 )
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import PID_MAX, Identity, format_identity, parse_number, parse_target
 from pidtop.kernel.signals import parse_signal
 from pidtop.kernel.watch import REAP_GRACE, ExitEvent, wait_all
 

@@ -21,7 +21,7 @@ from pidtop.cli.main import (
     _silence_stdout,
     add_view_arguments,
 )
-from pidtop.kernel.handle import PID_MAX, parse_number
+from pidtop.kernel.identity import PID_MAX, parse_number
 from pidtop.sampling.batch import BatchOptions, Format, field_help, run
 from pidtop.sampling.table import COLUMN_BY_ID
 from pidtop.settings.options import Options

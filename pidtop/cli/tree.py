@@ -18,7 +18,7 @@ from pidtop.cli.main import (
     EXIT_OK,
     _say,
 )
-from pidtop.kernel.handle import FdLimit, raise_fd_limit
+from pidtop.kernel.errors import FdLimit, raise_fd_limit
 
 #: processes listed one per line on stderr (not permitted, failed) before "... and N more"
 PROBLEMS_SHOWN = 10

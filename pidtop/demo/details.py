@@ -27,7 +27,8 @@ from pidtop.details.reader import (
     ThreadRow,
     Unavailable,
 )
-from pidtop.kernel.handle import ProcessHandle, format_identity
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import format_identity
 
 _GROUPS = {0: "root", 1000: "alice", 1001: "bob", 113: "postgres", 33: "www-data"}
 _UNLIMITED = -1

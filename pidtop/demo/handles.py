@@ -18,17 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pidtop.demo.source import CLK_TCK, UPTIME0, WALL0
-from pidtop.kernel.handle import (
-    ExitStatus,
-    Handle,
-    Identity,
-    IdentityMismatch,
-    ProcessGone,
-    ReclaimResult,
-    SignalResult,
-    State,
-    format_identity,
-)
+from pidtop.kernel.errors import IdentityMismatch, ProcessGone
+from pidtop.kernel.handle import Handle, State
+from pidtop.kernel.identity import Identity, format_identity
+from pidtop.kernel.pidfdinfo import ExitStatus, ReclaimResult, SignalResult
 
 if TYPE_CHECKING:
     from pidtop.demo.source import ScriptedSource

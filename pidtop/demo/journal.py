@@ -13,7 +13,7 @@ import select
 from pidtop.demo.source import MONO0, USERS, WALL0
 from pidtop.journal.records import ExitRecord, LostRecord
 from pidtop.journal.service import Journal, Record
-from pidtop.kernel.handle import ExitStatus
+from pidtop.kernel.pidfdinfo import ExitStatus
 
 _NAMES = {uid: name for name, uid in USERS.items()}
 

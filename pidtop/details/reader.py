@@ -30,15 +30,9 @@ from typing import Any, Protocol, TypeVar
 
 import psutil
 
-from pidtop.kernel.handle import (
-    CLK_TCK,
-    HandleError,
-    ProcessGone,
-    ProcessHandle,
-    format_identity,
-    read_starttime,
-    starttime_to_wall,
-)
+from pidtop.kernel.errors import HandleError, ProcessGone
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import CLK_TCK, format_identity, read_starttime, starttime_to_wall
 from pidtop.sampling.extras import cgroup_owner
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.sampler import parse_stat

@@ -21,13 +21,10 @@ import time
 
 from pidtop.journal.records import CORE_SIGNALS, ExitRecord, Record
 from pidtop.journal.tracker import argv_text, read_proc, read_uid
-from pidtop.kernel.handle import (
-    CLK_TCK,
-    ExitStatus,
-    HandleError,
-    ProcessHandle,
-    boottime_now,
-)
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import CLK_TCK, boottime_now
+from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.kernel.watch import REAP_GRACE
 
 #: pidfds kept free for the rest of pidtop

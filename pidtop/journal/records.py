@@ -9,7 +9,7 @@ import signal as _signal
 import time
 from dataclasses import dataclass
 
-from pidtop.kernel.handle import ExitStatus
+from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import format_duration, sanitize
 

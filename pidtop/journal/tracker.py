@@ -18,7 +18,8 @@ import time
 
 from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.journal.records import ExitRecord, LostRecord, Record
-from pidtop.kernel.handle import CLK_TCK, ExitStatus
+from pidtop.kernel.identity import CLK_TCK
+from pidtop.kernel.pidfdinfo import ExitStatus
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 

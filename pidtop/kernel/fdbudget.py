@@ -11,7 +11,7 @@ import resource
 from collections.abc import Callable
 from typing import Literal
 
-from pidtop.kernel.handle import FdLimit
+from pidtop.kernel.errors import FdLimit
 
 #: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
 #: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``

@@ -29,7 +29,10 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pidtop.kernel.handle import ExitStatus, Handle, Identity, boottime_now, features
+from pidtop.kernel.handle import Handle
+from pidtop.kernel.identity import Identity, boottime_now
+from pidtop.kernel.pidfdinfo import ExitStatus
+from pidtop.kernel.probes import features
 
 #: Seconds to wait, after an exit whose status is still unknown, for the reap that reveals it
 #: (a non-child's status comes with its parent's wait; PID 1 here reaps orphans ~1.5-1.8 s late).

@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
 
-from pidtop.kernel.handle import FdLimit, HandleError, IdentityMismatch, ProcessGone, ProcessHandle
+from pidtop.kernel.errors import FdLimit, HandleError, IdentityMismatch, ProcessGone
+from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.rawtext import RawCommand, argv_join, read_raw_command
 from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.sampling.fmt import sanitize

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 from pidtop.actions.pins import CONFIRM_OVER
-from pidtop.kernel.handle import Identity
+from pidtop.kernel.identity import Identity
 from pidtop.sampling.table import DEFAULT_COLUMNS, resolve_sort_key
 
 #: the refresh delay's bounds and the steps of ``,``/``.`` (seconds)

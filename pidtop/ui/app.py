@@ -29,7 +29,8 @@ from textual.worker import Worker, WorkerState
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet, WatchAll
-from pidtop.kernel.handle import HandleError, features
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.probes import features
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcessSource, ProcKey, Snapshot
 from pidtop.sampling.table import COLUMNS, ProcessTable

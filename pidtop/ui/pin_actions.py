@@ -18,7 +18,7 @@ from pidtop.actions.pins import (
     WatchAll,
     confirmation_reasons,
 )
-from pidtop.kernel.handle import HandleError
+from pidtop.kernel.errors import HandleError
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent
 from pidtop.sampling.snapshot import ProcKey

@@ -31,7 +31,9 @@ from pidtop.actions.tuning import (
     set_ionice,
     summary,
 )
-from pidtop.kernel.handle import Handle, HandleError, Identity, ProcessHandle, format_identity
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.handle import Handle, ProcessHandle
+from pidtop.kernel.identity import Identity, format_identity
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcKey
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet
-from pidtop.kernel.handle import HandleError, features, parse_target, raise_fd_limit
+from pidtop.kernel.errors import HandleError, raise_fd_limit
+from pidtop.kernel.identity import parse_target
+from pidtop.kernel.probes import features
 from pidtop.sampling.snapshot import ProcessSource
 from pidtop.settings.options import Options, from_args
 

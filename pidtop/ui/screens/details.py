@@ -25,7 +25,9 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from pidtop.details.reader import Details, DetailsSource
-from pidtop.kernel.handle import HandleError, ProcessHandle, format_identity
+from pidtop.kernel.errors import HandleError
+from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import details_body

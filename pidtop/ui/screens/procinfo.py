@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from pidtop.details.openfiles import FdEntry
 from pidtop.details.reader import DetailsSource, Unavailable
-from pidtop.kernel.handle import format_identity
+from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
 
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
