@@ -25,7 +25,7 @@ from procs import (
     wait_fd,
 )
 
-from pidtop.cli.main import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from pidtop.exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import read_starttime
 from pidtop.sampling.batch import FIXED_FIELDS, csv_fields
 from pidtop.sampling.sampler import parse_stat

@@ -19,15 +19,14 @@ from procs import (
     wait_pidfd_held,
 )
 
-from pidtop.cli.main import (
+from pidtop.cli.main import build_tui_parser, main
+from pidtop.exitcodes import (
     EXIT_FAILURE,
     EXIT_MISMATCH,
     EXIT_NO_PROCESS,
     EXIT_OK,
     EXIT_TIMEOUT,
     EXIT_USAGE,
-    build_tui_parser,
-    main,
 )
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.probes import features

@@ -18,7 +18,7 @@ import pytest
 from pidtop.actions import pins as pins_module
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
-from pidtop.cli import main as cli
+from pidtop.cli import process as cli
 from pidtop.kernel import watch as watch_module
 from pidtop.kernel.errors import FdLimit, IdentityMismatch
 from pidtop.kernel.identity import Identity, read_starttime

@@ -180,7 +180,8 @@ async def test_cursor_message_after_pid_reuse() -> None:
 
 
 def test_delay_bounds_agree_everywhere() -> None:
-    from pidtop.cli.main import MAX_DELAY_TENTHS, build_tui_parser
+    from pidtop.cli.args import MAX_DELAY_TENTHS
+    from pidtop.cli.main import build_tui_parser
     from pidtop.settings.options import DELAY_STEPS
     from pidtop.ui.screens.dialogs import MAX_DELAY, MIN_DELAY
 

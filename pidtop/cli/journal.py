@@ -116,9 +116,9 @@ def _write(out: TextIO, line: str) -> bool:
         out.write(line + "\n")
         out.flush()
     except BrokenPipeError:
-        from pidtop.cli.main import _silence_stdout
+        from pidtop.cli.output import silence_stdout
 
-        _silence_stdout()
+        silence_stdout()
         return False
     return True
 

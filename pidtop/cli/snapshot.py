@@ -11,16 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pidtop.cli.main import (
-    EXIT_FAILURE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    _arg_type,
-    _say,
-    _silence_stdout,
-    add_view_arguments,
-)
+from pidtop.cli.args import add_view_arguments, arg_type
+from pidtop.cli.output import say, silence_stdout
+from pidtop.exitcodes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import PID_MAX, parse_number
 from pidtop.sampling.batch import BatchOptions, Format, field_help, run
 from pidtop.sampling.table import COLUMN_BY_ID
@@ -87,7 +80,7 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
     )
     add_view_arguments(snap, delay=10)
     snap.add_argument(
-        "-n", "--iterations", type=_arg_type(_samples, "N"), default=1, metavar="N",
+        "-n", "--iterations", type=arg_type(_samples, "N"), default=1, metavar="N",
         help="print N samples, -d apart (default: 1)",
     )  # fmt: skip
     fmt = snap.add_mutually_exclusive_group()
@@ -98,11 +91,11 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
         help="show only processes whose command or name contains TEXT (any case)",
     )  # fmt: skip
     snap.add_argument(
-        "-w", "--width", type=_arg_type(_width, "COLUMNS"), metavar="COLUMNS",
+        "-w", "--width", type=arg_type(_width, "COLUMNS"), metavar="COLUMNS",
         help="text: line width (default: $COLUMNS, the terminal's, else 80; 0: no limit)",
     )  # fmt: skip
     snap.add_argument(
-        "-o", "--columns", type=_arg_type(_columns, "COLUMNS"), metavar="COL,COL...",
+        "-o", "--columns", type=arg_type(_columns, "COLUMNS"), metavar="COL,COL...",
         help="the table columns to write, in order (ids or titles, 'all' for every column "
         "listed below; default: the monitor's)",
     )  # fmt: skip
@@ -212,14 +205,14 @@ def monitor_settings(path: str | None = None, *, no_config: bool = False) -> Opt
 
     loaded = config.load(Path(path).expanduser() if path else config.default_path())
     for problem in loaded.problems:
-        _say(f"pidtop: warning: {problem}", error=True)
+        say(f"pidtop: warning: {problem}", error=True)
     return config.apply(Options(), loaded)
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """Run ``pidtop snapshot``."""
     if sys.stdout is None:
-        _say("pidtop: cannot write to stdout: it is closed", error=True)
+        say("pidtop: cannot write to stdout: it is closed", error=True)
         return EXIT_FAILURE
     tty = sys.stdout.isatty()
     fmt: Format = "json" if args.json else "csv" if args.csv else "text"
@@ -248,11 +241,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except _WriteError as e:
-        _silence_stdout()
+        silence_stdout()
         if not isinstance(e.error, BrokenPipeError):  # `| head -1` is the reader's choice
-            _say(f"pidtop: cannot write to stdout: {e.error.strerror or e.error}", error=True)
+            say(f"pidtop: cannot write to stdout: {e.error.strerror or e.error}", error=True)
         return EXIT_FAILURE
     except OSError as e:  # /proc unreadable
-        _say(f"pidtop snapshot: {e}", error=True)
+        say(f"pidtop snapshot: {e}", error=True)
         return EXIT_FAILURE
     return EXIT_OK

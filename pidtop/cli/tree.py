@@ -10,14 +10,8 @@ from __future__ import annotations
 import argparse
 
 from pidtop.actions.treekill import kill_tree
-from pidtop.cli.main import (
-    _ERROR_CODES,
-    EXIT_FAILURE,
-    EXIT_NO_PROCESS,
-    EXIT_NOT_PERMITTED,
-    EXIT_OK,
-    _say,
-)
+from pidtop.cli.output import say
+from pidtop.exitcodes import ERROR_CODES, EXIT_FAILURE, EXIT_NO_PROCESS, EXIT_NOT_PERMITTED, EXIT_OK
 from pidtop.kernel.errors import FdLimit, raise_fd_limit
 
 #: processes listed one per line on stderr (not permitted, failed) before "... and N more"
@@ -30,22 +24,22 @@ def run(args: argparse.Namespace, steps: list[tuple[float, int]]) -> int:
     try:
         result = kill_tree(args.targets, args.signal, steps, method=args.method)
     except FdLimit as e:
-        _say(f"pidtop kill --tree: {e}", error=True)
+        say(f"pidtop kill --tree: {e}", error=True)
         return EXIT_FAILURE
     status = EXIT_OK
     for ident, error in result.root_errors:
         message = str(error).removeprefix(f"PID {ident.pid}: ")
-        _say(f"{ident}: {message}", error=True)
-        code = next((c for t, c in _ERROR_CODES if isinstance(error, t)), EXIT_FAILURE)
+        say(f"{ident}: {message}", error=True)
+        code = next((c for t, c in ERROR_CODES if isinstance(error, t)), EXIT_FAILURE)
         status = status or code
     if not result.roots:
         return status or EXIT_NO_PROCESS
     problems = list(result.problems())
     for res in problems[:PROBLEMS_SHOWN]:
-        _say(res.describe(), error=True)
+        say(res.describe(), error=True)
     if len(problems) > PROBLEMS_SHOWN:
-        _say(f"... and {len(problems) - PROBLEMS_SHOWN} more", error=True)
-    _say(result.summary())
+        say(f"... and {len(problems) - PROBLEMS_SHOWN} more", error=True)
+    say(result.summary())
     for root in result.roots:  # a root that was gone before its signal: as plain kill
         first = root.results[0] if root.results else None
         if first is not None and first.outcome == "gone":

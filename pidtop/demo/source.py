@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pidtop.demo.extras import extra_fields
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.snapshot import ProcInfo, ProcKey, Snapshot, SystemInfo
+
+if TYPE_CHECKING:
+    from pidtop.demo.details import ScriptedDetails
 
 __all__ = ["EXIT_AT", "EXIT_PID", "NEW_AT", "NEW_PID", "ScriptedSource"]
 
@@ -403,6 +407,12 @@ class ScriptedSource:
             self._add(*row)  # type: ignore[arg-type]
 
     # -- script editing (tests) ------------------------------------------------------------
+
+    def details_source(self) -> ScriptedDetails:
+        """The details of this script's processes (the UI asks its source for them)."""
+        from pidtop.demo.details import ScriptedDetails  # it imports this module
+
+        return ScriptedDetails(self)
 
     def spawn(
         self,

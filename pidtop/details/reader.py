@@ -631,18 +631,6 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
     return tuple(out)
 
 
-def details_source_for(source: object) -> DetailsSource:
-    """The details source matching a process source: scripted for the scripted one (tests,
-    ``--demo``: never the real process that happens to have the same PID), else /proc."""
-    from pidtop.demo.source import ScriptedSource
-
-    if isinstance(source, ScriptedSource):
-        from pidtop.demo.details import ScriptedDetails
-
-        return ScriptedDetails(source)
-    return ProcDetails()
-
-
 __all__ = [
     "Ancestor",
     "Cgroup",
@@ -658,6 +646,5 @@ __all__ = [
     "ThreadRow",
     "Unavailable",
     "cgroup_owner",
-    "details_source_for",
     "part",
 ]

@@ -81,9 +81,15 @@ class ProcessActions:
     def details_source(self) -> DetailsSource:
         """Where details, environment and files come from (scripted for the scripted source)."""
         if self._details_source is None:
-            from pidtop.details.reader import details_source_for  # when first needed
+            # A source may bring its own (the scripted one: never the real process that happens
+            # to have the same PID); otherwise /proc. Duck-typed so the UI needs no demo import.
+            own = getattr(self.source, "details_source", None)
+            if own is not None:
+                self._details_source = own()
+            else:
+                from pidtop.details.reader import ProcDetails  # when first needed
 
-            self._details_source = details_source_for(self.source)
+                self._details_source = ProcDetails()
         return self._details_source
 
     def history_of(self, key: ProcKey) -> tuple[list[float], list[float], float | None]:

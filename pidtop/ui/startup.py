@@ -110,7 +110,7 @@ def make_pins(source: ProcessSource, options: Options) -> PinSet:
 
 def _pin_status(error: Exception) -> int:
     """The documented exit status for a --pin that failed (see pidtop --help)."""
-    from pidtop.cli.main import status_for
+    from pidtop.exitcodes import status_for
 
     return status_for(error) if isinstance(error, HandleError) else 2
 
