@@ -100,7 +100,7 @@ def test_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_long_modules_say_why() -> None:
-    """A module over 500 lines says in its docstring why it is one thing (a paragraph "One thing: ...")."""
+    """A module over 500 lines says why it is one thing (a docstring paragraph "One thing: ...")."""
     long = []
     for path in sorted((ROOT / "pidtop").rglob("*.py")):
         text = path.read_text()

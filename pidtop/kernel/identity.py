@@ -1,4 +1,7 @@
-"""A process's identity: ``PID:INODE`` (parse, format), its start time, the boot clock."""
+"""A process's identity: ``PID:INODE`` (parse, format), its start time, the boot clock.
+
+A PID alone is recyclable; the pair (PID, pidfs inode) or (PID, start time) names one process.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """What the kernel tells of a pidfd: ``PIDFD_GET_INFO`` (exit code, coredump), poll readiness,
 ``/proc/self/fdinfo``'s ``Pid:``, ``process_mrelease``; and the result types of actions on a
 handle (exit status, signal, reclaim).
+
+Readiness of a pidfd: POLLIN = exited (zombie), POLLIN|POLLHUP = reaped.
 """
 
 from __future__ import annotations

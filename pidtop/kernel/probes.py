@@ -1,5 +1,7 @@
 """Kernel feature probes, run once: pidfd_open, unique pidfs inodes, PIDFD_GET_INFO,
 process_mrelease, waitid(P_PIDFD), and whether /proc is pidtop's own PID namespace.
+
+The probe forks (a child that exits at once): run it before any thread starts.
 """
 
 from __future__ import annotations
