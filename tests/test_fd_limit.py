@@ -17,7 +17,7 @@ from procs import pidtop_env
 SCRIPT = r"""
 import asyncio, json, os, resource, signal, subprocess, sys
 from pidtop.actions.eventlog import EventLog
-from pidtop.kernel.handle import FdLimit, raise_fd_limit
+from pidtop.kernel.errors import FdLimit, raise_fd_limit
 from pidtop.actions.pins import PinSet
 from test_pins import info_for
 

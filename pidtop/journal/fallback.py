@@ -25,6 +25,7 @@ from pidtop.kernel.errors import HandleError
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import CLK_TCK, boottime_now
 from pidtop.kernel.pidfdinfo import ExitStatus
+from pidtop.kernel.stat import parse_stat
 from pidtop.kernel.watch import REAP_GRACE
 
 #: pidfds kept free for the rest of pidtop
@@ -126,9 +127,8 @@ class PidfdFallback:
             ppid, comm, cmdline = 0, None, None
             with contextlib.suppress(OSError, IndexError, ValueError):
                 cmdline = argv_text(read_proc(pid, "cmdline"))
-                head, _, rest = read_proc(pid, "stat", 4096).rpartition(b")")
-                comm = head.split(b"(", 1)[1].decode("utf-8", "replace")
-                ppid = int(rest.split()[1])
+                stat = parse_stat(read_proc(pid, "stat", 4096))
+                comm, ppid = stat.comm_raw.decode("utf-8", "replace"), stat.ppid
             held = _Held(handle, ppid, comm, cmdline, read_uid(pid))
             self._held[pid] = held
             fd = handle.fileno()

@@ -20,6 +20,7 @@ from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.journal.records import ExitRecord, LostRecord, Record
 from pidtop.kernel.identity import CLK_TCK
 from pidtop.kernel.pidfdinfo import ExitStatus
+from pidtop.kernel.stat import parse_stat
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
@@ -63,13 +64,11 @@ def _stat(pid: int) -> tuple[str, str, int, int] | None:
         data = read_proc(pid, "stat", 4096)
     except OSError:
         return None
-    head, _, rest = data.rpartition(b")")
-    fields = rest.split()
     try:
-        comm = head.split(b"(", 1)[1].decode("utf-8", "replace")
-        return fields[0].decode(), comm, int(fields[19]), int(fields[1])
+        stat = parse_stat(data)
     except (IndexError, ValueError):
         return None
+    return stat.state, stat.comm_raw.decode("utf-8", "replace"), stat.starttime, stat.ppid
 
 
 def read_uid(pid: int) -> int | None:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from pidtop.kernel.errors import FdLimit, HandleError, ProcessGone, fd_limit_text
+from pidtop.kernel.stat import parse_stat
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -85,9 +86,11 @@ def _read_stat(pid: int) -> tuple[str, int]:
         if e.errno in (errno.EMFILE, errno.ENFILE):
             raise FdLimit(f"PID {pid}: cannot read /proc: {fd_limit_text(e)}") from None
         raise HandleError(f"PID {pid}: cannot read /proc/{pid}/stat: {e.strerror}") from None
-    # comm (field 2) may hold spaces and ')': everything after the LAST ')' is fields 3...
-    fields = data.rpartition(b")")[2].split()
-    return fields[0].decode(), int(fields[19])
+    try:
+        stat = parse_stat(data)
+    except (ValueError, IndexError):
+        raise HandleError(f"PID {pid}: malformed /proc/{pid}/stat") from None
+    return stat.state, stat.starttime
 
 
 def read_starttime(pid: int) -> int:
