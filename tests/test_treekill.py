@@ -23,8 +23,9 @@ import contextlib, json, os, signal, sys, tempfile, time
 from pathlib import Path
 import forktree
 from pidtop.kernel.handle import Identity, ProcessHandle
-from pidtop.actions import treekill
-from pidtop.actions.treekill import TreeKill, kill_tree
+from pidtop.actions import treefreeze, treescan
+from pidtop.actions.treefreeze import TreeKill
+from pidtop.actions.treekill import kill_tree
 forktree.become_subreaper()
 
 def state(pid):
@@ -265,7 +266,7 @@ os.write(cmd_w, b"r")
 assert os.read(kid_r, 4) == b"done"
 b = procs.fork_at_pid(500, forktree._wait_forever)
 fb = os.pidfd_open(b)
-treekill.children_of = lambda pid, threads=True: list(stale) if pid == parent else []
+treefreeze.children_of = lambda pid, threads=True: list(stale) if pid == parent else []
 res = kill_tree([Identity(parent)], signal.SIGKILL)
 b_state = state(b)
 res2 = kill_tree([Identity(500, ino_a)], signal.SIGKILL)
@@ -281,7 +282,7 @@ print(json.dumps(dict(a=a, b=b, members=[m.pid for m in res.members], b_state=b_
 
 
 def _cgroup_unavailable() -> str | None:
-    from pidtop.actions.treekill import cgroup2_mount
+    from pidtop.actions.treescan import cgroup2_mount
 
     if not _root:
         return "needs root to create a cgroup"
@@ -299,7 +300,7 @@ def test_a_tree_that_is_exactly_a_cgroup_is_killed_with_cgroup_kill() -> None:
     more process in the cgroup (or --method freeze) the freeze is used and says why; --method
     cgroup kills the cgroup, that other process too (an escaped one, say)."""
     r = drive("""
-mount = treekill.cgroup2_mount()
+mount = treescan.cgroup2_mount()
 cg = os.path.join(mount, f"pidtop-test-{os.getppid()}-{time.time_ns()}")
 os.mkdir(cg)
 out = {}
@@ -387,7 +388,7 @@ print(json.dumps(dict(status=status, stdout=stdout, stderr=stderr)))
 def test_listed_descendants_follow_the_table_and_skip_recycled_pids() -> None:
     """The picker's count: descendants among listed rows, threads excluded, and a "child"
     that started before its parent (a recycled parent PID) is not one."""
-    from pidtop.actions.treekill import listed_descendants
+    from pidtop.actions.treescan import listed_descendants
     from pidtop.sampling.snapshot import ProcInfo
 
     def info(pid: int, ppid: int, start: int, thread: bool = False) -> ProcInfo:
