@@ -17,7 +17,8 @@ from pathlib import Path
 from test_pins import BOUND, info_for, next_change
 
 from pidtop.actions.eventlog import EventLog
-from pidtop.actions.pins import ARGV_CAP, PinSet
+from pidtop.actions.pins import PinSet
+from pidtop.actions.targets import ARGV_CAP
 
 HOSTILE = b"\x1b[31mred\xff\xfe"
 LONG = b"x" * 5000

@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from pidtop.actions import pins as pins_module
+from pidtop.actions import pinwait as wait_module
 from pidtop.actions.eventlog import EventLog
-from pidtop.actions.pins import FdBudget, Pin, PinSet, Target, WatchAll, confirmation_reasons
+from pidtop.actions.pins import Pin, PinSet
+from pidtop.actions.targets import Target, confirmation_reasons
+from pidtop.actions.watch_all import WatchAll
 from pidtop.cli import process as cli
 from pidtop.kernel import watch as watch_module
 from pidtop.kernel.errors import FdLimit, IdentityMismatch
+from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.identity import Identity, read_starttime
 from pidtop.kernel.probes import features
 from pidtop.kernel.watch import ExitEvent
@@ -325,7 +328,7 @@ async def test_wait_gives_up_on_an_unknown_status_after_the_reap_grace(
 ) -> None:
     """A parent that does not reap: the wait is over REAP_GRACE (the CLI's `pidtop wait`
     constant) after the exit, with the status unknown."""
-    monkeypatch.setattr(pins_module, "REAP_GRACE", 0.2)
+    monkeypatch.setattr(wait_module, "REAP_GRACE", 0.2)
     pins = PinSet(log)
     loop = asyncio.get_running_loop()
     over: asyncio.Future[tuple[Pin, ExitEvent, float]] = loop.create_future()
@@ -344,7 +347,7 @@ async def test_wait_gives_up_on_an_unknown_status_after_the_reap_grace(
 
 
 def test_reap_grace_is_one_constant() -> None:
-    assert pins_module.REAP_GRACE is cli.REAP_GRACE is watch_module.REAP_GRACE
+    assert wait_module.REAP_GRACE is cli.REAP_GRACE is watch_module.REAP_GRACE
 
 
 async def test_pin_target_by_pid_inode_and_unpin_closes(log: EventLog) -> None:

@@ -16,8 +16,9 @@ from procs import count_fds, spawn
 from test_pins import BOUND, info_for, next_change, until
 
 from pidtop.actions.eventlog import EventLog
-from pidtop.actions.pins import FdBudget, Pin, PinSet
+from pidtop.actions.pins import Pin, PinSet
 from pidtop.kernel.errors import FdLimit
+from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.watch import ExitEvent
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pidtop.actions.pins import ActionResult, Target
+from pidtop.actions.targets import ActionResult, Target
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.pidfdinfo import SignalResult
 from pidtop.ui.status import StatusState, kill_summary, short_command, status_parts

@@ -27,7 +27,8 @@ from textual.pilot import Pilot
 from uitools import notes, strip_text, wait_for
 
 from pidtop.actions.eventlog import EventLog
-from pidtop.actions.pins import FdBudget, PinSet
+from pidtop.actions.pins import PinSet
+from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.identity import Identity
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.settings.options import Options

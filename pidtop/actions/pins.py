@@ -13,55 +13,38 @@ No Textual here. The UI turns keys into calls on :class:`PinSet` and draws what 
   budget a pin is refused with a clear message and nothing else changes. ``--watch-all``
   (:class:`~pidtop.actions.watch_all.WatchAll`) is best effort.
 - Actions in progress (an escalation, a wait) hold their own references to their processes.
+
+Here: the set (pin, unpin, exits) and the kill of its targets. The running wait is
+:mod:`pidtop.actions.pinwait`; what a kill aims at and reports (targets, confirmation reasons,
+argv) :mod:`pidtop.actions.targets`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
 from pidtop.actions.eventlog import EventKind, EventLog
+from pidtop.actions.pinwait import PinWait
+from pidtop.actions.targets import Action, ActionResult, Target, argv_data, read_argv
 from pidtop.kernel.errors import HandleError
-from pidtop.kernel.fdbudget import FdBudget, FdHolder
+from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.handle import Handle, Opener, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
-from pidtop.kernel.pidfdinfo import ExitStatus, ReclaimResult, SignalResult
+from pidtop.kernel.pidfdinfo import ExitStatus, SignalResult
 from pidtop.kernel.signals import signal_name
-from pidtop.kernel.watch import REAP_GRACE, ExitEvent, Watcher, wait_all
+from pidtop.kernel.watch import ExitEvent, Watcher, wait_all
 from pidtop.sampling.fmt import format_duration
 from pidtop.sampling.sampler import read_command
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 
 PinState = Literal["running", "exited", "reaped"]
-#: a kill aimed at more processes than this asks for confirmation first.
-CONFIRM_OVER = 5
-#: ``--log``: at most this many characters of a command's argv are written per entry
-ARGV_CAP = 4096
-
-
-def read_argv(pid: int, cap: int = ARGV_CAP) -> tuple[list[str], bool]:
-    """The real argv of ``pid`` (for ``--log``): NUL-split /proc/PID/cmdline, bytes that are
-    not UTF-8 kept as surrogate escapes (JSON writes them as ``\\udcXX``: nothing lost, no
-    display cleaning). At most ``cap`` characters in all; returns (argv, truncated)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read(cap + 1)
-    except OSError:
-        return [], False
-    truncated = len(raw) > cap
-    raw = raw[:cap]
-    if raw.endswith(b"\0"):
-        raw = raw[:-1]
-    if not raw:
-        return [], truncated
-    return [a.decode("utf-8", "surrogateescape") for a in raw.split(b"\0")], truncated
 
 
 @dataclass(slots=True)
@@ -94,102 +77,9 @@ class Pin:
         return self.state == "running"
 
 
-@dataclass(slots=True)
-class Target:
-    """A process an action is aimed at: a pin's handle (borrowed) or one of its own.
-
-    ``owned`` handles (the cursor's temporary handle, an action's own references) are closed
-    by :meth:`PinSet.release`; ``holder`` is the budget entry they give back.
-    """
-
-    handle: Handle
-    key: ProcKey
-    command: str
-    info: ProcInfo | None = None
-    owned: bool = False
-    holder: FdHolder = "cursor"
-    argv: list[str] = field(default_factory=list)
-
-    @property
-    def target(self) -> str:
-        return format_identity(self.handle.identity)
-
-
-@dataclass(slots=True)
-class ActionResult:
-    """What happened to one target in a kill/escalation."""
-
-    target: Target
-    results: list[SignalResult] = field(default_factory=list)
-    reclaim: ReclaimResult | None = None
-
-
-@dataclass(slots=True)
-class Action:
-    """An action in progress that holds its own references (see :meth:`PinSet.escalate`)."""
-
-    targets: list[Target]
-    then: int | None  # the signal still to come, None once sent (or none planned)
-    due: float  # time.monotonic() when ``then`` goes out to those still running
-
-    def describe(self) -> str:
-        """``SIGKILL to 2 processes in 4 s``."""
-        n = len(self.targets)
-        what = signal_name(self.then) if self.then is not None else "nothing"
-        left = max(0.0, self.due - time.monotonic())
-        return f"{what} to {n} process{'es' if n != 1 else ''} in {left:.0f} s"
-
-
-def confirmation_reasons(
-    targets: Iterable[Target],
-    *,
-    self_pid: int | None = None,
-    parent_pid: int | None = None,
-    descendants: Sequence[ProcInfo] = (),
-    over: int = CONFIRM_OVER,
-) -> list[str]:
-    """Why signalling ``targets`` should be confirmed first (empty: no need).
-
-    ``descendants``: with a whole-tree kill, the targets' descendants as listed; they count
-    towards the number of processes, and pidtop or its parent among them is said. More than
-    ``over`` processes at once is one reason.
-    """
-    targets = list(targets)
-    me = os.getpid() if self_pid is None else self_pid
-    parent = os.getppid() if parent_pid is None else parent_pid
-    reasons: list[str] = []
-    for t in targets:
-        pid = t.handle.pid
-        if pid == 1:
-            reasons.append(f"PID 1 ({t.command}) is the init process")
-        elif pid == me:
-            reasons.append(f"PID {pid} is pidtop itself")
-        elif pid == parent:
-            reasons.append(f"PID {pid} is pidtop's parent ({t.command})")
-        elif t.info is not None and t.info.is_kernel_thread:
-            reasons.append(f"PID {pid} is a kernel thread ({t.command})")
-    for info in descendants:
-        if info.pid == me:
-            reasons.append(f"the tree holds pidtop itself (PID {me}; it is left out)")
-        elif info.pid == parent:
-            reasons.append(f"the tree holds pidtop's parent (PID {parent}, {info.command})")
-    n = len(targets) + len(descendants)
-    if n > over:
-        reasons.append(f"{n} processes" + (" (the whole tree)" if descendants else ""))
-    return reasons
-
-
 ChangeListener = Callable[[Pin, ExitEvent | None], None]
 #: called once per waited pin when its wait is over (see :meth:`PinSet.start_wait`)
 WaitListener = Callable[[Pin, ExitEvent], None]
-
-
-def _argv_data(argv: list[str], truncated: bool = False) -> dict[str, Any]:
-    """``--log`` fields for a command: its real argv (once per line), capped."""
-    data: dict[str, Any] = {"argv": argv}
-    if truncated:
-        data["argv_truncated"] = True
-    return data
 
 
 class PinSet:
@@ -216,15 +106,13 @@ class PinSet:
         self._ordered: tuple[Pin, ...] | None = None  # iteration snapshot, None: rebuild
         #: pins made before an event loop runs (``--pin`` at start): watched by :meth:`start`
         self._deferred: list[tuple[Handle, ProcKey]] = []
-        #: the running wait (``w``): per waited process, its pin and the wait's own reference
-        self._waits: dict[ProcKey, tuple[Pin, Handle]] = {}
-        self._wait_watcher: Watcher | None = None
+        #: the running wait (``w``), with its own references to the processes
+        self._wait: PinWait[Pin] = PinWait(log, self._dup, self._close_ref)
         #: called on the loop thread whenever a pin changes (exit, reap, pin, unpin)
         self.listeners: list[ChangeListener] = []
         #: called on the loop thread once per waited pin when its wait is over, with the event
         #: whose status to report (the "wait" notification; see :meth:`start_wait`)
-        self.wait_listeners: list[WaitListener] = []
-        self._wait_timers: dict[ProcKey, asyncio.TimerHandle] = {}
+        self.wait_listeners: list[WaitListener] = self._wait.listeners
         self._actions: list[Action] = []
 
     # -- the set
@@ -291,6 +179,8 @@ class PinSet:
                 "pin_refused", format_identity(ident), f"{e} ({command})", ok=False, plain=str(e)
             )
             raise
+        # isinstance: a scripted handle's PID names no real process (its /proc is someone
+        # else's); the Handle protocol has no flag saying so yet.
         argv, cut = read_argv(handle.pid) if isinstance(handle, ProcessHandle) else ([], False)
         key = (handle.pid, handle.starttime if handle.starttime is not None else -1)
         pin = Pin(handle, key, command, user, self._clock(), info=info, argv=argv)
@@ -303,7 +193,7 @@ class PinSet:
             pin.target,
             f"pinned {pin.target} {command}{note}",
             plain=f"pinned {pin.target}{note}",
-            **_argv_data(argv, cut),
+            **argv_data(argv, cut),
         )
         self._watch(handle, key)
         self._changed(pin, None)
@@ -404,101 +294,21 @@ class PinSet:
         for listener in list(self.listeners):
             listener(pin, event)
 
-    # -- wait
+    # -- wait (pidtop.actions.pinwait)
 
     @property
     def waiting(self) -> set[ProcKey]:
         """The processes the running wait (``w``) still waits for (unpinned ones included)."""
-        return set(self._waits)
+        return self._wait.waiting
 
     def start_wait(self) -> int:
-        """Wait for every running pin; returns how many (0: nothing to wait for).
-
-        Same semantics as ``pidtop wait``: a waited process's wait is over at its final exit
-        event (status known, or reaped), or -- if it exited and its status is still unknown (a
-        non-child not reaped yet) -- ``REAP_GRACE`` seconds after its exit, with what is known
-        then. Only then does it leave :attr:`waiting`, is a "wait" entry logged with its status
-        and are :attr:`wait_listeners` called (the place for the notification and the bell).
-        The wait holds its own reference to each process (a dup of the pin's pidfd), so
-        unpinning or clearing a pin does not end its wait. FdLimit (nothing started) when the
-        budget cannot hold them.
-        """
-        self.cancel_wait(log=False)
-        alive = self.alive()
-        refs: list[tuple[Pin, Handle]] = []
-        try:
-            for pin in alive:
-                refs.append((pin, self._dup(pin.handle, f"wait for {pin.target}")))
-        except HandleError:
-            for _pin, ref in refs:
-                self._close_ref(ref)
-            raise
-        if not refs:
-            return 0
-        self._wait_watcher = Watcher()
-        for pin, ref in refs:
-            self._waits[pin.key] = (pin, ref)
-            self._wait_watcher.add(ref, partial(self._on_wait_exit, pin.key))
-        n = len(refs)
-        self.log.add("wait", "", f"waiting for {n} process{'es' if n != 1 else ''}")
-        return len(refs)
+        """Wait for every running pin; returns how many (0: nothing to wait for). When each
+        one's wait is over, :attr:`wait_listeners` are called (see
+        :meth:`~pidtop.actions.pinwait.PinWait.start`)."""
+        return self._wait.start(self.alive())
 
     def cancel_wait(self, *, log: bool = True) -> None:
-        self._cancel_wait_timer(None)
-        if self._waits and log:
-            self.log.add("wait", "", f"wait cancelled ({len(self._waits)} still running)")
-        for key in list(self._waits):
-            self._end_wait(key)
-        if self._wait_watcher is not None:
-            self._wait_watcher.close()
-            self._wait_watcher = None
-
-    def _end_wait(self, key: ProcKey) -> tuple[Pin, Handle] | None:
-        entry = self._waits.pop(key, None)
-        if entry is not None:
-            if self._wait_watcher is not None:
-                self._wait_watcher.remove(entry[1])
-            self._close_ref(entry[1])
-        return entry
-
-    def _on_wait_exit(self, key: ProcKey, event: ExitEvent) -> None:
-        if key not in self._waits:
-            return
-        if event.final or event.status.known:
-            self._wait_over(key, event)
-        elif key not in self._wait_timers:  # exited, status unknown: give the reap a chance
-            loop = asyncio.get_running_loop()
-            self._wait_timers[key] = loop.call_later(REAP_GRACE, self._wait_over, key, event)
-
-    def _wait_over(self, key: ProcKey, event: ExitEvent) -> None:
-        self._cancel_wait_timer(key)
-        entry = self._end_wait(key)
-        if entry is None:
-            return
-        pin = entry[0]
-        left = len(self._waits)
-        self.log.add(
-            "wait",
-            pin.target,
-            f"wait: {pin.target} {pin.command}: {event.status.describe()}; "
-            f"{left} still to wait for",
-            plain=f"wait: {pin.target}: {event.status.describe()}; {left} still to wait for",
-            ok=event.status.known,
-            argv=pin.argv,
-        )
-        for listener in list(self.wait_listeners):
-            listener(pin, event)
-
-    def _cancel_wait_timer(self, key: ProcKey | None) -> None:
-        """Cancel the reap-grace timer of ``key`` (``None``: all of them)."""
-        if key is None:
-            timers = list(self._wait_timers.values())
-            self._wait_timers.clear()
-        else:
-            timer = self._wait_timers.pop(key, None)
-            timers = [] if timer is None else [timer]
-        for timer in timers:
-            timer.cancel()
+        self._wait.cancel(log=log)
 
     # -- references held by actions
 
@@ -541,6 +351,7 @@ class PinSet:
         except HandleError as e:
             self.log.add("signal", str(cursor.pid), f"not signalled: {e}", ok=False)
             raise
+        # isinstance: as in _open, a scripted handle's /proc/PID/cmdline is not its own
         argv = read_argv(handle.pid)[0] if isinstance(handle, ProcessHandle) else []
         return [Target(handle, cursor.key, cursor.command, cursor, owned=True, argv=argv)]
 
@@ -655,20 +466,17 @@ class PinSet:
         self._ordered = None
 
 
-# Where these used to live (tests and the UI import them from here).
+# Imported from here by ui/ and settings/ until their import lines name the modules that hold
+# these (pidtop.actions.targets, pidtop.actions.watch_all); nothing new may use this block.
+from pidtop.actions.targets import CONFIRM_OVER, confirmation_reasons  # noqa: E402
 from pidtop.actions.watch_all import WatchAll  # noqa: E402
-from pidtop.kernel.fdbudget import FD_RESERVE, WATCH_ALL_RESERVE  # noqa: E402
 
 __all__ = [
-    "FD_RESERVE",
-    "WATCH_ALL_RESERVE",
-    "Action",
+    "CONFIRM_OVER",
     "ActionResult",
-    "FdBudget",
     "Pin",
     "PinSet",
     "Target",
     "WatchAll",
     "confirmation_reasons",
-    "read_argv",
 ]
