@@ -16,7 +16,7 @@ No Textual here. The UI turns keys into calls on :class:`PinSet` and draws what 
 
 Here: the set (pin, unpin, exits) and the kill of its targets. The running wait is
 :mod:`pidtop.actions.pinwait`; what a kill aims at and reports (targets, confirmation reasons,
-argv) :mod:`pidtop.actions.targets`.
+argv) :mod:`pidtop.actions.targets`; the escalation loop :mod:`pidtop.actions.escalate`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
+from pidtop.actions.escalate import run_escalation
 from pidtop.actions.eventlog import EventKind, EventLog
 from pidtop.actions.pinwait import PinWait
 from pidtop.actions.targets import Action, ActionResult, Target, argv_data, read_argv
@@ -426,16 +427,9 @@ class PinSet:
     ) -> list[ActionResult]:
         targets, then = action.targets, action.then
         out = [ActionResult(t) for t in targets]
+        steps = [(after, then)] if then is not None else []
         try:
-            for ar, res in zip(out, self.send(targets, first), strict=True):
-                ar.results.append(res)
-            if then is not None:
-                pending = [ar for ar in out if ar.results[-1].outcome == "delivered"]
-                if pending and after > 0:
-                    await wait_all([ar.target.handle for ar in pending], timeout=after)
-                still = [ar for ar in pending if ar.target.handle.state() == "running"]
-                for ar, res in zip(still, self.send([a.target for a in still], then), strict=True):
-                    ar.results.append(res)
+            await run_escalation(out, first, steps, send=self._send_step, wait=_still_running)
             action.then = None
             killed = [
                 ar
@@ -454,6 +448,15 @@ class PinSet:
             self.release(targets)
         return out
 
+    def _send_step(
+        self, ars: list[ActionResult], sig: int, _after: float | None
+    ) -> list[ActionResult]:
+        """One signal of an escalation: sent and logged (:meth:`send`), kept in each result;
+        returns those it was delivered to."""
+        for ar, res in zip(ars, self.send([ar.target for ar in ars], sig), strict=True):
+            ar.results.append(res)
+        return [ar for ar in ars if ar.results[-1].outcome == "delivered"]
+
     def close(self) -> None:
         """Drop every pin and close its pidfd (and the running wait's references)."""
         self.cancel_wait(log=False)
@@ -464,6 +467,14 @@ class PinSet:
         self._pins.clear()
         self._alive.clear()
         self._ordered = None
+
+
+async def _still_running(ars: list[ActionResult], after: float) -> list[ActionResult]:
+    """An escalation's wait on the monitor's loop: up to ``after`` seconds for them to exit
+    (on readiness), then those still running."""
+    if after > 0:
+        await wait_all([ar.target.handle for ar in ars], timeout=after)
+    return [ar for ar in ars if ar.target.handle.state() == "running"]
 
 
 # Imported from here by ui/ and settings/ until their import lines name the modules that hold

@@ -16,7 +16,8 @@ children); a process already stopped by someone else keeps its state unless the 
 Where the tree is exactly a cgroup v2 that we may write, SIGKILL can go through ``cgroup.kill``
 (Linux >= 5.14), which the kernel applies to the whole cgroup at once.
 
-This module holds the order of it (:func:`kill_tree`) and the steps themselves; the freeze is
+This module holds the order of it (:func:`kill_tree`: the steps, through the one escalation loop
+of :mod:`pidtop.actions.escalate`) and the steps themselves; the freeze is
 :mod:`pidtop.actions.treefreeze`, the result types :mod:`pidtop.actions.treeresult`, the /proc and
 cgroup readers :mod:`pidtop.actions.treescan`. No Textual here: ``pidtop kill --tree`` and the
 monitor's picker share this code.
@@ -32,8 +33,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
+from pidtop.actions.escalate import run_blocking, run_escalation
 from pidtop.actions.treefreeze import FdAccount, TreeKill
-from pidtop.actions.treeresult import WORDS, CgroupPlan, Step, TreeResult
+from pidtop.actions.treeresult import WORDS, CgroupPlan, Member, Step, TreeResult
 from pidtop.kernel.errors import FdLimit, HandleError
 from pidtop.kernel.identity import CLK_TCK, Identity, boottime_now
 from pidtop.kernel.pidfdinfo import SignalResult
@@ -82,31 +84,36 @@ def kill_tree(
         if not tk.roots:
             return result
 
-        with _frozen(tk, sig):
-            start = time.monotonic()
-            started = int(boottime_now() * CLK_TCK)  # start times are in these ticks
-            tk.freeze()
-            result.freeze_seconds = time.monotonic() - start
-            for m in tk.members:  # forked after the freeze began: a list would miss it
-                m.listed = m.handle.starttime is None or m.handle.starttime <= started
-            result.found_while_freezing = sum(1 for m in tk.members if not m.listed)
-            step = Step(sig, new=len(tk.members))
-            counts = _cgroup_step(tk, result, method) if sig == signal.SIGKILL else None
-            step.counts = counts if counts is not None else _send_step(tk, sig)
-            result.steps.append(step)
-        for seconds, then in steps:
-            if not tk.wait(seconds, cancel):
-                break
-            if cancel is not None and cancel.is_set():
-                result.cancelled = True
-                break
-            with _frozen(tk, then):
-                before = len(tk.members)
-                tk.freeze()
-                counts = _cgroup_step(tk, result, method) if then == signal.SIGKILL else None
+        def send(_members: list[Member], signum: int, after: float | None) -> list[Member]:
+            """One step (``after`` None: the first): freeze, the signal, SIGCONT. Returns the
+            whole tree: the next wait re-reads which of its processes still run."""
+            with _frozen(tk, signum):
+                before = len(tk.members) if after is not None else 0
+                if after is None:
+                    start = time.monotonic()
+                    started = int(boottime_now() * CLK_TCK)  # start times are in these ticks
+                    tk.freeze()
+                    result.freeze_seconds = time.monotonic() - start
+                    for m in tk.members:  # forked after the freeze began: a list would miss it
+                        m.listed = m.handle.starttime is None or m.handle.starttime <= started
+                    result.found_while_freezing = sum(1 for m in tk.members if not m.listed)
+                else:
+                    tk.freeze()  # again: children forked during the wait included
+                counts = _cgroup_step(tk, result, method) if signum == signal.SIGKILL else None
                 if counts is None:
-                    counts = _send_step(tk, then, running_only=True)
-                result.steps.append(Step(then, seconds, len(tk.members) - before, counts))
+                    counts = _send_step(tk, signum, running_only=after is not None)
+                result.steps.append(Step(signum, after or 0.0, len(tk.members) - before, counts))
+            return tk.members
+
+        async def wait(_members: list[Member], seconds: float) -> list[Member]:
+            return tk.wait(seconds, cancel)  # blocking (never suspends): see run_blocking
+
+        def cancelled() -> bool:
+            return cancel is not None and cancel.is_set()
+
+        result.cancelled = run_blocking(
+            run_escalation(tk.roots, sig, steps, send=send, wait=wait, cancelled=cancelled)
+        )
         result.members = list(tk.members)
         result.skipped_self = tk.skipped_self
         if tk.unsettled:

@@ -7,6 +7,7 @@ import asyncio
 import math
 from collections.abc import Sequence
 
+from pidtop.actions.escalate import run_blocking, run_escalation
 from pidtop.cli.args import nonneg_float, usage_error
 from pidtop.cli.output import say
 from pidtop.exitcodes import (
@@ -20,7 +21,7 @@ from pidtop.exitcodes import (
 from pidtop.kernel.errors import (
     HandleError,
 )
-from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.kernel.signals import parse_signal
 from pidtop.kernel.watch import REAP_GRACE, ExitEvent, wait_all
@@ -62,7 +63,7 @@ def _open(
     return handles, opened, status
 
 
-def _label(handle: ProcessHandle) -> str:
+def _label(handle: Handle) -> str:
     return format_identity(handle.identity)
 
 
@@ -88,28 +89,34 @@ def cmd_kill(args: argparse.Namespace) -> int:
 
         return run(args, steps)
     handles, _labels, status = _open(args.targets, [str(t) for t in args.targets])
+
+    def send(alive: list[ProcessHandle], sig: int, _after: float | None) -> list[ProcessHandle]:
+        """One signal to each, said; the first failure sets the status; returns those it was
+        delivered to (with ``--reclaim``, a SIGKILL's memory is reclaimed at once)."""
+        nonlocal status
+        still: list[ProcessHandle] = []
+        for handle in alive:
+            result = handle.send_signal(sig)
+            say(result.describe(), error=not result.ok)
+            if not result.ok and status == EXIT_OK:
+                status = SIGNAL_CODES.get(result.outcome, EXIT_FAILURE)
+            if result.outcome == "delivered":
+                still.append(handle)
+                if sig == 9 and args.reclaim:
+                    reclaimed = handle.reclaim()
+                    say(reclaimed.describe(), error=not reclaimed.ok)
+        return still
+
+    async def wait(alive: list[ProcessHandle], seconds: float) -> list[ProcessHandle]:
+        """On readiness, in a loop of its own (blocking: see run_blocking); says who exited."""
+        exited = asyncio.run(wait_all(alive, timeout=seconds))
+        for event in exited:
+            say(f"{_label(event.handle)}: exited ({event.status.describe()})")
+        gone = {e.handle for e in exited}
+        return [h for h in alive if h not in gone]
+
     try:
-        alive = handles
-        signals = [(0.0, args.signal), *steps]
-        for i, (seconds, sig) in enumerate(signals):
-            if i and alive:  # wait on readiness, then signal only those still alive
-                exited = asyncio.run(wait_all(alive, timeout=seconds))
-                for event in exited:
-                    say(f"{_label(event.handle)}: exited ({event.status.describe()})")
-                gone = {e.handle for e in exited}
-                alive = [h for h in alive if h not in gone]
-            still: list[ProcessHandle] = []
-            for handle in alive:
-                result = handle.send_signal(sig)
-                say(result.describe(), error=not result.ok)
-                if not result.ok and status == EXIT_OK:
-                    status = SIGNAL_CODES.get(result.outcome, EXIT_FAILURE)
-                if result.outcome == "delivered":
-                    still.append(handle)
-                    if sig == 9 and args.reclaim:
-                        reclaimed = handle.reclaim()
-                        say(reclaimed.describe(), error=not reclaimed.ok)
-            alive = still
+        run_blocking(run_escalation(handles, args.signal, steps, send=send, wait=wait))
     finally:
         for handle in handles:
             handle.close()
