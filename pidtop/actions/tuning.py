@@ -106,7 +106,8 @@ def preflight(handle: ProcessHandle | _Handle, action: str) -> TuneResult | None
     """Step 1 of :func:`bracket`: None if ``handle`` still names a running process that holds
     its PID, else the refusal (nothing may be called by PID then)."""
     target = format_identity(handle.identity)  # type: ignore[arg-type]
-    if not isinstance(handle, ProcessHandle):  # a scripted (demo/test) process: no real PID
+    # isinstance: a scripted (demo/test) handle has no real PID to call by (no Handle flag yet)
+    if not isinstance(handle, ProcessHandle):
         return TuneResult(target, action, "error", "a scripted process: nothing changed")
     state = handle.state()
     if state != "running":
