@@ -477,17 +477,4 @@ async def _still_running(ars: list[ActionResult], after: float) -> list[ActionRe
     return [ar for ar in ars if ar.target.handle.state() == "running"]
 
 
-# Imported from here by ui/ and settings/ until their import lines name the modules that hold
-# these (pidtop.actions.targets, pidtop.actions.watch_all); nothing new may use this block.
-from pidtop.actions.targets import CONFIRM_OVER, confirmation_reasons  # noqa: E402
-from pidtop.actions.watch_all import WatchAll  # noqa: E402
-
-__all__ = [
-    "CONFIRM_OVER",
-    "ActionResult",
-    "Pin",
-    "PinSet",
-    "Target",
-    "WatchAll",
-    "confirmation_reasons",
-]
+__all__ = ["Pin", "PinSet"]

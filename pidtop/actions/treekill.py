@@ -206,8 +206,4 @@ def _deferred_signals() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-# Imported from here by ui/tree_kill.py until its import line names the module that holds it
-# (pidtop.actions.treescan); nothing new may use this block.
-from pidtop.actions.treescan import listed_descendants  # noqa: E402
-
-__all__ = ["Method", "TreeResult", "kill_tree", "listed_descendants"]
+__all__ = ["Method", "TreeResult", "kill_tree"]

@@ -23,7 +23,7 @@ __all__ = [
     "resolve_sort_key",
 ]
 
-from pidtop.actions.pins import CONFIRM_OVER
+from pidtop.actions.targets import CONFIRM_OVER
 from pidtop.kernel.identity import Identity
 from pidtop.sampling.table import DEFAULT_COLUMNS, resolve_sort_key
 

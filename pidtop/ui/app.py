@@ -28,7 +28,8 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from pidtop.actions.eventlog import EventLog
-from pidtop.actions.pins import PinSet, WatchAll
+from pidtop.actions.pins import PinSet
+from pidtop.actions.watch_all import WatchAll
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.probes import features
 from pidtop.sampling.history import History

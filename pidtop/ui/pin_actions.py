@@ -10,14 +10,9 @@ import signal
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from pidtop.actions.pins import (
-    ActionResult,
-    Pin,
-    PinSet,
-    Target,
-    WatchAll,
-    confirmation_reasons,
-)
+from pidtop.actions.pins import Pin, PinSet
+from pidtop.actions.targets import ActionResult, Target, confirmation_reasons
+from pidtop.actions.watch_all import WatchAll
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pidtop.actions.pins import Target
+from pidtop.actions.targets import Target
 from pidtop.actions.tuning import (
     TuneResult,
     apply,

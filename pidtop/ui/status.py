@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pidtop.actions.pins import ActionResult
+from pidtop.actions.targets import ActionResult
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.table import COLUMN_BY_ID

@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pidtop.actions.pins import Target
-from pidtop.actions.treekill import TreeResult, kill_tree, listed_descendants
+from pidtop.actions.targets import Target
+from pidtop.actions.treekill import TreeResult, kill_tree
+from pidtop.actions.treescan import listed_descendants
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import sanitize
