@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from pidtop.sampling.rows import TaskCounts
 from pidtop.sampling.snapshot import Snapshot, SystemInfo
 from pidtop.sampling.system import SystemReader
-from pidtop.sampling.table import TaskCounts
 from pidtop.ui.widgets.meters import Meters
 
 

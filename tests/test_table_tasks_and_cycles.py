@@ -8,8 +8,9 @@ import shutil
 import pytest
 from procs import pid_namespace_unavailable, run_in_pid_namespace
 
+from pidtop.sampling.rows import TaskCounts
 from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.sampling.table import ProcessTable, TaskCounts
+from pidtop.sampling.table import ProcessTable
 
 
 def P(pid: int, ppid: int, *, start: int = 500, threads: int = 1, **kw: object) -> ProcInfo:

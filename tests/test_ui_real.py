@@ -10,8 +10,8 @@ from functools import partial
 
 from uitools import wait_for as wait_for_condition
 
+from pidtop.sampling.rows import Row
 from pidtop.sampling.sampler import ProcSampler
-from pidtop.sampling.table import Row
 from pidtop.ui.app import PidtopApp
 
 #: samples arrive every 0.1 s

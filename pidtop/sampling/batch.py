@@ -35,6 +35,7 @@ from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.rawtext import RawCommand, argv_join, read_raw_command
 from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.sampling.fmt import sanitize
+from pidtop.sampling.rows import Row
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcessSource, Snapshot
 from pidtop.sampling.table import (
@@ -43,7 +44,6 @@ from pidtop.sampling.table import (
     DEFAULT_COLUMNS,
     Column,
     ProcessTable,
-    Row,
     cell_text,
 )
 

@@ -33,8 +33,8 @@ from pidtop.sampling.extras import (
 from pidtop.sampling.fmt import format_time_plus, human_bytes, truncate_plus
 
 if TYPE_CHECKING:
+    from pidtop.sampling.rows import Row
     from pidtop.sampling.snapshot import Snapshot
-    from pidtop.sampling.table import Row
 
 __all__ = [
     "COLUMNS",

@@ -36,6 +36,13 @@ tick from the identities seen, so dead identities are purged automatically.
 
 All process text is decoded with ``errors="replace"`` and passed through ``fmt.sanitize`` (no
 control characters, no terminal escapes), so ``ProcInfo.comm``/``cmdline`` are safe to print.
+
+One thing: one tick of the sampler. Its three paths (the inlined loop that reuses an idle
+process's ``ProcInfo``, ``_parse`` for one that ran, ``_refresh`` for one whose turn it is)
+read and write the same per-identity cache (``_Ident``, ``_last``, the refresh turns) in one
+order, and the loop is inlined on purpose (a call per process costs more than the reuse
+saves). The readers that need no cache are already apart (:mod:`pidtop.sampling.procfiles`,
+:mod:`pidtop.sampling.system`, :mod:`pidtop.sampling.extras`, :mod:`pidtop.kernel.stat`).
 """
 
 from __future__ import annotations

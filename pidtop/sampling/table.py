@@ -1,8 +1,10 @@
 """The table model: rows merged by process identity, CPU%, sort, filter, tree, search.
 
 No Textual, no /proc: it consumes ``Snapshot`` objects and exposes the ordered list of visible
-rows. The view keeps its cursor as a ``ProcKey`` and asks ``index_of`` after every change, so the
-cursor follows a *process* across refreshes, re-sorts, filters and tree toggles (htop's follow).
+rows (:class:`~pidtop.sampling.rows.Row`; the columns that show and sort them are the registry's,
+:mod:`pidtop.sampling.columns`). The view keeps its cursor as a ``ProcKey`` and asks ``index_of``
+after every change, so the cursor follows a *process* across refreshes, re-sorts, filters and
+tree toggles (htop's follow).
 
 Merging is htop's mark/iterate/sweep with a dict lookup by ``ProcKey``: every row of the previous
 update is implicitly stale, the snapshot is iterated once (a hit updates the row in place, a miss
@@ -17,8 +19,6 @@ PID filters are strict: a process whose parent is filtered out becomes a root.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 from pidtop.sampling.columns import (
     COLUMN_BY_ID,
@@ -28,6 +28,7 @@ from pidtop.sampling.columns import (
     cell_text,
     resolve_sort_key,
 )
+from pidtop.sampling.rows import Row, TaskCounts
 from pidtop.sampling.snapshot import ProcInfo, ProcKey, Snapshot
 
 __all__ = [
@@ -36,70 +37,9 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "Column",
     "ProcessTable",
-    "Row",
-    "RowStatus",
-    "TaskCounts",
     "cell_text",
     "resolve_sort_key",
 ]
-
-
-RowStatus = Literal["new", "normal", "dying"]
-
-
-@dataclass(slots=True)
-class Row:
-    """One visible line of the table. Mutable: the model updates rows in place on merge."""
-
-    key: ProcKey
-    info: ProcInfo
-    cpu: float = 0.0  # % of one CPU over the last interval (htop semantics, may exceed 100)
-    mem: float = 0.0  # % of total memory (RES / MemTotal)
-    status: RowStatus = "normal"  # new: first seen in the latest sample; dying: gone in it
-    first_seen: float = 0.0  # Snapshot.time of first sighting
-    depth: int = 0  # tree depth (0 when not in tree mode)
-    tree_prefix: str = ""  # e.g. "│  ├─ " (tree mode only)
-    has_children: bool = False
-    collapsed: bool = False
-    context: bool = False  # tree mode + text filter: shown only because a descendant matches
-    # storage I/O over the last interval, bytes/s; None before two readings (or unreadable)
-    io_read_rate: float | None = None
-    io_write_rate: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskCounts:
-    """htop's "Tasks:" line, derived from the latest snapshot's processes."""
-
-    total: int = 0  # userland processes (htop: kernel threads and userland threads excluded)
-    running: int = 0  # the states count the same userland processes as ``total``
-    sleeping: int = 0  # S, D, I
-    stopped: int = 0  # T, t
-    zombie: int = 0
-    threads: int = 0  # userland threads other than each process's main thread (htop "thr")
-    kernel_threads: int = 0
-
-    @classmethod
-    def from_processes(cls, procs: Iterable[ProcInfo]) -> TaskCounts:
-        total = running = sleeping = stopped = zombie = threads = kthreads = 0
-        for p in procs:
-            if p.is_thread:
-                continue
-            if p.is_kernel_thread:  # counted apart ("kthr"), so the states add up to the total
-                kthreads += 1
-                continue
-            total += 1
-            threads += max(0, p.num_threads - 1)
-            st = p.state
-            if st == "R":
-                running += 1
-            elif st in "SDI":
-                sleeping += 1
-            elif st in "Tt":
-                stopped += 1
-            elif st == "Z":
-                zombie += 1
-        return cls(total, running, sleeping, stopped, zombie, threads, kthreads)
 
 
 class ProcessTable:

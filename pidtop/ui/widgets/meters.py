@@ -21,8 +21,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from pidtop.sampling.fmt import human_bytes
+from pidtop.sampling.rows import TaskCounts
 from pidtop.sampling.snapshot import Snapshot
-from pidtop.sampling.table import TaskCounts
 from pidtop.settings.options import DEFAULT_METERS
 
 #: A bar needs at least this many cells to be worth drawing.

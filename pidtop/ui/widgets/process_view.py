@@ -23,8 +23,9 @@ from textual.strip import Strip
 
 from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.sampling.fmt import sanitize, truncate_plus
+from pidtop.sampling.rows import Row
 from pidtop.sampling.snapshot import ProcKey
-from pidtop.sampling.table import COLUMN_BY_ID, Column, ProcessTable, Row, cell_text
+from pidtop.sampling.table import COLUMN_BY_ID, Column, ProcessTable, cell_text
 from pidtop.ui import actions
 
 #: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)
