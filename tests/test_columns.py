@@ -25,10 +25,10 @@ from pidtop.sampling.extras import (
     parse_cgroup,
     tty_name,
 )
+from pidtop.sampling.layout import layout_columns
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
 from pidtop.sampling.table import ProcessTable, cell_text
-from pidtop.ui.widgets.process_view import layout_columns
 
 NEW = ("ppid", "tty", "start", "nlwp", "io_read", "io_write", "cgroup", "unit", "oom", "vcsw")
 NEW += ("icsw",)

@@ -25,7 +25,6 @@ import io
 import json
 import textwrap
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
@@ -33,8 +32,14 @@ from typing import Any, Literal, TextIO
 from pidtop.kernel.errors import FdLimit, HandleError, IdentityMismatch, ProcessGone
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.rawtext import RawCommand, argv_join, read_raw_command
-from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.sampling.fmt import sanitize
+from pidtop.sampling.layout import (
+    cell_width,
+    cut_cells,
+    fit_cell,
+    layout_columns,
+    pad_cells,
+)
 from pidtop.sampling.rows import Row
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcessSource, Snapshot
@@ -242,39 +247,6 @@ def _csv_cell(value: object) -> object:
 # --------------------------------------------------------------------------- text
 
 
-def _cells(text: str) -> int:
-    """Terminal cells of sanitized text: East Asian wide/full-width characters take two,
-    combining marks none."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def _cut(text: str, width: int) -> str:
-    """``text`` cut to at most ``width`` cells."""
-    if _cells(text) <= width:
-        return text
-    out, used = [], 0
-    for ch in text:
-        w = _cells(ch)
-        if used + w > width:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out)
-
-
-def _cut_column(text: str, col: Column) -> str:
-    """A text column's cell cut to its width like the monitor does (``cut="left"`` keeps the
-    end: cgroup paths). Numbers (right-aligned columns) are never cut."""
-    if col.align == "right" or col.width <= 0 or _cells(text) <= col.width:
-        return text
-    if getattr(col, "cut", "right") == "left":
-        return "…" + _cut(text[::-1], col.width - 1)[::-1]
-    return _cut(text, col.width - 1) + "…"
-
-
 def text_lines(
     rows: Sequence[Row],
     idents: Sequence[RowIdentity],
@@ -289,10 +261,11 @@ def text_lines(
     kernel has no inode; ``PID:-`` when the process exited before it could be opened).
 
     Numbers are never cut: a numeric column is as wide as its widest cell. While the line is
-    too wide, columns go in the monitor's order (``Column.drop``, highest first), COMMAND
-    keeping ``MIN_COMMAND_WIDTH`` cells, the essential ones (CPU%, MEM%, TIME+) only once
-    COMMAND is down to ``ESSENTIAL_COMMAND_WIDTH``; the identity column never goes. Text
-    columns are cut to their width as in the monitor, COMMAND to the rest of the line.
+    too wide, columns go as in the monitor (:func:`pidtop.sampling.layout.layout_columns`:
+    ``Column.drop`` order, COMMAND keeping ``MIN_COMMAND_WIDTH`` cells, the essential ones
+    only once COMMAND is down to ``ESSENTIAL_COMMAND_WIDTH``); the identity column never goes.
+    Text columns are cut to their width as in the monitor (ending in ``…``), COMMAND to the
+    rest of the line, with the monitor's cell widths (wide characters take two cells).
     Process text is sanitized (no escape sequences, no line breaks)."""
     cells: list[tuple[Column, str, list[str]]] = []
     for col in columns:
@@ -303,41 +276,28 @@ def text_lines(
         texts = [sanitize(cell_text(r, col.id, clk_tck, snapshot=snapshot)) for r in rows]
         if col.id == "command":
             texts = [sanitize(r.tree_prefix) + t for r, t in zip(rows, texts, strict=True)]
-        else:
-            texts = [_cut_column(t, col) for t in texts]
+        elif col.align == "left" and col.width > 0:  # numbers are never cut
+            texts = [fit_cell(t, col.width, col.cut, ellipsis=True) for t in texts]
         cells.append((col, col.title, texts))
     widths = {
-        col.id: max([_cells(title), col.width, *(_cells(t) for t in texts)])
+        col.id: max([cell_width(title), col.width, *(cell_width(t) for t in texts)])
         for col, title, texts in cells
         if col.width > 0
     }
-    fixed = [c for c, _, _ in cells if c.width > 0]
-    flexible = any(c.width == 0 for c, _, _ in cells)
-    kept = set(fixed)
+    shown = [(col, widths.get(col.id, 0), title, texts) for col, title, texts in cells]
     if width:
-        used = sum(widths[c.id] + 1 for c in fixed) - (0 if flexible else 1)
-        for col in sorted(fixed, key=lambda c: -getattr(c, "drop", 50)):
-            room = (ESSENTIAL_COMMAND_WIDTH if col.essential else MIN_COMMAND_WIDTH) * flexible
-            if used + room <= width:
-                break
-            if col.id != "pid":
-                kept.discard(col)
-                used -= widths[col.id] + 1
-    shown = [(c, title, texts) for c, title, texts in cells if c in kept or c.width == 0]
-    flex_count = sum(1 for c, _, _ in shown if c.width == 0)
-    rest = width - sum(widths[c.id] + 1 for c in kept) if width else 0
-    flex_width = max(0, rest // flex_count) if flex_count else 0
+        by_id = {col.id: (title, texts) for col, title, texts in cells}
+        placed = layout_columns([c for c, _, _ in cells], width, widths=widths, keep=("pid",))
+        shown = [(p.column, p.width, *by_id[p.column.id]) for p in placed]
     lines: list[str] = []
     for i in range(-1, len(rows)):
         parts: list[str] = []
-        for col, title, texts in shown:
+        for col, size, title, texts in shown:
             text = title if i < 0 else texts[i]
             if col.width > 0:
-                pad = " " * (widths[col.id] - _cells(text))
-                parts.append(pad + text if col.align == "right" else text + pad)
+                parts.append(pad_cells(text, size, col.align))
             elif width:  # the flexible column (COMMAND) takes the rest of the line
-                text = _cut(text, flex_width)
-                parts.append(text + " " * (flex_width - _cells(text)))
+                parts.append(pad_cells(cut_cells(text, size), size))
             else:
                 parts.append(text)
         lines.append(" ".join(parts).rstrip())

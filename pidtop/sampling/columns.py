@@ -40,17 +40,10 @@ __all__ = [
     "COLUMNS",
     "COLUMN_BY_ID",
     "DEFAULT_COLUMNS",
-    "ESSENTIAL_COMMAND_WIDTH",
-    "MIN_COMMAND_WIDTH",
     "Column",
     "cell_text",
     "resolve_sort_key",
 ]
-
-#: COMMAND keeps at least this many cells while a column that is not essential can go ...
-MIN_COMMAND_WIDTH = 12
-#: ... and is cut down to this many before an essential one (PID, CPU%, MEM%, TIME+) goes.
-ESSENTIAL_COMMAND_WIDTH = 4
 
 Unit = Literal["", "bytes", "bytes/s", "ticks", "percent", "count"]
 
@@ -76,7 +69,7 @@ class Column:
     fields: frozenset[str] = frozenset()
     #: narrow terminals: the column with the highest number goes first
     drop: int = 50
-    #: dropped only after COMMAND is down to ``ESSENTIAL_COMMAND_WIDTH`` cells
+    #: dropped only after COMMAND is down to ``layout.ESSENTIAL_COMMAND_WIDTH`` cells
     essential: bool = False
     #: the text filter (``\\``) also matches this column's text while it is shown
     filterable: bool = False

@@ -4,14 +4,21 @@ Line 0 of the widget is the (clickable) column header and never scrolls; lines 1
 ``table.rows[scroll_y + y - 1]``. Every cell is a ``Segment`` with a cached ``Style`` — process
 text is never parsed as markup. The cursor is a process identity (``ProcKey``), re-found with
 ``ProcessTable.index_of`` after every change, never a bare row index.
+
+Which columns fit, where they go and how a cell is cut to its width (wide characters take two
+cells) is :mod:`pidtop.sampling.layout`'s, shared with ``pidtop snapshot``'s text output.
+
+One thing: the widget that draws the table, and its caches. ``rows_changed`` repaints only the
+lines whose strip changed, which needs ``_row_strip``'s per-index and per-process caches, which
+are keyed by what ``_build_row`` draws from (the row, its kind under the cursor, its mark, the
+layout); the cursor that follows a process moves those lines. What is pure (placing columns,
+cutting text to cells) is already apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -21,8 +28,15 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from pidtop.sampling.columns import ESSENTIAL_COMMAND_WIDTH, MIN_COMMAND_WIDTH
 from pidtop.sampling.fmt import sanitize, truncate_plus
+from pidtop.sampling.layout import (
+    PlacedColumn,
+    cell_width,
+    cut_cells,
+    fit_cell,
+    layout_columns,
+    pad_cells,
+)
 from pidtop.sampling.rows import Row
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.sampling.table import COLUMN_BY_ID, Column, ProcessTable, cell_text
@@ -41,42 +55,6 @@ EXITED_MARK = "✕"
 DELETED_SUFFIX = " (deleted)"
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedColumn:
-    """A column placed on screen: its x offset and width in cells."""
-
-    column: Column
-    x: int
-    width: int
-
-
-def layout_columns(columns: Sequence[Column], width: int, gutter: int = 0) -> list[PlacedColumn]:
-    """Place columns in ``width`` cells. While they do not fit, columns go in their ``drop``
-    order (highest first: PRI, NI, SHR, VIRT ... then S, USER, RES), COMMAND keeping at least
-    ``MIN_COMMAND_WIDTH`` cells; the essential ones (PID, CPU%, MEM%, TIME+) go only after
-    COMMAND is cut down to ``ESSENTIAL_COMMAND_WIDTH``."""
-    fixed = [c for c in columns if c.width > 0]
-    flexible = any(c.width == 0 for c in columns)
-    used = gutter + sum(c.width + 1 for c in fixed) - (0 if flexible else 1)
-    kept = set(fixed)
-    for col in sorted(fixed, key=lambda c: -c.drop):
-        room = (ESSENTIAL_COMMAND_WIDTH if col.essential else MIN_COMMAND_WIDTH) * flexible
-        if used + room <= width:
-            break
-        kept.discard(col)
-        used -= col.width + 1
-    placed: list[PlacedColumn] = []
-    x = gutter
-    for col in columns:
-        if col.width == 0:
-            placed.append(PlacedColumn(col, x, max(0, width - x)))
-            x = width
-        elif col in kept:
-            placed.append(PlacedColumn(col, x, col.width))
-            x += col.width + 1
-    return placed
-
-
 def _thumb(bar: ScrollBar, virtual: int) -> list[Segment]:
     """What a vertical scrollbar draws for ``virtual`` rows (to compare two sizes)."""
     window = bar.window_size if bar.window_size < virtual else 0
@@ -87,23 +65,6 @@ def _thumb(bar: ScrollBar, virtual: int) -> list[Segment]:
         position=bar.position,
         vertical=True,
     ).segments
-
-
-def _fit(text: str, width: int, align: str) -> str:
-    """Pad or cut ``text`` (plain, single-cell characters expected) to exactly ``width`` cells."""
-    if len(text) > width:
-        return text[:width]
-    return text.rjust(width) if align == "right" else text.ljust(width)
-
-
-def _cut_cells(text: str, width: int) -> str:
-    """Cut ``text`` to at most ``width`` cells, wide-character aware."""
-    text = text[: width * 2]
-    if cell_len(text) <= width:
-        return text
-    while text and cell_len(text) > width:
-        text = text[:-1]
-    return text
 
 
 def _landing(rows: Sequence[Row], index: int) -> int:
@@ -464,7 +425,7 @@ class ProcessView(ScrollView, can_focus=True):
                 title = arrow + title if col.align == "right" else title + arrow
             if col.width == 0:
                 title = title.ljust(placed.width)[: placed.width]
-            text = _fit(title, placed.width, col.align)
+            text = pad_cells(cut_cells(title, placed.width), placed.width, col.align)
             segments.append(Segment(text, hot if is_sort else normal))
             x = placed.x + placed.width
             if col.width:
@@ -584,15 +545,8 @@ class ProcessView(ScrollView, can_focus=True):
                 segments.extend(self._command_segments(row, command, kind, placed.width))
                 x += placed.width
                 continue
-            text = self._cell(col.id, row, user)
-            if cell_len(text) > placed.width:
-                if col.cut == "left" and placed.width > 1:
-                    text = "…" + _cut_cells(text[::-1], placed.width - 1)[::-1]
-                else:
-                    text = _cut_cells(text, placed.width)
-            pad = placed.width - cell_len(text)
-            if pad:
-                text = " " * pad + text if col.align == "right" else text + " " * pad
+            text = fit_cell(self._cell(col.id, row, user), placed.width, col.cut)
+            text = pad_cells(text, placed.width, col.align)
             style = self._style(kind, "muted") if text.strip() == "-" else plain
             segments.append(Segment(text + " ", style))
             x += placed.width + 1
@@ -606,14 +560,14 @@ class ProcessView(ScrollView, can_focus=True):
         used = 0
         if self.table.tree and (row.tree_prefix or row.collapsed):
             prefix = row.tree_prefix + ("+ " if row.collapsed and row.has_children else "")
-            prefix = _cut_cells(prefix, width)
+            prefix = cut_cells(prefix, width)
             out.append(Segment(prefix, self._style(kind, "tree")))
-            used = cell_len(prefix)
+            used = cell_width(prefix)
         room = width - used
         if room <= 0:
             return out
         info = row.info
-        text = _cut_cells(command, room)
+        text = cut_cells(command, room)
         if info.is_kernel_thread or not info.cmdline:
             out.append(Segment(text, self._style(kind, "kernel")))
             return out
@@ -623,7 +577,7 @@ class ProcessView(ScrollView, can_focus=True):
             argv0_end = len(command)
         if info.exe_deleted:  # htop draws it red; the words make it readable without colour
             command = command[:argv0_end] + DELETED_SUFFIX + command[argv0_end:]
-            text = _cut_cells(command, room)
+            text = cut_cells(command, room)
         start = command.rfind("/", 0, argv0_end) + 1
         end = min(argv0_end, len(text))
         if start < end:
