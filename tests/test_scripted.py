@@ -3,14 +3,8 @@
 import inspect
 import itertools
 
-from pidtop.demo.source import (
-    EXIT_AT,
-    EXIT_PID,
-    NEW_AT,
-    NEW_PID,
-    WALL0,
-    ScriptedSource,
-)
+from pidtop.demo.script import EXIT_AT, EXIT_PID, NEW_AT, NEW_PID, WALL0
+from pidtop.demo.source import ScriptedSource
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.snapshot import ProcessSource, Snapshot
 

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from pidtop.demo.source import EXIT_AT, NEW_AT, ScriptedSource
+from pidtop.demo.script import EXIT_AT, NEW_AT
+from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 
 SnapCompare = Callable[..., bool]

@@ -12,7 +12,8 @@ import pytest
 from textual.pilot import Pilot
 from uitools import wait_for as wait_for_condition
 
-from pidtop.demo.source import NEW_AT, ScriptedSource
+from pidtop.demo.script import NEW_AT
+from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
 from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen

@@ -17,7 +17,8 @@ from uitools import wait_for as wait_for_condition
 from pidtop.actions.eventlog import EventLog
 from pidtop.actions.pins import PinSet
 from pidtop.demo.handles import ScriptedOpener
-from pidtop.demo.source import NEW_AT, ScriptedSource
+from pidtop.demo.script import NEW_AT
+from pidtop.demo.source import ScriptedSource
 from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.eventlog import EventLogScreen

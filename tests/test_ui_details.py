@@ -21,7 +21,8 @@ from rich.console import Console
 from uitools import notes
 from uitools import wait_for as wait_for_condition
 
-from pidtop.demo.source import NEW_AT, ScriptedSource
+from pidtop.demo.script import NEW_AT
+from pidtop.demo.source import ScriptedSource
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen

@@ -17,7 +17,7 @@ from textual.widgets import Label
 from uitools import notes, wait_for
 
 from pidtop.demo.journal import ScriptedJournal
-from pidtop.demo.source import MONO0, WALL0
+from pidtop.demo.script import MONO0, WALL0
 from pidtop.journal.service import ExitRecord, JournalReader
 from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.ui.app import PidtopApp

@@ -8,10 +8,10 @@ real process that happens to have the same PID. No Textual.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from pidtop.demo.handles import SourceOpener
-from pidtop.demo.source import CLK_TCK, UPTIME0, WALL0, ScriptedSource
+from pidtop.demo.handles import ScriptedProcesses, SourceOpener
+from pidtop.demo.script import CLK_TCK, UPTIME0, USERS, WALL0
 from pidtop.details.openfiles import FdEntry
 from pidtop.details.reader import (
     NAMESPACES,
@@ -29,9 +29,25 @@ from pidtop.details.reader import (
 )
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import format_identity
+from pidtop.sampling.snapshot import ProcInfo
 
-_GROUPS = {0: "root", 1000: "alice", 1001: "bob", 113: "postgres", 33: "www-data"}
+#: every user of the script has a group of the same name and number
+_GROUPS = {uid: name for name, uid in USERS.items()}
 _UNLIMITED = -1
+
+
+class _Script(ScriptedProcesses, Protocol):
+    """What the details read from :class:`~pidtop.demo.source.ScriptedSource`."""
+
+    ncpu: int
+
+    def info_of(self, pid: int, *, threads: bool = False) -> list[ProcInfo]:
+        """The process as the next sample would show it (with its threads); [] if unknown."""
+        ...
+
+    def cpu_of(self, pid: int) -> float:
+        """CPU% of one process over the last scripted interval."""
+        ...
 
 
 def _person(uid: int | None) -> Person:
@@ -42,7 +58,7 @@ def _person(uid: int | None) -> Person:
 class ScriptedDetails:
     """The scripted :class:`~pidtop.details.reader.DetailsSource`."""
 
-    def __init__(self, source: ScriptedSource) -> None:
+    def __init__(self, source: _Script) -> None:
         self.source = source
         self._opener = SourceOpener(source)
 

@@ -15,19 +15,33 @@ from __future__ import annotations
 import copy
 import signal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from pidtop.demo.source import CLK_TCK, UPTIME0, WALL0
+from pidtop.demo.script import CLK_TCK, UPTIME0, WALL0
 from pidtop.kernel.errors import IdentityMismatch, ProcessGone
 from pidtop.kernel.handle import Handle, State
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.kernel.pidfdinfo import ExitStatus, ReclaimResult, SignalResult
 
-if TYPE_CHECKING:
-    from pidtop.demo.source import ScriptedSource
-
 #: inodes handed out are ``INODE_BASE + pid`` unless the test gives one
 INODE_BASE = 1_000_000
+
+
+class ScriptedProcesses(Protocol):
+    """What the demo's handles need from :class:`~pidtop.demo.source.ScriptedSource` (typed
+    here, not imported: the source brings these doubles along)."""
+
+    def key_of(self, pid: int) -> tuple[int, int]:
+        """(pid, start time) of a scripted process; KeyError when it is not in the script."""
+        ...
+
+    def now(self) -> float:
+        """Wall time of the latest sample."""
+        ...
+
+    def exit(self, pid: int) -> None:
+        """Take the process out of the script (from the next sample)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -168,14 +182,15 @@ class ScriptedOpener:
 
 
 class SourceOpener(ScriptedOpener):
-    """``--demo``: pretend handles for the processes of a :class:`ScriptedSource`.
+    """``--demo``: pretend handles for the processes of a
+    :class:`~pidtop.demo.source.ScriptedSource`.
 
     Pins and kills in the demo act on the scripted processes only (never on a real PID that
     happens to have the same number): a scripted process that is "killed" leaves the source,
     so its row goes away at the next sample while its pin shows the exit.
     """
 
-    def __init__(self, source: ScriptedSource) -> None:
+    def __init__(self, source: ScriptedProcesses) -> None:
         super().__init__()
         self._source = source
 
@@ -195,7 +210,7 @@ class _DemoHandle(ScriptedHandle):
     """A demo process: when it "exits" it also leaves the scripted source."""
 
     def __init__(
-        self, pid: int, inode: int, starttime: int, *, lived: float, source: ScriptedSource
+        self, pid: int, inode: int, starttime: int, *, lived: float, source: ScriptedProcesses
     ) -> None:
         super().__init__(pid, inode, starttime, lived=lived)
         self._demo_source = source

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import select
 
-from pidtop.demo.source import MONO0, USERS, WALL0
+from pidtop.demo.script import MONO0, USERS, WALL0
 from pidtop.journal.records import ExitRecord, LostRecord
 from pidtop.journal.service import Journal, Record
 from pidtop.kernel.pidfdinfo import ExitStatus

@@ -1,47 +1,46 @@
-"""A deterministic ``ProcessSource``: a fixed, realistic process tree on a fixed clock.
+"""A deterministic ``ProcessSource``: the script's process tree on the script's clock.
 
 Used by snapshot tests, screenshots and ``pidtop --demo``. Nothing here reads the real system or
 the real clock: two sources built with the same arguments and called the same way return equal
-snapshots on any machine.
-
-The script: ~55 processes (init, kernel threads under ``kthreadd``, services, two SSH sessions,
-a compile, a multithreaded trainer, a JVM with a very long command line), five users, a zombie,
-a stopped process, a process in D state, and *hostile* names (Rich markup, terminal escapes,
-invalid UTF-8 already decoded with U+FFFD, ``a) b``, ``(sd-pam)``, a newline). Timeline:
-``NEW_PID`` appears at sample ``NEW_AT`` and ``EXIT_PID`` exits at sample ``EXIT_AT`` (0-based),
-so new/dying highlighting can be seen. Tests can add and remove processes with ``spawn``/``exit``.
+snapshots on any machine. The script itself (the processes, their users, what appears and exits
+when, the clock) is data in :mod:`pidtop.demo.script`; this module plays it: CPU time advancing
+with each process's load, memory, threads, the host meters. Tests can add and remove processes
+with ``spawn``/``exit``.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pidtop.demo.extras import extra_fields
+from pidtop.demo.script import (
+    CLK_TCK,
+    EXIT_AT,
+    EXIT_PID,
+    KERNEL,
+    MONO0,
+    NEW_AT,
+    NEW_PROCESS,
+    PAGE_SIZE,
+    PROCESSES,
+    THREAD_NAMES,
+    UPTIME0,
+    USERS,
+    WALL0,
+    ScriptRow,
+)
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.snapshot import ProcInfo, ProcKey, Snapshot, SystemInfo
 
 if TYPE_CHECKING:
     from pidtop.demo.details import ScriptedDetails
 
-__all__ = ["EXIT_AT", "EXIT_PID", "NEW_AT", "NEW_PID", "ScriptedSource"]
+__all__ = ["ScriptedSource"]
 
-#: 2026-01-01 12:00:00 UTC
-WALL0 = 1767268800.0
-#: arbitrary monotonic origin of the scripted clock
-MONO0 = 10_000.0
-#: the machine "booted" 3 days 4 hours before WALL0
-UPTIME0 = 3 * 86400.0 + 4 * 3600.0
-CLK_TCK = 100
-PAGE_SIZE = 4096
 MIB = 1024 * 1024
 GIB = 1024 * MIB
-
-NEW_AT, NEW_PID = 2, 1213  # a third cc1 appears in the 3rd sample
-EXIT_AT, EXIT_PID = 4, 1211  # the first cc1 exits in the 5th sample
-
-USERS = {"root": 0, "alice": 1000, "bob": 1001, "postgres": 113, "www-data": 33}
 
 
 @dataclass(slots=True)
@@ -70,319 +69,6 @@ class _Proc:
     last_delta: int = 0
 
 
-# pid, ppid, user, comm, cmdline, state, nice, threads, rss MiB, load, age seconds
-_K = "kernel"
-_SCRIPT: tuple[tuple[int, int, str, str, str, str, int, int, float, float, float], ...] = (
-    (1, 0, "root", "systemd", "/sbin/init splash", "S", 0, 1, 12.5, 0.002, UPTIME0 - 1),
-    (2, 0, "root", "kthreadd", _K, "S", 0, 1, 0, 0.0, UPTIME0 - 1),
-    (3, 2, "root", "rcu_gp", _K, "I", -20, 1, 0, 0.0, UPTIME0 - 1),
-    (11, 2, "root", "ksoftirqd/0", _K, "S", 0, 1, 0, 0.004, UPTIME0 - 1),
-    (12, 2, "root", "rcu_sched", _K, "I", 0, 1, 0, 0.003, UPTIME0 - 1),
-    (13, 2, "root", "migration/0", _K, "S", 0, 1, 0, 0.0, UPTIME0 - 1),
-    (19, 2, "root", "ksoftirqd/1", _K, "S", 0, 1, 0, 0.003, UPTIME0 - 1),
-    (45, 2, "root", "kswapd0", _K, "S", 0, 1, 0, 0.0, UPTIME0 - 2),
-    (97, 2, "root", "kworker/0:1-events", _K, "I", 0, 1, 0, 0.01, 3600.0),
-    (98, 2, "root", "kworker/1:2-mm_percpu_wq", _K, "I", 0, 1, 0, 0.002, 1800.0),
-    (160, 2, "root", "jbd2/sda1-8", _K, "S", 0, 1, 0, 0.001, UPTIME0 - 3),
-    (
-        312,
-        1,
-        "root",
-        "systemd-journal",
-        "/lib/systemd/systemd-journald",
-        "S",
-        -1,
-        1,
-        48,
-        0.004,
-        UPTIME0 - 3,
-    ),
-    (
-        340,
-        1,
-        "root",
-        "systemd-udevd",
-        "/lib/systemd/systemd-udevd",
-        "S",
-        0,
-        1,
-        9.8,
-        0.0,
-        UPTIME0 - 3,
-    ),
-    (512, 1, "root", "cron", "/usr/sbin/cron -f -P", "S", 0, 1, 2.7, 0.0, UPTIME0 - 5),
-    (
-        530,
-        1,
-        "root",
-        "dbus-daemon",
-        "@dbus-daemon --system --address=systemd: --nofork --nopidfile --systemd-activation"
-        " --syslog-only",
-        "S",
-        0,
-        1,
-        5.1,
-        0.001,
-        UPTIME0 - 5,
-    ),
-    (
-        560,
-        1,
-        "root",
-        "rsyslogd",
-        "/usr/sbin/rsyslogd -n -iNONE",
-        "S",
-        0,
-        4,
-        6.4,
-        0.001,
-        UPTIME0 - 5,
-    ),
-    (
-        601,
-        1,
-        "root",
-        "sshd",
-        "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups",
-        "S",
-        0,
-        1,
-        8.9,
-        0.0,
-        UPTIME0 - 6,
-    ),
-    (
-        700,
-        1,
-        "postgres",
-        "postgres",
-        "/usr/lib/postgresql/16/bin/postgres -D "
-        "/var/lib/postgresql/16/main -c config_file=/etc/postgresql/16/main/postgresql.conf",
-        "S",
-        0,
-        1,
-        30,
-        0.003,
-        UPTIME0 - 8,
-    ),
-    (
-        701,
-        700,
-        "postgres",
-        "postgres",
-        "postgres: 16/main: checkpointer",
-        "S",
-        0,
-        1,
-        7.2,
-        0.001,
-        UPTIME0 - 8,
-    ),
-    (
-        702,
-        700,
-        "postgres",
-        "postgres",
-        "postgres: 16/main: background writer",
-        "S",
-        0,
-        1,
-        6.0,
-        0.001,
-        UPTIME0 - 8,
-    ),
-    (
-        703,
-        700,
-        "postgres",
-        "postgres",
-        "postgres: 16/main: walwriter",
-        "S",
-        0,
-        1,
-        9.5,
-        0.0,
-        UPTIME0 - 8,
-    ),
-    (
-        704,
-        700,
-        "postgres",
-        "postgres",
-        "postgres: 16/main: autovacuum launcher",
-        "S",
-        0,
-        1,
-        8.1,
-        0.002,
-        UPTIME0 - 8,
-    ),
-    (
-        800,
-        1,
-        "root",
-        "nginx",
-        "nginx: master process /usr/sbin/nginx -g daemon on; master_process on;",
-        "S",
-        0,
-        1,
-        2.1,
-        0.0,
-        UPTIME0 - 9,
-    ),
-    (801, 800, "www-data", "nginx", "nginx: worker process", "S", 0, 1, 5.6, 0.004, UPTIME0 - 9),
-    (802, 800, "www-data", "nginx", "nginx: worker process", "S", 0, 1, 5.3, 0.003, UPTIME0 - 9),
-    (850, 1, "www-data", "php-fpm8.2", "php-fpm: pool www", "S", 0, 1, 19, 0.006, UPTIME0 - 9),
-    (900, 1, "root", "containerd", "/usr/bin/containerd", "S", 0, 12, 45, 0.011, UPTIME0 - 10),
-    (1000, 1, "alice", "systemd", "/lib/systemd/systemd --user", "S", 0, 1, 10.3, 0.0, 7260.0),
-    (1001, 1000, "alice", "(sd-pam)", "(sd-pam)", "S", 0, 1, 4.9, 0.0, 7260.0),
-    (1100, 601, "root", "sshd", "sshd: alice [priv]", "S", 0, 1, 10.9, 0.0, 7262.0),
-    (1105, 1100, "alice", "sshd", "sshd: alice@pts/0", "S", 0, 1, 7.0, 0.002, 7262.0),
-    (1106, 1105, "alice", "bash", "-bash", "S", 0, 1, 5.4, 0.0, 7261.0),
-    (1200, 1106, "alice", "vim", "vim src/main.c", "S", 0, 1, 14.2, 0.001, 5400.0),
-    (1210, 1106, "alice", "make", "make -j4", "S", 0, 1, 3.3, 0.0, 40.0),
-    (
-        1211,
-        1210,
-        "alice",
-        "cc1",
-        "/usr/lib/gcc/x86_64-linux-gnu/13/cc1 -quiet -I include "
-        "src/parser.c -quiet -dumpbase parser.c -O2 -o /tmp/ccA1b2C3.s",
-        "R",
-        0,
-        1,
-        160,
-        0.95,
-        6.0,
-    ),
-    (
-        1212,
-        1210,
-        "alice",
-        "cc1",
-        "/usr/lib/gcc/x86_64-linux-gnu/13/cc1 -quiet -I include "
-        "src/lexer.c -quiet -dumpbase lexer.c -O2 -o /tmp/ccD4e5F6.s",
-        "R",
-        0,
-        1,
-        120,
-        0.9,
-        3.0,
-    ),
-    (1220, 1106, "alice", "python3", "python3 -m http.server 8000", "S", 0, 3, 22, 0.001, 3000.0),
-    (1300, 601, "root", "sshd", "sshd: bob [priv]", "S", 0, 1, 10.8, 0.0, 3900.0),
-    (1305, 1300, "bob", "sshd", "sshd: bob@pts/1", "S", 0, 1, 6.9, 0.003, 3900.0),
-    (1306, 1305, "bob", "bash", "-bash", "S", 0, 1, 5.5, 0.0, 3899.0),
-    (
-        1400,
-        1306,
-        "bob",
-        "python3",
-        "python3 train.py --epochs 100 --batch-size 64",
-        "R",
-        0,
-        8,
-        1536,
-        1.55,
-        2400.0,
-    ),
-    (1410, 1306, "bob", "htop", "htop -d 10", "S", 0, 1, 4.4, 0.08, 600.0),
-    (
-        1420,
-        1306,
-        "bob",
-        "[bold red]pwned",
-        "[bold red]pwned[/] [link=https://example.com]click[/link] [/]",
-        "S",
-        0,
-        1,
-        1.2,
-        0.0,
-        300.0,
-    ),
-    (1421, 1306, "bob", "a) b", "./a) b --flag (x) )", "S", 0, 1, 1.0, 0.0, 290.0),
-    (
-        1422,
-        1306,
-        "bob",
-        "\x1b[31mred",
-        "printf \x1b]0;title\x07\x1b[2J\x9b31m",
-        "S",
-        0,
-        1,
-        0.9,
-        0.0,
-        280.0,
-    ),
-    (
-        1423,
-        1306,
-        "bob",
-        "caf\ufffd",
-        "/tmp/caf\ufffd/run --name=\ufffd\ufffd",
-        "S",
-        0,
-        1,
-        2.0,
-        0.0,
-        270.0,
-    ),
-    (1424, 1306, "bob", "[/]", "[/]", "S", 0, 1, 0.8, 0.0, 260.0),
-    (
-        1425,
-        1306,
-        "bob",
-        "java",
-        "java -Xmx2g -cp "
-        + ":".join(f"/opt/app/lib/dependency-{i:02d}-1.0.{i}.jar" for i in range(60))
-        + " com.example.Main --server --port 8080",
-        "S",
-        0,
-        20,
-        820,
-        0.07,
-        2000.0,
-    ),
-    (
-        1426,
-        1306,
-        "bob",
-        "multi\nline",
-        "sh -c 'echo multi\nline'\u2028x",
-        "S",
-        0,
-        1,
-        1.1,
-        0.0,
-        250.0,
-    ),
-    (1430, 1400, "bob", "worker", "", "Z", 0, 1, 0, 0.0, 1200.0),
-    (1440, 1306, "bob", "sleep", "sleep 600", "T", 0, 1, 0.6, 0.0, 500.0),
-    (1700, 512, "root", "sh", "/bin/sh /usr/local/bin/backup.sh", "S", 19, 1, 1.6, 0.0, 900.0),
-    (1701, 1700, "root", "tar", "tar czf /backup/home.tgz /home", "D", 19, 1, 6.5, 0.31, 899.0),
-)
-
-_THREAD_NAMES = {
-    "java": ("GC Thread#0", "C2 CompilerThre", "C1 CompilerThre", "VM Thread", "Finalizer"),
-    "python3": ("pt_main_thread", "python3"),
-    "containerd": ("containerd",),
-}
-_NEW_CC1 = (
-    NEW_PID,
-    1210,
-    "alice",
-    "cc1",
-    "/usr/lib/gcc/x86_64-linux-gnu/13/cc1 -quiet -I include "
-    "src/codegen.c -quiet -dumpbase codegen.c -O2 -o /tmp/ccG7h8I9.s",
-    "R",
-    0,
-    1,
-    95.0,
-    0.97,
-    0.0,
-)
-
-
 class ScriptedSource:
     """Deterministic ``ProcessSource``.
 
@@ -398,19 +84,19 @@ class ScriptedSource:
         self._index = 0  # index of the next sample
         self._procs: dict[int, _Proc] = {}
         self._next_tid = 20_000
-        self._pending: dict[int, list[tuple[object, ...]]] = {NEW_AT: [_NEW_CC1]}
+        self._pending: dict[int, list[ScriptRow]] = {NEW_AT: [NEW_PROCESS]}
         self._exits: dict[int, list[int]] = {EXIT_AT: [EXIT_PID]}
         self._cpu_base = [35.0 + 40.0 * ((i * 7) % 5) / 4 for i in range(ncpu)]
         self._fields: frozenset[str] = frozenset()
         self._deleted_exe: set[int] = set()
-        for row in _SCRIPT:
-            self._add(*row)  # type: ignore[arg-type]
+        for row in PROCESSES:
+            self._add(*row)
 
     # -- script editing (tests) ------------------------------------------------------------
 
     def details_source(self) -> ScriptedDetails:
         """The details of this script's processes (the UI asks its source for them)."""
-        from pidtop.demo.details import ScriptedDetails  # it imports this module
+        from pidtop.demo.details import ScriptedDetails  # when first asked for, like the real one
 
         return ScriptedDetails(self)
 
@@ -435,7 +121,7 @@ class ScriptedSource:
             ppid,
             user,
             comm,
-            cmdline if not kernel else _K,
+            cmdline if not kernel else KERNEL,
             state,
             nice,
             threads,
@@ -493,7 +179,7 @@ class ScriptedSource:
         self._fields = fields
         k = self._index
         for row in self._pending.pop(k, []):
-            self._add(*row)  # type: ignore[arg-type]
+            self._add(*row)
         for pid in self._exits.pop(k, []):
             self._procs.pop(pid, None)
         if k > 0:
@@ -536,7 +222,7 @@ class ScriptedSource:
         load: float,
         age: float,
     ) -> _Proc:
-        kernel = cmdline == _K
+        kernel = cmdline == KERNEL
         starttime = max(1, self._uptime_ticks() - int(age * CLK_TCK))
         rss = int(rss_mib * MIB) // PAGE_SIZE * PAGE_SIZE
         if kernel:
@@ -549,7 +235,7 @@ class ScriptedSource:
         cpu_ticks = int(load * 0.8 * age * CLK_TCK)
         tids = tuple(range(self._next_tid, self._next_tid + threads - 1))
         self._next_tid += max(0, threads - 1)
-        names = _THREAD_NAMES.get(comm, (comm,))
+        names = THREAD_NAMES.get(comm, (comm,))
         proc = _Proc(
             pid=pid,
             ppid=ppid,
@@ -618,36 +304,23 @@ class ScriptedSource:
         )
 
     def _thread_infos(self, p: _Proc) -> list[ProcInfo]:
+        """The process's threads: its own figures but the CPU time, shared out."""
         n = len(p.tids) + 1
-        out = []
-        for tid, comm in zip(p.tids, p.thread_comms, strict=True):
-            out.append(
-                ProcInfo(
-                    pid=tid,
-                    tgid=p.pid,
-                    ppid=p.ppid,
-                    starttime=p.starttime + 1 + (tid - p.tids[0]),
-                    state="S" if p.state != "T" else "T",
-                    comm=comm,
-                    cmdline=p.cmdline,
-                    uid=USERS.get(p.user),
-                    user=p.user,
-                    priority=p.priority,
-                    nice=p.nice,
-                    num_threads=n,
-                    vsize=p.vsize,
-                    rss=p.rss,
-                    shared=p.shared,
-                    utime=p.utime // n,
-                    stime=p.stime // n,
-                    processor=(p.processor + tid) % self.ncpu,
-                    is_kernel_thread=False,
-                    is_thread=True,
-                    exe_deleted=p.pid in self._deleted_exe,
-                    **extra_fields(p, self._procs, self._fields),
-                )
+        leader = self._info(p)
+        return [
+            replace(
+                leader,
+                pid=tid,
+                starttime=p.starttime + 1 + (tid - p.tids[0]),
+                state="S" if p.state != "T" else "T",
+                comm=comm,
+                utime=p.utime // n,
+                stime=p.stime // n,
+                processor=(p.processor + tid) % self.ncpu,
+                is_thread=True,
             )
-        return out
+            for tid, comm in zip(p.tids, p.thread_comms, strict=True)
+        ]
 
     def _system(self, k: int) -> SystemInfo:
         rng = self._rng
