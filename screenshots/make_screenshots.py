@@ -21,7 +21,8 @@ from pidtop.actions.eventlog import EventLog  # noqa: E402
 from pidtop.actions.pins import PinSet  # noqa: E402
 from pidtop.demo.handles import ScriptedOpener  # noqa: E402
 from pidtop.demo.journal import ScriptedJournal  # noqa: E402
-from pidtop.demo.source import NEW_AT, ScriptedSource  # noqa: E402
+from pidtop.demo.script import NEW_AT  # noqa: E402
+from pidtop.demo.source import ScriptedSource  # noqa: E402
 from pidtop.kernel.pidfdinfo import ExitStatus  # noqa: E402
 from pidtop.ui.app import PidtopApp  # noqa: E402
 
