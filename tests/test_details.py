@@ -14,8 +14,10 @@ from procs import wait_fd
 
 from pidtop.demo.details import ScriptedDetails
 from pidtop.demo.source import ScriptedSource
+from pidtop.details.model import Details, Unavailable
 from pidtop.details.openfiles import FdEntry
-from pidtop.details.reader import Details, ProcDetails, Unavailable, cgroup_owner
+from pidtop.details.reader import ProcDetails
+from pidtop.sampling.extras import cgroup_owner
 from pidtop.sampling.history import History, sparkline
 
 CHILD = """

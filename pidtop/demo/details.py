@@ -12,8 +12,7 @@ from typing import Any, Protocol
 
 from pidtop.demo.handles import ScriptedProcesses, SourceOpener
 from pidtop.demo.script import CLK_TCK, UPTIME0, USERS, WALL0
-from pidtop.details.openfiles import FdEntry
-from pidtop.details.reader import (
+from pidtop.details.model import (
     NAMESPACES,
     Ancestor,
     Cgroup,
@@ -27,6 +26,7 @@ from pidtop.details.reader import (
     ThreadRow,
     Unavailable,
 )
+from pidtop.details.openfiles import FdEntry
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.snapshot import ProcInfo
@@ -56,7 +56,7 @@ def _person(uid: int | None) -> Person:
 
 
 class ScriptedDetails:
-    """The scripted :class:`~pidtop.details.reader.DetailsSource`."""
+    """The scripted :class:`~pidtop.details.model.DetailsSource`."""
 
     def __init__(self, source: _Script) -> None:
         self.source = source

@@ -1,4 +1,5 @@
-"""Everything about ONE process, read through its verified handle (the details screen's data).
+"""The real details source: everything about ONE process, read through its verified handle
+(the details screen's data, :mod:`pidtop.details.model`).
 
 No Textual. psutil reads what it does well for a single process (environment, I/O counters,
 CPU affinity, I/O priority, resource limits, memory incl. USS/PSS/swap, sockets); /proc is read
@@ -25,17 +26,31 @@ import pwd
 import resource
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import psutil
 
+from pidtop.details.model import (
+    NAMESPACES,
+    Ancestor,
+    Cgroup,
+    Credentials,
+    Details,
+    IoCounters,
+    Limit,
+    Memory,
+    Namespace,
+    Person,
+    ThreadRow,
+    Unavailable,
+)
 from pidtop.kernel.errors import HandleError, ProcessGone
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import CLK_TCK, format_identity, read_starttime, starttime_to_wall
+from pidtop.kernel.stat import PF_KTHREAD, StatFields, parse_stat
 from pidtop.sampling.extras import cgroup_owner
 from pidtop.sampling.fmt import sanitize
-from pidtop.sampling.sampler import parse_stat
 
 T = TypeVar("T")
 
@@ -53,30 +68,6 @@ SCHED_POLICIES = {
     6: "SCHED_DEADLINE",
 }
 IOPRIO_CLASSES = {0: "none", 1: "realtime", 2: "best-effort", 3: "idle"}
-STATE_WORDS = {
-    "R": "running",
-    "S": "sleeping",
-    "D": "disk sleep",
-    "Z": "zombie",
-    "T": "stopped",
-    "t": "tracing stop",
-    "X": "dead",
-    "I": "idle",
-    "P": "parked",
-    "W": "paging",
-}
-NAMESPACES = (
-    "cgroup",
-    "ipc",
-    "mnt",
-    "net",
-    "pid",
-    "pid_for_children",
-    "time",
-    "time_for_children",
-    "user",
-    "uts",
-)
 #: (resource constant name, shown name, unit)
 LIMITS: tuple[tuple[str, str, str], ...] = (
     ("RLIMIT_CPU", "cpu time", "s"),
@@ -97,16 +88,6 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("RLIMIT_RTTIME", "realtime timeout", "us"),
 )
 UNLIMITED = resource.RLIM_INFINITY
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """A part that could not be read, and why (``permission denied``, ``exited``...)."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 def _reason(e: BaseException) -> str:
@@ -133,162 +114,6 @@ def part(read: Callable[[], T]) -> T | Unavailable:
         return read()
     except (OSError, psutil.Error, ValueError, IndexError, KeyError) as e:
         return Unavailable(_reason(e))
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A uid or gid with its name (the number when it has none)."""
-
-    id: int
-    name: str
-
-    def __str__(self) -> str:
-        return self.name if self.name == str(self.id) else f"{self.name} ({self.id})"
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """real, effective, saved, filesystem uids and gids; supplementary groups."""
-
-    uids: tuple[Person, Person, Person, Person]
-    gids: tuple[Person, Person, Person, Person]
-    groups: tuple[Person, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadRow:
-    tid: int
-    name: str
-    state: str
-    cpu: float | None  # % of one CPU since the previous read; None on the first
-    ticks: int  # utime + stime
-    processor: int
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    rss: int
-    vms: int
-    shared: int
-    uss: int | None = None  # only with full (smaps) reads
-    pss: int | None = None
-    swap: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IoCounters:
-    read_bytes: int
-    write_bytes: int
-    read_chars: int
-    write_chars: int
-    read_calls: int
-    write_calls: int
-    #: bytes/s since the previous read (storage read, storage write); None on the first
-    read_rate: float | None = None
-    write_rate: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cgroup:
-    path: str
-    unit: str | None  # systemd unit (``ssh.service``, ``session-3.scope``)
-    container: str | None  # ``docker 0123456789ab``, ``podman ...``, ``kubernetes pod ...``
-
-
-@dataclass(frozen=True, slots=True)
-class Namespace:
-    name: str
-    id: int | None  # None: unreadable
-    shared: bool  # the same as pidtop's own
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    name: str
-    soft: int
-    hard: int
-    unit: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ancestor:
-    pid: int
-    starttime: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    """One read of one process. Process text is sanitised (no control characters)."""
-
-    pid: int
-    inode: int | None
-    starttime: int
-    target: str  # PID:INODE (or PID)
-    read_at: float  # wall-clock seconds of this read
-    read_mono: float  # monotonic seconds (rates)
-    comm: str
-    argv: tuple[str, ...] | Unavailable
-    exe: str | Unavailable
-    exe_deleted: bool
-    cwd: str | Unavailable
-    cwd_deleted: bool
-    ppid: int
-    parents: tuple[Ancestor, ...]
-    creds: Credentials | Unavailable
-    state: str  # letter
-    start_wall: float
-    age: float  # seconds
-    nice: int
-    priority: int
-    policy: str
-    rt_priority: int
-    cpu: float | None  # % of one CPU since the previous read
-    cpu_ticks: int
-    affinity: tuple[int, ...] | Unavailable
-    ionice: tuple[str, int] | Unavailable
-    num_threads: int
-    threads: tuple[ThreadRow, ...] | Unavailable
-    memory: Memory | Unavailable
-    full_memory: Memory | Unavailable | None  # None: not asked for
-    io: IoCounters | Unavailable
-    cgroup: Cgroup | Unavailable
-    namespaces: tuple[Namespace, ...] | Unavailable
-    limits: tuple[Limit, ...] | Unavailable
-    num_fds: int | Unavailable
-    kernel_thread: bool = False
-
-    @property
-    def state_text(self) -> str:
-        return f"{self.state} ({STATE_WORDS.get(self.state, '?')})"
-
-    @property
-    def command(self) -> str:
-        if self.kernel_thread:
-            return f"[{self.comm}]"
-        if isinstance(self.argv, tuple) and self.argv:
-            return " ".join(self.argv)
-        return self.comm
-
-
-class DetailsSource(Protocol):
-    """Where the details screen gets its handle and data: real /proc or the scripted source."""
-
-    def open(self, pid: int, starttime: int | None) -> ProcessHandle:
-        """A verified handle (HandleError if that process is gone or the PID is another's)."""
-        ...
-
-    def read(
-        self, handle: ProcessHandle, previous: Details | None, *, full_memory: bool = False
-    ) -> Details | None:
-        """One read; None when the process is gone (the read was thrown away)."""
-        ...
-
-    def environ(self, handle: ProcessHandle) -> dict[str, str] | Unavailable: ...
-
-    def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
-        """The fd table (:class:`pidtop.details.openfiles.FdEntry` rows)."""
-        ...
 
 
 # --------------------------------------------------------------------------- helpers
@@ -347,12 +172,21 @@ def _read_text(path: str) -> str:
         return f.read().decode("utf-8", "replace")
 
 
-def _stat_fields(pid: int) -> tuple[bytes, list[bytes]]:
-    """(comm, fields 3..) of /proc/PID/stat; ``f[i]`` is field i + 3 (split at the LAST ``)``:
-    comm may hold spaces and parentheses)."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        head, _, tail = f.read().rpartition(b")")
-    return head.partition(b" (")[2], tail.split()
+def _read_stat(path: str) -> StatFields:
+    with open(path, "rb") as f:
+        return parse_stat(f.read())
+
+
+def _scheduling(pid: int) -> tuple[str, int]:
+    """(policy, real-time priority): ``/proc/PID/stat`` fields 41 and 40, which the stat
+    parser does not keep, from ``sched_getscheduler`` (without its reset-on-fork flag) and
+    ``sched_getparam``; ``("?", 0)`` when they cannot be read."""
+    try:
+        policy = os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK
+        rt_priority = os.sched_getparam(pid).sched_priority
+    except OSError:
+        return "?", 0
+    return SCHED_POLICIES.get(policy, f"policy {policy}"), rt_priority
 
 
 def ancestors(ppid: int, limit: int = MAX_PARENTS) -> tuple[Ancestor, ...]:
@@ -362,8 +196,7 @@ def ancestors(ppid: int, limit: int = MAX_PARENTS) -> tuple[Ancestor, ...]:
     pid = ppid
     while pid > 0 and len(chain) < limit:
         try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                s = parse_stat(f.read())
+            s = _read_stat(f"/proc/{pid}/stat")
         except (OSError, ValueError, IndexError):
             break
         chain.append(Ancestor(pid, s.starttime, sanitize(s.comm_raw.decode("utf-8", "replace"))))
@@ -445,11 +278,11 @@ class ProcDetails:
         base = f"/proc/{pid}"
         if prev is not None and (prev.pid != pid or prev.starttime != handle.starttime):
             prev = None
-        comm_raw, f = _stat_fields(pid)
-        state, ppid, flags = f[0].decode("ascii", "replace"), int(f[1]), int(f[6])
-        ticks = int(f[11]) + int(f[12])
-        starttime = int(f[19])
-        kernel = bool(flags & 0x00200000)
+        stat = _read_stat(f"{base}/stat")
+        ticks = stat.utime + stat.stime
+        starttime = stat.starttime
+        kernel = bool(stat.flags & PF_KTHREAD)
+        policy, rt_priority = _scheduling(pid)
         dt = mono - prev.read_mono if prev is not None else 0.0
         cpu = 100.0 * (ticks - prev.cpu_ticks) / CLK_TCK / dt if prev and dt > 0 else None
         proc = psutil.Process(pid)
@@ -470,27 +303,27 @@ class ProcDetails:
             target=format_identity(handle.identity),
             read_at=wall,
             read_mono=mono,
-            comm=sanitize(comm_raw.decode("utf-8", "replace")),
+            comm=sanitize(stat.comm_raw.decode("utf-8", "replace")),
             argv=argv,
             exe=exe[0] if isinstance(exe, tuple) else exe,
             exe_deleted=isinstance(exe, tuple) and exe[1],
             cwd=cwd[0] if isinstance(cwd, tuple) else cwd,
             cwd_deleted=isinstance(cwd, tuple) and cwd[1],
-            ppid=ppid,
-            parents=ancestors(ppid),
+            ppid=stat.ppid,
+            parents=ancestors(stat.ppid),
             creds=part(lambda: parse_status_ids(_read_text(f"{base}/status"))),
-            state=state,
+            state=stat.state,
             start_wall=starttime_to_wall(starttime),
             age=max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - starttime / CLK_TCK),
-            nice=int(f[16]),
-            priority=int(f[15]),
-            policy=SCHED_POLICIES.get(int(f[38]), f"policy {int(f[38])}") if len(f) > 38 else "?",
-            rt_priority=int(f[37]) if len(f) > 37 else 0,
+            nice=stat.nice,
+            priority=stat.priority,
+            policy=policy,
+            rt_priority=rt_priority,
             cpu=cpu,
             cpu_ticks=ticks,
             affinity=part(lambda: tuple(proc.cpu_affinity())),
             ionice=part(lambda: self._ionice(proc)),
-            num_threads=int(f[17]),
+            num_threads=stat.num_threads,
             threads=threads,
             memory=mem,
             full_memory=part(lambda: self._full_memory(proc)) if full else None,
@@ -510,8 +343,7 @@ class ProcDetails:
         rows = []
         for name in os.listdir(f"/proc/{pid}/task"):
             try:
-                with open(f"/proc/{pid}/task/{name}/stat", "rb") as fh:
-                    s = parse_stat(fh.read())
+                s = _read_stat(f"/proc/{pid}/task/{name}/stat")
             except (OSError, ValueError, IndexError):
                 continue  # that thread ended meanwhile
             ticks = s.utime + s.stime
@@ -631,20 +463,4 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
     return tuple(out)
 
 
-__all__ = [
-    "Ancestor",
-    "Cgroup",
-    "Credentials",
-    "Details",
-    "DetailsSource",
-    "IoCounters",
-    "Limit",
-    "Memory",
-    "Namespace",
-    "Person",
-    "ProcDetails",
-    "ThreadRow",
-    "Unavailable",
-    "cgroup_owner",
-    "part",
-]
+__all__ = ["ProcDetails", "ancestors", "parse_limits", "parse_status_ids", "part"]

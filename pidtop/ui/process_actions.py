@@ -40,7 +40,7 @@ from pidtop.sampling.snapshot import ProcKey
 if TYPE_CHECKING:
     from pidtop.actions.eventlog import EventLog
     from pidtop.actions.pins import Pin, PinSet
-    from pidtop.details.reader import DetailsSource
+    from pidtop.details.model import DetailsSource
     from pidtop.sampling.table import ProcessTable
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView

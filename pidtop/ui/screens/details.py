@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from pidtop.details.reader import Details, DetailsSource
+from pidtop.details.model import Details, DetailsSource
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import format_identity

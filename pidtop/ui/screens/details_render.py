@@ -1,4 +1,4 @@
-"""Rich renderables of one :class:`~pidtop.details.reader.Details` (pure: no I/O, no Textual).
+"""Rich renderables of one :class:`~pidtop.details.model.Details` (pure: no I/O, no Textual).
 
 Process text (argv, paths, names) is appended as plain ``Text``, never parsed as markup; the
 core has already sanitised it (no control characters).
@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pidtop.actions.tuning import cpu_list_text
-from pidtop.details.reader import (
+from pidtop.details.model import (
     Cgroup,
     Credentials,
     Details,

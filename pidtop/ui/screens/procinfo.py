@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
-from pidtop.details.reader import DetailsSource, Unavailable
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
 

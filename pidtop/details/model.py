@@ -1,0 +1,225 @@
+"""The details screen's data: one read of one process (:class:`Details` and its parts) and
+where it comes from (:class:`DetailsSource`: the real reader, :mod:`pidtop.details.reader`, or
+the demo's scripted one).
+
+Plain frozen dataclasses, no I/O. A part that could not be read is an :class:`Unavailable`
+with the reason (``permission denied``, ``exited``...), never an exception. Process text is
+sanitised by the source (no control characters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pidtop.kernel.handle import ProcessHandle
+
+__all__ = [
+    "NAMESPACES",
+    "STATE_WORDS",
+    "Ancestor",
+    "Cgroup",
+    "Credentials",
+    "Details",
+    "DetailsSource",
+    "IoCounters",
+    "Limit",
+    "Memory",
+    "Namespace",
+    "Person",
+    "ThreadRow",
+    "Unavailable",
+]
+
+#: ``Details.state`` letters in words
+STATE_WORDS = {
+    "R": "running",
+    "S": "sleeping",
+    "D": "disk sleep",
+    "Z": "zombie",
+    "T": "stopped",
+    "t": "tracing stop",
+    "X": "dead",
+    "I": "idle",
+    "P": "parked",
+    "W": "paging",
+}
+#: the namespace types of ``/proc/PID/ns``, in the order they are shown
+NAMESPACES = (
+    "cgroup",
+    "ipc",
+    "mnt",
+    "net",
+    "pid",
+    "pid_for_children",
+    "time",
+    "time_for_children",
+    "user",
+    "uts",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A part that could not be read, and why (``permission denied``, ``exited``...)."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A uid or gid with its name (the number when it has none)."""
+
+    id: int
+    name: str
+
+    def __str__(self) -> str:
+        return self.name if self.name == str(self.id) else f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """real, effective, saved, filesystem uids and gids; supplementary groups."""
+
+    uids: tuple[Person, Person, Person, Person]
+    gids: tuple[Person, Person, Person, Person]
+    groups: tuple[Person, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRow:
+    tid: int
+    name: str
+    state: str
+    cpu: float | None  # % of one CPU since the previous read; None on the first
+    ticks: int  # utime + stime
+    processor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    rss: int
+    vms: int
+    shared: int
+    uss: int | None = None  # only with full (smaps) reads
+    pss: int | None = None
+    swap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IoCounters:
+    read_bytes: int
+    write_bytes: int
+    read_chars: int
+    write_chars: int
+    read_calls: int
+    write_calls: int
+    #: bytes/s since the previous read (storage read, storage write); None on the first
+    read_rate: float | None = None
+    write_rate: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cgroup:
+    path: str
+    unit: str | None  # systemd unit (``ssh.service``, ``session-3.scope``)
+    container: str | None  # ``docker 0123456789ab``, ``podman ...``, ``kubernetes pod ...``
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    id: int | None  # None: unreadable
+    shared: bool  # the same as pidtop's own
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str
+    soft: int
+    hard: int
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ancestor:
+    pid: int
+    starttime: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """One read of one process. Process text is sanitised (no control characters)."""
+
+    pid: int
+    inode: int | None
+    starttime: int
+    target: str  # PID:INODE (or PID)
+    read_at: float  # wall-clock seconds of this read
+    read_mono: float  # monotonic seconds (rates)
+    comm: str
+    argv: tuple[str, ...] | Unavailable
+    exe: str | Unavailable
+    exe_deleted: bool
+    cwd: str | Unavailable
+    cwd_deleted: bool
+    ppid: int
+    parents: tuple[Ancestor, ...]
+    creds: Credentials | Unavailable
+    state: str  # letter
+    start_wall: float
+    age: float  # seconds
+    nice: int
+    priority: int
+    policy: str
+    rt_priority: int
+    cpu: float | None  # % of one CPU since the previous read
+    cpu_ticks: int
+    affinity: tuple[int, ...] | Unavailable
+    ionice: tuple[str, int] | Unavailable
+    num_threads: int
+    threads: tuple[ThreadRow, ...] | Unavailable
+    memory: Memory | Unavailable
+    full_memory: Memory | Unavailable | None  # None: not asked for
+    io: IoCounters | Unavailable
+    cgroup: Cgroup | Unavailable
+    namespaces: tuple[Namespace, ...] | Unavailable
+    limits: tuple[Limit, ...] | Unavailable
+    num_fds: int | Unavailable
+    kernel_thread: bool = False
+
+    @property
+    def state_text(self) -> str:
+        return f"{self.state} ({STATE_WORDS.get(self.state, '?')})"
+
+    @property
+    def command(self) -> str:
+        if self.kernel_thread:
+            return f"[{self.comm}]"
+        if isinstance(self.argv, tuple) and self.argv:
+            return " ".join(self.argv)
+        return self.comm
+
+
+class DetailsSource(Protocol):
+    """Where the details screen gets its handle and data: real /proc or the scripted source."""
+
+    def open(self, pid: int, starttime: int | None) -> ProcessHandle:
+        """A verified handle (HandleError if that process is gone or the PID is another's)."""
+        ...
+
+    def read(
+        self, handle: ProcessHandle, previous: Details | None, *, full_memory: bool = False
+    ) -> Details | None:
+        """One read; None when the process is gone (the read was thrown away)."""
+        ...
+
+    def environ(self, handle: ProcessHandle) -> dict[str, str] | Unavailable: ...
+
+    def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
+        """The fd table (:class:`pidtop.details.openfiles.FdEntry` rows)."""
+        ...
