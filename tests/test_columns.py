@@ -17,7 +17,7 @@ import pytest
 from test_sample import Child, find
 
 from pidtop.demo.source import ScriptedSource
-from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS
+from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, cell_text
 from pidtop.sampling.extras import (
     IO_DENIED,
     OPTIONAL_FIELDS,
@@ -28,7 +28,7 @@ from pidtop.sampling.extras import (
 from pidtop.sampling.layout import layout_columns
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.sampling.table import ProcessTable, cell_text
+from pidtop.sampling.table import ProcessTable
 
 NEW = ("ppid", "tty", "start", "nlwp", "io_read", "io_write", "cgroup", "unit", "oom", "vcsw")
 NEW += ("icsw",)
@@ -205,9 +205,9 @@ def test_io_no_perm_for_another_users_process() -> None:
     /proc/1/io is unreadable: "no perm", sorted below every readable value."""
     code = (
         "import os, json\n"
-        "from pidtop.sampling.columns import COLUMN_BY_ID\n"
+        "from pidtop.sampling.columns import COLUMN_BY_ID, cell_text\n"
         "from pidtop.sampling.sampler import ProcSampler\n"
-        "from pidtop.sampling.table import ProcessTable, cell_text\n"
+        "from pidtop.sampling.table import ProcessTable\n"
         "import ctypes\nos.setgid(65534); os.setuid(65534)\n"
         "ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: its own files readable\n"
         "s = ProcSampler(); t = ProcessTable(columns=['pid', 'io_read', 'command'])\n"

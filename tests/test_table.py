@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pidtop.demo.source import ScriptedSource
+from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, cell_text
 from pidtop.sampling.snapshot import ProcInfo, Snapshot, SystemInfo
-from pidtop.sampling.table import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, ProcessTable, cell_text
+from pidtop.sampling.table import ProcessTable
 
 MEM_TOTAL = 1000 * 4096
 

@@ -14,7 +14,7 @@ from uitools import resample as resample_app
 from uitools import wait_for as wait_for_condition
 
 from pidtop.demo.source import ScriptedSource
-from pidtop.sampling.table import COLUMNS
+from pidtop.sampling.columns import COLUMNS
 from pidtop.settings.options import Options, resolve_sort_key
 from pidtop.ui import actions
 from pidtop.ui.app import PidtopApp

@@ -9,7 +9,7 @@ from textual.widgets import Checkbox, Input, SelectionList
 from uitools import wait_for
 
 from pidtop.demo.source import ScriptedSource
-from pidtop.sampling.table import COLUMNS, DEFAULT_COLUMNS
+from pidtop.sampling.columns import COLUMNS, DEFAULT_COLUMNS
 from pidtop.settings import config
 from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp

@@ -99,7 +99,7 @@ def _tui_user(text: str) -> str:
 def _tui_sort_key(text: str) -> str:
     """``-s``: a column (id, title, or htop name like PERCENT_CPU), checked before the monitor
     starts."""
-    from pidtop.sampling.table import COLUMNS, resolve_sort_key
+    from pidtop.sampling.columns import COLUMNS, resolve_sort_key
 
     column = resolve_sort_key(text)
     if column is None:

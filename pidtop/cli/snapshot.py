@@ -16,7 +16,7 @@ from pidtop.cli.output import say, silence_stdout
 from pidtop.exitcodes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import PID_MAX, parse_number
 from pidtop.sampling.batch import BatchOptions, Format, field_help, run
-from pidtop.sampling.table import COLUMN_BY_ID
+from pidtop.sampling.columns import COLUMN_BY_ID
 from pidtop.settings.options import Options
 
 #: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
@@ -122,7 +122,7 @@ def _samples(text: str) -> int:
 
 def _columns(text: str) -> tuple[str, ...]:
     """``-o``: column names (id, title or htop name, as ``-s``), or ``all``."""
-    from pidtop.sampling.table import COLUMNS, resolve_sort_key
+    from pidtop.sampling.columns import COLUMNS, resolve_sort_key
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     if names == ["all"]:

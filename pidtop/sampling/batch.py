@@ -32,6 +32,7 @@ from typing import Any, Literal, TextIO
 from pidtop.kernel.errors import FdLimit, HandleError, IdentityMismatch, ProcessGone
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.rawtext import RawCommand, argv_join, read_raw_command
+from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS, DEFAULT_COLUMNS, Column, cell_text
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.layout import (
     cell_width,
@@ -43,14 +44,7 @@ from pidtop.sampling.layout import (
 from pidtop.sampling.rows import Row
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcessSource, Snapshot
-from pidtop.sampling.table import (
-    COLUMN_BY_ID,
-    COLUMNS,
-    DEFAULT_COLUMNS,
-    Column,
-    ProcessTable,
-    cell_text,
-)
+from pidtop.sampling.table import ProcessTable
 
 __all__ = [
     "FIXED_FIELDS",

@@ -20,26 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pidtop.sampling.columns import (
-    COLUMN_BY_ID,
-    COLUMNS,
-    DEFAULT_COLUMNS,
-    Column,
-    cell_text,
-    resolve_sort_key,
-)
+from pidtop.sampling.columns import COLUMN_BY_ID, DEFAULT_COLUMNS, Column
 from pidtop.sampling.rows import Row, TaskCounts
 from pidtop.sampling.snapshot import ProcInfo, ProcKey, Snapshot
 
-__all__ = [
-    "COLUMNS",
-    "COLUMN_BY_ID",
-    "DEFAULT_COLUMNS",
-    "Column",
-    "ProcessTable",
-    "cell_text",
-    "resolve_sort_key",
-]
+__all__ = ["ProcessTable"]
 
 
 class ProcessTable:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pidtop.sampling.table import COLUMN_BY_ID, resolve_sort_key
+from pidtop.sampling.columns import COLUMN_BY_ID, resolve_sort_key
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, SETTINGS, Options, settings_of
 
 #: the file's top-level key for the keymap (``[keys]``: action id -> "key,key")

@@ -25,7 +25,7 @@ __all__ = [
 
 from pidtop.actions.targets import CONFIRM_OVER
 from pidtop.kernel.identity import Identity
-from pidtop.sampling.table import DEFAULT_COLUMNS, resolve_sort_key
+from pidtop.sampling.columns import DEFAULT_COLUMNS, resolve_sort_key
 
 #: the refresh delay's bounds and the steps of ``,``/``.`` (seconds)
 DELAY_STEPS: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)

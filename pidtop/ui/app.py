@@ -32,9 +32,10 @@ from pidtop.actions.pins import PinSet
 from pidtop.actions.watch_all import WatchAll
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.probes import features
+from pidtop.sampling.columns import COLUMNS
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcessSource, ProcKey, Snapshot
-from pidtop.sampling.table import COLUMNS, ProcessTable
+from pidtop.sampling.table import ProcessTable
 from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions

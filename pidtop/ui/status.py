@@ -11,8 +11,8 @@ from typing import Literal
 
 from pidtop.actions.targets import ActionResult
 from pidtop.kernel.signals import signal_name
+from pidtop.sampling.columns import COLUMN_BY_ID
 from pidtop.sampling.fmt import sanitize
-from pidtop.sampling.table import COLUMN_BY_ID
 
 #: a command in a one-line notification is cut to this many characters (with an ellipsis)
 NOTIFY_COMMAND = 40

@@ -1,7 +1,7 @@
 """The setup screen (F2, ``S`` as in htop): columns and header meters (which and in what
 order), display, defaults.
 
-Columns are every column of the registry (:data:`pidtop.sampling.table.COLUMNS`): a column added
+Columns are every column of the registry (:data:`pidtop.sampling.columns.COLUMNS`): a column added
 there appears here by itself; meters are :data:`pidtop.settings.options.METERS`. Keyboard: Tab moves
 between the parts; in the column or meter list Space (or Enter, or a click) shows/hides an
 entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down.
@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
-from pidtop.sampling.table import COLUMN_BY_ID, COLUMNS
+from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, Options
 
 #: the form's settings that are not columns, with their labels (checkboxes)

@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
+from pidtop.sampling.columns import COLUMN_BY_ID, Column, cell_text
 from pidtop.sampling.fmt import sanitize, truncate_plus
 from pidtop.sampling.layout import (
     PlacedColumn,
@@ -39,7 +40,7 @@ from pidtop.sampling.layout import (
 )
 from pidtop.sampling.rows import Row
 from pidtop.sampling.snapshot import ProcKey
-from pidtop.sampling.table import COLUMN_BY_ID, Column, ProcessTable, cell_text
+from pidtop.sampling.table import ProcessTable
 from pidtop.ui import actions
 
 #: USER cells longer than this end in ``+`` (like ``ps`` and the model's ``cell_text``)
