@@ -42,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 from _idle import count_processes, idle_processes
 
+from pidtop.kernel.stat import parse_stat
 from pidtop.sampling.extras import OPTIONAL_FIELDS
-from pidtop.sampling.sampler import ProcSampler, parse_stat
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.table import ProcessTable
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,9 +27,9 @@ from procs import (
 
 from pidtop.exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import read_starttime
+from pidtop.kernel.stat import parse_stat
 from pidtop.sampling.batch import FIXED_FIELDS, csv_fields
 from pidtop.sampling.columns import COLUMNS, DEFAULT_COLUMNS
-from pidtop.sampling.sampler import parse_stat
 
 pytestmark = pytest.mark.skipif(not HAS_PIDFS_INODES, reason="kernel < 6.9: no PID:INODE")
 

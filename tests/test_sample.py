@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pidtop.kernel.stat import PF_KTHREAD, parse_stat
 from pidtop.sampling.fmt import human_bytes
-from pidtop.sampling.sampler import PF_KTHREAD, ProcSampler, parse_stat
+from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcInfo, Snapshot
 from pidtop.sampling.table import ProcessTable
 

@@ -42,7 +42,7 @@ from pidtop.kernel.pidfdinfo import ExitStatus, SignalResult
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent, Watcher, wait_all
 from pidtop.sampling.fmt import format_duration
-from pidtop.sampling.sampler import read_command
+from pidtop.sampling.procfiles import read_command
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 
 PinState = Literal["running", "exited", "reaped"]

@@ -70,20 +70,12 @@ from pidtop.sampling.procfiles import (
     read_all_at,
     read_at,
     read_cmdline_at,
-    read_command,
     read_io,
 )
 from pidtop.sampling.snapshot import ProcInfo, Snapshot
 from pidtop.sampling.system import SystemReader
 
-__all__ = [
-    "PF_KTHREAD",
-    "RECHECK_TICKS",
-    "REFRESH_TICKS",
-    "ProcSampler",
-    "parse_stat",
-    "read_command",  # re-exported (pins): procfiles.read_command
-]
+__all__ = ["RECHECK_TICKS", "REFRESH_TICKS", "ProcSampler"]
 
 #: every process is read in full at least once every this many samples (see the docstring)
 REFRESH_TICKS = 32
