@@ -180,9 +180,7 @@ class PinSet:
                 "pin_refused", format_identity(ident), f"{e} ({command})", ok=False, plain=str(e)
             )
             raise
-        # isinstance: a scripted handle's PID names no real process (its /proc is someone
-        # else's); the Handle protocol has no flag saying so yet.
-        argv, cut = read_argv(handle.pid) if isinstance(handle, ProcessHandle) else ([], False)
+        argv, cut = read_argv(handle.pid) if handle.real else ([], False)
         key = (handle.pid, handle.starttime if handle.starttime is not None else -1)
         pin = Pin(handle, key, command, user, self._clock(), info=info, argv=argv)
         self._pins[key] = pin
@@ -352,8 +350,7 @@ class PinSet:
         except HandleError as e:
             self.log.add("signal", str(cursor.pid), f"not signalled: {e}", ok=False)
             raise
-        # isinstance: as in _open, a scripted handle's /proc/PID/cmdline is not its own
-        argv = read_argv(handle.pid)[0] if isinstance(handle, ProcessHandle) else []
+        argv = read_argv(handle.pid)[0] if handle.real else []
         return [Target(handle, cursor.key, cursor.command, cursor, owned=True, argv=argv)]
 
     def release(self, targets: Iterable[Target]) -> None:

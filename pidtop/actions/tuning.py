@@ -70,6 +70,7 @@ class TuneResult:
 class _Handle(Protocol):
     pid: int
     starttime: int | None
+    real: bool
 
     @property
     def identity(self) -> object: ...
@@ -106,8 +107,7 @@ def preflight(handle: ProcessHandle | _Handle, action: str) -> TuneResult | None
     """Step 1 of :func:`bracket`: None if ``handle`` still names a running process that holds
     its PID, else the refusal (nothing may be called by PID then)."""
     target = format_identity(handle.identity)  # type: ignore[arg-type]
-    # isinstance: a scripted (demo/test) handle has no real PID to call by (no Handle flag yet)
-    if not isinstance(handle, ProcessHandle):
+    if not handle.real:  # a scripted (demo/test) handle has no real PID to call by
         return TuneResult(target, action, "error", "a scripted process: nothing changed")
     state = handle.state()
     if state != "running":

@@ -63,6 +63,7 @@ class ScriptedHandle(Handle):
     """
 
     degraded = False
+    real = False  # its PID is the script's: /proc/PID and calls by PID are another process's
     opened_exited = False  # ProcessHandle: opened as a zombie (lifetime then unknown)
 
     def __init__(self, pid: int, inode: int, starttime: int, *, lived: float = 0.0) -> None:

@@ -69,6 +69,9 @@ class Handle(Protocol):
     inode: int | None
     starttime: int | None
     degraded: bool  # no pidfd: kill(2) after a start-time check
+    #: the PID is a real process's: /proc/PID and calls by PID (setpriority, ioprio_set,
+    #: sched_setaffinity, strace) reach it. False for a scripted (demo, test) handle.
+    real: bool
     opened_exited: bool  # already a zombie when opened: its exit time is unknown
 
     @property
@@ -161,6 +164,7 @@ class ProcessHandle(Handle):
         self.inode = inode
         self.starttime = starttime
         self.degraded = fd < 0
+        self.real = True
         self.opened_exited = False  # already a zombie when opened: its exit time is unknown
         self._closed = False
         self._status: ExitStatus | None = None  # cached once known
