@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal["app", "view", "info"]
 
@@ -220,7 +220,7 @@ def keys_label(action: Action, keymap: Mapping[str, str] | None = None) -> str:
     return " or ".join(key_label(k) for k in keys_of(action, keymap))
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The ``BINDINGS`` of one scope, in table order (the footer shows them in this order)."""
     return [
         Binding(a.keys, a.action, a.short or a.title, show=a.footer, id=a.id)

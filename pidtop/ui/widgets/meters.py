@@ -149,18 +149,18 @@ class Meters(Widget):
                 cuts.append((pos, len(plain), None))
             segments = []
             x = 0
-            for start, end, span_style in cuts:
+            for start, end, cut_style in cuts:
                 text = plain[start:end]
-                key = (line_style, span_style, x, y)
-                style = styles.get(key)  # type: ignore[call-overload]
+                key = (line_style, cut_style, x, y)
+                style = styles.get(key)
                 if style is None:
                     style = base
-                    for extra in (line_style, span_style):
+                    for extra in (line_style, cut_style):
                         if extra:
                             style = style + (
                                 extra if isinstance(extra, Style) else Style.parse(extra)
                             )
-                    style = styles[key] = style + Style.from_meta({"offset": (x, y)})  # type: ignore[index]
+                    style = styles[key] = style + Style.from_meta({"offset": (x, y)})
                 segments.append(Segment(text, style))
                 x += cell_len(text)
             strips.append(Strip(segments, x).adjust_cell_length(width, pad_style))
