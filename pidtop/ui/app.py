@@ -6,9 +6,11 @@ changed, and only then is the next sample armed with ``set_timer(delay)``. Sampl
 overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
 The keys come from :mod:`pidtop.ui.actions` (one table), the options from
-:class:`pidtop.settings.options.Options`;
-start-up is :mod:`pidtop.ui.startup`; the actions themselves
-live in the :mod:`pidtop.ui.view_actions` and :mod:`pidtop.ui.pin_actions` mixins.
+:class:`pidtop.settings.options.Options`, the stylesheet from :func:`find_css`; start-up is
+:mod:`pidtop.ui.startup`. The actions themselves live in mixins (``view_actions``,
+``pin_actions``, ``process_actions``, ``settings_actions``, ``exits_actions``); each says in a
+Protocol (``ViewHost``, ``PinHost``...) what it uses of the rest of the app, and mypy checks
+that this class has it.
 """
 
 from __future__ import annotations

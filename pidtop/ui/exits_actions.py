@@ -1,6 +1,7 @@
 """The monitor's side of the exit journal: the reader thread, ``E``, the header words.
 
-A mixin for :class:`~pidtop.ui.app.PidtopApp`. The journal is read by a
+A mixin for :class:`~pidtop.ui.app.PidtopApp`: what it uses of the rest of the app is
+:class:`ExitsHost` (mypy checks the app has it). The journal is read by a
 :class:`~pidtop.journal.service.JournalReader` thread (its start check forks a child and waits
 up to 2 s: never on the UI loop); the UI only looks at its counters once a second (header) and
 at its records four times a second while the Exits screen is open. Short-lived processes
@@ -9,25 +10,52 @@ therefore never become table rows; they are in the journal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
 
 from pidtop.journal.service import ExitRecord, Journal, JournalReader
 
 if TYPE_CHECKING:
+    from textual.app import App
+
+    from pidtop.actions.pins import Pin
+    from pidtop.kernel.handle import Handle
+    from pidtop.sampling.table import ProcessTable, Row
     from pidtop.ui.screens.exits import ExitsScreen
+    from pidtop.ui.widgets.process_view import ProcessView
 
 #: seconds between updates of the header's exit counters
 HEADER_EVERY = 1.0
 
 
-class ExitsActions:
+class ExitsHost(Protocol):
+    """What the exits actions use of the app besides Textual's own (PidtopApp has it)."""
+
+    table: ProcessTable
+
+    @property
+    def view(self) -> ProcessView: ...
+    def show_details(self, pid: int, starttime: int | None, command: str) -> None: ...
+    def _update_chrome(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], ExitsHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with an ExitsHost."""
+
+else:
+    _Mixin = object
+
+
+class ExitsActions(_Mixin):
     """``E``: the Exits screen; ``journal_status()``: the header's words. Mixed into the app."""
 
     journal: Journal | None = None
     _journal_reader: JournalReader | None = None
     _journal_words = ""
     _pin_inodes: dict[int, int] = {}
-    _pin_handles: dict[int, Any] = {}
+    _pin_handles: dict[int, Handle] = {}
 
     def start_journal(self) -> None:
         """Start reading the journal (if the app has one) and refreshing the header."""
@@ -38,8 +66,7 @@ class ExitsActions:
         journal.coredump_of = self._pin_coredump_get
         self._journal_reader = JournalReader(journal, start={})
         self._journal_reader.start()
-        app: Any = self
-        app.set_interval(HEADER_EVERY, self._journal_tick, name="journal-header")
+        self.set_interval(HEADER_EVERY, self._journal_tick, name="journal-header")
 
     def stop_journal(self) -> None:
         reader, self._journal_reader = self._journal_reader, None
@@ -56,13 +83,11 @@ class ExitsActions:
         coredump = getattr(handle, "coredump", None)
         return coredump() if coredump is not None else "unknown"
 
-    def journal_pins_changed(self, pins: Any) -> None:
+    def journal_pins_changed(self, pins: Iterable[Pin]) -> None:
         """The pins' PID -> inode and PID -> handle, for the journal's ``inode`` and
         ``coredump`` fields (new dicts each time: the reader thread only ever sees complete
         ones; a handle closed meanwhile answers ``unknown``)."""
-        self._pin_inodes = {
-            p.key[0]: p.handle.inode for p in pins if getattr(p.handle, "inode", None)
-        }
+        self._pin_inodes = {p.key[0]: inode for p in pins if (inode := p.handle.inode)}
         self._pin_handles = {p.key[0]: p.handle for p in pins if hasattr(p.handle, "coredump")}
 
     def journal_status(self) -> str | None:
@@ -86,24 +111,21 @@ class ExitsActions:
         words = self.journal_status() or ""
         if words != self._journal_words:
             self._journal_words = words
-            app: Any = self
-            app._update_chrome()
+            self._update_chrome()
 
     def action_exits(self) -> None:
         """``E``: every process exit since pidtop started (the exit journal)."""
         from pidtop.ui.screens.exits import ExitsScreen
 
-        app: Any = self
         if self.journal is None:
-            app.notify("The exit journal is off", severity="warning", markup=False)
-        elif not isinstance(app.screen, ExitsScreen):
-            app.push_screen(ExitsScreen(self.journal))
+            self.notify("The exit journal is off", severity="warning", markup=False)
+        elif not isinstance(self.screen, ExitsScreen):
+            self.push_screen(ExitsScreen(self.journal))
 
-    def living_relative(self, record: ExitRecord) -> tuple[int, Any] | None:
+    def living_relative(self, record: ExitRecord) -> tuple[int, Row] | None:
         """The parent of ``record`` if the table lists it, else the nearest listed ancestor
         (a parent that exited too is followed through its own exit record); (index, row)."""
-        app: Any = self
-        table = app.table
+        table = self.table
         index_of = {row.info.pid: i for i, row in enumerate(table.rows)}
         parents: dict[int, int] = {}
         if self.journal is not None:
@@ -122,11 +144,10 @@ class ExitsActions:
     def on_exits_screen_open_parent(self, event: ExitsScreen.OpenParent) -> None:
         """Enter on an exit: back to the table with the cursor on its parent (or the nearest
         living ancestor); ``d``: that process's details, over the Exits screen."""
-        app: Any = self
         record: ExitRecord = event.record
         found = self.living_relative(record)
         if found is None:
-            app.notify(
+            self.notify(
                 f"Parent PID {record.ppid} of {record.pid} is not listed "
                 "(it has exited, or a filter hides it)",
                 severity="warning",
@@ -135,19 +156,15 @@ class ExitsActions:
             return
         index, row = found
         if row.info.pid != record.ppid:
-            app.notify(
+            self.notify(
                 f"Parent PID {record.ppid} has exited too; showing its ancestor PID {row.info.pid}",
                 markup=False,
                 timeout=3,
             )
-        if event.details and hasattr(app, "details_source"):
-            from pidtop.ui.screens.details import DetailsScreen
-
+        if event.details:
             info = row.info
-            app.push_screen(
-                DetailsScreen(app.details_source, info.pid, info.starttime, info.command)
-            )
+            self.show_details(info.pid, info.starttime, info.command)
             return
-        app.pop_screen()
-        app.view.set_cursor(index)
-        app.view.focus()
+        self.pop_screen()
+        self.view.set_cursor(index)
+        self.view.focus()

@@ -1,14 +1,15 @@
 """The monitor's pin actions: pin and unpin, kill (signal picker, escalation), wait, event log.
 
-A mixin of :class:`pidtop.ui.app.PidtopApp` (it provides the attributes declared below); the keys
-that run these actions are in :mod:`pidtop.ui.actions`.
+A mixin of :class:`pidtop.ui.app.PidtopApp`: what it uses of the rest of the app is
+:class:`PinHost` (mypy checks the app has it); the keys that run these actions are in
+:mod:`pidtop.ui.actions`.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Protocol
 
 from pidtop.actions.pins import Pin, PinSet
 from pidtop.actions.targets import ActionResult, Target, confirmation_reasons
@@ -16,48 +17,60 @@ from pidtop.actions.watch_all import WatchAll
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent
-from pidtop.sampling.snapshot import ProcKey
+from pidtop.sampling.snapshot import ProcInfo, ProcKey
 from pidtop.ui.status import kill_summary
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from pidtop.actions.eventlog import EventLog
     from pidtop.sampling.table import ProcessTable
     from pidtop.ui.screens.signals import SignalChoice
     from pidtop.ui.tree_kill import TreeKillRun
 
 
-class PinActions:
+class PinHost(Protocol):
+    """What the pin actions use of the app besides Textual's own (PidtopApp has it)."""
+
+    table: ProcessTable
+    pins: PinSet
+    events: EventLog
+    watch_all: WatchAll | None
+    exit_when_gone: bool
+    bell_enabled: bool
+    confirm_over: int
+    #: whole-tree kills with a signal still to come (:mod:`pidtop.ui.tree_kill`)
+    tree_kills: list[TreeKillRun]
+
+    @property
+    def view(self) -> ProcessView: ...
+    @property
+    def strip(self) -> PinnedStrip: ...
+    @property
+    def waited(self) -> set[ProcKey]: ...
+    def journal_pins_changed(self, pins: Iterable[Pin]) -> None: ...
+    def _update_chrome(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], PinHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with a PinHost."""
+
+else:
+    _Mixin = object
+
+
+class PinActions(_Mixin):
     """Pins, signals, waiting and the event log."""
 
-    if TYPE_CHECKING:  # provided by PidtopApp
-        table: ProcessTable
-        view: ProcessView
-        strip: PinnedStrip
-        pins: PinSet
-        events: EventLog
-        watch_all: WatchAll | None
-        exit_when_gone: bool
-        bell_enabled: bool
-        escalate_after: float
-        tree_kills: list[TreeKillRun]
-        confirm_over: int
-        wait_total: int
-        wait_exited: int
-        _chrome_pending: bool
-        screen: Any
-
-        @property
-        def waited(self) -> set[ProcKey]: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
-        def call_later(self, callback: Any, *args: Any) -> bool: ...
-        def exit(self, result: Any = None) -> None: ...
-        def bell(self) -> None: ...
-        def journal_pins_changed(self, pins: PinSet) -> None: ...
-        def _update_chrome(self) -> None: ...
+    # the state these actions change (set first by PidtopApp.__init__)
+    escalate_after: float
+    wait_total: int
+    wait_exited: int
+    _chrome_pending: bool
 
     # ------------------------------------------------------------------ pins
     def _mark(self, key: ProcKey) -> str | None:
@@ -73,7 +86,7 @@ class PinActions:
             return EXITED_MARK
         return None
 
-    def _lookup(self, key: ProcKey) -> tuple[Any, float] | None:
+    def _lookup(self, key: ProcKey) -> tuple[ProcInfo, float] | None:
         row = self.table.get(key)
         return None if row is None else (row.info, row.cpu)
 
@@ -222,7 +235,7 @@ class PinActions:
         from pidtop.ui.tree_kill import tree_offer
 
         pairs = [(t.target, t.command) for t in targets]
-        tree, tree_first = tree_offer(self, targets, cursor)  # type: ignore[arg-type]
+        tree, tree_first = tree_offer(self, targets, cursor)
 
         def chosen(choice: SignalChoice | None) -> None:
             if choice is None:
@@ -259,7 +272,7 @@ class PinActions:
         if choice.tree:  # freeze, signal, continue: in a thread worker (pidtop.ui.tree_kill)
             from pidtop.ui.tree_kill import start_tree_kill
 
-            start_tree_kill(self, targets, choice)  # type: ignore[arg-type]
+            start_tree_kill(self, targets, choice)
             return
         if choice.escalate or (choice.reclaim and choice.signal == signal.SIGKILL):
             then = signal.SIGKILL if choice.escalate else None
@@ -297,7 +310,8 @@ class PinActions:
             return
         pairs = [(t.target, t.command) for a in pending for t in a.targets]
         pairs += [pair for run in trees for pair in run.targets]
-        reasons = [f"{a.describe()} will not be sent" for a in [*pending, *trees]]
+        described = [a.describe() for a in pending] + [run.describe() for run in trees]
+        reasons = [f"{what} will not be sent" for what in described]
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -2,10 +2,12 @@
 (``e``), open files (``l``), strace (``s``), renice (F7/``]``, F8/``[``), I/O priority (``i``),
 CPU affinity (``a``) and copying ``PID:INODE`` (``y``).
 
-A mixin of :class:`pidtop.ui.app.PidtopApp`. Renice, I/O priority and affinity act like ``k``:
-on every running pin, else on the cursor's process (a temporary handle verified against the
-row). Every call is bracketed by the handle in :mod:`pidtop.actions.tuning`, runs in a thread,
-and its per-process results go to the event log and one notification.
+A mixin of :class:`pidtop.ui.app.PidtopApp`: what it uses of the rest of the app is
+:class:`ProcessHost` (mypy checks the app has it); it is what the details screen asks of the
+app (:class:`pidtop.ui.screens.details.DetailsHost`). Renice, I/O priority and affinity act like
+``k``: on every running pin, else on the cursor's process (a temporary handle verified against
+the row). Every call is bracketed by the handle in :mod:`pidtop.actions.tuning`, runs in a
+thread, and its per-process results go to the event log and one notification.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pidtop.actions.targets import Target
 from pidtop.actions.tuning import (
@@ -35,13 +37,17 @@ from pidtop.kernel.errors import HandleError
 from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.sampling.history import History
-from pidtop.sampling.snapshot import ProcKey
+from pidtop.sampling.snapshot import ProcessSource, ProcKey
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from pidtop.actions.eventlog import EventLog
     from pidtop.actions.pins import Pin, PinSet
     from pidtop.details.model import DetailsSource
     from pidtop.sampling.table import ProcessTable
+    from pidtop.ui.screens.details import DetailsHost
+    from pidtop.ui.status import Severity
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView
 
@@ -54,26 +60,34 @@ STRACE_ERR_LINES = 5
 Handles = list[tuple[Handle, str]]
 
 
-class ProcessActions:
+class ProcessHost(Protocol):
+    """What the process actions use of the app besides Textual's own (PidtopApp has it)."""
+
+    source: ProcessSource
+    table: ProcessTable
+    pins: PinSet
+    events: EventLog
+    history: History
+
+    @property
+    def view(self) -> ProcessView: ...
+    @property
+    def strip(self) -> PinnedStrip: ...
+    def kill_targets(self, targets: list[Target], cursor: ProcKey | None = None) -> None: ...
+    def action_event_log(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], ProcessHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with a ProcessHost."""
+
+else:
+    _Mixin = object
+
+
+class ProcessActions(_Mixin):
     """The actions on one process (or on the pins, for renice/ionice/affinity)."""
-
-    if TYPE_CHECKING:  # provided by PidtopApp
-        source: Any
-        table: ProcessTable
-        view: ProcessView
-        strip: PinnedStrip
-        pins: PinSet
-        events: EventLog
-        history: History
-
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def push_screen(self, screen: Any, callback: Any = None, **kwargs: Any) -> Any: ...
-        def push_screen_wait(self, screen: Any) -> Any: ...
-        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
-        def copy_to_clipboard(self, text: str) -> None: ...
-        def suspend(self) -> Any: ...
-        def kill_targets(self, targets: list[Target]) -> None: ...
-        def action_event_log(self) -> None: ...
 
     _details_source: DetailsSource | None = None
 
@@ -126,7 +140,9 @@ class ProcessActions:
         found = self.focused_process()
         if found is None or self._exited_pin(found[3]):
             return
-        pid, starttime, command, _ = found
+        self.show_details(*found[:3])
+
+    def show_details(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
 
         self.push_screen(DetailsScreen(self.details_source, pid, starttime, command))
@@ -230,7 +246,7 @@ class ProcessActions:
             self._no_strace()
             return
         target = format_identity(handle.identity)
-        if not isinstance(handle, ProcessHandle):
+        if not isinstance(handle, ProcessHandle):  # a scripted PID is not a real process's
             self.notify(f"{target} is a scripted process: nothing to trace", markup=False)
             return
         refused = preflight(handle, "strace")
@@ -346,7 +362,7 @@ class ProcessActions:
     def _apply(
         self,
         handles: Handles,
-        fn: Callable[[Any], TuneResult],
+        fn: Callable[[Any], TuneResult],  # tuning takes ProcessHandle | its own _Handle
         after: Callable[[], None] | None,
         done: Callable[[], None],
     ) -> None:
@@ -356,7 +372,7 @@ class ProcessActions:
             finally:
                 done()
             bad = [r for r in results if not r.ok]
-            severity = "information" if not bad else "error"
+            severity: Severity = "information" if not bad else "error"
             if bad and all(r.outcome == "gone" for r in bad):
                 severity = "warning"
             self.notify(summary(results), severity=severity, markup=False)
@@ -397,7 +413,7 @@ _SYS_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "i686": 290}
 def ioprio_of(handle: Handle) -> tuple[int, int] | None:
     """(class, level) of ``handle``'s process (to preselect the picker); None if unknown."""
     nr = _SYS_IOPRIO_GET.get(os.uname().machine)
-    if nr is None or not isinstance(handle, ProcessHandle):
+    if nr is None or not isinstance(handle, ProcessHandle):  # scripted: its PID is not real
         return None
     value = _libc.syscall(nr, ctypes.c_int(1), ctypes.c_int(handle.pid))  # IOPRIO_WHO_PROCESS
     if value < 0:
@@ -406,7 +422,7 @@ def ioprio_of(handle: Handle) -> tuple[int, int] | None:
 
 
 def _affinity_of(handle: Handle) -> set[int]:
-    if not isinstance(handle, ProcessHandle):
+    if not isinstance(handle, ProcessHandle):  # scripted: its PID is not a real process's
         return set()
     try:
         return set(os.sched_getaffinity(handle.pid))
@@ -437,6 +453,13 @@ def _run_strace(exe: str, pid: int, target: str) -> tuple[int, Sequence[str]]:
         return proc.wait(), kept
     finally:
         signal.signal(signal.SIGINT, old)
+
+
+if TYPE_CHECKING:
+
+    def _details_host(actions: ProcessActions) -> DetailsHost:
+        """mypy checks here that these actions are what the details screen asks of its app."""
+        return actions
 
 
 __all__ = ["ProcessActions", "cpu_list_text"]

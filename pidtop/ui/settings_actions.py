@@ -1,42 +1,55 @@
 """The monitor's settings actions: the setup screen (F2, ``S``), applying and saving settings.
 
-A mixin of :class:`pidtop.ui.app.PidtopApp` (it provides the attributes declared below). The
-settings themselves are :class:`pidtop.settings.options.Options`;
-the file is :mod:`pidtop.settings.config`.
+A mixin of :class:`pidtop.ui.app.PidtopApp`: what it uses of the rest of the app is
+:class:`SettingsHost` (mypy checks the app has it). The settings themselves are
+:class:`pidtop.settings.options.Options`; the file is :mod:`pidtop.settings.config`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from pidtop.settings.options import Options
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from pidtop.sampling.table import ProcessTable
+    from pidtop.ui.widgets.meters import Meters
 
 
-class SettingsActions:
+class SettingsHost(Protocol):
+    """What the settings actions use of the app besides Textual's own (PidtopApp has it)."""
+
+    table: ProcessTable
+    delay: float
+
+    @property
+    def meters(self) -> Meters: ...
+    def set_delay(self, seconds: float) -> None: ...
+    def sample_now(self) -> None: ...
+    def _apply_theme(self, name: str) -> None: ...
+    def _table_changed(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], SettingsHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with a SettingsHost."""
+
+else:
+    _Mixin = object
+
+
+class SettingsActions(_Mixin):
     """The setup screen, the options as they are now, saving the changed ones."""
 
-    if TYPE_CHECKING:  # provided by PidtopApp
-        options: Options
-        table: ProcessTable
-        delay: float
-        theme: str
-        available_themes: dict[str, Any]
-        bell_enabled: bool
-        confirm_over: int
-        escalate_after: float
-        screen: Any
-        meters: Any  # the header (pidtop.ui.widgets.meters.Meters)
-        _settings_baseline: Options
-
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-        def set_delay(self, seconds: float) -> None: ...
-        def sample_now(self) -> None: ...
-        def _apply_theme(self, name: str) -> None: ...
-        def _table_changed(self) -> None: ...
+    # the state these actions change (set first by PidtopApp)
+    options: Options
+    bell_enabled: bool
+    confirm_over: int
+    escalate_after: float
+    _settings_baseline: Options
 
     # ------------------------------------------------------------------ settings
     def action_setup(self) -> None:

@@ -2,7 +2,7 @@
 
 The work is :func:`pidtop.actions.treekill.kill_tree` (the same as ``pidtop kill --tree``), run
 in a thread worker; the result comes back to the UI thread as one notification and event-log
-entries, like the other kills.
+entries, like the other kills. What it uses of the app is :class:`TreeKillHost`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pidtop.actions.targets import Target
 from pidtop.actions.treekill import TreeResult, kill_tree
@@ -24,10 +25,35 @@ from pidtop.sampling.snapshot import ProcInfo, ProcKey
 from pidtop.ui.screens.signals import SignalChoice
 
 if TYPE_CHECKING:
-    from pidtop.ui.app import PidtopApp
+    from pidtop.actions.eventlog import EventLog
+    from pidtop.actions.pins import PinSet
+    from pidtop.sampling.table import ProcessTable
+    from pidtop.ui.status import Severity
 
 
-def tree_offer(app: PidtopApp, targets: list[Target], cursor: ProcKey | None) -> tuple[
+class TreeKillHost(Protocol):
+    """What the whole-tree kill uses of the app (the pin actions of PidtopApp pass it)."""
+
+    table: ProcessTable
+    pins: PinSet
+    events: EventLog
+    tree_kills: list[TreeKillRun]
+
+    def notify(self, message: str, *, severity: Severity = ..., markup: bool = ...) -> None: ...
+
+    def run_worker(
+        self,
+        work: Callable[[], None],
+        *,
+        group: str = ...,
+        exit_on_error: bool = ...,
+        thread: bool = ...,
+    ) -> object: ...
+
+    def call_from_thread(self, callback: Callable[..., object], *args: Any) -> object: ...
+
+
+def tree_offer(app: TreeKillHost, targets: list[Target], cursor: ProcKey | None) -> tuple[
     list[ProcInfo], bool
 ]:  # fmt: skip
     """The targets' descendants as the table lists them (empty: no "whole tree" option), and
@@ -35,6 +61,7 @@ def tree_offer(app: PidtopApp, targets: list[Target], cursor: ProcKey | None) ->
 
     Only real handles: in ``--demo`` the targets are scripted processes, and a real tree kill
     would act on real PIDs of the same numbers."""
+    # a scripted handle's PID is not a real process's: the Handle protocol cannot say so yet
     if not targets or not all(isinstance(t.handle, ProcessHandle) for t in targets):
         return [], False
     rows = [r.info for r in app.table.all_rows() if r.status != "dying"]
@@ -66,7 +93,7 @@ class TreeKillRun:
         return f"{signal_name(self.then)} to the whole tree of {self.label} in {left:.0f} s"
 
 
-def start_tree_kill(app: PidtopApp, targets: list[Target], choice: SignalChoice) -> None:
+def start_tree_kill(app: TreeKillHost, targets: list[Target], choice: SignalChoice) -> None:
     """Kill the targets' whole trees in a thread worker (the freeze blocks: /proc reads and
     one signal per process). The targets' handles are released at once: the kill opens and
     verifies each process itself (a root that exited or whose PID was reused is refused).
@@ -95,7 +122,7 @@ def start_tree_kill(app: PidtopApp, targets: list[Target], choice: SignalChoice)
     app.run_worker(work, thread=True, group="signal", exit_on_error=False)
 
 
-def report_tree(app: PidtopApp, label: str, result: TreeResult) -> None:
+def report_tree(app: TreeKillHost, label: str, result: TreeResult) -> None:
     """On the UI thread: one event-log entry per process and signal, one for the tree, and
     ONE notification with the summary."""
     log = app.events
@@ -125,5 +152,5 @@ def report_tree(app: PidtopApp, label: str, result: TreeResult) -> None:
         return
     text = f"Whole tree of {label}: {result.summary()}"
     log.add("signal", label, text, ok=not problems and not result.root_errors)
-    severity = "error" if problems or result.root_errors else "information"
+    severity: Severity = "error" if problems or result.root_errors else "information"
     app.notify(text + " — see L for details", severity=severity, markup=False)

@@ -1,12 +1,13 @@
 """The monitor's view actions: sorting, search and filter, tree and threads, pause and delay.
 
-A mixin of :class:`pidtop.ui.app.PidtopApp` (it provides the attributes declared below); the keys
-that run these actions are in :mod:`pidtop.ui.actions`.
+A mixin of :class:`pidtop.ui.app.PidtopApp`: what it uses of the rest of the app is
+:class:`ViewHost` (mypy checks the app has it); the keys that run these actions are in
+:mod:`pidtop.ui.actions`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from textual.widgets import Input
 
@@ -15,36 +16,49 @@ from pidtop.ui.widgets.filterbar import PromptBar, PromptInput
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.timer import Timer
 
     from pidtop.sampling.snapshot import ProcKey
     from pidtop.sampling.table import ProcessTable
 
 
-class ViewActions:
+class ViewHost(Protocol):
+    """What the view actions use of the app besides Textual's own (PidtopApp has it)."""
+
+    table: ProcessTable
+
+    @property
+    def view(self) -> ProcessView: ...
+    @property
+    def prompt(self) -> PromptBar: ...
+    @property
+    def waited(self) -> set[ProcKey]: ...
+    def start_sample(self) -> None: ...
+    def sample_now(self) -> None: ...
+    def cancel_wait(self) -> None: ...
+    def _arm(self) -> None: ...
+    def _update_chrome(self) -> None: ...
+    def _table_changed(self) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], ViewHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with a ViewHost."""
+
+else:
+    _Mixin = object
+
+
+class ViewActions(_Mixin):
     """Sorting, searching, filtering, tree, threads, pause and delay."""
 
-    if TYPE_CHECKING:  # provided by PidtopApp
-        table: ProcessTable
-        view: ProcessView
-        prompt: PromptBar
-        search_text: str
-        paused: bool
-        delay: float
-        _timer: Timer | None
-        waited: set[ProcKey]
-
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-        def start_sample(self) -> None: ...
-        def sample_now(self) -> None: ...
-        def cancel_wait(self) -> None: ...
-        def _arm(self) -> None: ...
-        def _update_chrome(self) -> None: ...
-        def _table_changed(self) -> None: ...
-        def action_hide_help_panel(self) -> None: ...
-
-        screen: Any
+    # the state these actions change (set first by PidtopApp.__init__)
+    search_text: str
+    paused: bool
+    delay: float
+    _timer: Timer | None
 
     # ------------------------------------------------------------------ sorting
     def action_sort(self, column: str) -> None:

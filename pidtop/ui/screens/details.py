@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from rich.console import Group
 from rich.text import Text
@@ -26,17 +27,39 @@ from textual.worker import Worker, WorkerState
 
 from pidtop.details.model import Details, DetailsSource
 from pidtop.kernel.errors import HandleError
-from pidtop.kernel.handle import ProcessHandle
+from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import details_body
 
-if TYPE_CHECKING:
-    from pidtop.ui.process_actions import ProcessActions
-
 #: fastest refresh of the details screen (seconds), whatever the table's delay
 MIN_REFRESH = 0.5
+
+
+class DetailsHost(Protocol):
+    """What the screen asks of its app: the process actions (:mod:`pidtop.ui.process_actions`,
+    which mypy checks against this) on the one process shown, and its CPU and memory history."""
+
+    def history_of(self, key: ProcKey) -> tuple[list[float], list[float], float | None]: ...
+    def cpu_count(self) -> int: ...
+    def show_environ(self, pid: int, starttime: int | None, command: str) -> None: ...
+    def show_files(self, pid: int, starttime: int | None, command: str) -> None: ...
+    def strace(self, handle: Handle, command: str) -> None: ...
+    def kill_handle(self, handle: ProcessHandle, key: ProcKey, command: str) -> None: ...
+    def toggle_pin_of(
+        self, pid: int, starttime: int | None, handle: ProcessHandle | None
+    ) -> None: ...
+    def tune_handles(
+        self,
+        kind: str,
+        handles: list[tuple[Handle, str]],
+        arg: int | None = None,
+        *,
+        after: Callable[[], None] | None = None,
+    ) -> None: ...
+    def copy_identity(self, text: str) -> None: ...
+    def action_event_log(self) -> None: ...
 
 
 class DetailsScreen(Screen[None]):
@@ -85,8 +108,8 @@ class DetailsScreen(Screen[None]):
         self._want_parent = False  # p pressed before the first read
 
     @property
-    def actions(self) -> ProcessActions:
-        return self.app  # type: ignore[return-value]
+    def actions(self) -> DetailsHost:
+        return cast(DetailsHost, self.app)  # the monitor (PidtopApp): its ProcessActions
 
     @property
     def key(self) -> ProcKey:
