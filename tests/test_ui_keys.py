@@ -17,10 +17,9 @@ from pidtop.demo.source import ScriptedSource
 from pidtop.sampling.columns import COLUMNS
 from pidtop.settings.options import Options, resolve_sort_key
 from pidtop.ui import actions
-from pidtop.ui.app import PidtopApp
+from pidtop.ui.app import PidtopApp, find_css
 from pidtop.ui.screens.dialogs import DelayScreen, SortScreen, UserScreen
 from pidtop.ui.screens.help import HelpScreen
-from pidtop.ui.startup import find_css
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar
 from pidtop.ui.widgets.meters import Meters
 from pidtop.ui.widgets.process_view import ProcessView

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -44,7 +45,6 @@ from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
 from pidtop.ui.settings_actions import SettingsActions
-from pidtop.ui.startup import find_css
 from pidtop.ui.status import StatusState, status_parts
 from pidtop.ui.terminal import TerminalApp
 from pidtop.ui.typeahead import TypeaheadApp
@@ -64,6 +64,19 @@ FIRST_DELTA = 0.5
 JOURNAL_LATEST = 2.0
 #: Below this terminal height the meters collapse to one line.
 COMPACT_HEIGHT = 20
+
+
+def find_css() -> Path | None:
+    """``styles/pidtop.tcss`` from an installed wheel (``pidtop/styles``) or a source checkout."""
+    package = Path(__file__).resolve().parent.parent  # .../pidtop
+    for candidate in (
+        package / "styles" / "pidtop.tcss",  # wheel: force-included as pidtop/styles
+        package.parent / "styles" / "pidtop.tcss",  # source checkout: <repo>/styles
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
 
 _CSS = find_css()
 

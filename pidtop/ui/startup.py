@@ -1,4 +1,4 @@
-"""Starting the monitor: the stylesheet, the pins of ``--pin``, building and running the app.
+"""Starting the monitor: the options, the pins of ``--pin``, building and running the app.
 
 Importing this module is cheap (no Textual): the app itself is imported by :func:`build_app`.
 """
@@ -35,18 +35,6 @@ class StartupError(ValueError):
     def __init__(self, message: str, status: int = 2) -> None:
         super().__init__(message)
         self.status = status
-
-
-def find_css() -> Path | None:
-    """``styles/pidtop.tcss`` from an installed wheel (``pidtop/styles``) or a source checkout."""
-    package = Path(__file__).resolve().parent.parent  # .../pidtop
-    for candidate in (
-        package / "styles" / "pidtop.tcss",  # wheel: force-included as pidtop/styles
-        package.parent / "styles" / "pidtop.tcss",  # source checkout: <repo>/styles
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def resolve_options(args: Any) -> tuple[Options, list[str]]:
