@@ -1,57 +1,48 @@
-"""The handle protocol is checked by a type checker (mypy), not by convention.
+"""The whole package is type-checked by mypy (settings: ``[tool.mypy]`` in pyproject.toml).
 
-:class:`pidtop.kernel.handle.Handle` is implemented by the real handle and by the scripted
-one (``--demo``, rendering tests); both inherit its state -> outcome logic. mypy runs on the
-core modules that use them: a scripted handle that drifts from the real one (a missing or
-mistyped method) fails here. Scoped to these modules so that it can pass and stay strict.
+:class:`pidtop.kernel.handle.Handle` is implemented by the real handle and by the scripted one
+(``--demo``, rendering tests); both inherit its state -> outcome logic. The UI's action mixins
+say in Protocols (``ViewHost``, ``PinHost``...) what they use of the app. mypy checks both: a
+scripted handle that drifts from the real one, or an app that no longer has what a mixin (or
+a screen) uses, fails here. mypy is in the test extra: without it this fails, it does not skip.
 """
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 
-import pytest
 from procs import ROOT
 
-MODULES = [
-    "pidtop/kernel/handle.py",
-    "pidtop/demo/handles.py",
-    "pidtop/actions/pins.py",
-    "pidtop/kernel/watch.py",
-    "pidtop/actions/eventlog.py",
-    "pidtop/kernel/fdbudget.py",
-    "pidtop/actions/watch_all.py",
-    "pidtop/journal/connector.py",
-    "pidtop/journal/service.py",
-    "pidtop/journal/records.py",
-    "pidtop/journal/tracker.py",
-    "pidtop/journal/fallback.py",
-    "pidtop/demo/journal.py",
-    "pidtop/cli/journal.py",
-]
+#: TEMPORARY (issue 15): modules with type errors that their owners are fixing; mypy still
+#: reads them (follow_imports = "silent") but does not report their errors. Empty it, then drop.
+NOT_YET = {
+    "pidtop/cli/args.py",
+    "pidtop/cli/main.py",
+    "pidtop/demo/extras.py",
+    "pidtop/kernel/rawtext.py",
+    "pidtop/sampling/procfiles.py",
+    "pidtop/sampling/sampler.py",
+    "pidtop/sampling/system.py",
+    "pidtop/sampling/table.py",
+}
 
 
-def _mypy() -> list[str] | None:
-    try:
-        import mypy  # noqa: F401
-    except ImportError:
-        return None
-    return [sys.executable, "-m", "mypy"]
-
-
-@pytest.mark.skipif(_mypy() is None and shutil.which("mypy") is None, reason="pip install .[test]")
-def test_core_handles_type_check() -> None:
-    cmd = _mypy() or ["mypy"]
+def test_the_package_type_checks() -> None:
+    assert importlib.util.find_spec("mypy") is not None, "mypy is missing: pip install -e '.[test]'"
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pidtop").rglob("*.py"))
+    checked = [f for f in files if f not in NOT_YET]
+    mypy = [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-incremental"]
     out = subprocess.run(
-        [*cmd, "--follow-imports=silent", "--no-incremental", "--python-version", "3.11", *MODULES],
+        [*mypy, *checked],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+    assert "pidtop/ui/app.py" in checked and "pidtop/kernel/handle.py" in checked
 
 
 def test_scripted_handle_is_a_handle_and_shares_send_signal() -> None:
