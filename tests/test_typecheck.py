@@ -15,24 +15,11 @@ import sys
 
 from procs import ROOT
 
-#: TEMPORARY (issue 15): modules with type errors that their owners are fixing; mypy still
-#: reads them (follow_imports = "silent") but does not report their errors. Empty it, then drop.
-NOT_YET = {
-    "pidtop/cli/args.py",
-    "pidtop/cli/main.py",
-    "pidtop/demo/extras.py",
-    "pidtop/kernel/rawtext.py",
-    "pidtop/sampling/procfiles.py",
-    "pidtop/sampling/sampler.py",
-    "pidtop/sampling/system.py",
-    "pidtop/sampling/table.py",
-}
-
 
 def test_the_package_type_checks() -> None:
     assert importlib.util.find_spec("mypy") is not None, "mypy is missing: pip install -e '.[test]'"
     files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pidtop").rglob("*.py"))
-    checked = [f for f in files if f not in NOT_YET]
+    checked = files
     mypy = [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-incremental"]
     out = subprocess.run(
         [*mypy, *checked],

@@ -6,10 +6,14 @@ import argparse
 import math
 import pwd
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from pidtop.cli.output import say
 from pidtop.exitcodes import EXIT_USAGE
 from pidtop.kernel.identity import PID_MAX, parse_number, parse_target
+
+T = TypeVar("T")
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,12 +23,12 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
-def arg_type(func: object, name: str) -> object:
+def arg_type(func: Callable[[str], T], name: str) -> Callable[[str], T]:
     """Wrap a parser so argparse shows its ValueError message rather than a generic one."""
 
-    def convert(text: str) -> object:
+    def convert(text: str) -> T:
         try:
-            return func(text)  # type: ignore[operator]
+            return func(text)
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
 

@@ -44,7 +44,7 @@ class _Proc(Protocol):
     stime: int
 
 
-def _inherited(p: _Proc, procs: Mapping[int, Any], table: Mapping[int, Any]) -> Any:
+def _inherited(p: _Proc | None, procs: Mapping[int, Any], table: Mapping[int, Any]) -> Any:
     seen = 0
     while p is not None and seen < 64:
         if p.pid in table:
@@ -54,7 +54,7 @@ def _inherited(p: _Proc, procs: Mapping[int, Any], table: Mapping[int, Any]) -> 
     return None
 
 
-def _cgroup(p: _Proc, procs: Mapping[int, Any]) -> str:
+def _cgroup(p: _Proc | None, procs: Mapping[int, Any]) -> str:
     """Its own entry, else a service of its own if PID 1 started it, else its parent's."""
     seen = 0
     while p is not None and seen < 64:

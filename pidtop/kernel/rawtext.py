@@ -53,12 +53,13 @@ def read_raw_command(pid: int) -> RawCommand:
         cmdline = _read_all(f"/proc/{pid}/cmdline")
     except OSError:
         cmdline = b""
+    comm: bytes | None
     try:
-        comm: bytes | None = _read_all(f"/proc/{pid}/comm")
+        text = _read_all(f"/proc/{pid}/comm")
     except OSError:
         comm = None
     else:
-        comm = comm[:-1] if comm.endswith(b"\n") else comm
+        comm = text[:-1] if text.endswith(b"\n") else text
     if cmdline:
         return RawCommand(comm, cmdline, False)
     try:

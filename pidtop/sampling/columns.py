@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pidtop.sampling.extras import (
     FIELD_CGROUP,
@@ -56,7 +56,7 @@ class Column:
     title: str
     width: int
     align: Literal["left", "right"]
-    sort_key: Callable[[Row], object]
+    sort_key: Callable[[Row], Any]
     default_reverse: bool  # descending by default (CPU, MEM, TIME, RES ... like htop)
     #: the cell's text from the row, the snapshot it was merged from (None: unknown) and the
     #: clock ticks per second (the snapshot's when there is one)

@@ -37,7 +37,7 @@ def read_all_at(dirfd: int, rel: str) -> bytes:
     """The whole file, however long."""
     fd = os.open(rel, _O_RDONLY, dir_fd=dirfd)
     try:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             b = os.read(fd, 65536)
             if not b:

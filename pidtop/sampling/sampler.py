@@ -230,11 +230,11 @@ class ProcSampler:
                         self._turns.setdefault(entry[1].pid % every, set()).add(rel)
             turn = self._turns.get(self._tick % every, set())
             for rel in list(turn):
-                entry = last.get(rel)
-                if entry is None:
+                held = last.get(rel)
+                if held is None:
                     turn.discard(rel)  # gone
                 else:
-                    last[rel] = self._refresh(rel, rel[:-5], entry)
+                    last[rel] = self._refresh(rel, rel[:-5], held)
         os_open, os_read, os_close = os.open, os.read, os.close
         try:
             names = os.listdir(dirfd)
@@ -260,6 +260,7 @@ class ProcSampler:
             finally:
                 os_close(fd)
             prev = last.get(rel)
+            info: ProcInfo | None
             if prev is not None and prev[0] == data and reuse:
                 info = prev[1]  # unchanged since last tick: same identity, same values
                 new_last[rel] = prev
@@ -466,6 +467,7 @@ class ProcSampler:
         something changed."""
         data, info, ident = prev
         changes: dict[str, object] = {}
+        uid: int | None
         try:
             uid = os.stat(name, dir_fd=self._dirfd).st_uid
         except OSError:  # gone: it is swept next tick

@@ -58,9 +58,9 @@ class SystemReader:
         mem: dict[bytes, int] = {}
         try:
             for line in self._read_all("meminfo").split(b"\n"):
-                k, _, v = line.partition(b":")
+                k, _, value = line.partition(b":")
                 if k in _MEMINFO_KEYS:
-                    mem[k] = int(v.split()[0]) * 1024
+                    mem[k] = int(value.split()[0]) * 1024
         except (OSError, ValueError, IndexError) as e:  # pragma: no cover
             errors.append(f"cannot read /proc/meminfo: {e}")
         total_mem = mem.get(b"MemTotal", 0)

@@ -246,7 +246,7 @@ class ProcessActions(_Mixin):
             self._no_strace()
             return
         target = format_identity(handle.identity)
-        if not isinstance(handle, ProcessHandle):  # a scripted PID is not a real process's
+        if not handle.real:  # a scripted PID is not a real process's
             self.notify(f"{target} is a scripted process: nothing to trace", markup=False)
             return
         refused = preflight(handle, "strace")
@@ -413,7 +413,7 @@ _SYS_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "i686": 290}
 def ioprio_of(handle: Handle) -> tuple[int, int] | None:
     """(class, level) of ``handle``'s process (to preselect the picker); None if unknown."""
     nr = _SYS_IOPRIO_GET.get(os.uname().machine)
-    if nr is None or not isinstance(handle, ProcessHandle):  # scripted: its PID is not real
+    if nr is None or not handle.real:  # scripted: its PID is not real
         return None
     value = _libc.syscall(nr, ctypes.c_int(1), ctypes.c_int(handle.pid))  # IOPRIO_WHO_PROCESS
     if value < 0:
@@ -422,7 +422,7 @@ def ioprio_of(handle: Handle) -> tuple[int, int] | None:
 
 
 def _affinity_of(handle: Handle) -> set[int]:
-    if not isinstance(handle, ProcessHandle):  # scripted: its PID is not a real process's
+    if not handle.real:  # scripted: its PID is not a real process's
         return set()
     try:
         return set(os.sched_getaffinity(handle.pid))

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pidtop.actions.targets import Target
 from pidtop.actions.treekill import TreeResult, kill_tree
 from pidtop.actions.treescan import listed_descendants
-from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
@@ -61,8 +60,8 @@ def tree_offer(app: TreeKillHost, targets: list[Target], cursor: ProcKey | None)
 
     Only real handles: in ``--demo`` the targets are scripted processes, and a real tree kill
     would act on real PIDs of the same numbers."""
-    # a scripted handle's PID is not a real process's: the Handle protocol cannot say so yet
-    if not targets or not all(isinstance(t.handle, ProcessHandle) for t in targets):
+    # a scripted handle's PID is not a real process's: its tree is not the script's
+    if not targets or not all(t.handle.real for t in targets):
         return [], False
     rows = [r.info for r in app.table.all_rows() if r.status != "dying"]
     descendants = listed_descendants(rows, [t.key for t in targets])
