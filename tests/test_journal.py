@@ -6,6 +6,7 @@ tests *simulate* an unavailable connector (this machine's connector works): they
 
 from __future__ import annotations
 
+import errno
 import faulthandler
 import os
 import resource
@@ -13,6 +14,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -345,46 +347,87 @@ def _nobody_python() -> list[str]:
     return [tool, "--reuid=65534", "--regid=65534", "--clear-groups", python]
 
 
-def test_unprivileged_listener_records_exact_statuses() -> None:
-    """As uid 65534 (setpriv; the system Python with PYTHONPATH to this readable checkout)."""
-    repo = Path(__file__).resolve().parent.parent
-    script = (
-        "import os, json\n"
-        "from pidtop.journal.service import Journal, ExitRecord\n"
-        "j = Journal(); j.start(); assert j.complete, j.note\n"
-        "want = {}\n"
-        "for code in (1, 2, 42, 255):\n"
-        "    pid = os.fork()\n"
-        "    if pid == 0: os._exit(code)\n"
-        "    os.waitpid(pid, 0); want[pid] = code\n"
-        "pid = os.fork()\n"
-        "if pid == 0: os.kill(os.getpid(), 9)\n"
-        "os.waitpid(pid, 0); want[pid] = 'SIGKILL'\n"
-        "got = {}\n"
-        "for _ in range(100):\n"
-        "    for r in j.pump(0.1):\n"
-        "        if isinstance(r, ExitRecord) and r.pid in want:\n"
-        "            got[r.pid] = r.to_dict()\n"
-        "    if len(got) == len(want): break\n"
-        "print(json.dumps({'uid': os.getuid(), 'want': want, 'got': got}))\n"
-    )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(repo)}
-    out = subprocess.run(
-        [*_nobody_python(), "-c", script], capture_output=True, text=True, env=env, timeout=60
-    )
+_NOBODY_SCRIPT = """
+import errno, json, os, signal, socket, subprocess, time
+from pidtop.journal.service import Journal, ExitRecord
+# what this kernel answers uid 65534, asked directly (not through pidtop)
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)
+try:
+    s.bind((0, 1)); bind = 0
+except OSError as e:
+    bind = e.errno
+s.close()
+j = Journal(interval=0.1); j.start(probe_timeout=1.0)
+want, got = {}, {}
+if j.complete:
+    for code in (1, 2, 42, 255):
+        pid = os.fork()
+        if pid == 0: os._exit(code)
+        os.waitpid(pid, 0); want[pid] = code
+    pid = os.fork()
+    if pid == 0: os.kill(os.getpid(), 9)
+    os.waitpid(pid, 0); want[pid] = 'SIGKILL'
+else:  # the fallback: a child that lives across listings, killed, is recorded exactly
+    p = subprocess.Popen(['sleep', '30'])
+    deadline = time.monotonic() + 20
+    while p.pid not in j._fallback._held and time.monotonic() < deadline:
+        j.pump(0.1)
+    p.send_signal(signal.SIGTERM); p.wait(); want[p.pid] = 'SIGTERM'
+for _ in range(200):
+    for r in j.pump(0.1):
+        if isinstance(r, ExitRecord) and r.pid in want:
+            got[r.pid] = r.to_dict()
+    if len(got) == len(want): break
+print(json.dumps({'uid': os.getuid(), 'bind': bind, 'complete': j.complete, 'probe': j.probe,
+                  'note': j.note, 'want': want, 'got': got}))
+"""
+
+
+def test_unprivileged_listener_does_what_this_kernel_allows() -> None:
+    """As uid 65534 (setpriv; the system Python and a readable copy of pidtop, so it works from
+    a 0700 clone). The kernel is asked directly whether uid 65534 may bind the connector: if it
+    may, every status is exact; if it refuses (EPERM on this machine's 6.18.44), the journal must
+    fall back, say so in its note (the uid and the kernel's answer), and still record a process
+    it listed, exactly."""
+    from procs import _readable_copy
+
+    with tempfile.TemporaryDirectory(prefix="pidtop-journal-nobody-") as tmp:
+        where = _readable_copy(Path(tmp))  # under /tmp, not pytest's 0700 tmp_path
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where)}
+        out = subprocess.run(
+            [*_nobody_python(), "-c", _NOBODY_SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=90,
+            cwd=where,
+        )
     assert out.returncode == 0, out.stderr
     import json
 
-    result = json.loads(out.stdout)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["uid"] == 65534
+    if result["bind"] == 0:  # the kernel lets anyone listen
+        assert result["complete"] and result["probe"] == "delivers", result["note"]
+    else:
+        assert result["bind"] in (errno.EPERM, errno.EACCES), result
+        assert not result["complete"] and result["probe"].startswith("refused: ")
+        assert os.strerror(result["bind"]) in result["probe"]
+        assert "refused the proc connector to uid 65534" in result["note"]
+        assert "exits between refreshes may be missed" in result["note"]
     got = {int(k): v for k, v in result["got"].items()}
+    assert len(got) == len(result["want"]) > 0
     for pid, want in result["want"].items():
         r = got[int(pid)]
         assert r["uid"] == 65534
         if want == "SIGKILL":
             assert (r["exit_code"], r["signal"]) == (None, 9)
+        elif want == "SIGTERM":
+            assert (r["exit_code"], r["signal"]) == (None, signal.SIGTERM)
+            assert r["lifetime_resolution_s"] == pytest.approx(0.01)
         else:
             assert (r["exit_code"], r["signal"]) == (want, None)
+            assert r["lifetime_resolution_s"] is None
 
 
 def test_journal_reader_thread_delivers_and_stops() -> None:
@@ -414,11 +457,6 @@ def test_journal_reader_thread_delivers_and_stops() -> None:
     assert exits_of(seen, {pid})[pid].exit_code == 5
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="KNOWN BUG, open: the tracker sometimes records the old leader's exit too when a "
-    "thread execs (2 of 4 clean CI runs: 2 records instead of 1); see the closing note",
-)
 def test_exec_from_a_thread_is_not_an_exit(journal: Journal) -> None:
     """execve from a non-leader thread: the kernel kills the old leader (an exit event with
     pid == tgid), then the thread takes the PID. That is not the process's exit: only the

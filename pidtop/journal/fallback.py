@@ -162,6 +162,7 @@ class PidfdFallback:
                 cmdline=held.cmdline,
                 status=status,
                 lifetime_s=lifetime,
+                lifetime_resolution_s=None if lifetime is None else 1.0 / CLK_TCK,
                 inode=handle.inode,
                 coredump_fact=handle.coredump() if status.signal in CORE_SIGNALS else "unknown",
             )

@@ -22,6 +22,7 @@ __all__ = [
     "RecordFilter",
     "describe",
     "format_lifetime",
+    "lifetime_text",
     "record_user",
     "status_text",
     "text_line",
@@ -68,6 +69,9 @@ class ExitRecord:
     #: what the kernel said about the core dump (PIDFD_INFO_COREDUMP, 6.19+, pidfd held):
     #: ``written`` or ``skipped``; ``unknown`` when it did not say (see :attr:`coredump`)
     coredump_fact: str = "unknown"
+    #: how exact ``lifetime_s`` is, in seconds: None for event timestamps (ns); one clock tick
+    #: (0.01 s) when it comes from a /proc start time (the fallback, processes older than pidtop)
+    lifetime_resolution_s: float | None = None
 
     kind = "exit"
 
@@ -113,6 +117,7 @@ class ExitRecord:
             "core_dumped": self.core_dumped,
             "coredump": self.coredump,
             "lifetime_s": None if self.lifetime_s is None else round(self.lifetime_s, 6),
+            "lifetime_resolution_s": self.lifetime_resolution_s,
             "inode": self.inode,
         }
 
@@ -210,6 +215,17 @@ def format_lifetime(seconds: float | None) -> str:
     return format_duration(seconds)
 
 
+def lifetime_text(record: ExitRecord) -> str:
+    """The lifetime as shown: exact (``4.2ms``), or to its resolution when that is coarse:
+    ``~1.25s``, ``<10.0ms`` (from /proc start times, counted in 10 ms clock ticks)."""
+    seconds, resolution = record.lifetime_s, record.lifetime_resolution_s
+    if seconds is None or resolution is None:
+        return format_lifetime(seconds)
+    if seconds < resolution:
+        return "<" + format_lifetime(resolution)
+    return "~" + format_lifetime(seconds)
+
+
 _users: dict[int, str] = {}
 
 
@@ -249,7 +265,7 @@ def text_line(record: Record) -> str:
     user = user if len(user) <= 8 else user[:7] + "+"
     return (
         f"{stamp} {record.pid:>7} {record.ppid:>7} {user:<8} {status_text(record):<13} "
-        f"{format_lifetime(record.lifetime_s):>8}  {sanitize(command)}"
+        f"{lifetime_text(record):>8}  {sanitize(command)}"
     )
 
 
@@ -271,7 +287,9 @@ def describe(record: Record) -> str:
     """Everything about one record in words, sanitised (the Exits screen's detail lines)."""
     if isinstance(record, LostRecord):
         return f"{record.describe()}: exits among them are missing from this list"
-    lived = format_lifetime(record.lifetime_s)
+    lived = lifetime_text(record)
+    if record.lifetime_resolution_s is not None and record.lifetime_s is not None:
+        lived += f" (to {format_lifetime(record.lifetime_resolution_s)}: a /proc start time)"
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.time))
     user = sanitize(record_user(record))
     uid = "" if record.uid is None or user == str(record.uid) else f" (uid {record.uid})"

@@ -28,7 +28,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pidtop.journal.connector import RCVBUF, ConnectorError, ProcConnector
+from pidtop.journal.connector import (
+    RCVBUF,
+    Comm,
+    ConnectorError,
+    Event,
+    Exec,
+    ProcConnector,
+    Uid,
+)
 from pidtop.journal.records import (
     ExitRecord,
     LostRecord,
@@ -38,9 +46,11 @@ from pidtop.journal.records import (
     status_text,
 )
 from pidtop.journal.tracker import Tracker
+from pidtop.sampling.changes import COMMAND, OWNER
 
 if TYPE_CHECKING:
     from pidtop.journal.fallback import PidfdFallback
+    from pidtop.sampling.changes import ChangeFeed
 
 __all__ = [
     "KEEP",
@@ -59,6 +69,9 @@ __all__ = [
 KEEP = 10_000
 #: seconds :meth:`Journal.pump` lets events gather after a wake-up (latency vs CPU)
 BATCH = 0.01
+#: while events gather, the socket is read this often, so that an EXEC's /proc read happens
+#: at once (a process living 5 ms is still there) rather than at the end of the batch
+CAPTURE_EVERY = 0.001
 #: how long the start check waits for the exit of pidtop's own probe child
 PROBE_TIMEOUT = 2.0
 _FAILED_TEXT = "exits between refreshes may be missed"
@@ -89,7 +102,14 @@ class Journal:
     (the last ``keep``) and ``stats`` may be read from another thread under ``lock``.
     """
 
-    def __init__(self, keep: int = KEEP, *, interval: float = 1.0, rcvbuf: int = RCVBUF) -> None:
+    def __init__(
+        self,
+        keep: int = KEEP,
+        *,
+        interval: float = 1.0,
+        rcvbuf: int = RCVBUF,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
         self.keep = keep
@@ -119,6 +139,12 @@ class Journal:
         self.total = 0  # records ever appended (``total - len(records)`` were let go)
         self.started = False  # start() has finished (complete/note are meaningful)
         self.error = ""  # why the reading stopped, if it did
+        #: marked with every UID (owner), EXEC and COMM (command) event while the connector
+        #: runs; ``feed.live`` is True exactly then (the sampler's event spine)
+        self.feed = feed
+        #: what the kernel answered when the journal subscribed: "" before start, "delivers",
+        #: "refused: <reason>", "silent" (no events: a container's namespaces), "not used"
+        self.probe = ""
 
     # -- start / stop
 
@@ -132,18 +158,29 @@ class Journal:
             self._start(use_connector, probe_timeout)
         finally:
             self.started = True
+            if self.feed is not None:
+                self.feed.live = self._connector is not None
 
     def _start(self, use_connector: bool, probe_timeout: float) -> None:
         if use_connector:
             try:
                 self._connector = ProcConnector(self.rcvbuf)
             except ConnectorError as e:
+                why = os.strerror(e.errno) if e.errno else str(e.strerror)
+                self.probe = f"refused: {why}"
                 self.note = f"{e.strerror}: {_FAILED_TEXT}"
+                if e.errno in (errno.EPERM, errno.EACCES):
+                    self.note = (
+                        f"this kernel refused the proc connector to uid {os.geteuid()} "
+                        f"({why}): {_FAILED_TEXT}"
+                    )
             else:
                 self._tracker.scan()
                 if self._probe(probe_timeout):
+                    self.probe = "delivers"
                     self.complete = True
                     return
+                self.probe = "silent"
                 self._connector.close()
                 self._connector = None
                 self._tracker = Tracker()
@@ -152,6 +189,7 @@ class Journal:
                     + _FAILED_TEXT
                 )
         else:
+            self.probe = "not used"
             self.note = "proc connector not used: " + _FAILED_TEXT
         from pidtop.journal.fallback import PidfdFallback
 
@@ -180,7 +218,7 @@ class Journal:
             if left <= 0:
                 break
             poller.poll(left * 1000)
-            events = self._connector.read()
+            events = self._read()
             # Our child's exit proves delivery; so does any event at all, or an overflow (on a
             # busy machine the probe's own event may be among those lost): outside the initial
             # namespaces the kernel sends nothing whatsoever.
@@ -189,6 +227,8 @@ class Journal:
         return seen
 
     def close(self) -> None:
+        if self.feed is not None:
+            self.feed.live = False
         if self._connector is not None:
             self._connector.close()
             self._connector = None
@@ -218,28 +258,50 @@ class Journal:
                 if wake_fd is not None:
                     poller.register(wake_fd, select.POLLIN)
                 self._poll_wake = wake_fd
+            tracker = self._tracker
+            due = tracker.next_due()
+            wait = timeout if due is None else min(timeout, due)
+            ready: list[tuple[int, int]] = []
             with contextlib.suppress(InterruptedError):
-                ready = poller.poll(max(0.0, timeout) * 1000)
-                if (
-                    ready
-                    and self.batch > 0
-                    and timeout > 0
-                    and not any(fd == wake_fd for fd, _ in ready)
-                ):
-                    time.sleep(self.batch)
-            try:
-                events = self._connector.read()
-            except OSError as e:
-                if e.errno == errno.EINTR:
-                    return []
-                raise
-            records = self._tracker.feed(events)
+                ready = poller.poll(max(0.0, wait) * 1000)
+            events = self._read()
+            woken = any(fd == wake_fd for fd, _ in ready)
+            if ready and self.batch > 0 and timeout > 0 and not woken:
+                # let events gather, reading them every CAPTURE_EVERY s (EXEC names at once)
+                end = time.monotonic() + self.batch
+                while (left := end - time.monotonic()) > 0:
+                    time.sleep(min(CAPTURE_EVERY, left))
+                    events += self._read()
+            records = tracker.feed(events)
+            if tracker.check():  # pending exits proven by /proc: one more read, then decide
+                records += tracker.feed(self._read())
         elif self._fallback is not None:
             records = self._fallback.pump(timeout, wake_fd)
         else:
             raise RuntimeError("Journal.pump before start()")
         self._accept(records)
         return records
+
+    def _read(self) -> list[Event]:
+        """What the socket holds now; EXECs and leader EXITs read from /proc at once; the
+        change feed marked."""
+        assert self._connector is not None
+        try:
+            events = self._connector.read()
+        except OSError as e:
+            if e.errno == errno.EINTR:
+                return []
+            raise
+        if events:
+            self._tracker.capture(events)
+            feed = self.feed
+            if feed is not None:
+                for ev in events:
+                    if isinstance(ev, Uid):
+                        feed.mark(ev.tgid, OWNER)
+                    elif isinstance(ev, Exec | Comm):
+                        feed.mark(ev.tgid, COMMAND)
+        return events
 
     def _accept(self, records: list[Record]) -> None:
         if not records:
@@ -305,6 +367,13 @@ class Journal:
             return list(self.records), copy
 
 
+def _why(e: BaseException) -> str:
+    """Why the reading stopped, in words (out of file descriptors is said plainly)."""
+    if isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
+        return "out of file descriptors (raise ulimit -n)"
+    return f"{type(e).__name__}: {e}"
+
+
 class JournalReader:
     """Runs :meth:`Journal.pump` in a daemon thread; ``on_records`` is called from it.
 
@@ -323,7 +392,11 @@ class JournalReader:
         self._on_records = on_records
         self._start_args = start
         self._stop = threading.Event()
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake_r: int | None = None
+        self._wake_w: int | None = None
+        # out of fds (ulimit -n): no wake-up pipe; stop() then waits for the pump's timeout
+        with contextlib.suppress(OSError):
+            self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="pidtop-journal", daemon=True)
         self.error: BaseException | None = None
 
@@ -340,16 +413,21 @@ class JournalReader:
                     self._on_records(records)
         except Exception as e:  # reported by the owner (the screen shows it)
             self.error = e
-            self.journal.error = f"{type(e).__name__}: {e}"
+            self.journal.error = _why(e)
+            if self.journal.feed is not None:
+                self.journal.feed.live = False
             with self.journal.lock:
                 self.journal.version += 1
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
         if self._thread.is_alive():
             self._thread.join(timeout)
         for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._wake_r = self._wake_w = None

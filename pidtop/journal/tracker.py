@@ -1,13 +1,32 @@
-"""The exit journal's state machine: proc-connector events in, records out.
+"""The exit journal's state machine: proc-connector events in, records out, decided by timestamps.
 
-Per process a small record from its fork (parent, start timestamp, user, command inherited from
-the parent), refreshed at its exec (``/proc/PID/stat`` and ``cmdline`` read at once, best
-effort: a process already gone keeps ``cmdline`` None, never a guess) and dropped at its exit.
-A /proc read is trusted only for the process the events describe: it is skipped when the batch
-already holds that process's exit (the PID may be free or reused by then), and the start time
-in ``/proc/PID/stat``, read *after* the command line, must match the fork's timestamp.
-Exits of threads (pid != tgid) are not process exits. Lifetimes come from the events' own
-timestamps (CLOCK_MONOTONIC ns).
+One thing: decide which kernel events are a process's end, and what it was called.
+
+Per process a small record from its fork (parent, fork timestamp, user; the parent's name, which
+is its own until it execs). Names are read, never inherited across an exec: at EXEC the reader
+thread reads ``/proc/PID/stat`` and ``cmdline`` at once (:meth:`Tracker.capture`, before the
+batch is processed); the read counts only if the start time matches the fork. A process gone
+before that read keeps ``cmdline`` None and takes the name from its zombie's ``stat`` when that is
+still there (read at once on its EXIT), else None — never its parent's name.
+
+An EXIT with pid == tgid means the leader *thread* ended, not always the process
+(``shared/PIDFD-FACTS.md`` §13), so it is **pending** until proven:
+
+- an EXEC of that process with a later timestamp cancels it (a thread's execve ended the old
+  leader), whichever arrives first and in whichever read;
+- a later exit of one of its threads, or ``/proc/PID`` with the same start time and a live task,
+  shows the process lives on (a leader that called ``pthread_exit``); its real end is the last
+  exit of its group, whose status is recorded;
+- ``/proc`` showing it gone, reused or a zombie with no live task, or a FORK reusing the PID,
+  ends it. The /proc check is made right after the batch that brought the exit, then one more
+  read of the socket: an EXEC sent before the check is in it. So a pending exit is recorded one
+  batch later than a plain one (about 10 ms); where /proc cannot tell, after
+  :data:`PENDING_WAIT_NS` at most.
+
+An EXIT older than the PID's latest FORK belongs to the previous holder of the PID (an autoreaped
+process's PID can be reused before its EXIT is sent). The CLOCK_BOOTTIME - CLOCK_MONOTONIC and
+wall-clock offsets are recomputed on every batch (a suspend moves them). Lifetimes come from the
+events' own timestamps (ns); for processes older than the journal, from /proc start ticks.
 """
 
 from __future__ import annotations
@@ -15,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 
 from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.journal.records import ExitRecord, LostRecord, Record
@@ -24,6 +44,16 @@ from pidtop.kernel.stat import parse_stat
 
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
+#: a pending leader exit that /proc cannot decide is recorded this long after it arrived
+PENDING_WAIT_NS = 50_000_000
+#: a process that lives on after its leader's exit is checked again this often (its last
+#: thread's exit also triggers a check at once)
+RECHECK_NS = 1_000_000_000
+#: a previous PID holder whose exit never came is forgotten after this long
+RETIRED_NS = 10_000_000_000
+#: lifetimes computed from /proc start times are exact to one clock tick
+TICK_S = 1.0 / CLK_TCK
+
 
 # --------------------------------------------------------------------------- per-process state
 
@@ -31,7 +61,7 @@ _O_RDONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 class _Proc:
     """What is known about one live process until its exit."""
 
-    __slots__ = ("cmdline", "comm", "fork_ns", "ppid", "start_ticks", "uid")
+    __slots__ = ("cmdline", "comm", "exec_ns", "fork_ns", "ppid", "start_ticks", "uid")
 
     def __init__(
         self,
@@ -48,6 +78,35 @@ class _Proc:
         self.uid = uid
         self.comm = comm
         self.cmdline = cmdline
+        self.exec_ns: int | None = None  # timestamp of its latest EXEC
+
+
+class _Pending:
+    """A leader's EXIT not yet proven to be the process's end."""
+
+    __slots__ = ("arrived", "check_at", "exit", "last", "proc", "proven", "zombie_comm")
+
+    def __init__(self, exit: Exit, proc: _Proc | None, arrived: int) -> None:
+        self.exit = exit
+        self.last = exit  # the group's latest exit (by timestamp): the process's real end
+        self.proc = proc
+        self.arrived = arrived  # clock ns when it was fed
+        self.check_at = arrived  # when /proc is to be asked
+        self.proven = False  # /proc said it ended (recorded at the next feed, unless cancelled)
+        self.zombie_comm: str | None = None
+
+
+class _Stat:
+    __slots__ = ("comm", "ppid", "start", "state", "threads")
+
+    def __init__(self, state: str, comm: str, start: int, ppid: int, threads: int) -> None:
+        self.state, self.comm, self.start, self.ppid, self.threads = (
+            state,
+            comm,
+            start,
+            ppid,
+            threads,
+        )
 
 
 def read_proc(pid: int, name: str, size: int = 65536) -> bytes:
@@ -58,17 +117,17 @@ def read_proc(pid: int, name: str, size: int = 65536) -> bytes:
         os.close(fd)
 
 
-def _stat(pid: int) -> tuple[str, str, int, int] | None:
-    """(state, comm, starttime, ppid) from /proc/PID/stat; None when gone."""
+def _stat(pid: int) -> _Stat | None:
+    """/proc/PID/stat's state, comm, start time, parent and thread count; None when gone."""
     try:
         data = read_proc(pid, "stat", 4096)
     except OSError:
         return None
     try:
-        stat = parse_stat(data)
+        s = parse_stat(data)
     except (IndexError, ValueError):
         return None
-    return stat.state, stat.comm_raw.decode("utf-8", "replace"), stat.starttime, stat.ppid
+    return _Stat(s.state, s.comm_raw.decode("utf-8", "replace"), s.starttime, s.ppid, s.num_threads)
 
 
 def read_uid(pid: int) -> int | None:
@@ -94,22 +153,39 @@ def _boot_offset_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME) - time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
+def _wall_offset() -> float:
+    """Wall clock - CLOCK_MONOTONIC in seconds (also moves across a suspend)."""
+    return time.time() - time.monotonic()
+
+
 # --------------------------------------------------------------------------- the tracker
 
 
 class Tracker:
-    """Turns proc-connector events into records (pure state machine plus best-effort /proc reads).
+    """Turns proc-connector events into records (state machine plus best-effort /proc reads).
 
-    ``read_proc`` False (tests of the decoding) never touches /proc.
+    ``read_proc`` False (tests of the decisions) never touches /proc: a pending exit is then
+    recorded :data:`PENDING_WAIT_NS` after it arrived unless an event cancels it. ``clock``
+    (CLOCK_MONOTONIC ns) is for those tests too.
     """
 
-    def __init__(self, *, read_proc: bool = True) -> None:
+    def __init__(
+        self, *, read_proc: bool = True, clock: Callable[[], int] = time.monotonic_ns
+    ) -> None:
         self.procs: dict[int, _Proc] = {}
         self.read_proc = read_proc
+        self.clock = clock
         #: pidtop's own probe children, not reported: PID -> exit event timestamp (ns) after
         #: which the PID means another process again (its exit event may have been lost)
         self.ignore: dict[int, int] = {}
-        self._wall_offset = time.time() - time.monotonic()
+        self.pending: dict[int, _Pending] = {}
+        #: PID -> (previous holder, when retired): its FORK reusing the PID came before its EXIT
+        self.retired: dict[int, tuple[_Proc, int]] = {}
+        #: tgid -> (EXEC timestamp, stat, cmdline) read at once by the reader (:meth:`capture`)
+        self._exec_reads: dict[int, tuple[int, _Stat | None, str | None]] = {}
+        #: tgid -> (EXIT timestamp, stat) of a leader just exited: its zombie's own name
+        self._exit_reads: dict[int, tuple[int, _Stat | None]] = {}
+        self._wall_offset = _wall_offset()
         self._boot_ns = _boot_offset_ns()
 
     def scan(self) -> None:
@@ -134,82 +210,60 @@ class Tracker:
         st = _stat(pid)
         if st is None:
             return None
-        proc = _Proc(st[3], None, st[2], uid, st[1], cmdline)
+        proc = _Proc(st.ppid, None, st.start, uid, st.comm, cmdline)
         self.procs[pid] = proc
         return proc
 
     def _expected_ticks(self, fork_ns: int) -> int:
         return (fork_ns + self._boot_ns) * CLK_TCK // 1_000_000_000
 
-    def _refresh(self, pid: int, proc: _Proc) -> None:
-        """At exec: the new command line and comm, if /proc still shows this very process."""
-        try:
-            cmdline = argv_text(read_proc(pid, "cmdline"))
-        except OSError:
-            cmdline = None
-        st = _stat(pid)
-        if st is None or st[0] in "ZX":
-            proc.cmdline = None  # gone before it could be read: marked, never guessed
-            return
-        if proc.fork_ns is not None and abs(st[2] - self._expected_ticks(proc.fork_ns)) > 1:
-            proc.cmdline = None  # the PID already belongs to another process
-            return
-        proc.comm = st[1]
-        proc.cmdline = cmdline
-        proc.start_ticks = st[2]
+    def _same(self, proc: _Proc | None, st: _Stat) -> bool:
+        """Whether /proc's ``st`` describes ``proc`` (start times match; unknown: assumed)."""
+        if proc is None:
+            return True
+        if proc.fork_ns is not None:
+            return abs(st.start - self._expected_ticks(proc.fork_ns)) <= 1
+        if proc.start_ticks is not None:
+            return st.start == proc.start_ticks
+        return True
 
-    def _zombie(self, pid: int, proc: _Proc) -> None:
-        """Exec'd and already exited: its command line is gone with its memory; its comm is
-        still readable while it is a zombie (state Z, and the start time of this fork)."""
-        proc.cmdline = proc.comm = None
-        if not self.read_proc or proc.fork_ns is None:
+    # -- reads made at once by the reader thread, before the batch is fed
+
+    def capture(self, events: list[Event]) -> None:
+        """Read /proc at once for the EXECs (name, command line) and leader EXITs (the zombie's
+        name) among ``events``, as they arrive; :meth:`feed` uses the reads later."""
+        if not self.read_proc:
             return
-        st = _stat(pid)
-        if st is not None and st[0] == "Z" and abs(st[2] - self._expected_ticks(proc.fork_ns)) <= 1:
-            proc.comm = st[1]
+        for e in events:
+            if isinstance(e, Exec):
+                try:
+                    cmdline = argv_text(read_proc(e.tgid, "cmdline"))
+                except OSError:
+                    cmdline = None
+                self._exec_reads[e.tgid] = (e.ts, _stat(e.tgid), cmdline)  # stat after cmdline
+            elif isinstance(e, Exit) and e.pid == e.tgid:
+                self._exit_reads[e.tgid] = (e.ts, _stat(e.tgid))
+
+    # -- the batch
 
     def feed(self, events: list[Event]) -> list[Record]:
-        """Process one batch in order; returns the new records."""
+        """Process one batch (in arrival order, decided by timestamps); returns the new records:
+        the batch's own and pending exits proven since (see the module docstring)."""
+        self._boot_ns = _boot_offset_ns()
+        self._wall_offset = _wall_offset()
+        now = self.clock()
         out: list[Record] = []
-        last_exit: dict[int, int] = {}  # pid -> index of its (last) leader exit in the batch
-        execs: dict[int, list[int]] = {}  # tgid -> indices of its execs
-        for i, e in enumerate(events):
-            if isinstance(e, Exit):
-                if e.pid == e.tgid:
-                    last_exit[e.pid] = i
-            elif isinstance(e, Exec):
-                execs.setdefault(e.tgid, []).append(i)
+        # pending exits proven by /proc before this batch was read: no cancelling EXEC came
+        proven = [tgid for tgid, p in self.pending.items() if p.proven]
+        later_exit = {e.tgid: e.ts for e in events if isinstance(e, Exit) and e.pid == e.tgid}
         procs = self.procs
-        wall_offset = self._wall_offset
-        for i, event in enumerate(events):
+        for event in events:
             if isinstance(event, Exit):
-                if event.pid != event.tgid:
-                    continue  # a thread, not the process
-                if event.pid in execs and _exec_follows(events, i, event.pid, execs[event.pid]):
-                    continue  # an exec from another thread killed the old leader: it lives on
-                proc = procs.pop(event.pid, None)
-                if event.pid in self.ignore and event.ts < self.ignore.pop(event.pid):
-                    continue
-                out.append(self._record(event, proc, wall_offset))
+                self._on_exit(event, now, out)
             elif isinstance(event, Fork):
-                if event.pid != event.tgid:  # a new thread
-                    continue
-                ptgid = event.parent_tgid
-                parent = procs.get(ptgid) or self._learn(ptgid)
-                if parent is None:
-                    procs[event.pid] = _Proc(ptgid, event.ts, None, None, None, None)
-                else:
-                    procs[event.pid] = _Proc(
-                        ptgid, event.ts, None, parent.uid, parent.comm, parent.cmdline
-                    )
+                self._on_fork(event, now, out)
             elif isinstance(event, Exec):
-                proc = procs.get(event.tgid)
-                if proc is None:
-                    proc = procs[event.tgid] = _Proc(0, None, None, None, None, None)
-                if last_exit.get(event.tgid, -1) > i:  # exec'd, then exited (or the PID did)
-                    self._zombie(event.tgid, proc)
-                elif self.read_proc:
-                    self._refresh(event.tgid, proc)
+                self._on_exec(event, later_exit.get(event.tgid, -1) > event.ts)
             elif isinstance(event, Comm):
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
                     proc.comm = event.comm.decode("utf-8", "replace")
@@ -217,13 +271,166 @@ class Tracker:
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
                     proc.uid = event.ruid
             elif isinstance(event, Lost):
-                mono = time.monotonic()
-                out.append(LostRecord(mono + wall_offset, mono, event.events, event.overflow))
+                mono = now / 1e9
+                out.append(LostRecord(mono + self._wall_offset, mono, event.events, event.overflow))
+        for tgid in proven:
+            p = self.pending.get(tgid)
+            if p is not None and p.proven:
+                self._finish(tgid, out)
+        if not self.read_proc:
+            for tgid, p in list(self.pending.items()):
+                if now - p.arrived >= PENDING_WAIT_NS:
+                    self._finish(tgid, out)
+        self._exec_reads.clear()
+        self._exit_reads.clear()
+        if self.retired:
+            for pid, (_, since) in list(self.retired.items()):
+                if now - since > RETIRED_NS:
+                    del self.retired[pid]
         return out
 
-    def _record(self, event: Exit, proc: _Proc | None, wall_offset: float) -> ExitRecord:
+    def _on_exit(self, e: Exit, now: int, out: list[Record]) -> None:
+        tgid = e.tgid
+        if e.pid != tgid:  # a thread: the process ends with the last exit of its group
+            p = self.pending.get(tgid)
+            if p is not None and e.ts > p.exit.ts:
+                if e.ts > p.last.ts:
+                    p.last = e
+                p.check_at = now  # its last thread may have gone: ask /proc again now
+                p.proven = False
+            return
+        if tgid in self.ignore and e.ts < self.ignore.pop(tgid):
+            self.procs.pop(tgid, None)
+            return
+        proc = self.procs.get(tgid)
+        if proc is not None and proc.fork_ns is not None and e.ts < proc.fork_ns:
+            # older than the PID's latest fork: the previous holder's end
+            old = self.retired.pop(tgid, None)
+            out.append(self._record(e, old[0] if old else None, None))
+            return
+        if tgid in self.retired and self._holder_alive(tgid, proc):
+            # the PID was reused before this EXIT was sent (an autoreaped process): the new
+            # holder's leader runs, so this is the previous holder's end
+            out.append(self._record(e, self.retired.pop(tgid)[0], None))
+            return
+        if proc is not None and proc.exec_ns is not None and e.ts < proc.exec_ns:
+            return  # its EXEC came first: a thread's execve ended the old leader
+        prior = self.pending.get(tgid)
+        if prior is not None:  # a second leader exit: the first was this PID's previous end
+            self._finish(tgid, out)
+        p = self.pending[tgid] = _Pending(e, proc, now)
+        read = self._exit_reads.get(tgid)
+        if read is not None and read[0] == e.ts and read[1] is not None:
+            st = read[1]
+            if st.state == "Z" and self._same(proc, st):
+                p.zombie_comm = st.comm
+
+    def _holder_alive(self, pid: int, proc: _Proc | None) -> bool:
+        if not self.read_proc:
+            return False
+        st = _stat(pid)
+        return st is not None and st.state not in "ZX" and self._same(proc, st)
+
+    def _on_fork(self, e: Fork, now: int, out: list[Record]) -> None:
+        if e.pid != e.tgid:  # a new thread
+            return
+        pid = e.pid
+        if pid in self.pending:  # the PID is reused: the pending process is over
+            self._finish(pid, out)
+        elif (old := self.procs.get(pid)) is not None and old.fork_ns != e.ts:
+            self.retired[pid] = (old, now)  # its EXIT has not come yet
+        parent = self.procs.get(e.parent_tgid) or self._learn(e.parent_tgid)
+        if parent is None:
+            self.procs[pid] = _Proc(e.parent_tgid, e.ts, None, None, None, None)
+        else:  # until it execs, its parent's name and command line are its own
+            self.procs[pid] = _Proc(
+                e.parent_tgid, e.ts, None, parent.uid, parent.comm, parent.cmdline
+            )
+
+    def _on_exec(self, e: Exec, exits_in_batch: bool) -> None:
+        tgid = e.tgid
+        p = self.pending.get(tgid)
+        if p is not None and e.ts > p.exit.ts:
+            del self.pending[tgid]  # the leader's exit was a thread's execve: it lives on
+        proc = self.procs.get(tgid)
+        if proc is None:
+            proc = self.procs[tgid] = _Proc(0, None, None, None, None, None)
+        if proc.exec_ns is None or e.ts > proc.exec_ns:
+            proc.exec_ns = e.ts
+        proc.comm = proc.cmdline = None  # never the name from before the exec
+        read = self._exec_reads.get(tgid)
+        if read is not None and read[0] == e.ts:
+            _, st, cmdline = read
+        elif self.read_proc and not exits_in_batch:
+            try:
+                cmdline = argv_text(read_proc(tgid, "cmdline"))
+            except OSError:
+                cmdline = None
+            st = _stat(tgid)
+        else:  # already exited in this batch: the PID may be someone else's by now
+            return
+        if st is None or not self._same(proc, st):
+            return  # gone before it could be read (or the PID is another's): marked, not guessed
+        proc.comm = st.comm  # a zombie's too: its own name, set by the exec
+        if st.state not in "ZX":
+            proc.cmdline = cmdline
+            proc.start_ticks = st.start
+
+    # -- pending exits
+
+    def check(self) -> bool:
+        """Ask /proc about the pending exits that are due; True when one was proven ended
+        (the caller reads the socket once more, then feeds: a cancelling EXEC sent before
+        this check is in that read)."""
+        if not self.read_proc or not self.pending:
+            return False
+        now = self.clock()
+        any_proven = False
+        for tgid, p in self.pending.items():
+            if p.proven or now < p.check_at:
+                continue
+            st = _stat(tgid)
+            if st is None or not self._same(p.proc, st):
+                p.proven = True  # gone, or the PID is another's
+            elif st.state in "ZX" and st.threads <= 1:
+                p.proven = True  # a zombie with no live task
+                if p.zombie_comm is None:
+                    p.zombie_comm = st.comm
+            else:  # a live task: the process lives on (pthread_exit, or an execve under way)
+                p.check_at = now + RECHECK_NS
+                continue
+            any_proven = True
+        return any_proven
+
+    def next_due(self) -> float | None:
+        """Seconds until a pending exit needs attention (None: none pending)."""
+        if not self.pending:
+            return None
+        now = self.clock()
+        if not self.read_proc:
+            soonest = min(p.arrived for p in self.pending.values()) + PENDING_WAIT_NS
+        else:
+            soonest = min(p.check_at for p in self.pending.values())
+        return max(0.0, (soonest - now) / 1e9)
+
+    def flush(self) -> list[Record]:
+        """Record every pending exit now (tests; not used while reading)."""
+        out: list[Record] = []
+        for tgid in list(self.pending):
+            self._finish(tgid, out)
+        return out
+
+    def _finish(self, tgid: int, out: list[Record]) -> None:
+        p = self.pending.pop(tgid)
+        if self.procs.get(tgid) is p.proc:
+            self.procs.pop(tgid, None)
+        out.append(self._record(p.last, p.proc, p.zombie_comm, pid=tgid))
+
+    def _record(
+        self, event: Exit, proc: _Proc | None, zombie_comm: str | None, pid: int | None = None
+    ) -> ExitRecord:
         mono = event.ts / 1e9
-        lifetime = None
+        lifetime = resolution = None
         uid = comm = cmdline = None
         if proc is not None:
             uid, comm, cmdline = proc.uid, proc.comm, proc.cmdline
@@ -231,23 +438,18 @@ class Tracker:
                 lifetime = (event.ts - proc.fork_ns) / 1e9
             elif proc.start_ticks is not None:
                 lifetime = max(0.0, (event.ts + self._boot_ns) / 1e9 - proc.start_ticks / CLK_TCK)
+                resolution = TICK_S
+        if comm is None:
+            comm = zombie_comm
         return ExitRecord(
-            time=mono + wall_offset,
+            time=mono + self._wall_offset,
             monotonic=mono,
-            pid=event.pid,
+            pid=event.tgid if pid is None else pid,
             ppid=event.parent_tgid or (proc.ppid if proc is not None else 0),
             uid=uid,
             comm=comm,
             cmdline=cmdline,
             status=ExitStatus.from_wait_status(event.status),
             lifetime_s=lifetime,
+            lifetime_resolution_s=resolution,
         )
-
-
-def _exec_follows(events: list[Event], i: int, pid: int, execs: list[int]) -> bool:
-    """Whether an exec of ``pid`` comes after index ``i`` with no fork of ``pid`` in between
-    (a thread's execve kills the old leader, which reports an exit, then takes its PID)."""
-    later = [j for j in execs if j > i]
-    if not later:
-        return False
-    return not any(isinstance(e, Fork) and e.pid == pid for e in events[i + 1 : later[0]])
