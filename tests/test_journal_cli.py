@@ -101,7 +101,7 @@ def test_json_into_head_1_quietly() -> None:
     record = json.loads(lines[0])
     assert set(record) == {
         "event", "time", "pid", "ppid", "uid", "comm", "cmdline", "exit_code", "signal",
-        "core_dumped", "coredump", "lifetime_s", "inode",
+        "core_dumped", "coredump", "lifetime_s", "lifetime_resolution_s", "inode",
     }  # fmt: skip
     assert journal.returncode == 0
     assert journal.stderr is not None and journal.stderr.read() == b""
@@ -214,3 +214,31 @@ def test_sigint_writes_what_the_kernel_already_sent(journal_run: list[Running]) 
     got = {r["pid"]: r["exit_code"] for r in map(json.loads, run.all + lines)}
     assert {pid: got.get(pid) for pid in pids} == pids
     assert rc == 0 and err == ""
+
+
+@pytest.mark.parametrize("json_mode", [False, True], ids=["text", "json"])
+def test_a_full_disk_ends_with_one_line_and_exit_1(json_mode: bool) -> None:
+    """stdout is /dev/full (every write fails with ENOSPC): one clear line on stderr, exit 1,
+    no traceback; it ends at the first record it cannot write."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.Popen(
+            [*CMD, *(["--json"] if json_mode else [])],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while proc.poll() is None:  # a record is written once the journal listens: poke
+            assert time.monotonic() < deadline, "still running with a full stdout"
+            exit_child(0)
+            time.sleep(0.1)
+        err = proc.stderr.read() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == 1
+    assert "Traceback" not in err and "Exception" not in err, err
+    lines = [ln for ln in err.splitlines() if "warning" not in ln]
+    assert lines == ["pidtop journal: cannot write to stdout: No space left on device"], err

@@ -24,8 +24,10 @@ from pidtop.kernel.errors import raise_fd_limit
 DESCRIPTION = (
     "Print every process that exits on this machine, as it exits (the kernel's proc connector: "
     "even a process that lived 1 ms), with its exit code or signal and how long it lived, until "
-    "Ctrl-C or SIGTERM. No root needed on Linux >= 6.6. Where the connector delivers nothing "
-    "(a container's namespaces, an older kernel), the processes listed every --interval "
+    "Ctrl-C or SIGTERM. Whether a user other than root may listen depends on the kernel "
+    "build (Linux >= 6.6 allows it; some builds refuse it): pidtop asks it at start. Where the "
+    "connector is refused or delivers nothing (a container's namespaces, an older kernel), "
+    "the processes listed every --interval "
     "seconds are watched through pidfds instead, and a warning says exits between listings "
     "may be missed. Lost events are counted and reported in the stream, never hidden."
 )
@@ -33,8 +35,10 @@ JSON_HELP = (
     "one JSON object per line. Exits: event='exit', time (epoch seconds), pid, ppid (parent at "
     "exit), uid (real uid), comm, cmdline (null: not captured), exit_code (null: killed by a "
     "signal), signal (null: exited), core_dumped, lifetime_s (seconds, null: unknown), inode "
-    "(pidfs inode when pidtop held a pidfd, else null); exit_code, signal and core_dumped all "
-    "null: status unknown. Losses: event='lost', time, lost_events, overflow"
+    "(pidfs inode when pidtop held a pidfd, else null), lifetime_resolution_s (null: exact; "
+    "0.01: from a /proc start time); exit_code, signal and core_dumped all null: status "
+    "unknown. Losses: event='lost', time, lost_events, exits_missing_max (an upper bound), "
+    "overflow"
 )
 
 
@@ -81,7 +85,8 @@ def add_parser(sub: argparse._SubParsersAction, **common: Any) -> None:  # type:
     p.description = textwrap.fill(DESCRIPTION, 78)
     p.epilog = (
         "exit status: 0 after Ctrl-C/SIGTERM (what the kernel had sent is written first) or\n"
-        "when the reader closed the pipe (| head); 1 stdout closed; 2 bad command line"
+        "when the reader closed the pipe (| head); 1 stdout closed or refused a write (a full\n"
+        "disk); 2 bad command line"
     )
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.add_argument("--failed", action="store_true", help="only non-zero exits and signals")
@@ -110,21 +115,38 @@ class _Stop:
     requested = False
 
 
+class _WriteFailed(Exception):
+    """stdout refused a write (a full disk, /dev/full, an I/O error): exit 1, one line."""
+
+
 def _write(out: TextIO, line: str) -> bool:
-    """Write and flush one line; False when the reader has gone (closed pipe)."""
+    """Write and flush one line; False when the reader has gone (closed pipe); raises
+    :class:`_WriteFailed` when the output refuses it."""
+    from pidtop.cli.output import silence_stdout
+
     try:
         out.write(line + "\n")
         out.flush()
     except BrokenPipeError:
-        from pidtop.cli.output import silence_stdout
-
         silence_stdout()
         return False
+    except OSError as e:
+        silence_stdout()  # the unwritten buffer must not fail again at exit
+        raise _WriteFailed(e.strerror or str(e)) from None
     return True
 
 
 def run(args: argparse.Namespace) -> int:
-    """Stream exits until SIGINT/SIGTERM (exit 0) or a closed pipe (exit 0, quietly)."""
+    """Stream exits until SIGINT/SIGTERM (exit 0) or a closed pipe (exit 0, quietly); 1 when
+    stdout refuses a write."""
+    try:
+        return _run(args)
+    except _WriteFailed as e:
+        print(f"pidtop journal: cannot write to stdout: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
     if out is None:
         print("pidtop journal: cannot write to stdout: it is closed", file=sys.stderr)

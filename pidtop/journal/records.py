@@ -127,7 +127,9 @@ class ExitRecord:
 
 @dataclass(frozen=True, slots=True)
 class LostRecord:
-    """Events the journal never received (``events`` exact); exits among them are missing."""
+    """Events the journal never received (``events`` exact); exits among them are missing:
+    at most ``events`` of them (any lost event may have been an exit; no tighter bound is
+    known from the kernel's sequence numbers)."""
 
     time: float
     monotonic: float
@@ -142,15 +144,26 @@ class LostRecord:
             "event": "lost",
             "time": round(self.time, 6),
             "lost_events": self.events,
+            "exits_missing_max": self.exits_missing_max,
             "overflow": self.overflow,
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=True)
 
+    @property
+    def exits_missing_max(self) -> int:
+        """An upper bound on the exits missing because of this loss."""
+        return self.events
+
     def describe(self) -> str:
         cause = " (receive buffer overflow)" if self.overflow else ""
         return f"{self.events} event{'s' if self.events != 1 else ''} lost{cause}"
+
+    def missing(self) -> str:
+        """``up to 37 exits missing``."""
+        n = self.exits_missing_max
+        return f"up to {n} exit{'s' if n != 1 else ''} missing"
 
 
 Record = ExitRecord | LostRecord
@@ -257,7 +270,7 @@ def text_line(record: Record) -> str:
     stamp = time.strftime("%H:%M:%S", time.localtime(record.time))
     stamp += f".{int(record.time * 1000) % 1000:03d}"
     if isinstance(record, LostRecord):
-        return f"{stamp} *** {record.describe()}: exits among them are missing"
+        return f"{stamp} *** {record.describe()}: {record.missing()}"
     command = record.cmdline
     if command is None:
         command = f"{record.comm or '?'} (command line not captured)"
@@ -286,7 +299,7 @@ def _core_words(coredump: str | None) -> str:
 def describe(record: Record) -> str:
     """Everything about one record in words, sanitised (the Exits screen's detail lines)."""
     if isinstance(record, LostRecord):
-        return f"{record.describe()}: exits among them are missing from this list"
+        return f"{record.describe()}: {record.missing()} from this list"
     lived = lifetime_text(record)
     if record.lifetime_resolution_s is not None and record.lifetime_s is not None:
         lived += f" (to {format_lifetime(record.lifetime_resolution_s)}: a /proc start time)"

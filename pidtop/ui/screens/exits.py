@@ -315,7 +315,8 @@ class ExitsScreen(Screen[None]):
             f"{journal.rate():.1f}/s",
         ]
         if stats.lost_events:
-            parts.append(f"{stats.lost_events:,} events lost")
+            n = stats.lost_events  # any lost event may have been an exit: the upper bound
+            parts.append(f"{n:,} events lost (up to {n:,} exits missing)")
         view = self.view
         if view.kept < view.total:
             parts.append(f"last {view.kept:,} kept")
