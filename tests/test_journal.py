@@ -559,3 +559,48 @@ def test_coredump_words_in_the_detail_line() -> None:
     assert "core" not in describe(rec(ExitStatus(True, signal=signal.SIGKILL)))
     assert "core" not in describe(rec(ExitStatus(True, code=0)))
     assert rec(ExitStatus.unknown("gone"), "written").to_dict()["coredump"] is None
+
+
+def test_change_feed_marks_owner_and_command_while_the_connector_runs() -> None:
+    """The event spine: a real child that drops to uid 65534 (needs root) and execs is marked
+    OWNER and COMMAND; ``live`` is True only while the connector runs."""
+    from pidtop.sampling.changes import COMMAND, OWNER, ChangeFeed
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to change a child's uid")
+    feed = ChangeFeed()
+    j = Journal(feed=feed)
+    assert j.feed is feed and not feed.live
+    j.start()
+    try:
+        assert j.complete and feed.live
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setresuid(65534, 65534, 65534)
+                os.execv("/bin/true", ["true"])
+            finally:
+                os._exit(9)
+        os.waitpid(pid, 0)
+        marks: dict[int, int] = {}
+        deadline = time.monotonic() + 10
+        while marks.get(pid, 0) != OWNER | COMMAND:
+            assert time.monotonic() < deadline, marks.get(pid)
+            j.pump(0.1)
+            for k, v in feed.drain().items():
+                marks[k] = marks.get(k, 0) | v
+    finally:
+        j.close()
+    assert not feed.live
+
+
+def test_change_feed_not_live_in_fallback() -> None:
+    from pidtop.sampling.changes import ChangeFeed
+
+    feed = ChangeFeed()
+    j = Journal(feed=feed, interval=0.1)
+    j.start(use_connector=False)
+    try:
+        assert not feed.live and j.probe == "not used"
+    finally:
+        j.close()
