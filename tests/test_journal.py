@@ -604,3 +604,26 @@ def test_change_feed_not_live_in_fallback() -> None:
         assert not feed.live and j.probe == "not used"
     finally:
         j.close()
+
+
+def test_reader_out_of_fds_degrades_with_a_message() -> None:
+    """Every fd taken (as under ``ulimit -n 8``): creating and starting the reader does not
+    raise; the journal stops with a message saying why, and stop() still returns."""
+    script = (
+        "import os, resource, time\n"
+        "from pidtop.journal.service import Journal, JournalReader\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n"
+        "held = []\n"
+        "try:\n"
+        "    while True: held.append(os.open('/dev/null', os.O_RDONLY))\n"
+        "except OSError: pass\n"
+        "j = Journal(); r = JournalReader(j, start={}); r.start()\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not (j.error or (j.started and j.complete)) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "t0 = time.monotonic(); r.stop(); took = time.monotonic() - t0\n"
+        "print(repr(j.error), took < 3)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "'out of file descriptors (raise ulimit -n)' True", out
