@@ -20,7 +20,7 @@ from typing import Protocol
 from pidtop.demo.script import CLK_TCK, UPTIME0, WALL0
 from pidtop.kernel.errors import IdentityMismatch, ProcessGone
 from pidtop.kernel.handle import Handle, State
-from pidtop.kernel.identity import Identity, format_identity
+from pidtop.kernel.identity import format_identity
 from pidtop.kernel.pidfdinfo import ExitStatus, ReclaimResult, SignalResult
 
 #: inodes handed out are ``INODE_BASE + pid`` unless the test gives one
@@ -95,10 +95,6 @@ class ScriptedHandle(Handle):
         p.status = p.final or ExitStatus.unknown("no status scripted")
 
     # -- the Handle interface
-
-    @property
-    def identity(self) -> Identity:
-        return Identity(self.pid, self.inode, self.starttime)
 
     @property
     def closed(self) -> bool:

@@ -75,7 +75,9 @@ class Handle(Protocol):
     opened_exited: bool  # already a zombie when opened: its exit time is unknown
 
     @property
-    def identity(self) -> Identity: ...
+    def identity(self) -> Identity:
+        """PID, pidfs inode and start time: what the handle was verified against."""
+        return Identity(self.pid, self.inode, self.starttime)
 
     @property
     def closed(self) -> bool: ...
@@ -247,10 +249,6 @@ class ProcessHandle(Handle):
         return handle
 
     # -- basics
-
-    @property
-    def identity(self) -> Identity:
-        return Identity(self.pid, self.inode, self.starttime)
 
     @property
     def closed(self) -> bool:
