@@ -84,7 +84,11 @@ async def test_search_text_does_not_run_keys(send: str) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot, app, t)
             await SENDERS[send](pilot, "slash", *"sleep")
-            await wait_for(pilot, lambda: app.prompt.input.value == "sleep")
+            # the search follows the input's Changed message, handled after the value is set:
+            # wait for both (under load the assert below once ran between the two)
+            await wait_for(
+                pilot, lambda: app.prompt.input.value == "sleep" and app.search_text == "sleep"
+            )
             assert app.prompt.is_open and app.prompt.input.has_focus
             assert app.screen is app.screen_stack[0], app.screen  # l opened a screen
             assert app.search_text == "sleep"
