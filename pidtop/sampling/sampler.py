@@ -10,20 +10,30 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
 * if the bytes are identical to the previous tick's (an idle process), reuse the previous
   ``ProcInfo`` object as is: no parsing, no allocation, no ``statm`` (the table model then also
   skips its CPU maths with an ``is`` check);
-* otherwise (the process ran) parse it and read ``statm`` (~4 µs) for RES and SHR; and, if it
-  was last done ``RECHECK_TICKS`` (4) or more ticks ago, what only the process itself can
-  change by running: the owner (``stat()`` of ``/proc/PID``, ~1.6 µs: the directory is owned
-  by the *effective* uid, unlike the files in it, which a non-dumpable process gives to root)
-  and ``cmdline`` (~3.4 µs; decoded only when its bytes changed). So a ``setuid`` daemon,
-  ``su`` and a process that rewrites its argv (postgres, nginx, setproctitle) are current at
-  the next tick after they run, or within 4 ticks while they run all the time.
+* otherwise (the process ran) parse it, read ``statm`` (~4 µs) for RES and SHR, and ``cmdline``
+  (~3.4 µs; decoded only when its bytes changed): a process that rewrites its argv (postgres,
+  nginx, setproctitle) sends no event, and it can only do so by running.
+* the owner (``stat()`` of ``/proc/PID``, ~1.6 µs: the directory is owned by the *effective*
+  uid, unlike the files in it, which a non-dumpable process gives to root) comes from the event
+  spine (:mod:`pidtop.sampling.changes`): while the exit journal's proc connector runs
+  (``feed.live``), a UID event marks the PID and this pass reads its owner at once, and an EXEC
+  or COMM event its name, command line and executable. Without the connector (refused to
+  unprivileged users by some kernels, containers) it does what htop does: one ``stat()`` of
+  ``/proc/PID`` for every process, every pass. Either way a ``setuid`` daemon, ``su`` or
+  ``sudo`` shows its new owner at the next refresh.
+* the optional fields (``extras.py``: I/O, cgroup, OOM score, context switches), only while a
+  column asks for them (``sample(fields=...)``), are read for *every* process *every* pass,
+  idle or not: they change without the stat changing (a writer that uses less than a clock tick
+  of CPU a second, a cgroup move, an ``oom_score_adj`` written by another process). A rate is
+  the difference of two real readings, never of a reused one.
 * and once every ``REFRESH_TICKS`` (32) ticks (a different 1/32 of the processes each tick),
-  an unchanged process has read again what can change while its stat does not (a run shorter
-  than a clock tick, an executable deleted or memory reclaimed while it sleeps): owner,
-  ``cmdline``, ``exe``, ``statm`` and the optional fields, ~19 µs; a new ``ProcInfo`` only if
-  something changed. Bounded cost: +5-7 % of a tick (``benchmarks/README.md``).
+  an unchanged process has read again what can change while its stat does not and no event
+  says: an executable deleted by another process, a command line rewritten in a run shorter
+  than a clock tick, memory reclaimed while it sleeps (``cmdline``, ``exe``, ``statm``, ~12 µs;
+  a new ``ProcInfo`` only if something changed).
 * whether the executable was deleted (``readlink`` of ``exe`` ends in `` (deleted)``): at the
-  first sighting, after an ``execve`` (``comm`` changed) and on the refresh turn.
+  first sighting, after an ``execve`` (``comm`` changed, or an EXEC event) and on the refresh
+  turn.
 
 RES is ``statm``'s resident count (exact, as htop and ps read it): ``stat`` field 24 comes from
 per-CPU batched counters and reads up to 10 % low. An empty ``cmdline`` read never replaces a
@@ -37,11 +47,12 @@ tick from the identities seen, so dead identities are purged automatically.
 All process text is decoded with ``errors="replace"`` and passed through ``fmt.sanitize`` (no
 control characters, no terminal escapes), so ``ProcInfo.comm``/``cmdline`` are safe to print.
 
-One thing: one tick of the sampler. Its three paths (the inlined loop that reuses an idle
-process's ``ProcInfo``, ``_parse`` for one that ran, ``_refresh`` for one whose turn it is)
-read and write the same per-identity cache (``_Ident``, ``_last``, the refresh turns) in one
-order, and the loop is inlined on purpose (a call per process costs more than the reuse
-saves). The readers that need no cache are already apart (:mod:`pidtop.sampling.procfiles`,
+One thing: one tick of the sampler. Its paths (the inlined loop that reuses an idle
+process's ``ProcInfo``, ``_parse`` for one that ran or was marked, ``_recheck`` for an idle
+one's per-pass reads, ``_refresh`` for one whose turn it is) read and write the same
+per-identity cache (``_Ident``, ``_last``, the refresh turns, the marks) in one order, and the
+loop is inlined on purpose (a call per process costs more than the reuse saves). The readers
+that need no cache are already apart (:mod:`pidtop.sampling.procfiles`,
 :mod:`pidtop.sampling.system`, :mod:`pidtop.sampling.extras`, :mod:`pidtop.kernel.stat`).
 """
 
@@ -54,6 +65,7 @@ import time
 from dataclasses import replace
 
 from pidtop.kernel.stat import PF_KTHREAD, parse_stat
+from pidtop.sampling.changes import COMMAND, OWNER, ChangeFeed
 from pidtop.sampling.extras import (
     FIELD_CGROUP,
     FIELD_CTXSW,
@@ -75,31 +87,28 @@ from pidtop.sampling.procfiles import (
 from pidtop.sampling.snapshot import ProcInfo, Snapshot
 from pidtop.sampling.system import SystemReader
 
-__all__ = ["RECHECK_TICKS", "REFRESH_TICKS", "ProcSampler"]
+__all__ = ["REFRESH_TICKS", "ProcSampler"]
 
-#: every process is read in full at least once every this many samples (see the docstring)
+#: an idle process's command line, executable and memory are read again once every this many
+#: samples (what can change while its stat does not and no event says: see the docstring)
 REFRESH_TICKS = 32
-#: a process that ran has its owner and command line read again at most once every this
-#: many samples (at once when the last read is older)
-RECHECK_TICKS = 4
 
 _VANISHED = (FileNotFoundError, ProcessLookupError)
 
 
 class _Ident:
-    """What is cached per identity (pid, starttime): owner, command line, decoded comm,
-    executable state and the cgroup (read again when they can have changed: see the module
-    docstring)."""
+    """What is cached per identity (pid, starttime): owner, command line, decoded comm and
+    executable state (read again when they can have changed: see the module docstring), and
+    what the event spine marked since the last pass (``marked``: OWNER | COMMAND)."""
 
     __slots__ = (
         "cgroup",
         "cmdline",
-        "cmdline_pending",
         "cmdline_raw",
         "comm",
         "comm_raw",
         "exe_deleted",
-        "next_check",
+        "marked",
         "sightings",
         "uid",
         "user",
@@ -110,13 +119,12 @@ class _Ident:
         self.user = "-"
         self.cmdline = ""
         self.cmdline_raw = b""
-        self.cmdline_pending = False  # the last read came back empty: read it again
         self.comm = ""
         self.comm_raw = b""
         self.exe_deleted = False
         self.cgroup: str | None = None
         self.sightings = 0
-        self.next_check = 0  # sampler tick from which the owner and cmdline are read again
+        self.marked = 0  # OWNER | COMMAND: what an event said changed (read it this pass)
 
 
 _Entry = tuple[bytes, ProcInfo, _Ident]
@@ -131,8 +139,11 @@ class ProcSampler:
     #: optional fields) once every this many samples, staggered by PID (see the docstring)
     refresh_ticks = REFRESH_TICKS
 
-    def __init__(self, proc: str = "/proc") -> None:
+    def __init__(self, proc: str = "/proc", *, feed: ChangeFeed | None = None) -> None:
         self.proc = proc
+        #: the event spine: what the journal's proc connector saw change (None: no events,
+        #: the owner is read every pass like htop)
+        self.feed = feed
         self.clk_tck = os.sysconf("SC_CLK_TCK")
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.ncpu = os.cpu_count() or 1
@@ -148,6 +159,7 @@ class ProcSampler:
         #: stat paths of userland processes by PID % refresh_ticks (whose turn is which tick)
         self._turns: dict[int, set[str]] = {}
         self._turns_every = 0
+        self._live = False  # this pass: the feed is live (owner changes come as events)
 
     def close(self) -> None:
         """Release the /proc directory fd."""
@@ -218,6 +230,19 @@ class ProcSampler:
             self._fields = frozenset(fields)
             reuse = False
         self._tick += 1
+        feed = self.feed
+        live = feed is not None and feed.live
+        if feed is not None:
+            for pid, what in feed.drain().items():
+                held = last.get(f"{pid}/stat")
+                if held is not None:  # read it on the slow path this pass: stat "changed"
+                    held[2].marked |= what
+                    last[f"{pid}/stat"] = (b"", held[1], held[2])
+        self._live = live
+        # idle processes: the owner every pass without events (htop's way), the optional
+        # fields every pass while shown (they change while the stat does not)
+        owner_each = not live
+        recheck = owner_each or bool(self._fields)
         if reuse and last:
             # The processes whose PID % refresh_ticks is this tick's: read again what can
             # change while their stat does not. Done first, into ``last``, so the loop below
@@ -262,7 +287,9 @@ class ProcSampler:
             prev = last.get(rel)
             info: ProcInfo | None
             if prev is not None and prev[0] == data and reuse:
-                info = prev[1]  # unchanged since last tick: same identity, same values
+                if recheck:  # the owner without events, the shown optional fields
+                    prev = self._recheck(rel, name, prev, owner_each)
+                info = prev[1]  # unchanged since last tick: same identity
                 new_last[rel] = prev
             else:
                 info = self._parse(rel, name, data, prev, None, new_last, forced)
@@ -320,8 +347,10 @@ class ProcSampler:
                 leader.user,
                 leader.exe_deleted,
             ):
+                if self._fields:
+                    prev = self._recheck(rel, name, prev, False)
                 new_last[rel] = prev
-                return p
+                return prev[1]
         return self._parse(rel, name, data, prev, leader, new_last, False)
 
     def _parse(
@@ -359,23 +388,11 @@ class ProcSampler:
             ident.uid, ident.user, ident.cmdline = leader.uid, leader.user, leader.cmdline
             ident.exe_deleted, ident.cgroup = leader.exe_deleted, leader.cgroup
         else:
-            # Owner and command line change only by the process's own act (setuid, argv
-            # rewritten at run time), so read them when it ran: at once if they were last
-            # read RECHECK_TICKS or more ago, else on that tick (a process busy every tick
-            # pays once every RECHECK_TICKS), and on its refresh turn (it ran for less than
-            # a tick). The /proc/PID directory is owned by the effective uid (always, unlike
-            # the files in it, which turn root's for a non-dumpable process).
-            tick = self._tick
-            recheck = (
-                refresh
-                or exec_seen
-                or tick >= ident.next_check
-                or ident.sightings <= 2
-                or ident.cmdline_pending
-            )
-            if recheck:
-                ident.next_check = tick + RECHECK_TICKS
-            if ident.uid is None or (recheck and not kernel):
+            marked, ident.marked = ident.marked, 0
+            # The owner: at the first sighting, then every pass without events (htop's way),
+            # or when a UID event marked it. The /proc/PID directory is owned by the effective
+            # uid (always, unlike the files in it, which turn root's for a non-dumpable one).
+            if ident.uid is None or (not kernel and (not self._live or marked & OWNER)):
                 try:
                     uid = os.stat(name, dir_fd=self._dirfd).st_uid
                     if uid != ident.uid:
@@ -384,19 +401,19 @@ class ProcSampler:
                     return None
                 except OSError:
                     pass
-            # Never for a zombie (no mm: it reads empty), and an empty read never replaces a
-            # known command line (an exiting task that is not a zombie yet): the same
-            # identity keeps its last command line to the end.
-            if recheck and not kernel and alive:
+            # The command line: whenever the process ran (argv rewritten in place sends no
+            # event) or was marked. Never for a zombie (no mm: it reads empty), and an empty
+            # read never replaces a known command line (an exiting task that is not a zombie
+            # yet): the same identity keeps its last command line to the end.
+            if not kernel and alive:
                 raw = self._cmdline_raw(name)
-                ident.cmdline_pending = not raw
                 if raw and raw != ident.cmdline_raw:
                     ident.cmdline_raw = raw
                     ident.cmdline = argv_text(raw)
-            # the executable: at an exec and on its turn (it can be deleted at any time)
-            if (exec_seen or refresh) and not kernel and alive:
+            # the executable: at an exec (seen or marked) and on its turn
+            if (exec_seen or refresh or marked & COMMAND) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
-            if FIELD_CGROUP in fields and (ident.sightings <= 2 or exec_seen or refresh):
+            if FIELD_CGROUP in fields:
                 with contextlib.suppress(OSError):
                     ident.cgroup = parse_cgroup(self._read_all(base + "cgroup"))
         ident.comm_raw = s.comm_raw
@@ -416,12 +433,7 @@ class ProcSampler:
             if FIELD_IO in fields:
                 io_read, io_write = self._io(base)
             if FIELD_OOM in fields:
-                if leader is not None:
-                    oom = leader.oom_score
-                elif not kernel or prev is None or not same:
-                    oom = self._int_file(base + "oom_score")
-                else:
-                    oom = prev[1].oom_score
+                oom = leader.oom_score if leader is not None else self._int_file(base + "oom_score")
             if FIELD_CTXSW in fields:
                 with contextlib.suppress(OSError, ValueError):
                     vol, invol = parse_ctxsw(self._read(base + "status", 8192))
@@ -455,28 +467,18 @@ class ProcSampler:
             ctxsw_voluntary=vol,
             ctxsw_involuntary=invol,
         )
-        if refresh and same and prev is not None and prev[1] == info:
-            info = prev[1]  # a forced full read (new fields) that found nothing new
+        if same and prev is not None and prev[1] == info:
+            info = prev[1]  # a forced or marked read that found nothing new
         new_last[rel] = (data, info, ident)
         return info
 
     def _refresh(self, rel: str, name: str, prev: _Entry) -> _Entry:
         """An unchanged process's turn: read again what can change while its stat does not
-        (a run shorter than a clock tick, another process's act): owner, command line,
-        executable, memory, the optional fields. ~14 µs; a new ``ProcInfo`` only if
-        something changed."""
+        and no event says (a run shorter than a clock tick, another process's act): command
+        line, executable, memory. ~12 µs; a new ``ProcInfo`` only if something changed."""
         data, info, ident = prev
         changes: dict[str, object] = {}
-        uid: int | None
-        try:
-            uid = os.stat(name, dir_fd=self._dirfd).st_uid
-        except OSError:  # gone: it is swept next tick
-            uid = ident.uid
-        if uid != ident.uid and uid is not None:
-            ident.uid, ident.user = uid, self._user_name(uid)
-            changes["uid"], changes["user"] = uid, ident.user
         base = rel[:-4]
-        fields = self._fields
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
             if raw and raw != ident.cmdline_raw:
@@ -490,7 +492,29 @@ class ProcSampler:
                 rss, shared = int(statm[1]) * self.page_size, int(statm[2]) * self.page_size
                 if (rss, shared) != (info.rss, info.shared):
                     changes["rss"], changes["shared"] = rss, shared
+        if changes:
+            return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
+        return prev
+
+    def _recheck(self, rel: str, name: str, prev: _Entry, owner: bool) -> _Entry:
+        """An idle process's per-pass reads: the owner (``owner``: no events say it; one
+        ``stat()`` of ``/proc/PID``) and the optional fields being shown (they change while
+        the stat does not). The same entry when nothing changed (the table then knows at an
+        ``is`` check that this process's rates are 0), else one with a new ``ProcInfo``."""
+        data, info, ident = prev
+        changes: dict[str, object] = {}
+        if owner and not info.is_kernel_thread and not info.is_thread:
+            uid: int | None
+            try:
+                uid = os.stat(name, dir_fd=self._dirfd).st_uid
+            except OSError:  # gone: it is swept next pass
+                uid = ident.uid
+            if uid != ident.uid and uid is not None:
+                ident.uid, ident.user = uid, self._user_name(uid)
+                changes["uid"], changes["user"] = uid, ident.user
+        fields = self._fields
         if fields:
+            base = rel[:-4]
             if FIELD_CGROUP in fields:
                 with contextlib.suppress(OSError):
                     ident.cgroup = parse_cgroup(self._read_all(base + "cgroup"))
@@ -509,7 +533,6 @@ class ProcSampler:
                     ctx = parse_ctxsw(self._read(base + "status", 8192))
                     if ctx != (info.ctxsw_voluntary, info.ctxsw_involuntary):
                         changes["ctxsw_voluntary"], changes["ctxsw_involuntary"] = ctx
-        ident.next_check = self._tick + RECHECK_TICKS
         if changes:
             return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
         return prev

@@ -16,6 +16,7 @@ that this class has it.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -55,7 +56,7 @@ from pidtop.ui.widgets.pinned import PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
-    from pidtop.journal.service import Journal
+    from pidtop.journal.service import Journal, Record
     from pidtop.ui.tree_kill import TreeKillRun
 
 #: The second sample comes quickly so that CPU% has a delta to show (htop does the same).
@@ -134,6 +135,9 @@ class PidtopApp(
         self.bell_enabled = opts.bell
         #: every process exit on the machine (``E``, header); None: off
         self.journal = journal
+        self._exit_inbox: deque[Record] = deque()  # exits from the journal's thread
+        if journal is not None:  # listed processes' exits marked on their rows
+            journal.listeners.append(self._journal_exits)
         #: seconds before SIGKILL in the escalation offered by the signal picker
         self.escalate_after = opts.escalate_after
         #: whole-tree kills with an escalation still to come (pidtop.ui.tree_kill)
@@ -374,6 +378,7 @@ class PidtopApp(
             snap.wall,
         )
         self.samples_merged += 1
+        self.exits_merged(snap)
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)

@@ -10,16 +10,21 @@ therefore never become table rows; they are in the journal.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from pidtop.journal.service import ExitRecord, Journal, JournalReader
+from textual.message import Message
+
+from pidtop.journal.records import status_text
+from pidtop.journal.service import ExitRecord, Journal, JournalReader, Record
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from pidtop.actions.pins import Pin
     from pidtop.kernel.handle import Handle
+    from pidtop.sampling.snapshot import Snapshot
     from pidtop.sampling.table import ProcessTable, Row
     from pidtop.ui.screens.exits import ExitsScreen
     from pidtop.ui.widgets.process_view import ProcessView
@@ -48,6 +53,10 @@ else:
     _Mixin = object
 
 
+class ExitsSeen(Message):
+    """The journal's thread has exit records waiting (``ExitsActions._exit_inbox``)."""
+
+
 class ExitsActions(_Mixin):
     """``E``: the Exits screen; ``journal_status()``: the header's words. Mixed into the app."""
 
@@ -56,6 +65,47 @@ class ExitsActions(_Mixin):
     _journal_words = ""
     _pin_inodes: dict[int, int] = {}
     _pin_handles: dict[int, Handle] = {}
+    #: the PIDs of the latest sample (an exit of any other PID is not looked up)
+    _listed_pids: frozenset[int] = frozenset()
+    _exit_posted = False
+    _exit_inbox: deque[Record]  # set by the app's __init__
+
+    # ------------------------------------------------------------------ exit marks
+    def _journal_exits(self, records: list[Record]) -> None:
+        """The journal's listener (its reader thread): queue the records, wake the loop once
+        per batch (appending to a list is atomic; the loop swaps it out)."""
+        self._exit_inbox.extend(records)  # a deque: thread-safe; the flag is cleared first
+        if not self._exit_posted:
+            self._exit_posted = True
+            self.post_message(ExitsSeen())
+
+    def on_exits_seen(self, _: ExitsSeen) -> None:
+        """Mark every listed process that exited, by identity (PID and start time), with its
+        status, until the next refresh removes its row (:mod:`pidtop.sampling.exitmarks`)."""
+        self._exit_posted = False
+        inbox = self._exit_inbox
+        records = [inbox.popleft() for _ in range(len(inbox))]
+        snap = self.table.snapshot
+        if snap is None:
+            return
+        get = self.table.get
+        for r in records:
+            if type(r) is ExitRecord and r.pid in self._listed_pids:
+                key = self.view.exits.match(
+                    r.pid,
+                    r.monotonic,
+                    r.lifetime_s,
+                    status_text(r),
+                    lambda k: get(k) is not None,
+                    snap.clk_tck,
+                )
+                if key is not None:
+                    self.view.refresh_key(key)
+
+    def exits_merged(self, snap: Snapshot) -> None:
+        """After a merge: the PIDs to look exits up for; marks of rows gone are dropped."""
+        self._listed_pids = frozenset(p.pid for p in snap.processes)
+        self.view.exits.prune(lambda k: self.table.get(k) is not None)
 
     def start_journal(self) -> None:
         """Start reading the journal (if the app has one) and refreshing the header."""

@@ -17,6 +17,7 @@ from pidtop.actions.pins import PinSet
 from pidtop.kernel.errors import HandleError, raise_fd_limit
 from pidtop.kernel.identity import parse_target
 from pidtop.kernel.probes import features
+from pidtop.sampling.changes import ChangeFeed
 from pidtop.sampling.snapshot import ProcessSource
 from pidtop.settings.options import Options, from_args
 
@@ -51,15 +52,16 @@ def resolve_options(args: Any) -> tuple[Options, list[str]]:
     return from_args(args, base), [str(p) for p in loaded.problems]
 
 
-def make_source(options: Options) -> ProcessSource:
-    """The scripted demo source (``--demo``) or the real /proc sampler."""
+def make_source(options: Options, feed: ChangeFeed | None = None) -> ProcessSource:
+    """The scripted demo source (``--demo``) or the real /proc sampler, which reads again what
+    ``feed`` (the event spine, marked by the exit journal's connector) says changed."""
     if options.demo:
         from pidtop.demo.source import ScriptedSource
 
         return ScriptedSource()
     from pidtop.sampling.sampler import ProcSampler
 
-    return ProcSampler()
+    return ProcSampler(feed=feed)
 
 
 def make_pins(source: ProcessSource, options: Options) -> PinSet:
@@ -113,7 +115,10 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
     with contextlib.suppress(HandleError):  # out of fds: the app reports it at start
         features()
 
-    source = make_source(options)
+    # One event spine: the journal's connector marks what changed (UID, EXEC, COMM events) and
+    # says while it runs (feed.live); the sampler reads those processes again at its next pass.
+    feed = ChangeFeed()
+    source = make_source(options, feed)
     pins = make_pins(source, options)
     journal: Journal | None = None  # --no-journal
     if options.journal and options.demo:
@@ -124,6 +129,7 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
         from pidtop.journal.service import Journal
 
         journal = Journal(options.exits_keep)
+        journal.feed = feed  # type: ignore[attr-defined]  # the journal half of issue 16 adds it
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
     app.sample_first()  # before the event loop: the first frame shows the processes
     return app

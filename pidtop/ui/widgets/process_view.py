@@ -29,6 +29,7 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from pidtop.sampling.columns import COLUMN_BY_ID, Column, cell_text
+from pidtop.sampling.exitmarks import ExitMarks
 from pidtop.sampling.fmt import sanitize, truncate_plus
 from pidtop.sampling.layout import (
     PlacedColumn,
@@ -141,12 +142,15 @@ class ProcessView(ScrollView, can_focus=True):
         #: the user put the cursor on a context row (tree + filter) themselves: it may stay
         self._context_chosen = False
         self.search_text: str = ""
+        #: listed processes the exit journal saw exit (drawn as exited, with their status,
+        #: until the next refresh removes the row; the app fills it)
+        self.exits = ExitMarks()
         self._strips: dict[int, Strip] = {}
         #: the last strip built for a process, with what it was built from (see _row_strip)
         self._line_cache: dict[ProcKey, tuple[tuple[object, ...], Strip]] = {}
         self._header: Strip | None = None
         self._styles: dict[tuple[str, str], Style] = {}
-        self._text_cache: dict[ProcKey, tuple[str, str, str]] = {}
+        self._text_cache: dict[ProcKey, tuple[str, str, str, str]] = {}
         self._layout: list[PlacedColumn] = []
         self._layout_width = -1
         self._layout_columns: tuple[Column, ...] = ()
@@ -445,6 +449,8 @@ class ProcessView(ScrollView, can_focus=True):
             return "cursor"
         if self._marks_on and self._mark(row) == EXITED_MARK:
             return "exited"
+        if self.exits.marks and row.key in self.exits.marks:
+            return "exited"
         if row.status == "new":
             return "new"
         if row.status == "dying":
@@ -453,19 +459,21 @@ class ProcessView(ScrollView, can_focus=True):
             return "context"
         return "normal"
 
-    def _texts(self, row: Row) -> tuple[str, str, str]:
-        """Sanitized (command, USER cell, basename-ish) for a row, cached by identity.
+    def _texts(self, row: Row) -> tuple[str, str, str, str]:
+        """Sanitized (command, USER cell, raw command, raw user) for a row, cached by identity
+        and dropped when either value behind it changes (a daemon that drops root keeps its
+        command line: caching USER with the command alone showed ``root`` for its life).
 
         The USER cell is cut like the model's ``cell_text``: a name longer than the column ends
         in ``+`` like ``ps`` (uid 4000000000 is ``40000000+``, not the valid-looking ``400000000``).
         """
         info = row.info
-        raw = info.command
+        raw, raw_user = info.command, info.user
         cached = self._text_cache.get(row.key)
-        if cached is not None and cached[2] == raw:
+        if cached is not None and cached[2] == raw and cached[3] == raw_user:
             return cached
-        user = truncate_plus(sanitize(info.user), _USER_WIDTH) if info.user else "-"
-        entry = (sanitize(raw), user, raw)
+        user = truncate_plus(sanitize(raw_user), _USER_WIDTH) if raw_user else "-"
+        entry = (sanitize(raw), user, raw, raw_user)
         if len(self._text_cache) > 4 * max(1000, len(self.table.rows)):
             self._text_cache.clear()
         self._text_cache[row.key] = entry
@@ -507,6 +515,8 @@ class ProcessView(ScrollView, can_focus=True):
                 row.has_children,
                 width,
                 self.table.tree,
+                self.exits.get(row.key),
+                self._snapshot_sig(row),
             )
             cached = (self._line_cache if previous is None else previous).get(row.key)
             if cached is not None and cached[0] == sig:
@@ -519,6 +529,15 @@ class ProcessView(ScrollView, can_focus=True):
         self._strips[index] = strip
         return strip
 
+    def _snapshot_sig(self, row: Row) -> object:
+        """What a row's cells take from the snapshot rather than the row (START: the boot
+        time, the clock tick, whether it started within the last 24 hours)."""
+        snap = self.table.snapshot
+        if snap is None or COLUMN_BY_ID["start"] not in self._layout_columns:
+            return None
+        start = snap.boot_time + row.info.starttime / snap.clk_tck
+        return (snap.boot_time, snap.clk_tck, snap.wall - start < 86400)
+
     def _cell(self, col_id: str, row: Row, user: str) -> str:
         if col_id == "user":
             return user
@@ -530,7 +549,7 @@ class ProcessView(ScrollView, can_focus=True):
     def _build_row(self, index: int, row: Row) -> Strip:
         kind = self._row_kind(index, row)
         plain = self._style(kind, "plain")
-        command, user, _raw = self._texts(row)
+        command, user, _raw, _user = self._texts(row)
         segments: list[Segment] = []
         if self._marks_on:
             mark = self._mark(row)
@@ -564,6 +583,11 @@ class ProcessView(ScrollView, can_focus=True):
             prefix = cut_cells(prefix, width)
             out.append(Segment(prefix, self._style(kind, "tree")))
             used = cell_width(prefix)
+        status = self.exits.get(row.key)
+        if status is not None:  # exited since the last refresh: say how, first
+            note = cut_cells(f"[{status}] ", width - used)
+            out.append(Segment(note, self._style(kind, "mark-exited")))
+            used += cell_width(note)
         room = width - used
         if room <= 0:
             return out
