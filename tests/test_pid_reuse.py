@@ -235,3 +235,53 @@ print(json.dumps(dict(b=b, degraded=h.degraded, st_a=st_a, st_b=read_starttime(P
     assert r["st_a"] != r["st_b"]
     assert r["outcome"] == "gone"
     assert r["b_running"], "a degraded handle killed the process that reused the PID"
+
+
+def test_a_proc_dir_fd_reads_only_its_process_after_the_pid_is_reused(run: Run) -> None:
+    """The details source reads through A's /proc directory fd, checked once against A's
+    pidfd: after A is reaped and B takes PID 500, every read through it (stat, cmdline,
+    environ, fd/) fails with ESRCH, the details read is thrown away, the environment and the
+    open files say "exited", and a new check refuses the handle, while /proc/500 by path
+    reads B. Nothing of B is ever returned as A's."""
+    r = run("""
+from pidtop.details.reader import ProcDetails
+from pidtop.kernel.errors import ProcessGone
+from pidtop.kernel.procdir import ProcDir
+fa, ino_a = start_a()
+h = ProcessHandle.open(PID)
+src = ProcDetails()
+first = src.read(h, None)
+env_before = src.environ(h)
+d = ProcDir.open(h)
+b, fb = replace_a(fa)
+errors = {}
+for name in ("stat", "cmdline", "environ", "status"):
+    try:
+        d.read(name)
+        errors[name] = "read"
+    except ProcessLookupError:
+        errors[name] = "ESRCH"
+try:
+    d.listdir("fd")
+    errors["fd"] = "read"
+except ProcessLookupError:
+    errors["fd"] = "ESRCH"
+again = src.read(h, first)
+env, files = src.environ(h), src.files(h)
+try:
+    ProcDir.open(h)
+    reopened = "opened"
+except ProcessGone as e:
+    reopened = str(e)
+print(json.dumps(dict(b=b, first=first is not None and first.starttime == h.starttime,
+                      env_before=isinstance(env_before, dict), errors=errors,
+                      again=again is None, env=str(env), files=str(files), reopened=reopened,
+                      by_path=read_starttime(PID) != h.starttime, b_running=running(fb))))
+""")
+    assert r["b"] == 500, "PID was not reused"
+    assert r["first"] and r["env_before"]
+    assert r["errors"] == dict.fromkeys(("stat", "cmdline", "environ", "status", "fd"), "ESRCH")
+    assert r["again"], "a details read after the reuse returned data"
+    assert "exited" in str(r["env"]) and "exited" in str(r["files"])
+    assert "has exited" in str(r["reopened"])
+    assert r["by_path"] and r["b_running"]

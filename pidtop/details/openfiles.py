@@ -1,9 +1,10 @@
 """A process's open files and sockets, like ``lsof -p``, from /proc/PID/fd and fdinfo.
 
-No lsof needed and no Textual. psutil has no full fd table (it lists regular files and
-sockets only, not pipes, eventfds, pidfds or other anon inodes), so the table is read by hand;
-socket endpoints come from psutil's ``net_connections`` (matched by fd). Callers bracket the
-read with the process handle (:meth:`pidtop.details.reader.ProcDetails.files`).
+No lsof needed and no Textual. Everything is read through the process's own checked
+``/proc/PID`` directory fd (:class:`pidtop.kernel.procdir.ProcDir`): its fd links, fdinfo, and
+the socket endpoints from its own network namespace's ``net/tcp``, ``tcp6``, ``udp``, ``udp6``
+and ``unix`` tables, matched by socket inode. Once the process is reaped every read fails with
+ESRCH: the table is never another process's.
 """
 
 from __future__ import annotations
@@ -12,19 +13,13 @@ import contextlib
 import os
 import socket
 import stat
+import sys
 from dataclasses import dataclass
 
-import psutil
-
+from pidtop.kernel.procdir import ProcDir
 from pidtop.sampling.fmt import sanitize
 
 _ACCMODE = {os.O_RDONLY: "r", os.O_WRONLY: "w", os.O_RDWR: "rw"}
-_KINDS = {
-    socket.AF_INET: "IPv4",
-    socket.AF_INET6: "IPv6",
-    socket.AF_UNIX: "unix",
-}
-_TYPES = {socket.SOCK_STREAM: "TCP", socket.SOCK_DGRAM: "UDP", socket.SOCK_SEQPACKET: "SEQ"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,40 +34,83 @@ class FdEntry:
     deleted: bool = False
 
 
-def _addr(a: object) -> str:
-    if not a:
-        return ""
-    if isinstance(a, tuple) and len(a) == 2:
-        host, port = a
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(a)
+_TCP_STATES = {
+    1: "ESTABLISHED",
+    2: "SYN_SENT",
+    3: "SYN_RECV",
+    4: "FIN_WAIT1",
+    5: "FIN_WAIT2",
+    6: "TIME_WAIT",
+    7: "CLOSE",
+    8: "CLOSE_WAIT",
+    9: "LAST_ACK",
+    10: "LISTEN",
+    11: "CLOSING",
+}
 
 
-def _sockets(pid: int) -> dict[int, str]:
-    """fd -> ``TCP 127.0.0.1:5432->127.0.0.1:40000 (ESTABLISHED)`` (empty if unreadable)."""
+def _inet(hex_addr: str) -> str:
+    """``0100007F:1F90`` (``/proc/net/tcp``: 32-bit words in host order) as ``127.0.0.1:8080``;
+    IPv6 as ``[::1]:8080``."""
+    host, _, port = hex_addr.partition(":")
+    raw = b"".join(
+        int(host[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(host), 8)
+    )
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    text = socket.inet_ntop(family, raw)
+    return f"[{text}]:{int(port, 16)}" if family == socket.AF_INET6 else f"{text}:{int(port, 16)}"
+
+
+def parse_net(kind: str, proto: str, text: str) -> dict[int, str]:
+    """socket inode -> ``IPv4 TCP 127.0.0.1:5432->127.0.0.1:40000 (ESTABLISHED)`` for one
+    ``net/tcp``-style table (``kind`` IPv4/IPv6, ``proto`` TCP/UDP); a listening or unbound
+    socket has no ``->`` part."""
     out: dict[int, str] = {}
-    try:
-        conns = psutil.Process(pid).net_connections(kind="all")
-    except (psutil.Error, OSError):
-        return out
-    for c in conns:
-        if c.fd is None or c.fd < 0:
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        if len(f) < 10:
             continue
-        kind = _KINDS.get(c.family, str(c.family))
-        typ = _TYPES.get(c.type, "")
-        text = f"{typ} {_addr(c.laddr)}".strip() if kind != "unix" else _addr(c.laddr)
-        if c.raddr:
-            text += f"->{_addr(c.raddr)}"
-        if c.status and c.status != psutil.CONN_NONE:
-            text += f" ({c.status})"
-        out[c.fd] = f"{kind} {text}".strip() if kind != "unix" else f"unix {text or '(unnamed)'}"
+        local, remote, state, inode = _inet(f[1]), _inet(f[2]), int(f[3], 16), int(f[9])
+        name = f"{kind} {proto} {local}"
+        if not remote.endswith(":0"):
+            name += f"->{remote}"
+        if proto == "TCP":
+            name += f" ({_TCP_STATES.get(state, state)})"
+        out[inode] = name
     return out
 
 
-def _fdinfo(pid: int, fd: int) -> tuple[str, int | None]:
+def parse_unix(text: str) -> dict[int, str]:
+    """socket inode -> ``unix /path`` (``unix (unnamed)``) from a ``net/unix`` table."""
+    out: dict[int, str] = {}
+    for line in text.splitlines()[1:]:
+        f = line.split(None, 7)
+        if len(f) >= 7 and f[6].isdigit():
+            out[int(f[6])] = f"unix {f[7] if len(f) > 7 else '(unnamed)'}"
+    return out
+
+
+def _sockets(d: ProcDir) -> dict[int, str]:
+    """socket inode -> endpoints, from the process's own network namespace (its ``net/``
+    tables, read through its directory fd); the tables it may not read are left out."""
+    out: dict[int, str] = {}
+    for name, kind, proto in (
+        ("tcp", "IPv4", "TCP"),
+        ("tcp6", "IPv6", "TCP"),
+        ("udp", "IPv4", "UDP"),
+        ("udp6", "IPv6", "UDP"),
+    ):
+        with contextlib.suppress(OSError, ValueError):
+            out.update(parse_net(kind, proto, d.text(f"net/{name}")))
+    with contextlib.suppress(OSError, ValueError):
+        out.update(parse_unix(d.text("net/unix")))
+    return out
+
+
+def _fdinfo(d: ProcDir, fd: int) -> tuple[str, int | None]:
     mode, pos = "", None
-    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
-        for line in f.read().decode("ascii", "replace").splitlines():
+    with contextlib.suppress(OSError, ValueError):
+        for line in d.read(f"fdinfo/{fd}").decode("ascii", "replace").splitlines():
             key, _, value = line.partition(":")
             if key == "flags":
                 mode = _ACCMODE.get(int(value.strip(), 8) & os.O_ACCMODE, "")
@@ -81,25 +119,26 @@ def _fdinfo(pid: int, fd: int) -> tuple[str, int | None]:
     return mode, pos
 
 
-def read_fds(pid: int) -> list[FdEntry]:
-    """Every fd of ``pid``, in fd order. PermissionError when /proc/PID/fd is not readable."""
-    base = f"/proc/{pid}/fd"
-    names = sorted(int(n) for n in os.listdir(base) if n.isdigit())
+def read_fds(d: ProcDir) -> list[FdEntry]:
+    """Every fd of the process, in fd order, read through its directory fd (ESRCH once it is
+    reaped). PermissionError when its ``fd/`` is not readable."""
+    names = sorted(int(n) for n in d.listdir("fd") if n.isdigit())
     socks: dict[int, str] | None = None
     rows = []
     for fd in names:
         try:
-            link = os.readlink(f"{base}/{fd}")
-        except OSError:
+            link = d.readlink(f"fd/{fd}")
+        except FileNotFoundError:
             continue  # closed meanwhile
-        mode, pos = _fdinfo(pid, fd)
+        mode, pos = _fdinfo(d, fd)
         deleted = False
         if link.startswith("socket:["):
             if socks is None:
-                socks = _sockets(pid)
-            kind, name = "sock", socks.get(fd, link)
-            if fd in socks:
-                kind, _, name = name.partition(" ")
+                socks = _sockets(d)
+            found = socks.get(int(link[8:-1])) if link[8:-1].isdigit() else None
+            kind, name = "sock", link
+            if found is not None:
+                kind, _, name = found.partition(" ")
         elif link.startswith("pipe:["):
             kind, name = "FIFO", link
         elif link.startswith("anon_inode:"):
@@ -109,7 +148,7 @@ def read_fds(pid: int) -> list[FdEntry]:
             name = link[: -len(" (deleted)")] if deleted else link
             kind = "REG"
             with contextlib.suppress(OSError):
-                st = os.stat(f"{base}/{fd}")
+                st = d.stat(f"fd/{fd}")
                 kind = (
                     "DIR"
                     if stat.S_ISDIR(st.st_mode)

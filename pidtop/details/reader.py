@@ -1,16 +1,19 @@
-"""The real details source: everything about ONE process, read through its verified handle
+"""The real details source: everything about ONE process, read through its own /proc directory
 (the details screen's data, :mod:`pidtop.details.model`).
 
-No Textual. psutil reads what it does well for a single process (environment, I/O counters,
-CPU affinity, I/O priority, resource limits, memory incl. USS/PSS/swap, sockets); /proc is read
-by hand only for what psutil lacks: the exe/cwd links with their ``(deleted)`` marker, thread
-names and states, the cgroup path, namespaces and the fd table (:mod:`pidtop.details.openfiles`).
+No Textual. Identity: the process's ``/proc/PID`` directory is opened once per handle and
+checked once against its pidfd (:class:`pidtop.kernel.procdir.ProcDir`, ``PIDFD-FACTS.md``
+§15); every file after that (stat, status, cmdline, environ, io, statm, smaps_rollup, limits,
+cgroup, ns/, task/, fd/, net/) is read *through that fd*, so it is that process's or fails with
+ESRCH once it is reaped, even after its PID went to another process. A read that finds it gone
+is thrown away (:meth:`ProcDetails.read` returns None: the screen keeps the previous data,
+marked stale); a part that fails alone says ``exited``. Data of a recycled PID is never
+returned, and no check before and after each read is needed.
 
-Identity: every read is bracketed by the handle. Before reading, the pidfd must not be reaped
-and ``/proc/PID/stat``'s start time must be the handle's; after reading, the same checks run
-again. While a process is not reaped it holds its PID, so everything read in between described
-it; if a check fails the whole read is thrown away (:meth:`ProcDetails.read` returns None) and
-the screen keeps the previous data, marked stale. Data from a recycled PID is never returned.
+Two figures have no /proc file and are asked of the kernel by PID: the I/O priority
+(``ioprio_get``) and the parent chain (display only, each ancestor's own stat). The I/O
+priority is kept only if the pidfd is still not reaped after the call (the PID was the
+process's throughout).
 
 Each part fails on its own: a part that cannot be read is an :class:`Unavailable` with the
 reason (``permission denied``, ``exited``...), never an exception.
@@ -25,11 +28,9 @@ import os
 import pwd
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
-
-import psutil
 
 from pidtop.details.model import (
     NAMESPACES,
@@ -45,9 +46,10 @@ from pidtop.details.model import (
     ThreadRow,
     Unavailable,
 )
-from pidtop.kernel.errors import HandleError, ProcessGone
+from pidtop.kernel.errors import ProcessGone
 from pidtop.kernel.handle import ProcessHandle
-from pidtop.kernel.identity import CLK_TCK, format_identity, read_starttime, starttime_to_wall
+from pidtop.kernel.identity import CLK_TCK, format_identity, starttime_to_wall
+from pidtop.kernel.procdir import ProcDir
 from pidtop.kernel.stat import PF_KTHREAD, StatFields, parse_stat
 from pidtop.sampling.extras import cgroup_owner
 from pidtop.sampling.fmt import sanitize
@@ -91,13 +93,11 @@ UNLIMITED = resource.RLIM_INFINITY
 
 
 def _reason(e: BaseException) -> str:
-    if isinstance(e, psutil.AccessDenied | PermissionError):
+    if isinstance(e, PermissionError):
         return "permission denied"
-    if isinstance(e, psutil.ZombieProcess):
-        return "exited (zombie)"
-    if isinstance(e, FileNotFoundError):  # the process was verified alive after the read
+    if isinstance(e, FileNotFoundError):  # through the dir fd: the file is not there
         return "not available"
-    if isinstance(e, psutil.NoSuchProcess | ProcessLookupError):
+    if isinstance(e, ProcessLookupError):  # through the dir fd: the process was reaped
         return "exited"
     if isinstance(e, OSError):
         if e.errno in (errno.EPERM, errno.EACCES):
@@ -112,7 +112,7 @@ def part(read: Callable[[], T]) -> T | Unavailable:
     """``read()``, or Unavailable with the reason it failed (never raises for the usual ones)."""
     try:
         return read()
-    except (OSError, psutil.Error, ValueError, IndexError, KeyError) as e:
+    except (OSError, ValueError, IndexError, KeyError) as e:
         return Unavailable(_reason(e))
 
 
@@ -158,18 +158,13 @@ def parse_status_ids(text: str) -> Credentials:
     )
 
 
-def _link(path: str) -> tuple[str, bool]:
+def _link(d: ProcDir, name: str) -> tuple[str, bool]:
     """readlink, sanitised, with the kernel's `` (deleted)`` suffix split off."""
-    target = os.readlink(path)
+    target = d.readlink(name)
     deleted = target.endswith(" (deleted)")
     if deleted:
         target = target[: -len(" (deleted)")]
     return sanitize(target), deleted
-
-
-def _read_text(path: str) -> str:
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
 
 
 def _read_stat(path: str) -> StatFields:
@@ -177,16 +172,45 @@ def _read_stat(path: str) -> StatFields:
         return parse_stat(f.read())
 
 
-def _scheduling(pid: int) -> tuple[str, int]:
-    """(policy, real-time priority): ``/proc/PID/stat`` fields 41 and 40, which the stat
-    parser does not keep, from ``sched_getscheduler`` (without its reset-on-fork flag) and
-    ``sched_getparam``; ``("?", 0)`` when they cannot be read."""
+def scheduling(stat: bytes) -> tuple[str, int]:
+    """(policy, real-time priority): ``/proc/PID/stat`` fields 41 and 40 (the stat parser
+    does not keep them); ``("?", 0)`` when absent."""
+    fields = stat[stat.rfind(b")") + 2 :].split()
     try:
-        policy = os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK
-        rt_priority = os.sched_getparam(pid).sched_priority
-    except OSError:
+        policy, rt_priority = int(fields[41 - 3]), int(fields[40 - 3])
+    except (IndexError, ValueError):
         return "?", 0
     return SCHED_POLICIES.get(policy, f"policy {policy}"), rt_priority
+
+
+def parse_cpu_list(text: str) -> tuple[int, ...]:
+    """``0-3,6`` (``Cpus_allowed_list``) as CPU numbers."""
+    cpus: list[int] = []
+    for item in text.strip().split(","):
+        if not item:
+            continue
+        low, _, high = item.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return tuple(cpus)
+
+
+def _status_field(status: str, key: str) -> str:
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name == key:
+            return value.strip()
+    raise KeyError(key)
+
+
+def _kv_numbers(text: str) -> dict[str, int]:
+    """``Name: 123 kB`` / ``name: 123`` lines as name -> number (bytes for ``kB``)."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        parts = value.split()
+        if parts and parts[0].isdigit():
+            out[name.strip()] = int(parts[0]) * (1024 if parts[1:2] == ["kB"] else 1)
+    return out
 
 
 def ancestors(ppid: int, limit: int = MAX_PARENTS) -> tuple[Ancestor, ...]:
@@ -216,86 +240,85 @@ def _own_namespaces() -> dict[str, int]:
 
 
 class ProcDetails:
-    """The real :class:`DetailsSource`: /proc and psutil, bracketed by the pidfd."""
+    """The real :class:`DetailsSource`: /proc read through the process's own directory fd."""
 
     def __init__(self) -> None:
         self._own_ns = _own_namespaces()
+        #: the directory of the last handle read (one fd: the screens show one process)
+        self._dir: tuple[ProcessHandle, ProcDir] | None = None
+        self._page = os.sysconf("SC_PAGE_SIZE")
 
     def open(self, pid: int, starttime: int | None) -> ProcessHandle:
         return ProcessHandle.open(pid, starttime=starttime, allow_exited=True)
 
-    @contextlib.contextmanager
-    def _verified(self, handle: ProcessHandle) -> Iterator[None]:
-        """Raise ProcessGone unless ``handle`` still names the process /proc/PID describes,
-        before and after the reads inside the block."""
-        self._check(handle)
-        yield
-        self._check(handle)
-
-    @staticmethod
-    def _check(handle: ProcessHandle) -> None:
-        if handle.closed or handle.state() == "reaped":
+    def _procdir(self, handle: ProcessHandle) -> ProcDir:
+        """``handle``'s /proc directory, opened and checked once (ProcessGone if it is no
+        longer there), then reused for every read of that handle."""
+        held = self._dir
+        if held is not None and held[0] is handle and not handle.closed:
+            return held[1]
+        self.close()
+        if handle.closed:
             raise ProcessGone(handle.pid, "has exited (data thrown away)")
-        try:
-            seen = read_starttime(handle.pid)
-        except HandleError as e:
-            raise ProcessGone(handle.pid, str(e)) from None
-        if handle.starttime is not None and seen != handle.starttime:
-            raise ProcessGone(handle.pid, "is now another process (data thrown away)")
+        d = ProcDir.open(handle)
+        self._dir = (handle, d)
+        return d
+
+    def close(self) -> None:
+        """Release the held directory fd."""
+        held, self._dir = self._dir, None
+        if held is not None:
+            held[1].close()
 
     def read(
         self, handle: ProcessHandle, previous: Details | None, *, full_memory: bool = False
     ) -> Details | None:
         try:
-            with self._verified(handle):
-                return self._read(handle, previous, full_memory)
-        except ProcessGone:
+            return self._read(handle, self._procdir(handle), previous, full_memory)
+        except (ProcessGone, ProcessLookupError):  # reaped: its files say ESRCH
             return None
 
     def environ(self, handle: ProcessHandle) -> dict[str, str] | Unavailable:
         try:
-            with self._verified(handle):
-                env = part(lambda: psutil.Process(handle.pid).environ())
+            d = self._procdir(handle)
         except ProcessGone:
             return Unavailable("exited")
-        return env
+        return part(lambda: parse_environ(d.read("environ")))
 
     def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
         from pidtop.details.openfiles import read_fds
 
         try:
-            with self._verified(handle):
-                rows = part(lambda: read_fds(handle.pid))
+            d = self._procdir(handle)
         except ProcessGone:
             return Unavailable("exited")
-        return rows
+        return part(lambda: read_fds(d))
 
-    # -- the read itself (between the two checks)
+    # -- the read itself (every file through the process's directory fd)
 
-    def _read(self, handle: ProcessHandle, prev: Details | None, full: bool) -> Details:
+    def _read(self, handle: ProcessHandle, d: ProcDir, prev: Details | None, full: bool) -> Details:
         pid = handle.pid
         mono, wall = time.monotonic(), time.time()
-        base = f"/proc/{pid}"
         if prev is not None and (prev.pid != pid or prev.starttime != handle.starttime):
             prev = None
-        stat = _read_stat(f"{base}/stat")
+        raw_stat = d.read("stat")  # ESRCH here: gone, the read is thrown away
+        stat = parse_stat(raw_stat)
         ticks = stat.utime + stat.stime
         starttime = stat.starttime
         kernel = bool(stat.flags & PF_KTHREAD)
-        policy, rt_priority = _scheduling(pid)
+        policy, rt_priority = scheduling(raw_stat)
         dt = mono - prev.read_mono if prev is not None else 0.0
         cpu = 100.0 * (ticks - prev.cpu_ticks) / CLK_TCK / dt if prev and dt > 0 else None
-        proc = psutil.Process(pid)
-        argv: tuple[str, ...] | Unavailable = part(
-            lambda: tuple(sanitize(a) for a in proc.cmdline())
-        )
+        status = part(lambda: d.text("status"))
+        argv: tuple[str, ...] | Unavailable = part(lambda: parse_argv(d.read("cmdline")))
         exe: tuple[str, bool] | Unavailable = Unavailable("none (kernel thread)")
         if not kernel:
-            exe = part(lambda: _link(f"{base}/exe"))
-        cwd = part(lambda: _link(f"{base}/cwd"))
-        threads = part(lambda: self._threads(pid, prev, dt))
-        io = part(lambda: self._io(proc, prev, dt))
-        mem = part(lambda: self._memory(proc))
+            exe = part(lambda: _link(d, "exe"))
+        cwd = part(lambda: _link(d, "cwd"))
+
+        def from_status(read: Callable[[str], T]) -> T | Unavailable:
+            return status if isinstance(status, Unavailable) else part(lambda: read(status))
+
         return Details(
             pid=pid,
             inode=handle.inode,
@@ -311,7 +334,7 @@ class ProcDetails:
             cwd_deleted=isinstance(cwd, tuple) and cwd[1],
             ppid=stat.ppid,
             parents=ancestors(stat.ppid),
-            creds=part(lambda: parse_status_ids(_read_text(f"{base}/status"))),
+            creds=from_status(parse_status_ids),
             state=stat.state,
             start_wall=starttime_to_wall(starttime),
             age=max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - starttime / CLK_TCK),
@@ -321,31 +344,33 @@ class ProcDetails:
             rt_priority=rt_priority,
             cpu=cpu,
             cpu_ticks=ticks,
-            affinity=part(lambda: tuple(proc.cpu_affinity())),
-            ionice=part(lambda: self._ionice(proc)),
+            affinity=from_status(lambda t: parse_cpu_list(_status_field(t, "Cpus_allowed_list"))),
+            ionice=part(lambda: self._ionice(handle)),
             num_threads=stat.num_threads,
-            threads=threads,
-            memory=mem,
-            full_memory=part(lambda: self._full_memory(proc)) if full else None,
-            io=io,
-            cgroup=part(lambda: self._cgroup(base)),
-            namespaces=part(lambda: self._namespaces(base)),
-            limits=part(lambda: self._limits(proc, base)),
-            num_fds=part(proc.num_fds),
+            threads=part(lambda: self._threads(d, prev, dt)),
+            memory=part(lambda: self._memory(d)),
+            full_memory=part(lambda: self._full_memory(d)) if full else None,
+            io=part(lambda: self._io(d, prev, dt)),
+            cgroup=part(lambda: self._cgroup(d)),
+            namespaces=part(lambda: self._namespaces(d)),
+            limits=part(lambda: parse_limits(d.text("limits"))),
+            num_fds=part(lambda: len(d.listdir("fd"))),
             kernel_thread=kernel,
         )
 
     @staticmethod
-    def _threads(pid: int, prev: Details | None, dt: float) -> tuple[ThreadRow, ...]:
+    def _threads(d: ProcDir, prev: Details | None, dt: float) -> tuple[ThreadRow, ...]:
         before: dict[int, int] = {}
         if prev is not None and isinstance(prev.threads, tuple):
             before = {t.tid: t.ticks for t in prev.threads}
         rows = []
-        for name in os.listdir(f"/proc/{pid}/task"):
+        for name in d.listdir("task"):
             try:
-                s = _read_stat(f"/proc/{pid}/task/{name}/stat")
-            except (OSError, ValueError, IndexError):
+                s = parse_stat(d.read(f"task/{name}/stat"))
+            except FileNotFoundError:
                 continue  # that thread ended meanwhile
+            except (ValueError, IndexError):
+                continue
             ticks = s.utime + s.stime
             old = before.get(s.pid)
             cpu = 100.0 * (ticks - old) / CLK_TCK / dt if old is not None and dt > 0 else None
@@ -355,10 +380,10 @@ class ProcDetails:
         return tuple(rows[:MAX_THREADS])
 
     @staticmethod
-    def _io(proc: psutil.Process, prev: Details | None, dt: float) -> IoCounters:
-        c = proc.io_counters()
+    def _io(d: ProcDir, prev: Details | None, dt: float) -> IoCounters:
+        c = _kv_numbers(d.text("io"))
         io = IoCounters(
-            c.read_bytes, c.write_bytes, c.read_chars, c.write_chars, c.read_count, c.write_count
+            c["read_bytes"], c["write_bytes"], c["rchar"], c["wchar"], c["syscr"], c["syscw"]
         )
         if prev is not None and isinstance(prev.io, IoCounters) and dt > 0:
             io = replace(
@@ -368,24 +393,39 @@ class ProcDetails:
             )
         return io
 
-    @staticmethod
-    def _memory(proc: psutil.Process) -> Memory:
-        m = proc.memory_info()
-        return Memory(m.rss, m.vms, m.shared)
+    def _memory(self, d: ProcDir) -> Memory:
+        size, resident, shared = (int(v) for v in d.read("statm").split()[:3])
+        return Memory(resident * self._page, size * self._page, shared * self._page)
+
+    def _full_memory(self, d: ProcDir) -> Memory:
+        """With USS, PSS and swap from ``smaps_rollup`` (expensive: on request only)."""
+        m = self._memory(d)
+        r = _kv_numbers(d.text("smaps_rollup"))
+        uss = r["Private_Clean"] + r["Private_Dirty"] + r.get("Private_Hugetlb", 0)
+        return replace(m, uss=uss, pss=r["Pss"], swap=r.get("Swap", 0))
 
     @staticmethod
-    def _full_memory(proc: psutil.Process) -> Memory:
-        m = proc.memory_full_info()  # reads smaps_rollup: expensive, on request only
-        return Memory(m.rss, m.vms, m.shared, m.uss, m.pss, m.swap)
+    def _ionice(handle: ProcessHandle) -> tuple[str, int]:
+        """``ioprio_get`` by PID (no /proc file has it): kept only if the process still held
+        its PID after the call."""
+        try:
+            import psutil  # only here: the rest is /proc through the dir fd
+        except ImportError:
+            raise OSError(errno.ENOSYS, "needs psutil") from None
 
-    @staticmethod
-    def _ionice(proc: psutil.Process) -> tuple[str, int]:
-        cls, value = proc.ionice()
+        try:
+            cls, value = psutil.Process(handle.pid).ionice()
+        except psutil.AccessDenied:
+            raise PermissionError(errno.EPERM, "permission denied") from None
+        except psutil.NoSuchProcess:
+            raise ProcessLookupError(errno.ESRCH, "exited") from None
+        if handle.state() == "reaped":
+            raise ProcessLookupError(errno.ESRCH, "exited")
         return IOPRIO_CLASSES.get(int(cls), str(int(cls))), int(value)
 
     @staticmethod
-    def _cgroup(base: str) -> Cgroup:
-        text = _read_text(f"{base}/cgroup")
+    def _cgroup(d: ProcDir) -> Cgroup:
+        text = d.text("cgroup")
         path = ""
         for line in text.splitlines():
             hier, _, rest = line.partition(":")
@@ -398,11 +438,11 @@ class ProcDetails:
         unit, container = cgroup_owner(path)
         return Cgroup(sanitize(path), unit and sanitize(unit), container and sanitize(container))
 
-    def _namespaces(self, base: str) -> tuple[Namespace, ...]:
+    def _namespaces(self, d: ProcDir) -> tuple[Namespace, ...]:
         out: list[Namespace] = []
         for name in NAMESPACES:
             try:
-                ino: int | None = os.stat(f"{base}/ns/{name}").st_ino
+                ino: int | None = d.stat(f"ns/{name}").st_ino
             except FileNotFoundError:
                 continue  # this kernel has no such namespace type
             except PermissionError:
@@ -412,20 +452,22 @@ class ProcDetails:
             out.append(Namespace(name, ino, ino is not None and ino == self._own_ns.get(name)))
         return tuple(out)
 
-    @staticmethod
-    def _limits(proc: psutil.Process, base: str) -> tuple[Limit, ...]:
-        """prlimit(2) through psutil; it needs the same user (or CAP_SYS_RESOURCE), so else
-        the world-readable /proc/PID/limits."""
-        out = []
-        try:
-            for const, name, unit in LIMITS:
-                res = getattr(psutil, const, None)
-                if res is not None:
-                    soft, hard = proc.rlimit(res)
-                    out.append(Limit(name, soft, hard, unit))
-        except psutil.AccessDenied:
-            return parse_limits(_read_text(f"{base}/limits"))
-        return tuple(out)
+
+def parse_argv(raw: bytes) -> tuple[str, ...]:
+    """``/proc/PID/cmdline`` as sanitized arguments (empty for a kernel thread or zombie)."""
+    if raw.endswith(b"\0"):
+        raw = raw[:-1]
+    return tuple(sanitize(a.decode("utf-8", "replace")) for a in raw.split(b"\0")) if raw else ()
+
+
+def parse_environ(raw: bytes) -> dict[str, str]:
+    """``/proc/PID/environ`` as a dict (the process's own text: the screen sanitizes it)."""
+    env: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        if item:
+            key, _, value = item.decode("utf-8", "replace").partition("=")
+            env[key] = value
+    return env
 
 
 #: /proc/PID/limits row names -> the names LIMITS uses
@@ -463,4 +505,14 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
     return tuple(out)
 
 
-__all__ = ["ProcDetails", "ancestors", "parse_limits", "parse_status_ids", "part"]
+__all__ = [
+    "ProcDetails",
+    "ancestors",
+    "parse_argv",
+    "parse_cpu_list",
+    "parse_environ",
+    "parse_limits",
+    "parse_status_ids",
+    "part",
+    "scheduling",
+]
