@@ -374,3 +374,48 @@ async def test_a_listed_process_that_exits_is_marked_before_the_next_refresh() -
         if child.proc.poll() is None:
             child.proc.kill()
             child.proc.wait(10)
+
+
+# --------------------------------------------------------------------------- zombie identity
+
+
+def test_a_zombie_identity_is_marked_not_actionable_as_pidtop_id_refuses_it() -> None:
+    """A zombie row of ``pidtop snapshot`` carried an ``exact`` PID:INODE that ``pidtop id``
+    then refused ("has already exited"). They agree now: the zombie's row keeps its exact
+    PID:INODE (``pidtop wait`` reports its exit) but says ``zombie``, not ``exact``: nothing
+    can act on it, which is why ``pidtop id`` refuses it; a live process is ``exact`` in the
+    snapshot and gets the same PID:INODE from ``pidtop id``."""
+    import io
+    import json
+
+    from pidtop.sampling.batch import BatchOptions, run
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    live = Child("import sys")
+    try:
+        fd = os.pidfd_open(zombie.pid)
+        try:  # exited, not reaped: a zombie
+            assert select.select([fd], [], [], 20)[0]
+            inode = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+        assert Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        opts = BatchOptions(format="json", delay=0.05, pids=frozenset({zombie.pid, live.pid}))
+        out = io.StringIO()
+        run(opts, out)
+        rows = {r["pid"]: r for r in json.loads(out.getvalue())["processes"]}
+        assert rows[zombie.pid]["s"] == "Z"
+        assert rows[zombie.pid]["id_status"] == "zombie"
+        assert rows[zombie.pid]["id"] == f"{zombie.pid}:{inode}"
+        ids = subprocess.run(
+            [sys.executable, "-m", "pidtop", "id", str(zombie.pid), str(live.pid)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert "has already exited" in ids.stderr  # pidtop id refuses the zombie
+        assert rows[live.pid]["id_status"] == "exact"
+        assert ids.stdout.split() == [rows[live.pid]["id"]]  # and agrees on the live one
+    finally:
+        zombie.wait(10)
+        live.finish()

@@ -64,10 +64,13 @@ __all__ = [
 Format = Literal["text", "json", "csv"]
 
 #: ``exact``: PID:INODE, verified; ``pid-only``: the kernel has no pidfs inodes (Linux < 6.9
-#: or no pidfds), only the PID (with the start time to check it); ``exited``: the process was
-#: gone (or its PID was another process) by the time its pidfd was opened: no identity;
-#: ``unknown``: the pidfd could not be opened for another reason (out of fds, not permitted).
-IdentityStatus = Literal["exact", "pid-only", "exited", "unknown"]
+#: or no pidfds), only the PID (with the start time to check it); ``zombie``: the exact
+#: PID:INODE of a process that has exited and is not yet reaped: nothing can act on it (a
+#: signal does nothing; ``pidtop id`` refuses it for that reason), only ``pidtop wait``, which
+#: reports its exit at once; ``exited``: the process was gone (or its PID was another
+#: process) by the time its pidfd was opened: no identity; ``unknown``: the pidfd could not be
+#: opened for another reason (out of fds, not permitted).
+IdentityStatus = Literal["exact", "pid-only", "zombie", "exited", "unknown"]
 
 #: The columns written by default: the monitor's default columns (the registry, ``COLUMNS``,
 #: has more; each is documented by ``field_help``).
@@ -77,7 +80,8 @@ SHOWN: tuple[Column, ...] = tuple(COLUMN_BY_ID[i] for i in DEFAULT_COLUMNS)
 FIXED_FIELDS: Mapping[str, str] = {
     "id": "PID:INODE to give pidtop kill/wait (or util-linux kill/waitpid); just PID "
     "when id_status is pid-only; null when there is no identity",
-    "id_status": "exact | pid-only | exited | unknown",
+    "id_status": "exact | pid-only | zombie (exited, not yet reaped: not actionable) | "
+    "exited | unknown",
     "inode": "pidfs inode (64-bit, unique per boot), or null",
     "start_ticks": "start time in clock ticks since boot (/proc/PID/stat field 22)",
     "start_time": "start time, seconds since the epoch (UTC)",
@@ -176,6 +180,8 @@ def identify(row: Row, *, exact_text: bool = True) -> RowIdentity:
             raw = None  # the PID may be another process's now: the text may not be its
         if handle.inode is None:
             return RowIdentity(str(info.pid), "pid-only", None, raw)
+        if handle.opened_exited or handle.state() != "running":  # as pidtop id says
+            return RowIdentity(f"{info.pid}:{handle.inode}", "zombie", handle.inode, raw)
         return RowIdentity(f"{info.pid}:{handle.inode}", "exact", handle.inode, raw)
 
 
