@@ -1,6 +1,6 @@
 """Per-tick cost of ProcSampler vs a psutil-per-process baseline, and what each trick buys.
 
-    python benchmarks/sampler.py [--n 0,200,1000,3000] [--ticks 15] [--compare REV]
+    python benchmarks/sampler.py [--n 0,200,1000,3000] [--ticks 15] [--compare REV] [--paths]
 
 For each N, N idle ``sleep`` processes are added to what already runs, then every variant is
 timed for ``--ticks`` consecutive ticks (after one warm-up tick); medians are printed.
@@ -20,6 +20,13 @@ times it against today's in the same run, ticks interleaved (A B A B ...; the ma
 so back-to-back runs drift more than the differences measured), as CPU time of the sampling
 thread. Both are shown as steady state (idle processes) and with reuse off (every process
 changed every tick: the worst case), and today's with every optional field asked for.
+
+``--paths`` times the event spine's two paths per refresh (issue 16), interleaved, as CPU time
+of the sampling thread: ``events`` (the exit journal's connector runs: ``feed.live``, owners
+and command lines re-read only for the PIDs it marks), ``no events`` (refused connector,
+containers: the owner from one ``stat()`` of ``/proc/PID`` every refresh, as htop), each
+without optional columns and with RD/s+WR/s shown (``/proc/PID/io`` read every refresh), and
+``events, 1 % marked`` (1 % of the processes marked every refresh: a busy exec/setuid load).
 """
 
 from __future__ import annotations
@@ -43,7 +50,8 @@ import psutil
 from _idle import count_processes, idle_processes
 
 from pidtop.kernel.stat import parse_stat
-from pidtop.sampling.extras import OPTIONAL_FIELDS
+from pidtop.sampling.changes import COMMAND, OWNER, ChangeFeed
+from pidtop.sampling.extras import FIELD_IO, OPTIONAL_FIELDS
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.table import ProcessTable
 
@@ -163,6 +171,35 @@ def compare(rev: str, ticks: int) -> dict[str, float]:
     return res
 
 
+def paths(ticks: int) -> dict[str, float]:
+    """CPU seconds per refresh of the event spine's paths (see the module docstring)."""
+    live, marked = ChangeFeed(), ChangeFeed()
+    live.live = marked.live = True
+    samplers = {
+        "events": ProcSampler(feed=live),
+        "no events": ProcSampler(feed=ChangeFeed()),
+        "events + RD/s WR/s": ProcSampler(feed=live),
+        "no events + RD/s WR/s": ProcSampler(feed=ChangeFeed()),
+        "events, 1 % marked": ProcSampler(feed=marked),
+    }
+    pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+
+    def mark_some() -> None:
+        for pid in pids[::100]:  # 1 % of the processes
+            marked.mark(pid, OWNER | COMMAND)
+        samplers["events, 1 % marked"].sample()
+
+    io = frozenset({FIELD_IO})
+    fns: dict[str, Callable[[], object]] = {name: s.sample for name, s in samplers.items()}
+    fns["events + RD/s WR/s"] = partial(samplers["events + RD/s WR/s"].sample, fields=io)
+    fns["no events + RD/s WR/s"] = partial(samplers["no events + RD/s WR/s"].sample, fields=io)
+    fns["events, 1 % marked"] = mark_some
+    res = interleaved(fns, ticks)
+    for s in samplers.values():
+        s.close()
+    return res
+
+
 def measure(ticks: int, psutil_ticks: int) -> dict[str, tuple[float, float]]:
     res: dict[str, tuple[float, float]] = {}
     res["psutil"] = timed(psutil_tick, psutil_ticks)
@@ -193,11 +230,19 @@ def main() -> None:
     ap.add_argument("--ticks", type=int, default=15)
     ap.add_argument("--compare", metavar="REV", help="also time sample.py at this git revision")
     ap.add_argument("--compare-only", action="store_true", help="only the --compare timings")
+    ap.add_argument("--paths", action="store_true", help="only the event spine's two paths")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, psutil {psutil.__version__}, {os.cpu_count()} CPUs")
     for n in (int(x) for x in args.n.split(",")):
         with idle_processes(n):
             total = count_processes()
+            if args.paths:
+                spine = paths(args.ticks)
+                print(f"\nN={n} extra idle processes, {total} processes in /proc")
+                print(f"  CPU ms per refresh, interleaved ({args.ticks} ticks):")
+                for name, med in spine.items():
+                    print(f"    {name:24s} {med * 1e3:8.2f} ms {med / total * 1e6:7.2f} µs/proc")
+                continue
             if args.compare:
                 ab = compare(args.compare, args.ticks)
             res = {} if args.compare_only else measure(args.ticks, max(3, args.ticks // 3))
