@@ -533,7 +533,7 @@ class ProcessView(ScrollView, can_focus=True):
         """What a row's cells take from the snapshot rather than the row (START: the boot
         time, the clock tick, whether it started within the last 24 hours)."""
         snap = self.table.snapshot
-        if snap is None or COLUMN_BY_ID["start"] not in self._layout_columns:
+        if snap is None or not any(c.id == "start" for c in self._layout_columns):
             return None
         start = snap.boot_time + row.info.starttime / snap.clk_tck
         return (snap.boot_time, snap.clk_tck, snap.wall - start < 86400)
