@@ -128,8 +128,7 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
     elif options.journal:
         from pidtop.journal.service import Journal
 
-        journal = Journal(options.exits_keep)
-        journal.feed = feed  # type: ignore[attr-defined]  # the journal half of issue 16 adds it
+        journal = Journal(options.exits_keep, feed=feed)
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
     app.sample_first()  # before the event loop: the first frame shows the processes
     return app
