@@ -24,10 +24,24 @@ from typing import Protocol
 from pidtop.kernel.errors import ProcessGone
 from pidtop.kernel.stat import parse_stat
 
-__all__ = ["ProcDir", "ProcessLike"]
+__all__ = ["ProcDir", "ProcessLike", "read_all_at"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _FILE_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_all_at(dirfd: int, rel: str) -> bytes:
+    """The whole file ``rel`` (relative to the directory fd ``dirfd``), however long."""
+    fd = os.open(rel, _FILE_FLAGS, dir_fd=dirfd)
+    try:
+        chunks: list[bytes] = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 class ProcessLike(Protocol):
@@ -98,16 +112,7 @@ class ProcDir:
 
     def read(self, name: str) -> bytes:
         """The whole file ``name`` (``"stat"``, ``"task/123/stat"``...)."""
-        fd = os.open(name, _FILE_FLAGS, dir_fd=self._fd)
-        try:
-            chunks: list[bytes] = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    return b"".join(chunks)
-                chunks.append(chunk)
-        finally:
-            os.close(fd)
+        return read_all_at(self._fd, name)
 
     def text(self, name: str) -> str:
         return self.read(name).decode("utf-8", "replace")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from pidtop.kernel.procdir import read_all_at
 from pidtop.kernel.rawtext import argv_join, read_raw_command
 from pidtop.sampling.extras import IO_DENIED, parse_io
 from pidtop.sampling.fmt import sanitize
@@ -29,20 +30,6 @@ def read_at(dirfd: int, rel: str, size: int = 4096) -> bytes:
     fd = os.open(rel, _O_RDONLY, dir_fd=dirfd)
     try:
         return os.read(fd, size)
-    finally:
-        os.close(fd)
-
-
-def read_all_at(dirfd: int, rel: str) -> bytes:
-    """The whole file, however long."""
-    fd = os.open(rel, _O_RDONLY, dir_fd=dirfd)
-    try:
-        chunks: list[bytes] = []
-        while True:
-            b = os.read(fd, 65536)
-            if not b:
-                return b"".join(chunks)
-            chunks.append(b)
     finally:
         os.close(fd)
 
