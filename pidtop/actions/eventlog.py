@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -63,6 +63,18 @@ class Event:
 
 Listener = Callable[[Event], None]
 
+
+class Argv(list[str]):
+    """A command's argv as read for the log, that knows whether it was cut at the cap: every
+    line that carries it (pin, signal, wait, exit) then says ``argv_truncated``."""
+
+    truncated: bool = False
+
+    def __init__(self, args: Iterable[str] = (), truncated: bool = False) -> None:
+        super().__init__(args)
+        self.truncated = truncated
+
+
 #: how many entries an EventLog keeps in memory (the file keeps all)
 KEEP = 10_000
 
@@ -104,10 +116,13 @@ class EventLog:
         """Record an event, write it to the file, tell the listeners; returns it.
 
         ``plain`` is ``message`` without the command it names, for the file (where the
-        command is in ``argv``, given in ``data``); empty ``argv`` is left out.
+        command is in ``argv``, given in ``data``); empty ``argv`` is left out, an
+        :class:`Argv` cut at the cap adds ``argv_truncated``.
         """
         if "argv" in data and not data["argv"]:
             del data["argv"]
+        elif getattr(data.get("argv"), "truncated", False):
+            data["argv_truncated"] = True
         event = Event(self._clock(), kind, target, message, ok, data, plain)
         self.entries.append(event)
         self.total += 1

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pidtop.actions.eventlog import Argv
 from pidtop.kernel.fdbudget import FdHolder
 from pidtop.kernel.handle import Handle
 from pidtop.kernel.identity import format_identity
@@ -27,22 +28,24 @@ CONFIRM_OVER = 5
 ARGV_CAP = 4096
 
 
-def read_argv(pid: int, cap: int = ARGV_CAP) -> tuple[list[str], bool]:
+def read_argv(pid: int, cap: int = ARGV_CAP) -> tuple[Argv, bool]:
     """The real argv of ``pid`` (for ``--log``): NUL-split /proc/PID/cmdline, bytes that are
     not UTF-8 kept as surrogate escapes (JSON writes them as ``\\udcXX``: nothing lost, no
-    display cleaning). At most ``cap`` characters in all; returns (argv, truncated)."""
+    display cleaning). At most ``cap`` characters in all; returns (argv, truncated); the
+    argv knows it was cut too (:class:`~pidtop.actions.eventlog.Argv`: every log line says so)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             raw = f.read(cap + 1)
     except OSError:
-        return [], False
+        return Argv(), False
     truncated = len(raw) > cap
     raw = raw[:cap]
     if raw.endswith(b"\0"):
         raw = raw[:-1]
     if not raw:
-        return [], truncated
-    return [a.decode("utf-8", "surrogateescape") for a in raw.split(b"\0")], truncated
+        return Argv(truncated=truncated), truncated
+    args = (a.decode("utf-8", "surrogateescape") for a in raw.split(b"\0"))
+    return Argv(args, truncated), truncated
 
 
 def argv_data(argv: list[str], truncated: bool = False) -> dict[str, Any]:
