@@ -119,7 +119,14 @@ BROKEN = {
     "meter twice": (b'meters = ["cpu", "load", "cpu"]\n', 1, "meters", "a meter named twice"),
     "unknown action": (b'[keys]\nquit = "f10"\nfly = "f"\n', 3, "keys.fly", "unknown action"),
     "keys not text": (b"[keys]\nkill = 9\n", 2, "keys.kill", "must be keys"),
-}
+    "unknown key name": (b'[keys]\nkill = "f9"\nquit = "nosuchkey"\n', 3, "keys.quit",
+                         "unknown key 'nosuchkey'"),
+    "escape in a key": (b'[keys]\ntree = "\\u001b[2J"\n', 2, "keys.tree", "unknown key '^[[2J'"),
+    "ctrl+c taken": (b'[keys]\nkill = "f9,ctrl+c"\n', 2, "keys.kill", "it always quits"),
+    "nested too deep": (b"x = " + b"[" * 500 + b"]" * 500 + b"\n", None, None,
+                        "nested too deeply"),
+    "too large": (b"# " + b"x" * config.MAX_BYTES + b"\n", None, None, "larger than"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
@@ -130,12 +137,19 @@ async def test_broken_file_warns_uses_defaults_and_is_left_alone(case: str, _xdg
     path.write_bytes(raw)
     opts, problems = resolve_options(args())
     assert len(problems) == 1, problems
-    assert problems[0].startswith(f"{path}:{line}: " + (f"{key}: " if key else ""))
+    where = f"{path}:{line}: " if line else f"{path}: "
+    assert problems[0].startswith(where + (f"{key}: " if key else ""))
     assert words in problems[0]
-    if case in ("wrong type", "out of range", "unknown key"):  # the good values still apply
-        assert opts.tree or opts.delay == 2.0
+    good = {  # the good values beside the bad one still apply; the bad one is the default
+        "wrong type": (False, 2.0),
+        "out of range": (True, Options().delay),
+        "unknown key": (True, Options().delay),
+    }
+    if case in good:
+        assert (opts.tree, opts.delay) == good[case]
     app, shown = await run_and_quit(opts, notes_=tuple(problems))
     assert any(problems[0] in n for n in shown)  # the warning is on screen
+    assert "\x1b" not in "".join(shown)  # a key holding ESC is shown as ^[, never sent raw
     assert path.read_bytes() == raw  # nothing changed by the user: byte for byte
     assert app.settings_message is None
 

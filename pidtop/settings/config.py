@@ -12,17 +12,22 @@ merged into the file as it is (comments, unknown keys and untouched values stay)
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import math
 import os
 import re
-import tempfile
+import stat
+import time
 import tomllib
-from collections.abc import Callable, Collection, Mapping
+import unicodedata
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pidtop.sampling.columns import COLUMN_BY_ID, resolve_sort_key
+from pidtop.sampling.fmt import sanitize
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, SETTINGS, Options, settings_of
 
 #: the file's top-level key for the keymap (``[keys]``: action id -> "key,key")
@@ -41,6 +46,43 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     return root / "pidtop" / "config.toml"
 
 
+#: the largest config file read (a settings file is a few hundred bytes; a bigger one is a
+#: mistake, e.g. a link to /dev/zero or a log): larger ones are refused, the defaults used
+MAX_BYTES = 256 * 1024
+
+
+class NotRegularFile(OSError):
+    """The config path is a FIFO, a device, a directory ...: never read (it could block or
+    never end) and never replaced."""
+
+
+class TooLarge(OSError):
+    """The config file is over :data:`MAX_BYTES`."""
+
+
+def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of ``path`` (symbolic links followed), if it is a regular file of at most
+    ``limit`` bytes. Opened non-blocking so that a FIFO cannot hang the start; raises
+    FileNotFoundError, :class:`NotRegularFile`, :class:`TooLarge` or another OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise TooLarge(errno.EFBIG, f"larger than {limit // 1024} KiB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the file."""
@@ -52,7 +94,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.key + ': ' if self.key else ''}{self.message}"
+        # the file's text (a key, a value) is shown like process text: no escapes, bounded
+        return sanitize(f"{where}: {self.key + ': ' if self.key else ''}{self.message}")
 
 
 @dataclass(slots=True)
@@ -165,7 +208,7 @@ def load(path: Path, actions: Collection[str] = ()) -> Loaded:
         loaded.problems.append(Problem(path, line, key, message))
 
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path)
     except FileNotFoundError:
         return loaded
     except OSError as e:
@@ -190,6 +233,11 @@ def load(path: Path, actions: Collection[str] = ()) -> Loaded:
             line=int(found.group(1)) if found else None,
         )
         return loaded
+    except (RecursionError, MemoryError, ValueError) as e:  # nested too deep, ...
+        loaded.parsed = False
+        what = "nested too deeply" if isinstance(e, RecursionError) else type(e).__name__
+        problem(f"cannot be parsed ({what}); using the defaults (the file is left as it is)")
+        return loaded
     for key, value in data.items():
         if key == KEYS_TABLE:
             loaded.values["keymap"] = _load_keys(value, text, actions, problem)
@@ -202,7 +250,7 @@ def load(path: Path, actions: Collection[str] = ()) -> Loaded:
         if wanted is not None:
             default = getattr(Options(), key)
             problem(
-                f"must be {wanted}, not {value!r}; using {_show(default)}",
+                f"must be {wanted}, not {_short(value)}; using {_show(default)}",
                 key,
                 _line_of(text, key),
             )
@@ -230,10 +278,79 @@ def _load_keys(
         if actions and action not in actions:
             problem("unknown action, ignored (see the help, F1)", f"keys.{action}", line)
         elif not isinstance(keys, str) or not keys.strip():
-            problem(f'must be keys like "f9,k", not {keys!r}; ignored', f"keys.{action}", line)
+            problem(
+                f'must be keys like "f9,k", not {_short(keys)}; ignored', f"keys.{action}", line
+            )
         else:
-            keymap[action] = ",".join(k.strip() for k in keys.split(",") if k.strip())
+            names = [k.strip() for k in keys.split(",") if k.strip()]
+            bad = next((k for k in names if key_problem(k)), None)
+            if bad is not None:
+                problem(f"{key_problem(bad)}; the default keys are kept", f"keys.{action}", line)
+            else:
+                keymap[action] = ",".join(names)
     return keymap
+
+
+#: the key that always quits: no ``[keys]`` entry may take it (the way out of any keymap)
+RESERVED_KEYS = frozenset({"ctrl+c"})
+#: key modifiers Textual knows, as in ``ctrl+shift+f5``
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+#: Textual's names of keys that are not characters
+_NAMED_KEYS = frozenset(
+    {
+        "escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end",
+        "pageup", "pagedown", "up", "down", "left", "right", "newline",
+        *(f"f{n}" for n in range(1, 25)),
+    }
+)  # fmt: skip
+#: Textual's short names for some characters (its KEY_NAME_REPLACEMENTS)
+_CHAR_NAMES = {
+    "slash": "/", "backslash": "\\", "at": "@", "minus": "-", "plus": "+", "underscore": "_",
+}  # fmt: skip
+
+
+def _char_names() -> frozenset[str]:
+    """The names Textual gives the printable characters of Latin-1 that are not letters or
+    digits: ``question_mark``, ``full_stop``, ``less_than_sign`` ... (as its
+    ``_character_to_key``). Other characters are written as themselves."""
+    names = set(_CHAR_NAMES)
+    for code in range(0x21, 0x100):
+        ch = chr(code)
+        if ch.isprintable() and not ch.isalnum():
+            with contextlib.suppress(ValueError):
+                names.add(unicodedata.name(ch).lower().replace("-", "_").replace(" ", "_"))
+    return frozenset(names)
+
+
+_CHARACTER_KEYS = _char_names()
+
+
+def key_problem(key: str) -> str | None:
+    """What is wrong with one Textual key name (``f9``, ``k``, ``ctrl+t``, ``question_mark``),
+    or None. A single printable character, a named key, or ``modifier+...+key``; never
+    :data:`RESERVED_KEYS` (ctrl+c always quits)."""
+    shown = sanitize(key)
+    if key.lower() in RESERVED_KEYS:
+        return f"{shown} cannot be bound: it always quits"
+    *mods, base = key.split("+") if len(key) > 1 else [key]
+    if any(m not in _MODIFIERS for m in mods) or len(set(mods)) != len(mods):
+        return f"unknown key {shown!r} (modifiers: {', '.join(sorted(_MODIFIERS))})"
+    if len(base) == 1:
+        ok = base.isprintable() and not base.isspace() and base != ","
+    else:
+        ok = base in _NAMED_KEYS or base in _CHARACTER_KEYS
+    if not ok:
+        return f"unknown key {shown!r} (Textual key names: f9, k, ctrl+t, question_mark ...)"
+    return None
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a value can be a 200 KB list)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = "a value nested too deeply"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _show(value: object) -> str:
@@ -274,66 +391,169 @@ def save(path: Path, changed: Mapping[str, Any]) -> Saved:
     """Write the ``changed`` settings (Options field names) into ``path``, atomically.
 
     The file as it is now is read again and only these keys are replaced or added: comments,
-    unknown keys and other values stay. A file that is not TOML is renamed aside first.
-    Raises OSError when the directory or file cannot be written.
+    unknown keys and other values stay. A file that is not TOML is kept aside (a hard link,
+    ``config.toml.broken``) once the new one is written in full; until then it stays in place.
+    A symbolic link is written through (its target is replaced, the link stays). Raises
+    OSError when the directory or file cannot be written, when the file is read-only (it is
+    left as it is) or is not a regular file, or when another pidtop holds the lock too long.
     """
     import tomlkit  # only when saving: not on the start-up path
 
-    moved: Path | None = None
-    try:
-        text = path.read_text(encoding="utf-8")
-        doc = tomlkit.parse(text)
-    except FileNotFoundError:
-        doc = tomlkit.parse(HEADER)
-    except (UnicodeDecodeError, tomlkit.exceptions.ParseError, ValueError):
-        moved = _aside(path)
-        doc = tomlkit.parse(HEADER)
-    for key, value in changed.items():
-        if key == "keymap":
-            table = doc.get(KEYS_TABLE)
-            if not isinstance(table, dict):
-                table = tomlkit.table()
-                doc[KEYS_TABLE] = table
-            for action in [a for a in table if a not in value]:
-                del table[action]
-            for action, keys in value.items():
-                table[action] = keys
-        elif key == "sort_reverse" and value is None:
-            doc.pop(key, None)
-        else:
-            doc[key] = _toml_value(value)
-    _write_atomic(path, tomlkit.dumps(doc))
+    target = Path(os.path.realpath(path))  # a link into a dotfiles folder: write its target
+    _make_dirs(target.parent)
+    with _locked(target.parent):
+        broken = False
+        try:
+            st: os.stat_result | None = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file; not written")
+        if st is not None and not st.st_mode & 0o222:
+            raise PermissionError(
+                errno.EACCES, f"read-only (mode {st.st_mode & 0o777:04o}); left as it is"
+            )
+        try:
+            doc = tomlkit.parse(read_limited(target).decode("utf-8")) if st else None
+        except TooLarge:
+            raise
+        except (UnicodeDecodeError, tomlkit.exceptions.ParseError, ValueError, RecursionError):
+            broken, doc = True, None
+        if doc is None:
+            doc = tomlkit.parse(HEADER)
+        for key, value in changed.items():
+            if key == "keymap":
+                table = doc.get(KEYS_TABLE)
+                if not isinstance(table, dict):
+                    table = tomlkit.table()
+                    doc[KEYS_TABLE] = table
+                for action in [a for a in table if a not in value]:
+                    del table[action]
+                for action, keys in value.items():
+                    table[action] = keys
+            elif key == "sort_reverse" and value is None:
+                doc.pop(key, None)
+            else:
+                doc[key] = _toml_value(value)
+        moved = _write_atomic(target, tomlkit.dumps(doc), st, keep_aside=broken)
     return Saved(path, moved)
 
 
-def _aside(path: Path) -> Path:
-    target = path.with_name(path.name + ".broken")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.broken.{n}")
-    os.rename(path, target)
-    return target
+#: how long a save waits for another pidtop's save of the same folder (seconds)
+LOCK_WAIT = 5.0
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold ``flock`` on ``folder`` (the config file's own folder: no lock file left behind),
+    so that two pidtops saving at once do not interleave their read-merge-writes."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BlockingIOError(
+                        errno.EWOULDBLOCK, "another pidtop is saving it; not written"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _owner_for(folder: Path) -> tuple[int, int] | None:
+    """As root (``sudo -E``), what a new file in ``folder`` is chowned to: the folder's owner,
+    so that the user's settings do not become root's. None when nothing is to change."""
+    if os.geteuid() != 0:
+        return None
+    st = os.stat(folder)
+    return None if st.st_uid == 0 else (st.st_uid, st.st_gid)
+
+
+def _make_dirs(folder: Path) -> None:
+    """``mkdir -p`` whose new folders belong to the owner of the folder they are made in (as
+    root); the mode of a new folder honours the umask."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for new in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(new)
+            owner = _owner_for(new.parent)
+            if owner is not None:
+                os.chown(new, *owner)
+
+
+def _write_atomic(
+    path: Path, text: str, st: os.stat_result | None, *, keep_aside: bool = False
+) -> Path | None:
+    """Write ``text`` to a new file beside ``path``, fsync it, then put it in place (rename,
+    then fsync of the folder). The new file keeps the mode and owner of the one it replaces; a
+    first file gets the umask's mode and (as root) the folder's owner. ``keep_aside``: the
+    old file is first hard-linked to a free ``.broken`` name (link fails if the name exists:
+    no race between looking and taking). Returns that name. The old file is untouched until
+    the new one is written in full (a full disk leaves it in place)."""
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for n in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the umask applies
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - a hundred leftovers of this very PID
+        raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+    moved: Path | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        try:
+            if st is not None:
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+            owner = (st.st_uid, st.st_gid) if st is not None else _owner_for(path.parent)
+            if owner is not None and os.geteuid() == 0 and owner != (os.geteuid(), os.getegid()):
+                os.fchown(fd, *owner)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if keep_aside:
+            moved = _link_aside(path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _fsync_dir(path.parent)
+    return moved
+
+
+def _link_aside(path: Path) -> Path:
+    """Hard-link ``path`` to the first free ``NAME.broken``, ``NAME.broken.2`` ... name."""
+    for n in range(1, 1000):
+        target = path.with_name(path.name + ".broken" + (f".{n}" if n > 1 else ""))
+        try:
+            os.link(path, target)
+            return target
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free .broken name", str(path))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def changed_settings(before: Options, after: Options) -> dict[str, Any]:
