@@ -5,8 +5,12 @@ range) gives :class:`Problem` lines naming the file, line and key, and the defau
 was bad. The file is never rewritten behind the user's back: pidtop writes it only when the
 user changed a setting (quit, or Save in the setup screen), then only the keys they changed,
 merged into the file as it is (comments, unknown keys and untouched values stay), atomically
-(temporary file, fsync, rename). A file that is not TOML at all is moved aside first
-(``config.toml.broken``) and that is said. No Textual here.
+(temporary file, fsync, rename, fsync of the folder). A file that is not TOML at all is kept
+aside (``config.toml.broken``) once the new one is written, and that is said. No Textual here.
+
+One thing: the file, read (bounded, regular files only, every value checked) and written
+(merged, locked, atomic, through symbolic links, keeping mode and owner); the two halves
+share the file's rules and its problems' wording. Key names are :mod:`.keynames`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import re
 import stat
 import time
 import tomllib
-import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,7 @@ from typing import Any
 
 from pidtop.sampling.columns import COLUMN_BY_ID, resolve_sort_key
 from pidtop.sampling.fmt import sanitize
+from pidtop.settings.keynames import key_problem
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, SETTINGS, Options, settings_of
 
 #: the file's top-level key for the keymap (``[keys]``: action id -> "key,key")
@@ -289,59 +293,6 @@ def _load_keys(
             else:
                 keymap[action] = ",".join(names)
     return keymap
-
-
-#: the key that always quits: no ``[keys]`` entry may take it (the way out of any keymap)
-RESERVED_KEYS = frozenset({"ctrl+c"})
-#: key modifiers Textual knows, as in ``ctrl+shift+f5``
-_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
-#: Textual's names of keys that are not characters
-_NAMED_KEYS = frozenset(
-    {
-        "escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end",
-        "pageup", "pagedown", "up", "down", "left", "right", "newline",
-        *(f"f{n}" for n in range(1, 25)),
-    }
-)  # fmt: skip
-#: Textual's short names for some characters (its KEY_NAME_REPLACEMENTS)
-_CHAR_NAMES = {
-    "slash": "/", "backslash": "\\", "at": "@", "minus": "-", "plus": "+", "underscore": "_",
-}  # fmt: skip
-
-
-def _char_names() -> frozenset[str]:
-    """The names Textual gives the printable characters of Latin-1 that are not letters or
-    digits: ``question_mark``, ``full_stop``, ``less_than_sign`` ... (as its
-    ``_character_to_key``). Other characters are written as themselves."""
-    names = set(_CHAR_NAMES)
-    for code in range(0x21, 0x100):
-        ch = chr(code)
-        if ch.isprintable() and not ch.isalnum():
-            with contextlib.suppress(ValueError):
-                names.add(unicodedata.name(ch).lower().replace("-", "_").replace(" ", "_"))
-    return frozenset(names)
-
-
-_CHARACTER_KEYS = _char_names()
-
-
-def key_problem(key: str) -> str | None:
-    """What is wrong with one Textual key name (``f9``, ``k``, ``ctrl+t``, ``question_mark``),
-    or None. A single printable character, a named key, or ``modifier+...+key``; never
-    :data:`RESERVED_KEYS` (ctrl+c always quits)."""
-    shown = sanitize(key)
-    if key.lower() in RESERVED_KEYS:
-        return f"{shown} cannot be bound: it always quits"
-    *mods, base = key.split("+") if len(key) > 1 else [key]
-    if any(m not in _MODIFIERS for m in mods) or len(set(mods)) != len(mods):
-        return f"unknown key {shown!r} (modifiers: {', '.join(sorted(_MODIFIERS))})"
-    if len(base) == 1:
-        ok = base.isprintable() and not base.isspace() and base != ","
-    else:
-        ok = base in _NAMED_KEYS or base in _CHARACTER_KEYS
-    if not ok:
-        return f"unknown key {shown!r} (Textual key names: f9, k, ctrl+t, question_mark ...)"
-    return None
 
 
 def _short(value: object, limit: int = 60) -> str:

@@ -15,6 +15,9 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
+from pidtop.sampling.fmt import sanitize
+from pidtop.settings.config import key_problem
+
 Scope = Literal["app", "view", "info"]
 
 
@@ -204,7 +207,7 @@ def key_label(key: str) -> str:
         return _KEY_LABELS[key]
     if key[:1] == "f" and key[1:].isdigit():
         return key.upper()
-    return key
+    return sanitize(key)  # a keymap's text is shown, never sent to the terminal raw
 
 
 def keys_of(action: Action, keymap: Mapping[str, str] | None = None) -> list[str]:
@@ -246,12 +249,23 @@ def palette_actions() -> Iterable[Action]:
 
 
 def check_keymap(keymap: Mapping[str, object]) -> list[str]:
-    """Problems with a keymap override (unknown action ids, non-text keys), one line each."""
+    """Problems with a keymap override (unknown action ids, non-text keys, unknown key names,
+    ctrl+c, which always quits), one line each."""
     problems = []
     for action_id, keys in keymap.items():
         action = ACTION_BY_ID.get(action_id)
         if action is None or action.scope == "info":
-            problems.append(f"unknown action {action_id!r}")
+            problems.append(f"unknown action {sanitize(repr(action_id))}")
         elif not isinstance(keys, str) or not keys.strip():
             problems.append(f'{action_id}: keys must be a text like "f9,k"')
+        else:
+            bad = [p for k in keys.split(",") if k.strip() and (p := key_problem(k.strip()))]
+            problems.extend(f"{action_id}: {p}" for p in bad[:1])
     return problems
+
+
+def valid_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """The entries of ``keymap`` that :func:`check_keymap` finds nothing wrong with (the
+    config file's are checked when read; this keeps any other source from binding ESC
+    sequences or ctrl+c)."""
+    return {a: k for a, k in keymap.items() if not check_keymap({a: k})}
