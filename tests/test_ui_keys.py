@@ -578,3 +578,24 @@ async def test_palette_lists_every_action_once() -> None:
             assert titles.count(action.title) == 1, action.title
         assert len(titles) == len(set(titles))
         assert {f"Sort by {c.title}" for c in COLUMNS} <= set(titles)
+
+
+async def test_a_keymap_cannot_take_ctrl_c_or_print_escapes() -> None:
+    """A keymap from anywhere (not only the config file, which refuses them with a warning):
+    ctrl+c bound to kill, ESC sequences as key names. ctrl+c still quits (130); the footer and
+    the help never carry the raw ESC; the entries that are fine still apply."""
+    from textual.widgets import Footer
+
+    hostile = {"kill": "ctrl+c", "tree": "\x1b[2J", "sort_mem": "m"}
+    assert len(actions.check_keymap(hostile)) == 2
+    app = make_app(keymap=hostile)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("m")
+        assert app.table.sort_column == "mem"
+        footer = " ".join(str(k.render()) for k in app.query_one(Footer).children)
+        assert "\x1b" not in footer and "F5Tree" in footer, footer
+        assert "\x1b" not in "".join(k for _, k, _ in actions.help_rows(hostile))
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 130

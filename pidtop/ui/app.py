@@ -43,6 +43,7 @@ from pidtop.sampling.table import ProcessTable
 from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
+from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
 from pidtop.ui.settings_actions import SettingsActions
@@ -89,6 +90,7 @@ class PidtopApp(
     ExitsActions,
     ProcessActions,
     TypeaheadApp,
+    NotifyApp,
     TerminalApp,
     App[int],
 ):
@@ -212,7 +214,7 @@ class PidtopApp(
     def on_mount(self) -> None:
         """Start sampling."""
         if self.options.keymap:
-            self.set_keymap(self.options.keymap)
+            self.set_keymap(actions.valid_keymap(self.options.keymap))
         self.pins.listeners.append(self._on_pin_changed)
         self.pins.wait_listeners.append(self._on_wait_over)
         self.pins.start()
