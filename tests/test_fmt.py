@@ -1,5 +1,7 @@
 """Pure formatting helpers."""
 
+import unicodedata
+
 import pytest
 
 from pidtop.sampling.fmt import (
@@ -100,6 +102,13 @@ def test_format_duration(sec: float, text: str) -> None:
         ("surrogate\udcff", "surrogate\ufffd"),
         ("[bold red]pwned[/]", "[bold red]pwned[/]"),  # markup is the UI's job (rich Text)
         ("caf\u00e9 \u65e5\u672c", "caf\u00e9 \u65e5\u672c"),
+        # invisible format characters: zero-width space, RLM, Arabic letter mark, BOM
+        ("a\u200bb\u200fc\u061cd\ufeffe", "a\ufffdb\ufffdc\ufffdd\ufffde"),
+        ("join\u200dx\u2060y", "join\ufffdx\ufffdy"),
+        ("e\u0301 ok", "e\u0301 ok"),  # a mark on its letter stays
+        ("\u0301\u0301x", "\u25cc\u0301\u0301x"),  # alone at the start: on a dotted circle
+        ("\x1b\u0301", "^[\u0301"),  # after caret notation it has a base again
+        ("nbsp\u00a0\u3000", "nbsp\u00a0\u3000"),  # spaces that take a cell stay
     ],
 )
 def test_sanitize(raw: str, safe: str) -> None:
@@ -111,4 +120,6 @@ def test_sanitize_output_has_no_control_characters() -> None:
     out = sanitize(every)
     bad = [c for c in out if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"]
     assert bad == []
+    invisible = [c for c in out if unicodedata.category(c) in ("Cf", "Cc", "Cs", "Cn")]
+    assert invisible == []  # nothing that takes no cell without being a mark on a letter
     out.encode("utf-8")  # no lone surrogates left

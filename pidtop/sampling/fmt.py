@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = ["format_duration", "format_time_plus", "human_bytes", "sanitize", "truncate_plus"]
 
 _UNITS = "KMGTPE"
@@ -97,28 +99,43 @@ def _build_table() -> dict[int, str]:
     for c in range(0x20):  # C0: caret notation, like `cat -v` (ESC -> ^[, newline -> ^J)
         table[c] = "^" + chr(c + 0x40)
     table[0x7F] = "^?"
-    for c in range(0x80, 0xA0):  # C1 (CSI 0x9b, OSC 0x9d ... act like ESC sequences)
-        table[c] = "\ufffd"
-    # Line/paragraph separators break rows; bidi embeddings/overrides/isolates reorder text
-    # visually (a name could pretend to be another one).
-    for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)):
-        table[c] = "\ufffd"
-    for c in range(0xD800, 0xE000):  # lone surrogates (surrogateescape) cannot be encoded
-        table[c] = "\ufffd"
     return table
 
 
 _SANITIZE = _build_table()
+#: what may stay although ``str.isprintable`` says no: spaces other than " " (no-break
+#: space, ideographic space: they take cells like any letter) and private-use characters
+_KEPT_CATEGORIES = frozenset({"Zs", "Co"})
+#: marks that combine with the character before them (they take no cell of their own)
+_MARKS = frozenset({"Mn", "Me"})
+#: the base a combining mark is shown on when nothing precedes it (Unicode's convention)
+DOTTED_CIRCLE = "\u25cc"
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable() or unicodedata.category(ch) in _KEPT_CATEGORIES:
+        return ch
+    return "\ufffd"
 
 
 def sanitize(text: str) -> str:
-    """Make process-controlled text safe to print: no terminal escapes, no line breaks.
+    """Make process-controlled text safe to print: no terminal escapes, no line breaks, nothing
+    invisible.
 
-    C0 controls and DEL become caret notation (``"\\x1b[31m"`` -> ``"^[[31m"``), C1 controls,
-    U+2028/U+2029, bidi controls and lone surrogates become U+FFFD. Rich markup characters are
-    left alone on purpose: the UI renders process text as ``rich.text.Text``, never as markup.
-    Fast path: printable text is returned unchanged (the same object).
+    C0 controls and DEL become caret notation (``"\\x1b[31m"`` -> ``"^[[31m"``); every other
+    character Python does not call printable becomes U+FFFD: C1 controls, U+2028/U+2029, format
+    characters (bidi controls such as U+200F and U+061C, the zero-width space U+200B, U+FEFF,
+    joiners, the soft hyphen), lone surrogates, unassigned code points. A combining mark at the
+    start gets a dotted circle to sit on (alone, terminals disagree on its width: it could shift
+    what follows, a dialog's border). Rich markup characters are left alone on purpose: the UI
+    renders process text as ``rich.text.Text``, never as markup. Fast path: printable text is
+    returned unchanged (the same object).
     """
     if text.isprintable():  # False for every C0/C1/Zl/Zp/Cf (bidi) character and surrogate
+        if text and unicodedata.category(text[0]) in _MARKS:
+            return DOTTED_CIRCLE + text
         return text
-    return text.translate(_SANITIZE)
+    text = "".join(map(_visible, text.translate(_SANITIZE)))
+    if text and unicodedata.category(text[0]) in _MARKS:
+        return DOTTED_CIRCLE + text
+    return text
