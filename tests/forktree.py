@@ -340,10 +340,20 @@ def list_then_kill(root: int, sig: int = signal.SIGKILL) -> int:
 
 
 def pidtop_kill_tree(root: int, *args: str, as_user: int | None = None) -> tuple[int, str, str]:
-    """Run ``pidtop kill --tree ARGS ROOT``; (exit status, stdout, stderr)."""
-    cmd = [sys.executable, "-m", "pidtop", "kill", "--tree", *args, str(root)]
+    """Run ``pidtop kill --tree ARGS ROOT``; (exit status, stdout, stderr). ``as_user``: as
+    that uid, from a readable copy of pidtop (:func:`procs.as_another_user`: the checkout may
+    be in a folder that user cannot read)."""
     if as_user is not None:
-        cmd = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", *cmd]
+        from procs import as_another_user
+
+        with as_another_user() as (python, env):
+            cmd = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups"]
+            cmd += [python, "-m", "pidtop", "kill", "--tree", *args, str(root)]
+            out = subprocess.run(
+                cmd, capture_output=True, text=True, env=env, timeout=60, cwd=env["HOME"]
+            )
+        return out.returncode, out.stdout, out.stderr
+    cmd = [sys.executable, "-m", "pidtop", "kill", "--tree", *args, str(root)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -303,13 +304,54 @@ def pid_namespace_unavailable(*, as_nobody: bool = False) -> str | None:
     return None
 
 
-def _readable_copy(where: Path) -> Path:
-    """pidtop's package and tests/procs.py copied under ``where`` (readable by anyone)."""
+def readable_copy(where: Path, packages: tuple[str, ...] = ("psutil",)) -> Path:
+    """pidtop's package, tests/procs.py and tests/forktree.py, and the third-party
+    ``packages`` an unprivileged child imports, copied under ``where`` and made readable by
+    anyone. A child of another user runs from there (``PYTHONPATH=where``) with
+    :func:`unprivileged_python`: the checkout and its venv may live in a 0700 folder (a home
+    on many distributions, a fresh ``mktemp -d``) that other users cannot read."""
+    import importlib.util
+
     shutil.copytree(ROOT / "pidtop", where / "pidtop", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(TESTS / "procs.py", where / "procs.py")
+    for helper in ("procs.py", "forktree.py"):
+        shutil.copy(TESTS / helper, where / helper)
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, f"{name} is not installed"
+        shutil.copytree(
+            Path(spec.origin).parent, where / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for path in [where, *where.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return where
+
+
+def unprivileged_python() -> str | None:
+    """A Python any user can run, of this version (so the copied extension modules load): the
+    system's. None when there is none (the caller skips, saying so)."""
+    for cand in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if not os.access(cand, os.X_OK):
+            continue
+        ver = subprocess.run(
+            [cand, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        ).stdout.strip()
+        if ver == str(sys.version_info[:2]):
+            return cand
+    return None
+
+
+@contextlib.contextmanager
+def as_another_user() -> Iterator[tuple[str, dict[str, str]]]:
+    """(python, env) for a child run as another user (``setpriv --reuid``): the system's
+    Python and a readable copy of pidtop in a fresh world-readable folder, removed after."""
+    python = unprivileged_python()
+    if python is None:
+        import pytest
+
+        pytest.skip("no system Python of this version that another user can run")
+    with tempfile.TemporaryDirectory(prefix="pidtop-readable-") as tmp:
+        where = readable_copy(Path(tmp))
+        yield python, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where), "HOME": str(where)}
 
 
 def run_in_pid_namespace(
@@ -329,7 +371,7 @@ def run_in_pid_namespace(
         cmd = ["unshare", "--pid", "--fork", *(["--mount-proc"] if mount_proc else [])]
         python = sys.executable
         if as_nobody:
-            _readable_copy(where)
+            readable_copy(where)
             env["PYTHONPATH"] = str(where)
             cmd = [*NOBODY, "unshare", "--user", "--map-root-user", *cmd[1:]]
             python = SYSTEM_PYTHON
