@@ -65,14 +65,50 @@ def test_registry_and_set_columns() -> None:
     assert t.fields == {"oom"}
 
 
+#: the files the optional columns read (I/O, cgroup, OOM score, context switches)
+OPTIONAL_FILES = frozenset({"io", "cgroup", "oom_score", "status"})
+_opened: list[str] | None = None  # the basenames opened while a sample is recorded
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _opened is not None:  # os.open and open(): the file's name
+        _opened.append(os.fsdecode(args[0]).rsplit("/", 1)[-1] if args[0] is not None else "")
+
+
+sys.addaudithook(_audit)  # for the whole session (cannot be removed): records only on demand
+
+
+def _files_opened(sampler: ProcSampler, fields: frozenset[str]) -> set[str]:
+    global _opened
+    _opened = []
+    try:
+        sampler.sample(fields=fields)
+        return set(_opened)
+    finally:
+        _opened = None
+
+
 def test_hidden_columns_read_nothing(sampler: ProcSampler) -> None:
-    """With the default columns the sampler is asked for no optional field and fills none."""
-    snap = sampler.sample(fields=ProcessTable().fields)
+    """With the default columns the sampler opens none of the optional columns' files (seen
+    by an audit hook on every open), in the first sample and the next; with those columns
+    shown it opens each of them (so the hook does see them) and fills the fields."""
+    default = ProcessTable().fields
+    for _ in range(2):
+        opened = _files_opened(sampler, default)
+        assert "stat" in opened and not opened & OPTIONAL_FILES, opened
+    snap = sampler.sample(fields=default)
     assert all(
         p.io_read is None and p.cgroup is None and p.oom_score is None
         and p.ctxsw_voluntary is None
         for p in snap.processes
     )  # fmt: skip
+    table = ProcessTable()
+    table.set_columns([*DEFAULT_COLUMNS[:-1], *NEW, "command"])
+    shown = ProcSampler()
+    try:
+        assert _files_opened(shown, table.fields) >= OPTIONAL_FILES
+    finally:
+        shown.close()
 
 
 # -- each new column against /proc for a real child --------------------------------------------
