@@ -40,9 +40,15 @@ async def ui() -> None:
         out["ui_pins"] = len(app.pins)
         await pilot.press("space")  # unpin again
         await pilot.press("k")
-        await pilot.pause(0.3)
+        for _ in range(500):  # bounded waits (10 s), never a fixed sleep
+            if type(app.screen).__name__ == "SignalScreen":
+                break
+            await pilot.pause(0.02)
         await pilot.press("enter")  # SIGTERM to the cursor's process
-        await pilot.pause(0.3)
+        for _ in range(500):
+            if any(e.kind == "signal" for e in app.events.entries) and app._notifications:
+                break
+            await pilot.pause(0.02)
         out["ui_notes"] = [str(n.message) for n in app._notifications]
 
 async def core() -> None:

@@ -117,7 +117,8 @@ async def test_full_kernel_shows_no_degraded_warning() -> None:
             (pin,) = app.pins
             assert not pin.handle.degraded
             await wait_for(pilot, lambda: f"{target.pid}:" in strip_text(app))
-            await pilot.pause(0.3)  # a few samples: nothing may turn up late
+            merged = app.samples_merged  # a few more samples: nothing may turn up late
+            await wait_for(pilot, lambda: app.samples_merged >= merged + 3)
             assert not any(m.startswith(LIMITED) for m in notes(app)), notes(app)
             assert not any(e.kind == "kernel" for e in app.events.entries)
             text = strip_text(app)

@@ -8,6 +8,7 @@ from functools import partial
 
 import pytest
 from textual import events
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 from uitools import resample as resample_app
@@ -311,8 +312,10 @@ async def test_pause_stops_sampling() -> None:
         assert app.paused
         assert "PAUSED" in str(app.query_one(Meters).render())
         frozen = app.samples_merged
-        await pilot.pause(0.6)
-        assert app.samples_merged == frozen
+        # a sample already running may finish (and is not merged); after that nothing is
+        # armed: no timer, no worker, so no sample can come (no fixed sleep needed to see it)
+        await wait_for(pilot, lambda: not app._sampling)
+        assert app._timer is None and app.samples_merged == frozen
         await pilot.press("Z")
         assert not app.paused
         await wait_for(pilot, lambda: app.samples_merged > frozen)
@@ -412,7 +415,15 @@ async def test_command_palette(query: str, check: Callable[[PidtopApp], bool]) -
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*query)
-        await pilot.pause(0.3)
+
+        def offered() -> bool:  # the search has run and offers the command first
+            palette = app.screen
+            if not isinstance(palette, CommandPalette):
+                return False
+            options = palette.query_one(CommandList)
+            return options.option_count > 0 and query in str(options.get_option_at_index(0).prompt)
+
+        await wait_for(pilot, offered)
         await pilot.press("enter")
         await wait_for(pilot, lambda: check(app))
 
