@@ -4,6 +4,9 @@ with a unique name; its ancestors (PID 1 ... pytest) are shown as context above 
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import pytest
 from procs import spawn
 from tmuxterm import TMUX, Term, pidtop_line
@@ -12,7 +15,9 @@ from uitools import burst, wait_for
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 
-NAME = "ctxmatch7"
+#: unique to this run (two runs on one machine must not filter each other's child): at most
+#: 15 characters, a process name's limit
+NAME = f"cx{os.getpid():x}{secrets.token_hex(2)}"[:15]
 
 
 def cursor(app: PidtopApp) -> tuple[int, bool]:
@@ -23,7 +28,7 @@ def cursor(app: PidtopApp) -> tuple[int, bool]:
 
 @pytest.mark.parametrize("send", ["burst", "press"])
 async def test_filter_in_tree_view_lands_on_the_match(send: str) -> None:
-    """``t``, ``\\ctxmatch7`` Enter, Space: the match is pinned, not PID 1 (the first row,
+    """``t``, ``\\NAME`` Enter, Space: the match is pinned, not PID 1 (the first row,
     shown only as the match's ancestor)."""
     with spawn(comm=NAME) as t:
         app = PidtopApp(ProcSampler(), delay=0.5)
@@ -62,7 +67,7 @@ async def test_cursor_on_an_ancestor_moves_to_its_match_when_filtered() -> None:
 
 @pytest.mark.skipif(TMUX is None, reason="needs tmux")
 def test_tmux_tree_filter_space_pins_the_match() -> None:
-    """The real app in tmux, one burst: ``t \\ctxmatch7 Enter Space`` pins the match (it pinned
+    """The real app in tmux, one burst: ``t \\NAME Enter Space`` pins the match (it pinned
     PID 1, the top context row)."""
     with spawn(comm=NAME) as t, Term(pidtop_line("-d", "10"), size=(120, 40)) as term:
         term.wait("PID")
