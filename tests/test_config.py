@@ -266,3 +266,19 @@ def test_snapshot_uses_the_config_file(_xdg: Path) -> None:
         )  # fmt: skip
         assert plain.returncode == 0 and plain.stderr == ""
         assert plain.stdout.split("\n", 1)[0].split()[:3] == ["PID:INODE", "USER", "PRI"]
+
+
+async def test_a_read_only_file_is_left_alone_and_that_is_said(_xdg: Path) -> None:
+    """chmod 0444: a change on quit is not written (root could write it: pidtop does not), and
+    the message says why; the file is byte for byte as it was."""
+    path = _xdg / "pidtop" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("# mine, not to be touched\ntree = false\n")
+    path.chmod(0o444)
+    opts, problems = resolve_options(args())
+    assert problems == []
+    app, _ = await run_and_quit(opts, ("t",))
+    assert app.settings_message == (
+        f"Settings not saved: {path}: read-only (mode 0444); left as it is"
+    )
+    assert path.read_text() == "# mine, not to be touched\ntree = false\n"
