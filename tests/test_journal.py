@@ -389,10 +389,10 @@ def test_unprivileged_listener_does_what_this_kernel_allows() -> None:
     may, every status is exact; if it refuses (EPERM on this machine's 6.18.44), the journal must
     fall back, say so in its note (the uid and the kernel's answer), and still record a process
     it listed, exactly."""
-    from procs import _readable_copy
+    from procs import readable_copy
 
     with tempfile.TemporaryDirectory(prefix="pidtop-journal-nobody-") as tmp:
-        where = _readable_copy(Path(tmp))  # under /tmp, not pytest's 0700 tmp_path
+        where = readable_copy(Path(tmp))  # under /tmp, not pytest's 0700 tmp_path
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where)}
         out = subprocess.run(
             [*_nobody_python(), "-c", _NOBODY_SCRIPT],
