@@ -108,6 +108,14 @@ def add_parser(sub: argparse._SubParsersAction, **common: Any) -> None:  # type:
         "--interval", type=_interval, default=1.0, metavar="SECONDS",
         help="without the connector: seconds between process listings (default: 1)",
     )  # fmt: skip
+    from pidtop.cli.record import TIME_HELP, add_store_argument
+
+    p.add_argument(
+        "--since", metavar="TIME",
+        help="print the recorded exits (pidtop record) from TIME, then exit. " + TIME_HELP,
+    )  # fmt: skip
+    p.add_argument("--until", metavar="TIME", help="the recorded exits up to TIME (default: now)")
+    add_store_argument(p)
     p.set_defaults(func=run)
 
 
@@ -158,6 +166,10 @@ def _run(args: argparse.Namespace) -> int:
         pids=args.pid or frozenset(),
         ppids=args.ppid or frozenset(),
     )
+    if args.since is not None or args.until is not None:  # the recording, not the kernel
+        from pidtop.cli.record import journal_window
+
+        return journal_window(args, keep)
     tty = out.isatty()
     color = tty and not os.environ.get("NO_COLOR") and not args.json
     wake_r, wake_w = os.pipe()

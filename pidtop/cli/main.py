@@ -24,7 +24,7 @@ from pidtop.exitcodes import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_INTERRUPTED, EX
 from pidtop.kernel.signals import parse_signal
 from pidtop.kernel.watch import REAP_GRACE
 
-COMMANDS = ("kill", "wait", "id", "journal", "snapshot")
+COMMANDS = ("kill", "wait", "id", "journal", "snapshot", "record")
 
 
 def build_tui_parser() -> argparse.ArgumentParser:
@@ -37,12 +37,16 @@ def build_tui_parser() -> argparse.ArgumentParser:
         "  pidtop wait [--timeout SECONDS] [--any] [--quiet] TARGET...\n"
         "  pidtop id PID...\n"
         "  pidtop journal [--json] [--failed] [--user USER] [--command REGEX] ...\n"
-        "  pidtop snapshot [-n N] [--json|--csv] [-d -u -p -t -s --filter TEXT]  (also -b)\n\n"
+        "  pidtop snapshot [-n N] [--json|--csv] [-d -u -p -t -s --filter TEXT]  (also -b)\n"
+        "  pidtop record [--interval S] [--keep 7d] [--max-size 1G]; pidtop --replay [TIME]\n\n"
         + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"pidtop {__version__}")
     add_tui_arguments(parser)
+    from pidtop.cli.record import add_replay_arguments
+
+    add_replay_arguments(parser)
     return parser
 
 
@@ -116,6 +120,10 @@ def build_command_parser() -> argparse.ArgumentParser:
     from pidtop.cli.snapshot import add_snapshot_parser  # it imports this module
 
     add_snapshot_parser(sub, common)
+
+    from pidtop.cli.record import add_record_parser
+
+    add_record_parser(sub, common)
     return parser
 
 
@@ -127,7 +135,14 @@ def _run_tui(args: argparse.Namespace) -> int:
     except ImportError as e:
         say(f"pidtop: the terminal UI is not available ({e}); use pidtop kill|wait|id", error=True)
         return EXIT_FAILURE
-    return run_tui(*resolve_options(args))
+    replay = None
+    if args.replay is not None:  # --replay [TIME]: the recording, not /proc
+        from pidtop.cli.record import replay_source
+
+        replay = replay_source(args)
+        if isinstance(replay, int):
+            return replay
+    return run_tui(*resolve_options(args), replay=replay)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pidtop.cli.snapshot import batch_argv
 
         argv = batch_argv(argv) or argv  # pidtop -b/--batch is pidtop snapshot
+        from pidtop.cli.record import join_time_args
+
+        argv = join_time_args(argv)  # --at -30m
         if argv and argv[0] in COMMANDS:
             args = build_command_parser().parse_args(argv)
             status = int(args.func(args))

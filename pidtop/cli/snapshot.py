@@ -110,6 +110,14 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
         help="ignore the settings file: the default columns, sort and kernel threads (for "
         "output that is the same for every user)",
     )  # fmt: skip
+    from pidtop.cli.record import TIME_HELP, add_store_argument
+
+    snap.add_argument(
+        "--at", metavar="TIME",
+        help="the recorded moment at TIME (pidtop record) instead of now; -n N: N recorded "
+        "samples from there. " + TIME_HELP,
+    )  # fmt: skip
+    add_store_argument(snap)
     snap.set_defaults(func=cmd_snapshot)
 
 
@@ -237,6 +245,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     )
     encoding = "utf-8" if fmt != "text" else (sys.stdout.encoding or "utf-8")
     try:
+        if args.at is not None:
+            from pidtop.cli.record import snapshot_at
+
+            return snapshot_at(args, run, opts, _Stdout(encoding))
         run(opts, _Stdout(encoding))  # type: ignore[arg-type]
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -371,8 +371,13 @@ def _live(table: ProcessTable) -> list[Row]:
     return [r for r in table.rows if r.status != "dying"]
 
 
+#: how a row gets its identity: :func:`identify` (a pidfd, now) or, for a recorded moment,
+#: what the recording says (``pidtop snapshot --at``)
+Identify = Callable[[Row], RowIdentity]
+
+
 def json_document(
-    n: int, table: ProcessTable, interval: float, opts: BatchOptions
+    n: int, table: ProcessTable, interval: float, opts: BatchOptions, ident: Identify = identify
 ) -> dict[str, Any]:
     """One sample as one JSON document (see the README for the shape)."""
     snap = table.snapshot
@@ -397,7 +402,7 @@ def json_document(
         },
         "system": system,
         "tasks": asdict(table.tasks),
-        "processes": [json_row(r, identify(r), snap, opts.columns) for r in rows],
+        "processes": [json_row(r, ident(r), snap, opts.columns) for r in rows],
     }
 
 
@@ -406,15 +411,19 @@ def run(
     out: TextIO,
     source: ProcessSource | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    ident: Identify | None = None,
 ) -> None:
     """Write ``opts.samples`` samples to ``out``, flushing after each. Write errors
-    (``BrokenPipeError`` and other ``OSError``) propagate to the caller."""
+    (``BrokenPipeError`` and other ``OSError``) propagate to the caller. ``ident``: where
+    identities come from (default: a pidfd per row, :func:`identify`)."""
     csv_header = False
+    exact = ident or identify
+    quick = ident or (lambda row: identify(row, exact_text=False))  # text: the sample's text
     for n, table, interval in samples(opts, source, sleep):
         snap = table.snapshot
         assert snap is not None
         if opts.format == "json":
-            doc = json_document(n, table, interval, opts)
+            doc = json_document(n, table, interval, opts, exact)
             out.write(json.dumps(doc, ensure_ascii=True, separators=(",", ":")) + "\n")
         elif opts.format == "csv":
             buf = io.StringIO()
@@ -423,7 +432,7 @@ def run(
                 writer.writerow(csv_fields(opts.columns))
                 csv_header = True
             for row in _live(table):
-                obj = json_row(row, identify(row), snap, opts.columns)
+                obj = json_row(row, exact(row), snap, opts.columns)
                 obj.pop("argv")
                 if opts.sanitize_csv:
                     for key in ("comm", "command"):
@@ -432,7 +441,7 @@ def run(
             out.write(buf.getvalue())
         else:
             rows = _live(table)
-            idents = [identify(r, exact_text=False) for r in rows]  # the text is the sample's
+            idents = [quick(r) for r in rows]
             lines = text_lines(rows, idents, opts.width, snap.clk_tck, opts.columns, snapshot=snap)
             out.write(("\n" if n > 1 else "") + "\n".join(lines) + "\n")
         out.flush()

@@ -129,6 +129,14 @@ class ProcessTable:
         self._updates += 1
         self._recompute()
 
+    def forget(self) -> None:
+        """Drop every row and the latest snapshot: the next update is a first one (a replay
+        jumping to another recorded moment). The view state is kept."""
+        self._rows = {}
+        self.snapshot = None
+        self._updates = 0
+        self._recompute()
+
     # -- queries -----------------------------------------------------------------------------
 
     @property

@@ -49,6 +49,7 @@ MOVE, SORT, FIND, VIEW, PINS, PROC, OTHER = (
     "One process",
     "Other",
 )
+REPLAY = "Replay (pidtop --replay)"
 #: the help screen's sections, in this order
 GROUPS: tuple[str, ...] = (MOVE, SORT, FIND, VIEW, PINS, PROC, OTHER)
 
@@ -166,6 +167,13 @@ ACTIONS: tuple[Action, ...] = (
     # --- other
     Action("exits", "E", "exits", "Exits",
            "exits: every process exit on the machine since start (the exit journal)", OTHER),
+    # --- replay (pidtop --replay): atop's t/T/b are taken by the tree and TIME+ sort
+    Action("replay_next", "f", "replay_step(1)", "Next recorded sample",
+           "replay: the next recorded sample (forward)", REPLAY),
+    Action("replay_prev", "b", "replay_step(-1)", "Previous recorded sample",
+           "replay: the previous recorded sample (back)", REPLAY),
+    Action("replay_goto", "g", "replay_goto", "Go to a recorded time",
+           "replay: go to a time (03:12, -30m, yesterday 14:00, ISO)", REPLAY),
     Action("palette", "ctrl+p", "", "Command palette",
            "command palette: every action of this list by name", OTHER, palette=False,
            scope="info"),

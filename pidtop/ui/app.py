@@ -46,6 +46,7 @@ from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
+from pidtop.ui.replay_actions import ReplayActions
 from pidtop.ui.settings_actions import SettingsActions
 from pidtop.ui.status import StatusState, status_parts
 from pidtop.ui.terminal import TerminalApp
@@ -84,6 +85,7 @@ _CSS = find_css()
 
 
 class PidtopApp(
+    ReplayActions,
     SettingsActions,
     ViewActions,
     PinActions,
@@ -343,7 +345,7 @@ class PidtopApp(
         """Schedule the next sample ``delay`` seconds from now."""
         if self._timer is not None:
             self._timer.stop()
-        if self.paused:
+        if self.paused or self.replay is not None:  # a replay moves by key only
             self._timer = None
             return
         delay = min(self.delay, FIRST_DELTA) if self.samples_merged == 1 else self.delay
@@ -374,6 +376,7 @@ class PidtopApp(
 
     def merge(self, snap: Snapshot) -> None:
         """Merge one snapshot into the table and repaint what changed."""
+        self.replay_prepare(snap)
         self.table.update(snap)
         self.history.record(
             ((r.key, r.cpu, r.info.rss) for r in self.table.all_rows() if r.status != "dying"),
@@ -420,7 +423,9 @@ class PidtopApp(
             proc_foreign=not _proc_is_own(),
         )
         exits = self.journal_status()
-        self.meters.set_status(status_parts(state) + ((exits,) if exits else ()), self.paused)
+        self.meters.set_status(
+            status_parts(state) + ((exits,) if exits else ()), self.paused, self.replay_words()
+        )
         filters: list[tuple[str, str]] = []
         if table.filter_text:
             filters.append(("Filter", table.filter_text))

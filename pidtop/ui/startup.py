@@ -23,6 +23,7 @@ from pidtop.settings.options import Options, from_args
 
 if TYPE_CHECKING:
     from pidtop.journal.service import Journal
+    from pidtop.record.replay import ReplaySource
     from pidtop.ui.app import PidtopApp
 
 
@@ -105,8 +106,11 @@ def _pin_status(error: Exception) -> int:
     return status_for(error) if isinstance(error, HandleError) else 2
 
 
-def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
-    """The app for ``options``; ``notes`` are start-up warnings it shows (config problems).
+def build_app(
+    options: Options, notes: Sequence[str] = (), replay: ReplaySource | None = None
+) -> PidtopApp:
+    """The app for ``options``; ``notes`` are start-up warnings it shows (config problems);
+    ``replay``: show that recording instead of /proc (``pidtop --replay``).
 
     The kernel feature probe runs here, before Textual starts any thread: it forks.
     """
@@ -118,10 +122,14 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
     # One event spine: the journal's connector marks what changed (UID, EXEC, COMM events) and
     # says while it runs (feed.live); the sampler reads those processes again at its next pass.
     feed = ChangeFeed()
-    source = make_source(options, feed)
+    source = make_source(options, feed) if replay is None else replay
     pins = make_pins(source, options)
     journal: Journal | None = None  # --no-journal
-    if options.journal and options.demo:
+    if options.journal and replay is not None:
+        from pidtop.record.replay import ReplayJournal
+
+        journal = ReplayJournal(replay, options.exits_keep)
+    elif options.journal and options.demo:
         from pidtop.demo.journal import ScriptedJournal
 
         journal = ScriptedJournal(options.exits_keep)
@@ -130,15 +138,19 @@ def build_app(options: Options, notes: Sequence[str] = ()) -> PidtopApp:
 
         journal = Journal(options.exits_keep, feed=feed)
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
+    app.replay = replay
     app.sample_first()  # before the event loop: the first frame shows the processes
     return app
 
 
-def run_tui(options: Options, notes: Sequence[str] = ()) -> int:
-    """Run the monitor until the user quits; returns the exit status."""
+def run_tui(
+    options: Options, notes: Sequence[str] = (), *, replay: ReplaySource | None = None
+) -> int:
+    """Run the monitor until the user quits (on ``replay``: a recording); returns the exit
+    status."""
     raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
     try:
-        app = build_app(options, notes)  # --pin/--log problems: reported before drawing
+        app = build_app(options, notes, replay)  # --pin/--log problems: reported before drawing
     except ValueError as exc:
         print(f"pidtop: {exc}", file=sys.stderr)
         return exc.status if isinstance(exc, StartupError) else 2

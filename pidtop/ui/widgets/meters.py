@@ -72,6 +72,7 @@ class Meters(Widget):
         self.tasks = TaskCounts()
         self.status: tuple[str, ...] = ()
         self.paused = False
+        self.badge = ""  # shown in PAUSED's place (a replay's moment)
         #: painted lines for ``_strips_width`` (None: rebuild on the next paint)
         self._strips: list[Strip] | None = None
         self._strips_width = -1
@@ -99,11 +100,13 @@ class Meters(Widget):
             self._strips = None
             self.refresh(layout=True)
 
-    def set_status(self, parts: tuple[str, ...], paused: bool) -> None:
-        """The status words (sort, delay, tree...) and the PAUSED flag."""
-        if parts != self.status or paused != self.paused:
+    def set_status(self, parts: tuple[str, ...], paused: bool, badge: str = "") -> None:
+        """The status words (sort, delay, tree...) and the PAUSED flag; ``badge`` (``REPLAY
+        2026-12-06 03:12:10``) is shown in PAUSED's place and style."""
+        if parts != self.status or paused != self.paused or badge != self.badge:
             self.status = parts
             self.paused = paused
+            self.badge = badge
             self._repaint_changed()
 
     # ------------------------------------------------------------------ line painting
@@ -305,7 +308,8 @@ class Meters(Widget):
         """The status words, wrapped between words onto as many lines as ``width`` needs
         (cut, the numbers at the end of "Watch: 16 (113 skipped: fd budget)" were lost)."""
         rows: list[list[str]] = [[]]
-        used = 9 if self.paused else 0  # " PAUSED " and a space
+        flag = self.badge or ("PAUSED" if self.paused else "")
+        used = len(flag) + 3 if flag else 0  # " PAUSED " and a space
         for part in self.status:
             n = cell_len(part)
             sep = 2 if rows[-1] else 0
@@ -317,8 +321,8 @@ class Meters(Widget):
         lines: list[Text] = []
         for i, row in enumerate(rows):
             line = Text(no_wrap=True, overflow="crop")
-            if i == 0 and self.paused:
-                line.append(" PAUSED ", self._s("paused"))
+            if i == 0 and flag:
+                line.append(f" {flag} ", self._s("paused"))
                 line.append(" ")
             line.append("  ".join(row), self._s("status"))
             lines.append(line)
@@ -328,8 +332,8 @@ class Meters(Widget):
         """One line for tiny terminals."""
         snap = self.snapshot
         line = Text(no_wrap=True, overflow="crop")
-        if self.paused:
-            line.append("PAUSED", self._s("paused"))
+        if self.paused or self.badge:
+            line.append(self.badge or "PAUSED", self._s("paused"))
             line.append(" ")
         if snap is None:
             line.append("Sampling…", self._s("label"))
