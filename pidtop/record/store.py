@@ -146,6 +146,9 @@ def connect(path: Path, *, write: bool = False) -> sqlite3.Connection:
             )
         db.execute("PRAGMA busy_timeout = 5000")
         version = _version(db, path)
+        if version is None and not write:
+            db.close()
+            raise StoreError(f"{path}: the recording is empty (its recorder wrote nothing yet)")
         if write:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last

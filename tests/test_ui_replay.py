@@ -1,0 +1,137 @@
+"""The monitor on a recording (``pidtop --replay``): Pilot for the keys, a snapshot of the screen.
+
+The recording is made from the scripted source and journal (fixed processes, fixed clock), so
+the screen is the same on every machine; the time zone is pinned to UTC for the header's time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from pidtop.demo.journal import scripted_records
+from pidtop.demo.script import WALL0
+from pidtop.demo.source import ScriptedSource
+from pidtop.record import store
+from pidtop.record.reader import Reader
+from pidtop.record.replay import ReplayJournal, ReplaySource
+from pidtop.record.writer import Writer
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.exits import ExitsScreen
+from pidtop.ui.screens.replay_time import TimeScreen
+
+SAMPLES = 6
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def make_recording(path: Path) -> Path:
+    """Six samples of the scripted source 1.5 s apart, and the scripted exits."""
+    src = ScriptedSource()
+    w = Writer(store.connect(path, write=True))
+    snap = src.sample()
+    w.begin_run(snap, pid=1, host="demo", boot_id="b", interval=1.5, exits_complete=True, note="")
+    w.write_sample(snap, exits_complete=False)
+    for _ in range(SAMPLES - 1):
+        w.write_sample(src.sample(), exits_complete=True)
+    w.write_exits(scripted_records())
+    w.db.close()
+    return path
+
+
+def make_app(path: Path, at: float | None = None) -> PidtopApp:
+    source = ReplaySource(Reader(path), at)
+    app = PidtopApp(source, journal=ReplayJournal(source))  # type: ignore[arg-type]
+    app.replay = source
+    return app
+
+
+async def merged(pilot: Pilot, app: PidtopApp, n: int) -> None:
+    for _ in range(500):
+        if app.samples_merged >= n and not app._sampling:
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"{n} merges never came ({app.samples_merged})")
+
+
+async def test_header_says_replay_and_keys_step_and_jump(tmp_path: Path) -> None:
+    path = make_recording(tmp_path / "h.db")
+    app = make_app(path, WALL0 + 3.0)  # the sample at 3.0 s: the third
+    async with app.run_test(size=(120, 40)) as pilot:
+        await merged(pilot, app, 1)
+        assert app.replay is not None and app.replay.index == 2
+        assert app.replay_words().startswith("REPLAY 2026-01-01 12:00:03 [3/6]")
+        assert app.meters.badge == app.replay_words()
+        await pilot.pause(0.3)
+        assert app.samples_merged == 1  # no timer: a replay moves by key only
+        await pilot.press("f")
+        await merged(pilot, app, 2)
+        assert app.replay.index == 3
+        await pilot.press("b", "b")
+        await merged(pilot, app, 4)
+        assert app.replay.index == 1
+        # CPU% is the recorded interval's, whichever way the cursor moved
+        assert any(r.cpu > 0 for r in app.table.rows)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, TimeScreen)
+        await pilot.press("ctrl+a", "ctrl+k", *"25:99", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TimeScreen)  # refused, said, nothing lost
+        await pilot.press("ctrl+a", "ctrl+k")
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(WALL0 + 6.0))
+        await pilot.press(*stamp, "enter")
+        await merged(pilot, app, 5)
+        assert app.replay.index == 4  # the sample at 6.0 s
+        assert app.replay_words().startswith("REPLAY 2026-01-01 12:00:06 [5/6]")
+
+
+async def test_every_action_on_a_process_is_refused(tmp_path: Path) -> None:
+    app = make_app(make_recording(tmp_path / "h.db"))
+    said: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await merged(pilot, app, 1)
+        original = app.notify
+
+        def notify(message: str, **kw: object) -> None:
+            said.append(message)
+            original(message, **kw)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        screen = app.screen
+        for key in ("k", "f9", "space", "c", "e", "l", "s", "i", "a", "enter", "w", "]"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen, key  # no signal picker, details, environment...
+        assert len(said) == 12 and all("refused" in m for m in said), said
+        assert not len(app.pins)
+        await pilot.press("E")  # the Exits screen is there, with the recorded exits
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, ExitsScreen)
+        assert app.journal is not None and app.journal.stats.exits == 11
+
+
+def test_replay_screen(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
+    path = make_recording(tmp_path / "h.db")
+
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, PidtopApp)
+        app.theme = "textual-dark"
+        await merged(pilot, app, 1)
+        await pilot.pause()
+
+    assert snap_compare(make_app(path, WALL0 + 4.5), terminal_size=(120, 40), run_before=run_before)
