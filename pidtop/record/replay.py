@@ -21,6 +21,9 @@ from pidtop.sampling.snapshot import ProcKey, Snapshot
 
 __all__ = ["PlaybackSource", "ReplayJournal", "ReplaySource"]
 
+#: rebuilt moments kept by a replay (stepping back and forth rebuilds one each time)
+CACHED = 4
+
 
 class ReplaySource:
     """The recorded moments of ``reader``, one at a time (a ``ProcessSource``)."""
@@ -35,6 +38,7 @@ class ReplaySource:
         #: PID:INODE identities of the cursor's processes
         self.inodes: dict[ProcKey, int] = {}
         self._lock = threading.Lock()
+        self._cache: dict[int, tuple[Snapshot, dict[ProcKey, int]]] = {}
 
     @property
     def moment(self) -> Moment:
@@ -44,11 +48,21 @@ class ReplaySource:
         """The snapshot recorded at the cursor (``threads``/``fields``: what was recorded)."""
         with self._lock:
             index = self.index
-            snap, inodes = self.reader.snapshot(index)
+            snap, inodes = self._snapshot(index)
             prev = self.reader.previous(index)
-            self.before = None if prev is None else self.reader.snapshot(prev)[0]
+            self.before = None if prev is None else self._snapshot(prev)[0]
             self.inodes = inodes
         return snap
+
+    def _snapshot(self, index: int) -> tuple[Snapshot, dict[ProcKey, int]]:
+        """A rebuilt moment, from the last few (a step rebuilds one sample, not two)."""
+        hit = self._cache.pop(index, None)
+        if hit is None:
+            hit = self.reader.snapshot(index)
+        self._cache[index] = hit
+        while len(self._cache) > CACHED:
+            del self._cache[next(iter(self._cache))]
+        return hit
 
     def now(self) -> float:
         """The recorded moment's wall clock (what "now" means in a replay)."""
