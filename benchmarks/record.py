@@ -50,6 +50,16 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
+def samples(path: Path) -> int:
+    from pidtop.record.reader import Reader
+
+    reader = Reader(path)
+    try:
+        return len(reader)
+    finally:
+        reader.close()
+
+
 def measure(argv: list[str], store: Path, seconds: float, interval: float) -> tuple[float, float]:
     """(CPU % of one CPU, bytes per day) of one recorder."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,11 +86,24 @@ def recorder(args: argparse.Namespace) -> None:
         try:
             print(f"{count_processes()} processes, interval {args.interval:g} s, "
                   f"{args.seconds:g} s each, {'busy' if args.busy else 'idle'}")  # fmt: skip
-            db = Path(tmp) / "history.db"
-            pidtop = [sys.executable, "-m", "pidtop", "record", "--interval", str(args.interval),
-                      "--db", str(db)]  # fmt: skip
-            cpu, per_day = measure(pidtop, db, args.seconds, args.interval)
-            print(f"pidtop record: {cpu:.3f} % of one CPU, {per_day / 1e6:.1f} MB/day")
+
+            def pidtop(db: Path) -> list[str]:
+                return [sys.executable, "-m", "pidtop", "record", "--interval",
+                        str(args.interval), "--db", str(db)]  # fmt: skip
+
+            # The store's size is read once the recorder has stopped (its WAL then folded into
+            # the file): a short run (the first sample) and the long one; the difference per
+            # sample is what a day costs.
+            short, long = Path(tmp) / "short.db", Path(tmp) / "long.db"
+            measure(pidtop(short), short, 0.5, args.interval)
+            cpu, _ = measure(pidtop(long), long, args.seconds, args.interval)
+            n_short, n_long = samples(short), samples(long)
+            per_sample = (du(long) - du(short)) / max(1, n_long - n_short)
+            per_day = per_sample * 86400 / args.interval
+            print(
+                f"pidtop record: {cpu:.3f} % of one CPU, {per_day / 1e6:.1f} MB/day "
+                f"({n_long} samples, {per_sample / 1e3:.1f} kB per sample after the first)"
+            )
             atop = shutil.which("atop")
             if atop and not args.no_atop:
                 raw = Path(tmp) / "atop.raw"
