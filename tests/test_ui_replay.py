@@ -132,6 +132,11 @@ def test_replay_screen(snap_compare: Callable[..., bool], tmp_path: Path) -> Non
         assert isinstance(app, PidtopApp)
         app.theme = "textual-dark"
         await merged(pilot, app, 1)
+        for _ in range(500):  # the journal's reader thread has loaded the recorded exits
+            if app.journal is not None and app.journal.started:
+                break
+            await pilot.pause(0.01)
+        app._journal_tick()  # the header's exit words now, not at the next second's tick
         await pilot.pause()
 
     assert snap_compare(make_app(path, WALL0 + 4.5), terminal_size=(120, 40), run_before=run_before)
