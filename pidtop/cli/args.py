@@ -65,6 +65,23 @@ def pid_list(text: str) -> list[int]:
 target_arg = arg_type(parse_target, "TARGET")
 
 
+def kill_argv(argv: list[str]) -> list[str]:
+    """``pidtop kill -9 PID``, ``-KILL``, ``-SIGKILL``, ``-RTMIN+3`` as kill(1) takes them: a
+    signal written as the first option becomes ``-s SIGNAL``; anything else is left to argparse
+    (``-s``, ``-l``, ``--tree``...). ``argv`` starts at the word ``kill``."""
+    from pidtop.kernel.signals import parse_signal
+
+    if len(argv) > 1 and argv[1][:1] == "-" and argv[1][1:2] not in ("", "-"):
+        word = argv[1][1:]
+        try:
+            parse_signal(word)
+        except ValueError:
+            if not (word[:1].isupper() or word[:1].isdigit()):  # -s, -l, -h, -sKILL: options
+                return argv
+        return [argv[0], "-s", word, *argv[2:]]  # -FOO: "unknown signal 'FOO'"
+    return argv
+
+
 def usage_error(prog: str, message: str) -> int:
     say(f"{prog}: {message} (see --help)", error=True)
     return EXIT_USAGE

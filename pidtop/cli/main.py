@@ -14,6 +14,7 @@ from pidtop.cli.args import (
     Parser,
     add_tui_arguments,
     arg_type,
+    kill_argv,
     nonneg_float,
     positive_int,
     target_arg,
@@ -58,7 +59,8 @@ def build_command_parser() -> argparse.ArgumentParser:
 
     kill = sub.add_parser("kill", help="signal exact processes", **common)  # type: ignore[arg-type]
     kill.description = (
-        "Open every TARGET first, then send SIGNAL through its pidfd. With --timeout, wait up to "
+        "Open every TARGET first, then send SIGNAL through its pidfd (-s KILL, or as kill(1): "
+        "-9, -KILL, -SIGKILL). With --timeout, wait up to "
         "MS milliseconds for each target to exit, then send the next SIGNAL to the same process "
         "if it is still running (repeatable, like util-linux kill --timeout)."
     )
@@ -85,7 +87,11 @@ def build_command_parser() -> argparse.ArgumentParser:
         "v2 (auto, the default); on the target's cgroup whatever else it holds, such as "
         "processes that escaped the tree by a double fork (cgroup); or never (freeze)",
     )  # fmt: skip
-    kill.add_argument("targets", nargs="+", type=target_arg, metavar="TARGET")
+    kill.add_argument(
+        "-l", "--list", nargs="?", default=False, metavar="SIGNAL",
+        help="list the signal names (as util-linux kill -l); with SIGNAL, its name or number",
+    )  # fmt: skip
+    kill.add_argument("targets", nargs="*", type=target_arg, metavar="TARGET")
     kill.set_defaults(func=cmd_kill)
 
     wait = sub.add_parser("wait", help="wait for processes to exit", **common)  # type: ignore[arg-type]
@@ -127,6 +133,18 @@ def build_command_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse a command line; a word the command does not take is reported by the command's own
+    parser (``pidtop kill: unrecognized arguments: ...``), not by ``pidtop``'s."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                action.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     try:
         import textual  # noqa: F401
@@ -157,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         argv = join_time_args(argv)  # --at -30m
         if argv and argv[0] in COMMANDS:
-            args = build_command_parser().parse_args(argv)
+            if argv[0] == "kill":
+                argv = kill_argv(argv)
+            args = _parse_command(build_command_parser(), argv)
             status = int(args.func(args))
             return status or (EXIT_FAILURE if Output.failed else EXIT_OK)
         args = build_tui_parser().parse_args(argv)

@@ -23,7 +23,7 @@ from pidtop.kernel.errors import (
 )
 from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
-from pidtop.kernel.signals import parse_signal
+from pidtop.kernel.signals import list_signals, parse_signal, signal_name
 from pidtop.kernel.watch import REAP_GRACE, ExitEvent, wait_all
 
 _DEGRADED_NOTE = (
@@ -67,7 +67,35 @@ def _label(handle: Handle) -> str:
     return format_identity(handle.identity)
 
 
+def list_signal_names(which: str | None) -> int:
+    """``pidtop kill -l [SIGNAL]`` as util-linux prints it: every name without ``SIG``, by
+    number, in lines of at most 80 columns; with SIGNAL, its name (for a number) or its
+    number (for a name)."""
+    if which is not None:
+        try:
+            number = parse_signal(which)
+        except ValueError as e:
+            return usage_error("pidtop kill", str(e))
+        say(signal_name(number).removeprefix("SIG") if which.isdigit() else str(number))
+        return EXIT_OK
+    names = [name.removeprefix("SIG") for _n, name in list_signals() if "SIGRT" not in name]
+    line = ""
+    for name in names:
+        if line and len(line) + 1 + len(name) > 79:
+            say(line)
+            line = ""
+        line = f"{line} {name}" if line else name
+    say(line)
+    return EXIT_OK
+
+
 def cmd_kill(args: argparse.Namespace) -> int:
+    if args.list is not False:
+        if args.targets:
+            return usage_error("pidtop kill", "-l takes at most one SIGNAL, no TARGET")
+        return list_signal_names(args.list)
+    if not args.targets:
+        return usage_error("pidtop kill", "the following arguments are required: TARGET")
     steps: list[tuple[float, int]] = []
     for ms_text, sig_text in args.timeout or []:
         try:
