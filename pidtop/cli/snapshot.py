@@ -6,6 +6,7 @@ The argument parsing and the output stream; the work is in ``pidtop.sampling.bat
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ MAX_SAMPLES = 1_000_000
 DESCRIPTION = """\
 Print the process table once (or -n N times, every -d tenths of a second) as plain text,
 JSON or CSV, with the monitor's columns, sort (-s) and filters (-u, -p, --filter, -t).
+With --filter, the snapshot leaves its own process out (as pgrep does): its command line
+holds the filter text.
 The first sample is printed one interval (-d, default 1 s) after start: CPU% is measured
 over that interval, never guessed.
 
@@ -88,7 +91,8 @@ def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
     fmt.add_argument("--csv", action="store_true", help="CSV: a header row, then rows")
     snap.add_argument(
         "--filter", default="", metavar="TEXT",
-        help="show only processes whose command or name contains TEXT (any case)",
+        help="show only processes whose command or name contains TEXT (any case); this "
+        "snapshot's own process is left out, as pgrep leaves itself out",
     )  # fmt: skip
     snap.add_argument(
         "-w", "--width", type=arg_type(_width, "COLUMNS"), metavar="COLUMNS",
@@ -242,6 +246,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         width=width,
         sanitize_csv=tty,
         columns=[COLUMN_BY_ID[c] for c in columns if c in COLUMN_BY_ID],
+        own_pid=os.getpid(),
     )
     encoding = "utf-8" if fmt != "text" else (sys.stdout.encoding or "utf-8")
     try:

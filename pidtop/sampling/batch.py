@@ -26,7 +26,7 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, TextIO
 
 from pidtop.kernel.errors import FdLimit, HandleError, IdentityMismatch, ProcessGone
@@ -324,6 +324,9 @@ class BatchOptions:
     width: int = 80  # text format: cells per line, 0 for no limit
     sanitize_csv: bool = False  # stdout is a terminal: no raw control characters in CSV
     columns: Sequence[Column] = field(default=SHOWN)
+    #: left out of every sample when a text filter is given: the snapshot's own process (its
+    #: argv holds the filter text, so it would always match, and could sort first)
+    own_pid: int | None = None
 
 
 def make_table(opts: BatchOptions) -> ProcessTable:
@@ -354,16 +357,25 @@ def samples(
     src: ProcessSource = ProcSampler() if source is None else source
     try:
         table = make_table(opts)
-        table.update(src.sample(fields=table.fields))  # what the columns and sort need
+        table.update(_sample(src, table, opts))  # what the columns and sort need
         for n in range(1, opts.samples + 1):
             sleep(opts.delay)
             before = table.snapshot.time if table.snapshot is not None else 0.0
-            table.update(src.sample(fields=table.fields))
+            table.update(_sample(src, table, opts))
             assert table.snapshot is not None
             yield n, table, table.snapshot.time - before
     finally:
         if own:
             src.close()  # type: ignore[attr-defined]
+
+
+def _sample(src: ProcessSource, table: ProcessTable, opts: BatchOptions) -> Snapshot:
+    """One sample, without ``opts.own_pid`` when a text filter is set (as pgrep leaves itself
+    out)."""
+    snap = src.sample(fields=table.fields)
+    if opts.own_pid is None or not opts.filter_text:
+        return snap
+    return replace(snap, processes=tuple(p for p in snap.processes if p.pid != opts.own_pid))
 
 
 def _live(table: ProcessTable) -> list[Row]:
