@@ -17,18 +17,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList
+from textual.widgets import Button, Input, Label, Select
 from textual.widgets.selection_list import Selection
 
 from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, Options
+from pidtop.ui.widgets.checks import CheckBox, CheckList
 
 #: the form's settings that are not columns, with their labels (checkboxes)
 _SWITCHES = (
     ("tree", "Tree view"),
     ("show_threads", "Userland threads (H)"),
     ("show_kernel_threads", "Kernel threads (K)"),
-    ("bell", "Bell when a waited process exits"),
+    ("bell", "Bell when a waited pin exits"),
 )
 
 
@@ -68,16 +69,14 @@ class SetupScreen(ModalScreen[Options | None]):
             yield Label("Setup — Esc cancels, ctrl+s saves", id="setup-title", markup=False)
             with Horizontal(id="setup-body"):
                 with Vertical(id="setup-columns"):
-                    yield Label(
-                        "Columns: Space shows/hides, [ ] (F7 F8) move", classes="setup-head"
-                    )
-                    yield SelectionList[str](*self._selections(), id="setup-column-list")
+                    yield Label("Columns: Space on/off · [ ] F7 F8 move", classes="setup-head")
+                    yield CheckList[str](*self._selections(), id="setup-column-list")
                     with Horizontal(id="setup-move", classes="setup-move"):
                         yield Button("▲ Up", id="setup-up", compact=True)
                         yield Button("▼ Down", id="setup-down", compact=True)
                 with VerticalScroll(id="setup-display"):
-                    yield Label("Meters: Space shows/hides, [ ] move", classes="setup-head")
-                    yield SelectionList[str](*self._meter_selections(), id="setup-meter-list")
+                    yield Label("Meters: Space on/off · [ ] move", classes="setup-head")
+                    yield CheckList[str](*self._meter_selections(), id="setup-meter-list")
                     with Horizontal(classes="setup-move"):
                         yield Button("▲ Up", id="setup-meter-up", compact=True)
                         yield Button("▼ Down", id="setup-meter-down", compact=True)
@@ -96,17 +95,17 @@ class SetupScreen(ModalScreen[Options | None]):
                         f"{self.options.delay:g}", id="setup-delay", type="number", compact=True
                     )
                     for name, label in _SWITCHES:
-                        yield Checkbox(
+                        yield CheckBox(
                             label, getattr(self.options, name), id=f"setup-{name}", compact=True
                         )
-                    yield Label("Ask before signalling more processes than")
+                    yield Label("Ask before signalling > N processes")
                     yield Input(
                         str(self.options.confirm_over),
                         id="setup-confirm",
                         type="integer",
                         compact=True,
                     )
-                    yield Label("SIGTERM → SIGKILL after, seconds (0–3600)")
+                    yield Label("TERM → KILL after, seconds (0–3600)")
                     yield Input(
                         f"{self.options.escalate_after:g}",
                         id="setup-after",
@@ -120,7 +119,7 @@ class SetupScreen(ModalScreen[Options | None]):
                 yield Button("Cancel", id="setup-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#setup-column-list", SelectionList).focus()
+        self.query_one("#setup-column-list", CheckList).focus()
 
     # ------------------------------------------------------------------ columns
     def _selections(self) -> list[Selection[str]]:
@@ -140,12 +139,12 @@ class SetupScreen(ModalScreen[Options | None]):
         ]
 
     @property
-    def _list(self) -> SelectionList[str]:
-        return self.query_one("#setup-column-list", SelectionList)
+    def _list(self) -> CheckList[str]:
+        return self.query_one("#setup-column-list", CheckList)
 
     @property
-    def _meter_list(self) -> SelectionList[str]:
-        return self.query_one("#setup-meter-list", SelectionList)
+    def _meter_list(self) -> CheckList[str]:
+        return self.query_one("#setup-meter-list", CheckList)
 
     def _rebuild(self, highlight: int) -> None:
         columns = self._list
@@ -159,12 +158,12 @@ class SetupScreen(ModalScreen[Options | None]):
         meters.add_options(self._meter_selections())
         meters.highlighted = max(0, min(highlight, len(self.meter_order) - 1))
 
-    @on(SelectionList.SelectedChanged, "#setup-column-list")
-    def _selected(self, event: SelectionList.SelectedChanged[str]) -> None:
+    @on(CheckList.SelectedChanged, "#setup-column-list")
+    def _selected(self, event: CheckList.SelectedChanged[str]) -> None:
         self.shown = set(event.selection_list.selected)
 
-    @on(SelectionList.SelectedChanged, "#setup-meter-list")
-    def _meter_selected(self, event: SelectionList.SelectedChanged[str]) -> None:
+    @on(CheckList.SelectedChanged, "#setup-meter-list")
+    def _meter_selected(self, event: CheckList.SelectedChanged[str]) -> None:
         self.meters_shown = set(event.selection_list.selected)
 
     def action_move(self, step: int) -> None:
@@ -236,7 +235,7 @@ class SetupScreen(ModalScreen[Options | None]):
         if not (0 <= confirm <= 1_000_000 and 0 <= after <= 3600):
             return "Ask-before is a whole number (0 or more); the escalation 0–3600 seconds."
         theme = self.query_one("#setup-theme", Select).value
-        switches = {n: self.query_one(f"#setup-{n}", Checkbox).value for n, _ in _SWITCHES}
+        switches = {n: self.query_one(f"#setup-{n}", CheckBox).value for n, _ in _SWITCHES}
         return self.options.replace(
             columns=columns,
             meters=tuple(m for m in self.meter_order if m in self.meters_shown),
@@ -288,4 +287,4 @@ class SetupScreen(ModalScreen[Options | None]):
         if d.theme in self.themes:
             self.query_one("#setup-theme", Select).value = d.theme
         for name, _ in _SWITCHES:
-            self.query_one(f"#setup-{name}", Checkbox).value = getattr(d, name)
+            self.query_one(f"#setup-{name}", CheckBox).value = getattr(d, name)

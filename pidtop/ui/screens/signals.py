@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pidtop.kernel.signals import list_signals
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.widgets.checks import CheckBox
 
 ESCALATE = "escalate"
 DEFAULT_AFTER = 5.0
@@ -119,9 +120,9 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
                 yield Label("escalate after", markup=False)
                 yield Input(f"{self._after:g}", id="signal-after", type="number")
                 yield Label("s", markup=False)
-            yield Checkbox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
+            yield CheckBox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
             if self._tree:
-                yield Checkbox(
+                yield CheckBox(
                     f"whole tree ({self._tree} processes; ctrl+t)",
                     self._tree_selected,
                     id="signal-tree",
@@ -205,10 +206,10 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
     def action_toggle_tree(self) -> None:
         """ctrl+t: the whole tree on/off (when offered)."""
         if self._tree:
-            box = self.query_one("#signal-tree", Checkbox)
+            box = self.query_one("#signal-tree", CheckBox)
             box.value = not box.value
 
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+    def on_checkbox_changed(self, event: CheckBox.Changed) -> None:
         if event.checkbox.id == "signal-tree":
             event.stop()
             self._tree_selected = event.value
@@ -224,7 +225,7 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             self.app.bell()
             return
         oid = ol.get_option_at_index(ol.highlighted).id
-        reclaim = self.query_one("#signal-reclaim", Checkbox).value
+        reclaim = self.query_one("#signal-reclaim", CheckBox).value
         tree = self._tree_selected
         if oid == ESCALATE:
             self.dismiss(SignalChoice(signal.SIGTERM, True, self._after_seconds(), reclaim, tree))

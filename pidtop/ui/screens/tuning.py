@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, SelectionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from pidtop.actions.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
+from pidtop.ui.widgets.checks import CheckList
 
 #: (class, level) choices in picker order
 IONICE_CHOICES: tuple[tuple[int, int, str], ...] = (
@@ -90,7 +91,7 @@ class AffinityScreen(ModalScreen[set[int] | None]):
         with Vertical(id="affinity-box", classes="picker-box"):
             yield Label(Text("CPU affinity", style="bold"))
             yield Label(_targets_line(self._targets))
-            yield SelectionList[int](
+            yield CheckList[int](
                 *((f"CPU {c}", c, c in self._current) for c in self._cpus), id="affinity-list"
             )
             yield Label(
@@ -98,13 +99,13 @@ class AffinityScreen(ModalScreen[set[int] | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(SelectionList).focus()
+        self.query_one(CheckList).focus()
 
     def action_all(self) -> None:
-        self.query_one(SelectionList).select_all()
+        self.query_one(CheckList).select_all()
 
     def action_apply(self) -> None:
-        chosen = set(self.query_one(SelectionList).selected)
+        chosen = set(self.query_one(CheckList).selected)
         if not chosen:
             self.notify("Choose at least one CPU", severity="warning", markup=False)
             return

@@ -41,6 +41,14 @@ def format_uptime(seconds: float) -> str:
     return clock
 
 
+def _short_status(part: str) -> str:
+    """A status word in its short form: the label of the sort and the delay left out."""
+    for label in ("Sort: ", "Delay: "):
+        if part.startswith(label):
+            return part[len(label) :]
+    return part
+
+
 class Meters(Widget):
     """The header: meters on the left, figures and status on the right."""
 
@@ -304,9 +312,28 @@ class Meters(Widget):
             ),
         ]  # fmt: skip
 
+    def _status_line(self, width: int) -> Text | None:
+        """The status words on ONE line of ``width`` cells, or None when they do not fit even
+        in their short form ("Sort: CPU%▼" -> "CPU%▼", "Delay: 1.5s" -> "1.5s", one space).
+        Never cut in the middle: the numbers at the end ("Watch: 16 (113 skipped)") matter."""
+        flag = 9 if self.paused else 0  # " PAUSED " and a space
+        parts = list(self.status)
+        for sep in ("  ", " "):
+            text = sep.join(parts)
+            if flag + cell_len(text) <= width:
+                break
+            parts = [_short_status(p) for p in parts]
+        else:
+            return None
+        line = Text(no_wrap=True, overflow="crop")
+        if self.paused:
+            line.append(" PAUSED ", self._s("paused"))
+            line.append(" ")
+        line.append(text, self._s("status"))
+        return line
+
     def _status_lines(self, width: int) -> list[Text]:
-        """The status words, wrapped between words onto as many lines as ``width`` needs
-        (cut, the numbers at the end of "Watch: 16 (113 skipped: fd budget)" were lost)."""
+        """The status words wrapped between words (when even one short line is too narrow)."""
         rows: list[list[str]] = [[]]
         flag = self.badge or ("PAUSED" if self.paused else "")
         used = len(flag) + 3 if flag else 0  # " PAUSED " and a space
@@ -397,7 +424,18 @@ class Meters(Widget):
                 right.extend(self._figure(meter, right_w))
         if self.snapshot is None:
             right.append(Text("Sampling…", self._s("label")))
-        right.extend(self._status_lines(right_w))
+        # the status: one line beside the bars if there is room, else one line of the full
+        # width below them (at 80x24 it wrapped onto 3 lines of the right half: 2 table rows)
+        status = self._status_line(right_w)
+        full = None
+        if status is not None:
+            right.append(status)
+        else:  # wrapped beside the bars, or one line below them: whichever is shorter
+            wrapped = self._status_lines(right_w)
+            full = self._status_line(width)
+            if full is None or len(right) + len(wrapped) <= len(left):
+                right.extend(wrapped)
+                full = None
         lines = Text(no_wrap=True, overflow="crop", end="")
         for i in range(max(len(left), len(right))):
             if i:
@@ -410,4 +448,8 @@ class Meters(Widget):
                 rt = right[i]
                 rt.truncate(right_w)
                 lines.append_text(rt)
+        if full is not None:
+            if lines:
+                lines.append("\n")
+            lines.append_text(full)
         return lines

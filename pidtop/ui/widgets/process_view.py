@@ -173,7 +173,11 @@ class ProcessView(ScrollView, can_focus=True):
                 self._line_cache.clear()
                 self._header = None
             gutter = 1 if self._marks_on else 0
-            self._layout = layout_columns(columns, width, gutter)
+            # which columns fit is decided for the narrowest case (mark gutter and scrollbar
+            # both on), so PRI does not come and go as a pin or a filter comes and goes
+            narrowest = self.size.width - self.styles.scrollbar_size_vertical - 1
+            fit = {p.column.id for p in layout_columns(columns, narrowest, 1)}
+            self._layout = layout_columns([c for c in columns if c.id in fit], width, gutter)
             self._layout_width = width
             self._layout_columns = columns
         return self._layout
