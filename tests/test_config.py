@@ -53,12 +53,12 @@ def test_default_path_follows_xdg(_xdg: Path) -> None:
 
 
 async def test_round_trip_set_quit_restart_restored(_xdg: Path) -> None:
-    """t (tree), M (sort by MEM%), '.' (slower), K (kernel threads): quit, start again:
+    """t (tree), M (sort by MEM%), '}' (slower), K (kernel threads): quit, start again:
     all restored, and the file holds only what changed."""
     opts, problems = resolve_options(args())
     assert problems == [] and opts.config_path == _xdg / "pidtop" / "config.toml"
     before = (opts.tree, opts.sort_column, opts.delay, opts.show_kernel_threads)
-    app, _ = await run_and_quit(opts, ("t", "M", "full_stop", "K"))
+    app, _ = await run_and_quit(opts, ("t", "M", "right_curly_bracket", "K"))
     path = opts.config_path
     assert path is not None and path.is_file()
     assert app.settings_message == f"Settings saved to {path}"  # said once: a new file

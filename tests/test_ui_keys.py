@@ -254,13 +254,27 @@ async def test_user_filter() -> None:
         assert app.table.user_filter is None
 
 
-async def test_pid_filter_and_escape_clears() -> None:
+async def test_pid_filter_from_the_command_line_survives_escape() -> None:
+    """htop keeps -p on Esc; pidtop too (Esc clears what was typed: text and user filters),
+    and the cursor stays on its process (it jumped to the top row)."""
     app = make_app(pids=frozenset({1, 700}))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         assert sorted(pids(app)) == [1, 700]
         await pilot.press("escape")
-        assert app.table.pid_filter is None and len(pids(app)) > 40
+        assert app.table.pid_filter == {1, 700} and sorted(pids(app)) == [1, 700]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("backslash", *"python", "enter")  # a filter typed in the session
+        await pilot.pause()
+        few = len(pids(app))
+        await pilot.press("end")
+        bottom = cursor_pid(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.table.filter_text == "" and len(pids(app)) > few
+        assert cursor_pid(app) == bottom and app.view.cursor_index > 0
 
 
 # ---------------------------------------------------------------------------------- tree
@@ -325,10 +339,15 @@ async def test_delay_changes_at_runtime() -> None:
     app = make_app(delay=1.5)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await pilot.press("full_stop")
+        await pilot.press("right_curly_bracket")
         assert app.delay == 2.0
-        await pilot.press("comma", "comma")
+        await pilot.press("left_curly_bracket", "left_curly_bracket")
         assert app.delay == 1.0
+        await pilot.press("full_stop")  # htop's ".": the sort column, never the delay
+        assert isinstance(app.screen, SortScreen) and app.delay == 1.0
+        await pilot.press("escape", "comma")
+        assert isinstance(app.screen, SortScreen) and app.delay == 1.0
+        await pilot.press("escape")
         await pilot.press("d")
         assert isinstance(app.screen, DelayScreen)
         await pilot.press(*"0.2", "enter")
@@ -363,15 +382,20 @@ async def test_help_screen(key: str) -> None:
 
 
 def test_every_binding_comes_from_the_action_table_once() -> None:
-    """BINDINGS of the app and the view are generated: one Binding per action, with its id."""
+    """BINDINGS of the app and the view are generated: one Binding per action, with its id (the
+    digits' PID search: one per digit)."""
     from pidtop.ui.widgets.process_view import ProcessView
 
     bound = [b.id for cls in (PidtopApp, ProcessView) for b in cls.BINDINGS]  # type: ignore[union-attr]
-    expected = [a.id for a in actions.ACTIONS if a.scope != "info"]
-    assert sorted(bound) == sorted(expected) and len(set(bound)) == len(bound)
+    expected = [
+        a.id for a in actions.ACTIONS if a.scope != "info" for _ in range(a.keys.count(",") + 1)
+        if "{key}" in a.action or _ == 0
+    ]  # fmt: skip
+    assert sorted(bound) == sorted(expected)
     for a in actions.ACTIONS:
-        if a.scope == "app":
-            assert callable(getattr(PidtopApp, f"action_{a.action.split('(')[0]}", None)), a.id
+        name = a.action.removeprefix("app.").split("(")[0]
+        if a.scope == "app" or a.action.startswith("app."):
+            assert callable(getattr(PidtopApp, f"action_{name}", None)), a.id
 
 
 async def test_help_lists_every_action_once() -> None:

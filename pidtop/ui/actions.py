@@ -55,8 +55,8 @@ GROUPS: tuple[str, ...] = (MOVE, SORT, FIND, VIEW, PINS, PROC, OTHER)
 
 ACTIONS: tuple[Action, ...] = (
     # --- the footer, in htop's order (F-keys first, so 80 columns show F9 Kill and F10 Quit)
-    Action("help", "f1,question_mark", "help", "Help", "this help", OTHER, footer=True),
-    Action("setup", "f2,S", "setup", "Setup",
+    Action("help", "f1,question_mark,h", "help", "Help", "this help", OTHER, footer=True),
+    Action("setup", "f2,S,C", "setup", "Setup",
            "setup: columns (which, in what order), theme, delay, threads, defaults; saved",
            OTHER, footer=True),
     Action("next_match", "f3,n", "next_match", "Next match",
@@ -66,8 +66,8 @@ ACTIONS: tuple[Action, ...] = (
            "filter: hide processes that do not match", FIND, footer=True, short="Filter"),
     Action("tree", "f5,t", "toggle_tree", "Toggle tree view", "tree view on/off", VIEW,
            footer=True, short="Tree"),
-    Action("sort_choose", "f6", "choose_sort", "Choose sort column", "choose the sort column",
-           SORT, footer=True, short="SortBy"),
+    Action("sort_choose", "f6,full_stop,comma", "choose_sort", "Choose sort column",
+           "choose the sort column", SORT, footer=True, short="SortBy"),
     Action("nice_minus", "f7,right_square_bracket", "nice(-1)", "Nice -1",
            "nice -1: higher priority (running pins, else the cursor's process)", PROC,
            footer=True, short="Nice-"),
@@ -109,6 +109,11 @@ ACTIONS: tuple[Action, ...] = (
            palette=False, scope="info", shown_keys="mouse"),
     Action("focus", "tab", "", "Next area", "move between the pinned strip and the table",
            MOVE, palette=False, scope="info"),
+    Action("pid_search", "0,1,2,3,4,5,6,7,8,9", "app.pid_digit('{key}')", "PID search",
+           "type a PID: the cursor goes to that process (digits within 2 s add up)", MOVE,
+           palette=False, scope="view", shown_keys="0-9"),
+    Action("follow", "F", "follow", "Cursor follows process",
+           "the cursor always follows its process in pidtop (htop's F): says so", MOVE),
     # --- sorting
     Action("sort_cpu", "P", "sort('cpu')", "Sort by CPU%", "sort by CPU%", SORT),
     Action("sort_mem", "M", "sort('mem')", "Sort by MEM%", "sort by MEM%", SORT),
@@ -125,7 +130,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("user", "u", "choose_user", "Filter by user", "show only one user's processes (or all)",
            FIND),
     Action("clear", "escape", "clear_filters", "Clear filters / cancel wait",
-           "cancel a running wait; else clear the filter, user filter and PID filter", FIND),
+           "cancel a running wait; else clear the filter and user filter (-p stays, as in htop)",
+           FIND),
     # --- view
     Action("collapse", "minus", "collapse(True)", "Collapse subtree",
            "collapse the cursor's subtree (tree view)", VIEW),
@@ -135,9 +141,21 @@ ACTIONS: tuple[Action, ...] = (
            "show/hide userland threads", VIEW),
     Action("kernel_threads", "K", "toggle_kthreads", "Toggle kernel threads",
            "show/hide kernel threads", VIEW),
-    Action("faster", "comma", "delay_step(-1)", "Refresh faster",
+    Action("collapse_all", "asterisk", "collapse_all", "Expand / collapse all",
+           "expand every subtree, or collapse them all when none is collapsed (tree view)",
+           VIEW),
+    Action("meters", "number_sign", "toggle_meters", "Hide / show meters",
+           "hide / show the header meters and status line", VIEW),
+    Action("program_path", "p", "toggle_path", "Toggle program path",
+           "show / hide the directory of the program in the Command column", VIEW),
+    Action("merged_command", "m", "merged_command", "Merged command",
+           "htop's merged command: pidtop shows it in the details (Enter): says so", VIEW),
+    Action("wrap_command", "W", "show_command", "Whole command",
+           "the cursor's whole command line, wrapped, in a box (htop's w; pidtop's w waits)",
+           VIEW),
+    Action("faster", "left_curly_bracket", "delay_step(-1)", "Refresh faster",
            "refresh faster (steps from 0.1 to 60 s)", VIEW),
-    Action("slower", "full_stop", "delay_step(1)", "Refresh slower",
+    Action("slower", "right_curly_bracket", "delay_step(1)", "Refresh slower",
            "refresh slower (steps from 0.1 to 60 s)", VIEW),
     Action("delay", "d", "choose_delay", "Set refresh delay",
            "set the refresh delay, in seconds (0.1-60)", VIEW),
@@ -192,6 +210,10 @@ _KEY_LABELS = {
     "plus": "+",
     "comma": ",",
     "full_stop": ".",
+    "asterisk": "*",
+    "number_sign": "#",
+    "left_curly_bracket": "{",
+    "right_curly_bracket": "}",
     "escape": "Esc",
     "space": "Space",
     "delete": "Delete",
@@ -232,12 +254,20 @@ def keys_label(action: Action, keymap: Mapping[str, str] | None = None) -> str:
 
 
 def bindings(scope: Scope) -> list[BindingType]:
-    """The ``BINDINGS`` of one scope, in table order (the footer shows them in this order)."""
-    return [
-        Binding(a.keys, a.action, a.short or a.title, show=a.footer, id=a.id)
-        for a in ACTIONS
-        if a.scope == scope
-    ]
+    """The ``BINDINGS`` of one scope, in table order (the footer shows them in this order).
+    An action naming ``{key}`` (the digits' ``pid_digit('{key}')``) is one binding per key."""
+    out: list[BindingType] = []
+    for a in ACTIONS:
+        if a.scope != scope:
+            continue
+        if "{key}" in a.action:
+            out.extend(
+                Binding(k, a.action.format(key=k), a.short or a.title, show=False, id=a.id)
+                for k in keys_of(a)
+            )
+        else:
+            out.append(Binding(a.keys, a.action, a.short or a.title, show=a.footer, id=a.id))
+    return out
 
 
 def help_rows(keymap: Mapping[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
@@ -253,7 +283,7 @@ def help_rows(keymap: Mapping[str, str] | None = None) -> Iterator[tuple[str, st
 
 def palette_actions() -> Iterable[Action]:
     """The actions the command palette offers."""
-    return (a for a in ACTIONS if a.palette and a.action)
+    return (a for a in ACTIONS if a.palette and a.action and "{key}" not in a.action)
 
 
 def check_keymap(keymap: Mapping[str, object]) -> list[str]:
@@ -264,6 +294,8 @@ def check_keymap(keymap: Mapping[str, object]) -> list[str]:
         action = ACTION_BY_ID.get(action_id)
         if action is None or action.scope == "info":
             problems.append(f"unknown action {sanitize(repr(action_id))}")
+        elif "{key}" in action.action:
+            problems.append(f"{action_id}: these keys cannot be rebound")
         elif not isinstance(keys, str) or not keys.strip():
             problems.append(f'{action_id}: keys must be a text like "f9,k"')
         else:

@@ -7,6 +7,7 @@ A mixin of :class:`pidtop.ui.app.PidtopApp`: what it uses of the rest of the app
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from textual.widgets import Input
@@ -21,17 +22,25 @@ if TYPE_CHECKING:
 
     from pidtop.sampling.snapshot import ProcKey
     from pidtop.sampling.table import ProcessTable
+    from pidtop.settings.options import Options
+    from pidtop.ui.widgets.meters import Meters
+
+#: digits typed within this many seconds of each other make one PID (htop's PID search)
+PID_SEARCH_GAP = 2.0
 
 
 class ViewHost(Protocol):
     """What the view actions use of the app besides Textual's own (PidtopApp has it)."""
 
     table: ProcessTable
+    options: Options
 
     @property
     def view(self) -> ProcessView: ...
     @property
     def prompt(self) -> PromptBar: ...
+    @property
+    def meters(self) -> Meters: ...
     @property
     def waited(self) -> set[ProcKey]: ...
     def start_sample(self) -> None: ...
@@ -59,6 +68,8 @@ class ViewActions(_Mixin):
     paused: bool
     delay: float
     _timer: Timer | None
+    #: the PID typed so far (digits) and when its last digit came
+    _pid_typed: tuple[str, float] = ("", 0.0)
 
     # ------------------------------------------------------------------ sorting
     def action_sort(self, column: str) -> None:
@@ -174,7 +185,8 @@ class ViewActions(_Mixin):
 
     def action_clear_filters(self) -> None:
         """Esc on the table: close the palette's "Keys" panel, else cancel a running wait,
-        else clear text, user and PID filters."""
+        else clear the text and user filters. A ``-p`` given on the command line stays (as in
+        htop); the cursor stays on its process."""
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
             return
@@ -182,11 +194,13 @@ class ViewActions(_Mixin):
             self.cancel_wait()
             return
         table = self.table
-        if not (table.filter_text or table.user_filter or table.pid_filter):
+        given = frozenset(self.options.pids) if self.options.pids else None
+        if not (table.filter_text or table.user_filter or table.pid_filter != given):
             return
+        self.view.following = self.view.cursor_key is not None
         table.set_filter("")
         table.set_user(None)
-        table.set_pids(None)
+        table.set_pids(given)
         self._table_changed()
         self.notify("Filters cleared", markup=False, timeout=2)
 
@@ -205,6 +219,29 @@ class ViewActions(_Mixin):
 
         self.push_screen(UserScreen(users, self.table.user_filter), done)
 
+    def action_pid_digit(self, digit: str) -> None:
+        """A digit: htop's incremental PID search. Digits typed within ``PID_SEARCH_GAP`` add
+        up to one PID; the cursor goes to the process with exactly that PID when it is shown."""
+        typed, last = self._pid_typed
+        now = time.monotonic()
+        typed = (typed if now - last < PID_SEARCH_GAP else "") + digit
+        self._pid_typed = (typed, now)
+        pid = int(typed)
+        for i, row in enumerate(self.table.rows):
+            if row.info.pid == pid and not row.context:
+                self.view.set_cursor(i)
+                return
+        if not any(str(r.info.pid).startswith(typed) for r in self.table.rows):
+            self.notify(f"No process with PID {typed} shown", markup=False, timeout=2)
+
+    def action_follow(self) -> None:
+        """``F``: htop's "cursor follows process" is always on here."""
+        self.notify(
+            "The cursor always follows its process in pidtop (htop's F is always on)",
+            markup=False,
+            timeout=3,
+        )
+
     # ------------------------------------------------------------------ tree & threads
     def action_toggle_tree(self) -> None:
         """``t``/F5: tree view on/off."""
@@ -222,6 +259,51 @@ class ViewActions(_Mixin):
         self.view.following = True
         self.table.set_collapsed(key, collapsed)
         self._table_changed()
+
+    def action_collapse_all(self) -> None:
+        """``*``: expand every subtree, or collapse every subtree when none is collapsed."""
+        if not self.table.tree:
+            self.notify("Collapse/expand works in tree view (t)", markup=False, timeout=2)
+            return
+        rows = self.table.all_rows()
+        collapsed = [r.key for r in rows if self.table.is_collapsed(r.key)]
+        self.view.following = True
+        if collapsed:
+            for key in collapsed:
+                self.table.set_collapsed(key, False)
+        else:
+            parents = {r.info.ppid for r in self.table.rows}
+            for r in list(self.table.rows):
+                if r.info.pid in parents and r.depth > 0:
+                    self.table.set_collapsed(r.key, True)
+        self._table_changed()
+
+    def action_toggle_meters(self) -> None:
+        """``#``: hide / show the header meters (and the status line: they are one widget)."""
+        self.meters.set_class(not self.meters.has_class("-hidden"), "-hidden")
+
+    def action_toggle_path(self) -> None:
+        """``p``: show / hide the program's directory in the Command column."""
+        self.view.set_program_path(not self.view.program_path)
+
+    def action_merged_command(self) -> None:
+        """``m``: htop merges name, executable and command line in its Command column; pidtop
+        shows the three apart in the details (Enter)."""
+        self.notify(
+            "Name, executable and command line: Enter (details) shows them together",
+            markup=False,
+            timeout=3,
+        )
+
+    def action_show_command(self) -> None:
+        """``W``: the cursor's whole command line, wrapped, in a box (htop's ``w`` wraps it in
+        the table; pidtop's ``w`` waits for pins)."""
+        from pidtop.ui.screens.dialogs import TextScreen
+
+        row = self.view.cursor_row
+        if row is None:
+            return
+        self.push_screen(TextScreen(f"Command of PID {row.info.pid}", row.info.command))
 
     def action_toggle_threads(self) -> None:
         """``H``: show/hide userland threads (needs a new sample with threads)."""

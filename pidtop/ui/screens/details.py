@@ -65,8 +65,12 @@ class DetailsHost(Protocol):
 class DetailsScreen(Screen[None]):
     """Everything about one process; its keys act on that process only."""
 
+    # the footer shows them in this order: m and p, this screen's own, first (80 columns cut
+    # the rest); Enter here is this screen already: it opens no second copy
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
+        Binding("m", "full_memory", "USS/PSS"),
+        Binding("p", "parent", "Parent"),
         Binding("e", "environ", "Env"),
         Binding("l", "files", "Files"),
         Binding("s", "strace", "strace"),
@@ -77,9 +81,8 @@ class DetailsScreen(Screen[None]):
         Binding("i", "ionice", "IO prio"),
         Binding("a", "affinity", "Affinity"),
         Binding("y", "copy", "Copy"),
-        Binding("m", "full_memory", "USS/PSS"),
-        Binding("p", "parent", "Parent"),
         Binding("L", "event_log", "Log", show=False),
+        Binding("enter", "already_open", "Details", show=False),
     ]
 
     def __init__(
@@ -126,7 +129,7 @@ class DetailsScreen(Screen[None]):
         yield Static(self._title(), id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()
@@ -275,6 +278,10 @@ class DetailsScreen(Screen[None]):
             self.app.notify(f"{what}: {self.target} {reason}", severity="warning", markup=False)
             return None
         return self.handle
+
+    def action_already_open(self) -> None:
+        """Enter: these are the details already (the table's Enter opens them)."""
+        self.notify("These are the details already: Esc goes back", markup=False, timeout=2)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -119,3 +119,26 @@ class DelayScreen(ModalScreen[float | None]):
     def action_cancel(self) -> None:
         """Close without changing anything."""
         self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """A titled text, wrapped at the box's width (``W``: the whole command line). Any of Esc,
+    Enter, q or W closes it."""
+
+    BINDINGS = [Binding("escape,enter,q,W", "close", "Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        """Title, text (``Text``: never markup; sanitized: never an escape), hint."""
+        with Vertical(classes="chooser", id="text-box"):
+            yield Label(self._title, classes="chooser-title", markup=False)
+            yield Label(Text(sanitize(self._text)), id="text-body")
+            yield Label("Esc closes", classes="chooser-hint", markup=False)
+
+    def action_close(self) -> None:
+        """Close."""
+        self.dismiss(None)

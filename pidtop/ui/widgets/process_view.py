@@ -133,6 +133,8 @@ class ProcessView(ScrollView, can_focus=True):
         self.mark_provider = mark_provider
         #: the mark gutter is drawn only while this is True (something is pinned/watched)
         self.show_marks = mark_provider is not None
+        #: the Command column shows the program's directory (``p`` hides it, as in htop)
+        self.program_path = True
         #: the process under the cursor; None until there is a row
         self.cursor_key: ProcKey | None = None
         #: its index in ``table.rows`` (kept in step with ``cursor_key``)
@@ -185,6 +187,14 @@ class ProcessView(ScrollView, can_focus=True):
     @property
     def _marks_on(self) -> bool:
         return self.mark_provider is not None and self.show_marks
+
+    def set_program_path(self, on: bool) -> None:
+        """Show (``p``, the default) or hide the directory of each command's program."""
+        if on != self.program_path:
+            self.program_path = on
+            self._text_cache.clear()
+            self._invalidate()
+            self.refresh()
 
     def set_show_marks(self, on: bool) -> None:
         """Show/hide the mark gutter (columns shift by one cell)."""
@@ -472,7 +482,8 @@ class ProcessView(ScrollView, can_focus=True):
         in ``+`` like ``ps`` (uid 4000000000 is ``40000000+``, not the valid-looking ``400000000``).
         """
         info = row.info
-        raw, raw_user = info.command, info.user
+        raw = info.command if self.program_path else _without_path(info.command)
+        raw_user = info.user
         cached = self._text_cache.get(row.key)
         if cached is not None and cached[2] == raw and cached[3] == raw_user:
             return cached
@@ -626,3 +637,9 @@ class ProcessView(ScrollView, can_focus=True):
         if end < len(text):
             out.append(Segment(text[end:], base_style))
         return out
+
+
+def _without_path(command: str) -> str:
+    """``/usr/bin/python3 x.py`` -> ``python3 x.py`` (htop's ``p``); ``[kthread]`` unchanged."""
+    argv0, sep, rest = command.partition(" ")
+    return argv0.rsplit("/", 1)[-1] + sep + rest if "/" in argv0 else command
