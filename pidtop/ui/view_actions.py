@@ -234,6 +234,19 @@ class ViewActions(_Mixin):
         if not any(str(r.info.pid).startswith(typed) for r in self.table.rows):
             self.notify(f"No process with PID {typed} shown", markup=False, timeout=2)
 
+    def action_next_area(self) -> None:
+        """Tab / shift+Tab on the table: into the pinned strip (htop's screen tabs have no
+        counterpart: the strip needs the key, the I/O columns are in setup)."""
+        strip = self.query_one("PinnedStrip")
+        if strip.display:
+            strip.focus()
+        else:
+            self.notify(
+                "Tab moves to the pinned strip: nothing is pinned (Space pins)",
+                markup=False,
+                timeout=2,
+            )
+
     def action_follow(self) -> None:
         """``F``: htop's "cursor follows process" is always on here."""
         self.notify(
