@@ -148,3 +148,42 @@ def test_wait_indicator(snap_compare: SnapCompare) -> None:
         app.clear_notifications()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run(waiting))
+
+
+# ------------------------------------------------------------------ 80x24 (issue 19)
+def test_signal_picker_80x24(snap_compare: SnapCompare) -> None:
+    """At 80x24 the picker shows 9 signals (it showed 3), the escalation entry and the hint."""
+
+    async def picker(pilot: Pilot) -> None:
+        app = await pin_some(pilot, PINNED[:1])
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, SignalScreen))
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run(picker))
+
+
+def test_one_pin_80x24(snap_compare: SnapCompare) -> None:
+    """One pin at 80x24: the status line on ONE line, PRI as without the pin (it came and
+    went with the mark gutter), 13 table rows."""
+    assert snap_compare(
+        make_app(), terminal_size=(80, 24), run_before=run(partial(pin_some, pids=PINNED[:1]))
+    )
+
+
+def test_three_notifications_80x24(snap_compare: SnapCompare) -> None:
+    """F7, F8 and y at 80x24: one line each, stacked at the bottom right (they covered 12 of
+    the 16 table rows)."""
+
+    async def notes(pilot: Pilot) -> None:
+        app = await pin_some(pilot, PINNED[:1])
+        app.notify("1400:1001400: nice -1: done (0 -> -1)", markup=False, timeout=60)
+        app.notify("1400:1001400: nice +1: done (-1 -> 0)", markup=False, timeout=60)
+        app.notify(
+            "Copied 1400:1001400 (for pidtop kill/wait, kill(1) or waitpid(1))",
+            title="Clipboard",
+            markup=False,
+            timeout=60,
+        )
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run(notes))

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.widgets.checks import CursorList
 
 #: returned by UserScreen for "all users" (None means: cancelled)
 ALL_USERS = ""
@@ -38,7 +39,7 @@ class _Chooser(ModalScreen[str | None]):
         """Title and options (prompts as ``Text``: never markup)."""
         with Vertical(classes="chooser"):
             yield Label(self._title, classes="chooser-title", markup=False)
-            yield OptionList(
+            yield CursorList(
                 *(Option(Text(prompt), id=oid) for oid, prompt in self._options),
                 id="chooser-list",
             )

@@ -17,10 +17,10 @@ from pidtop.ui.actions import help_rows
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal listing every key; any of Esc/q/?/F1 closes it."""
+    """A modal listing every key; any of Esc/q/?/F1/h closes it."""
 
     BINDINGS = [
-        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+        Binding("escape,q,question_mark,f1,h", "dismiss", "Close"),
     ]
 
     def __init__(self, keymap: Mapping[str, str] | None = None) -> None:

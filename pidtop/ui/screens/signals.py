@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from pidtop.kernel.signals import list_signals
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.widgets.checks import CheckBox
+from pidtop.ui.widgets.checks import CheckBox, CursorList
 
 ESCALATE = "escalate"
 DEFAULT_AFTER = 5.0
@@ -108,14 +108,17 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
             # ... and the signal list gives up rows too, so the escalation entry, the reclaim
             # box and the hint stay on screen (at 80x24 they were cut off).
             extra = 1 if self._tree else 0  # the whole-tree box
-            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 15 - shown - extra))
+            # (filter and list are compact: no borders; at 80x24 the list shows 9 signals)
+            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 11 - shown - extra))
             yield Static(
                 targets_text(self._targets, shown),
                 id="signal-targets",
                 classes="target-list",
             )
-            yield Input(placeholder="type to filter: name or number", id="signal-filter")
-            yield OptionList(id="signal-list")
+            yield Input(
+                placeholder="type to filter: name or number", id="signal-filter", compact=True
+            )
+            yield CursorList(id="signal-list", compact=True)
             with Horizontal(id="signal-options"):
                 yield Label("escalate after", markup=False)
                 yield Input(f"{self._after:g}", id="signal-after", type="number")

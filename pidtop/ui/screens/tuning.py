@@ -13,7 +13,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from pidtop.actions.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
-from pidtop.ui.widgets.checks import CheckList
+from pidtop.ui.widgets.checks import CheckList, CursorList
 
 #: (class, level) choices in picker order
 IONICE_CHOICES: tuple[tuple[int, int, str], ...] = (
@@ -47,7 +47,7 @@ class IoniceScreen(ModalScreen[tuple[int, int] | None]):
                 c, lvl = self._current
                 now = IOPRIO_NAMES.get(c, str(c)) + (f" {lvl}" if c in (1, 2) else "")
                 yield Label(Text(f"now: {now}", style="dim"))
-            yield OptionList(
+            yield CursorList(
                 *(Option(Text(label), id=f"{c}:{lvl}") for c, lvl, label in IONICE_CHOICES),
                 id="ionice-list",
             )
