@@ -296,7 +296,7 @@ async def test_kill_of_many_pins_is_one_short_notification() -> None:
             assert "\n" not in new[0] and len(new[0]) <= 80
             assert sum(e.kind == "signal" for e in app.events.entries) == 9
             before = len(notes(app))
-            await pilot.press("full_stop", "full_stop", "comma")
+            await pilot.press("right_curly_bracket", "right_curly_bracket", "left_curly_bracket")
             assert len(notes(app)) == before
             assert "Delay: 0.5s" in app.meters.status  # 0.2 -> 0.5 -> 1 -> 0.5
 
