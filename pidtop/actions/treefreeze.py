@@ -6,9 +6,16 @@ never touched) and stopped with SIGSTOP through its pidfd; the children are then
 (``/proc/PID/task/TID/children`` for every thread, else one scan of /proc by parent), and this
 repeats until a pass finds no new process and every stopped process has been *seen* stopped
 (state T) before its children were read: a SIGSTOP does not cancel a fork already in progress,
-but a process in state T has finished its forks and can start no other. The signals, the wait
+but a process in state T has finished its forks and can start no other. Only a job-control stop
+(``T``) found before pidtop's SIGSTOP is "stopped by someone else" and left as it is, re-read
+each pass; a traced process (``t``: strace, gdb) is frozen like any other. The signals, the wait
 for exit and the cgroup v2 plan go through the same members; the order of the steps is
 :func:`pidtop.actions.treekill.kill_tree`'s. No Textual here.
+
+Every exit path continues what a freeze stopped: leaving :class:`TreeKill` (an exception too),
+and :func:`continue_stopped` -- called by a signal handler, the monitor's forced exit or a
+ctrl+z, from any thread -- which SIGCONTs every process any tree kill in progress has stopped
+and makes that tree kill end (:class:`FreezeAborted`) without sending anything more.
 """
 
 from __future__ import annotations
@@ -42,6 +49,23 @@ MAX_PASSES = 1000
 #: are in uninterruptible sleep (D), and how much longer while some are still runnable
 STOP_WAIT = 2.0
 STOP_WAIT_RUNNABLE = 30.0
+
+
+#: the tree kills in progress (for :func:`continue_stopped`)
+_active: set[TreeKill] = set()
+
+
+class FreezeAborted(Exception):
+    """:func:`continue_stopped` ended this tree kill: what it stopped runs again, nothing more
+    is sent."""
+
+
+def continue_stopped() -> int:
+    """SIGCONT every process that a tree kill in progress has stopped, and end those tree kills
+    (their thread raises :class:`FreezeAborted` at its next step). For every way out of pidtop
+    (a signal, the forced exit, ctrl+z): safe from a signal handler and from another thread
+    than the tree kill's. Returns how many processes were continued."""
+    return sum(tk.abort() for tk in list(_active))
 
 
 def _comm(stat: StatFields) -> str:
@@ -80,6 +104,33 @@ class TreeKill:
         self._self = os.getpid() if self_pid is None else self_pid
         self.skipped_self = False
         self.unsettled = 0  # stopped processes not seen stopped in time (taken as they were)
+        self.aborted = False  # continue_stopped() was called: stop nothing, send nothing
+        self._closing = threading.Lock()  # held while the handles are closed
+        _active.add(self)
+
+    def abort(self) -> int:
+        """Continue every member this freeze stopped and end the tree kill (see
+        :func:`continue_stopped`); how many were continued. The owner thread may be stopping a
+        member at this moment: it checks :attr:`aborted` after its SIGSTOP and continues it."""
+        self.aborted = True
+        if not self._closing.acquire(blocking=False):
+            return 0  # being closed: resumed already (never a signal through a closed pidfd)
+        try:
+            n = 0
+            for m in list(self.members):
+                if m.stopped and not m.handle.closed:
+                    m.stopped = False
+                    m.final = False
+                    m.handle.send_signal(signal.SIGCONT)
+                    n += 1
+            return n
+        finally:
+            self._closing.release()
+
+    def check(self) -> None:
+        """Raise :class:`FreezeAborted` if :func:`continue_stopped` was called."""
+        if self.aborted:
+            raise FreezeAborted("interrupted: the tree was continued, nothing more sent")
 
     # -- members
 
@@ -146,7 +197,7 @@ class TreeKill:
             self._fds.release()
             return None
         member = Member(handle, parent.pid, _comm(stat), threads=stat.num_threads)
-        member.prestopped = stat.state in ("T", "t")
+        member.prestopped = stat.state == "T"  # job control; a traced ``t`` is frozen
         self._add(member)
         return member
 
@@ -157,15 +208,23 @@ class TreeKill:
     # -- freeze / signal / resume
 
     def _stop(self, m: Member) -> None:
+        """SIGSTOP ``m`` unless it is in a job-control stop (``T``) of someone else's -- read
+        again each pass: continued meanwhile, it is frozen. A traced process (``t``) is stopped
+        only until its tracer resumes it: it gets the SIGSTOP like any other."""
+        self.check()
         stat = read_stat(m.pid)
         if stat is not None:
             m.threads = stat.num_threads
-            if stat.state in ("T", "t") and not m.stopped:
-                m.prestopped = True  # stopped (or traced) by someone else: left as it is
+            m.prestopped = stat.state == "T"
+            if m.prestopped:
                 return
         res = m.handle.send_signal(signal.SIGSTOP)
         if res.outcome == "delivered":
             m.stopped = True
+            if self.aborted:  # continue_stopped() ran while this SIGSTOP went out
+                m.stopped = False
+                m.handle.send_signal(signal.SIGCONT)
+                self.check()
         elif res.outcome == "not_permitted":
             m.not_permitted = True
 
@@ -210,8 +269,9 @@ class TreeKill:
         late = False  # stop_wait is over: members not seen stopped are taken as they are
         growing = 0  # passes that found new processes
         while growing < MAX_PASSES:
+            self.check()
             for m in self.members:
-                idle = m.stopped or m.prestopped or m.not_permitted
+                idle = m.stopped or m.not_permitted  # a prestopped one is re-read
                 if not idle and m.handle.state() == "running":
                     self._stop(m)
             parents: list[tuple[Member, bool]] = []
@@ -261,6 +321,7 @@ class TreeKill:
 
     def send(self, sig: int, *, running_only: bool = False) -> dict[str, int]:
         """Send ``sig`` to every member through its pidfd; count the outcomes."""
+        self.check()
         counts: dict[str, int] = {}
         for m in self.members:
             if running_only and m.handle.state() != "running":
@@ -282,7 +343,7 @@ class TreeKill:
 
     def wait(self, timeout: float, cancel: threading.Event | None = None) -> list[Member]:
         """Wait up to ``timeout`` s for every running member to exit; return those still running.
-        ``cancel`` set ends the wait early (checked every 50 ms)."""
+        ``cancel`` set, or :func:`continue_stopped`, ends the wait early (checked every 50 ms)."""
         alive = [m for m in self.members if m.handle.state() == "running"]
         deadline = time.monotonic() + timeout
         ep = select.epoll()
@@ -295,11 +356,10 @@ class TreeKill:
                     by_fd[fd] = m
             while alive:
                 left = deadline - time.monotonic()
-                if left <= 0 or (cancel is not None and cancel.is_set()):
+                if left <= 0 or (cancel is not None and cancel.is_set()) or self.aborted:
                     break
-                # degraded handles (no pidfd), and a cancel, are checked every 50 ms
-                polled = len(by_fd) == len(alive) and cancel is None
-                wait = left if polled else min(left, 0.05)
+                # degraded handles (no pidfd), a cancel and an abort: checked every 50 ms
+                wait = min(left, 0.05)
                 for fd, _ev in ep.poll(wait):
                     ep.unregister(fd)
                     by_fd.pop(fd, None)
@@ -339,10 +399,12 @@ class TreeKill:
         return CgroupPlan(directory, path, "", extra, frozenset(procs))
 
     def close(self) -> None:
-        for m in self.members:
-            if not m.handle.closed:
-                m.handle.close()
-                self._fds.release()
+        _active.discard(self)
+        with self._closing:
+            for m in self.members:
+                if not m.handle.closed:
+                    m.handle.close()
+                    self._fds.release()
 
     def __enter__(self) -> TreeKill:
         return self

@@ -8,7 +8,8 @@ this repeats until a pass finds no new process and every stopped process has bee
 (state T) before its children were read: a SIGSTOP does not cancel a fork already in progress, but
 a process in state T has finished its forks and can start no other. Then the chosen
 signal goes through each pidfd, then SIGCONT, so that a SIGTERM handler can run -- and so that an
-aborted action (an exception, Ctrl-C) leaves nothing stopped.
+aborted action (an exception, Ctrl-C, a signal, ctrl+z) leaves nothing stopped: see
+:func:`signals_continue_tree` for the command line and :func:`treefreeze.continue_stopped`.
 
 Limits (stated in the README): a process that double-forks out of the tree before it is stopped is
 no longer a descendant; processes of another user are "not permitted" and keep running (with their
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
 from pidtop.actions.escalate import run_blocking, run_escalation
-from pidtop.actions.treefreeze import FdAccount, TreeKill
+from pidtop.actions.treefreeze import FdAccount, FreezeAborted, TreeKill, continue_stopped
 from pidtop.actions.treeresult import WORDS, CgroupPlan, Member, Step, TreeResult
 from pidtop.kernel.errors import FdLimit, HandleError
 from pidtop.kernel.identity import CLK_TCK, Identity, boottime_now
@@ -43,8 +44,19 @@ from pidtop.kernel.pidfdinfo import SignalResult
 Method = Literal["auto", "freeze", "cgroup"]
 #: stop signals: sending SIGCONT after them would discard them (SIGSTOP itself is kept stopped)
 _STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
-#: signals that would end pidtop half-way through a freeze: held back until the tree runs again
-_DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+#: signals that would end ``pidtop kill --tree`` half-way through a freeze: they continue the
+#: tree first (:func:`signals_continue_tree`)
+FATAL_SIGNALS = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+)
+#: job-control stops of pidtop itself: the tree is continued before pidtop stops
+SUSPEND_SIGNALS = (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 
 def kill_tree(
@@ -109,11 +121,16 @@ def kill_tree(
             return tk.wait(seconds, cancel)  # blocking (never suspends): see run_blocking
 
         def cancelled() -> bool:
-            return cancel is not None and cancel.is_set()
+            return (cancel is not None and cancel.is_set()) or tk.aborted
 
-        result.cancelled = run_blocking(
-            run_escalation(tk.roots, sig, steps, send=send, wait=wait, cancelled=cancelled)
-        )
+        with contextlib.suppress(FreezeAborted):
+            result.cancelled = run_blocking(
+                run_escalation(tk.roots, sig, steps, send=send, wait=wait, cancelled=cancelled)
+            )
+        if tk.aborted:  # continue_stopped(): a signal, the forced exit, ctrl+z
+            result.interrupted, result.cancelled = True, False
+            stopped = "interrupted: the tree was continued, nothing more sent"
+            result.note = "; ".join(filter(None, [result.note, stopped]))
         result.members = list(tk.members)
         result.skipped_self = tk.skipped_self
         if tk.unsettled:
@@ -124,18 +141,17 @@ def kill_tree(
 
 @contextlib.contextmanager
 def _frozen(tk: TreeKill, sig: int) -> Iterator[None]:
-    """Around one freeze and its signal: fatal signals to pidtop held back, and whatever the
-    freeze stopped continued at the end, whatever happens (not after SIGSTOP: the user asked
-    for a stopped tree, nothing is owed a SIGCONT then)."""
-    with _deferred_signals():
-        try:
-            yield
-        finally:
-            if sig != signal.SIGSTOP:
-                tk.resume()
-            else:
-                for m in tk.members:
-                    m.stopped = False
+    """Around one freeze and its signal: whatever the freeze stopped is continued at the end,
+    whatever happens (not after SIGSTOP: the user asked for a stopped tree, nothing is owed a
+    SIGCONT then)."""
+    try:
+        yield
+    finally:
+        if sig != signal.SIGSTOP or tk.aborted:
+            tk.resume()
+        else:
+            for m in tk.members:
+                m.stopped = False
 
 
 def _send_step(tk: TreeKill, sig: int, *, running_only: bool = False) -> dict[str, int]:
@@ -193,17 +209,52 @@ def _cgroup_kill(tk: TreeKill, plan: CgroupPlan) -> dict[str, int] | str:
 
 
 @contextlib.contextmanager
-def _deferred_signals() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM, SIGHUP, SIGQUIT while the tree is stopped (main thread only):
-    they arrive once the tree runs again, so pidtop never dies leaving it stopped."""
+def signals_continue_tree() -> Iterator[list[int]]:
+    """``pidtop kill --tree``: while inside, a signal that would end or suspend pidtop first
+    continues what the tree kill stopped and ends it (nothing more is sent). Yields the list of
+    such signals received: the caller ends with the first one once the kill has returned (see
+    :func:`reraise`). SIGTSTP, SIGTTIN, SIGTTOU then stop pidtop as they would have.
+
+    Handlers, not a blocked signal mask: a mask holds for one thread, and a signal is delivered
+    to any thread that does not block it. A Python handler runs on the main thread whichever
+    thread the signal arrived at. Main thread only (elsewhere: nothing is installed)."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+
+    def fatal(signum: int, _frame: object) -> None:
+        continue_stopped()
+        received.append(signum)
+
+    def suspend(signum: int, _frame: object) -> None:
+        continue_stopped()
+        received.append(signum)
+        previous = signal.signal(signum, signal.SIG_DFL)
+        try:
+            os.kill(os.getpid(), signum)  # stops here until SIGCONT (fg)
+        finally:
+            signal.signal(signum, previous)
+
+    old = {sig: signal.signal(sig, fatal) for sig in FATAL_SIGNALS}
+    old.update({sig: signal.signal(sig, suspend) for sig in SUSPEND_SIGNALS})
     try:
-        yield
+        yield received
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
-__all__ = ["Method", "TreeResult", "kill_tree"]
+def reraise(received: list[int]) -> None:
+    """End pidtop with the first fatal signal of ``received`` (default action, as if it had
+    arrived without :func:`signals_continue_tree`); SIGINT raises KeyboardInterrupt."""
+    for sig in received:
+        if sig in SUSPEND_SIGNALS:
+            continue
+        if sig == signal.SIGINT:
+            raise KeyboardInterrupt
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+
+
+__all__ = ["Method", "TreeResult", "kill_tree", "reraise", "signals_continue_tree"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from pidtop.actions.treekill import kill_tree
+from pidtop.actions.treekill import SUSPEND_SIGNALS, kill_tree, reraise, signals_continue_tree
 from pidtop.cli.output import say
 from pidtop.exitcodes import ERROR_CODES, EXIT_FAILURE, EXIT_NO_PROCESS, EXIT_NOT_PERMITTED, EXIT_OK
 from pidtop.kernel.errors import FdLimit, raise_fd_limit
@@ -21,11 +21,17 @@ PROBLEMS_SHOWN = 10
 def run(args: argparse.Namespace, steps: list[tuple[float, int]]) -> int:
     """Kill the trees of ``args.targets``; return the exit status."""
     raise_fd_limit()  # one pidfd per process of the tree
-    try:
-        result = kill_tree(args.targets, args.signal, steps, method=args.method)
-    except FdLimit as e:
-        say(f"pidtop kill --tree: {e}", error=True)
-        return EXIT_FAILURE
+    with signals_continue_tree() as received:
+        try:
+            result = kill_tree(args.targets, args.signal, steps, method=args.method)
+        except FdLimit as e:
+            say(f"pidtop kill --tree: {e}", error=True)
+            return EXIT_FAILURE
+    if any(sig not in SUSPEND_SIGNALS for sig in received):
+        # the tree was continued: what was sent is said, then the signal ends pidtop
+        if result.roots:
+            say(result.summary(), error=True)
+        reraise(received)
     status = EXIT_OK
     for ident, error in result.root_errors:
         message = str(error).removeprefix(f"PID {ident.pid}: ")
@@ -44,6 +50,8 @@ def run(args: argparse.Namespace, steps: list[tuple[float, int]]) -> int:
         first = root.results[0] if root.results else None
         if first is not None and first.outcome == "gone":
             status = status or EXIT_NO_PROCESS
+    if result.interrupted:  # ctrl+z during the kill: continued, the rest not sent
+        status = status or EXIT_FAILURE
     if problems:
         worst = problems[0].outcome
         status = status or (EXIT_NOT_PERMITTED if worst == "not_permitted" else EXIT_FAILURE)
