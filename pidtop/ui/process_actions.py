@@ -249,6 +249,14 @@ class ProcessActions(_Mixin):
         if not handle.real:  # a scripted PID is not a real process's
             self.notify(f"{target} is a scripted process: nothing to trace", markup=False)
             return
+        if handle.pid == os.getpid():  # every line it printed would make pidtop write more
+            self.notify(
+                f"{target} is pidtop itself: not traced (its own output would flood the terminal)",
+                title="strace",
+                severity="warning",
+                markup=False,
+            )
+            return
         refused = preflight(handle, "strace")
         if refused is not None:
             self.notify(refused.describe(), severity="error", markup=False)
