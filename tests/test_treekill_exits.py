@@ -241,3 +241,58 @@ print(json.dumps(out))
     assert r["traced_state"] == "t", r
     assert r["forks_late_in_freeze"] == 0, r
     assert r["survivors"] == 0, r
+
+
+SHORT_OF_FDS = r"""
+import json, os, resource, signal, time
+import forktree
+from pidtop.kernel.handle import Identity
+from pidtop.actions.treekill import kill_tree
+forktree.become_subreaper()
+
+def state(pid):
+    st = forktree._stat(pid)
+    return None if st is None else st[0]
+
+root, born = forktree.static_tree(fanout=40, depth=1)
+pids = forktree.read_born(born, 41)
+kids = [p for p in pids if p != root]
+fds = None
+if MODE == "budget":
+    from pidtop.kernel.fdbudget import FdBudget
+    from pidtop.ui.tree_kill import BudgetAccount
+    budget = FdBudget(limit=len(os.listdir("/proc/self/fd")) + 20 + 16, reserve=16)
+    fds = BudgetAccount(budget)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+# a real limit: the fds open now plus 20 (ulimit -n as low as that)
+resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 20, hard))
+res = kill_tree([Identity(root)], signal.SIGTERM, fds=fds)
+resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+signalled = {m.pid for m in res.members}
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and any(state(p) not in (None, "Z") for p in signalled):
+    forktree.reap_all()
+    time.sleep(0.02)
+rest = [p for p in kids if p not in signalled]
+out = dict(members=len(res.members), unheld=res.unheld, note=res.note, summary=res.summary(),
+           alive_signalled=[p for p in signalled if state(p) not in (None, "Z")],
+           rest_states=sorted({state(p) for p in rest}), rest=len(rest),
+           used=None if fds is None else budget.used)
+out["left"] = forktree.kill_everything()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("mode", ["emfile", "budget"])
+def test_short_of_fds_signals_what_it_froze_and_reports_the_rest(mode: str) -> None:
+    """A 41-process tree under a real RLIMIT_NOFILE that leaves ~20 fds (``emfile``), or the
+    monitor's fd budget (``budget``): the tree kill used to resume everything and send nothing.
+    Now the processes it held are frozen and signalled (and die), the rest are reported and
+    left running, never stopped; the budget is whole again afterwards."""
+    r = run_driver(f"MODE = {mode!r}\n" + SHORT_OF_FDS, timeout=120)
+    assert 1 < r["members"] < 41 and r["unheld"] == 41 - r["members"], r
+    assert r["rest"] == r["unheld"] and r["rest_states"] == ["S"], r
+    assert r["alive_signalled"] == [], r
+    assert f"{r['unheld']} process(es) of the tree not signalled" in r["note"], r
+    if mode == "budget":
+        assert r["used"] == 0, r

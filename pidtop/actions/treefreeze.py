@@ -105,6 +105,8 @@ class TreeKill:
         self.skipped_self = False
         self.unsettled = 0  # stopped processes not seen stopped in time (taken as they were)
         self.aborted = False  # continue_stopped() was called: stop nothing, send nothing
+        self.unheld: set[int] = set()  # descendants not opened: out of fds (not signalled)
+        self.fd_problem = ""  # why (the FdLimit's text)
         self._closing = threading.Lock()  # held while the handles are closed
         _active.add(self)
 
@@ -289,8 +291,14 @@ class TreeKill:
                 else:
                     kids = scan.get(parent.pid, [])
                 for pid in kids:
-                    if not self._known(pid) and self._open_child(pid, parent) is not None:
-                        found += 1
+                    if self._known(pid) or pid in self.unheld:
+                        continue
+                    try:
+                        if self._open_child(pid, parent) is not None:
+                            found += 1
+                    except FdLimit as e:  # freeze what is held; the rest is reported
+                        self.unheld.add(pid)
+                        self.fd_problem = str(e)
                 if settled:
                     parent.final = True
             added += found

@@ -133,6 +133,13 @@ def kill_tree(
             result.note = "; ".join(filter(None, [result.note, stopped]))
         result.members = list(tk.members)
         result.skipped_self = tk.skipped_self
+        if tk.unheld:  # out of fds: what was held was frozen and signalled, not these
+            short = (
+                f"{len(tk.unheld)} process(es) of the tree not signalled "
+                f"(nor their descendants): {tk.fd_problem}"
+            )
+            result.note = "; ".join(filter(None, [result.note, short]))
+            result.unheld = len(tk.unheld)
         if tk.unsettled:
             late = f"{tk.unsettled} process(es) not seen stopped in time (uninterruptible sleep)"
             result.note = "; ".join(filter(None, [result.note, late]))

@@ -83,6 +83,7 @@ class TreeResult:
     note: str = ""  # why cgroup.kill was not used, extra processes in the cgroup...
     skipped_self: bool = False  # pidtop itself is in the tree: left out
     cancelled: bool = False  # the remaining steps were dropped (``cancel`` set)
+    unheld: int = 0  # descendants not signalled: out of fds (see ``note``)
     interrupted: bool = False  # continue_stopped() ended it: the tree continued, rest not sent
 
     def summary(self) -> str:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, steps: list[tuple[float, int]]) -> int:
         first = root.results[0] if root.results else None
         if first is not None and first.outcome == "gone":
             status = status or EXIT_NO_PROCESS
-    if result.interrupted:  # ctrl+z during the kill: continued, the rest not sent
+    if result.interrupted or result.unheld:  # ctrl+z; or out of fds: some not signalled
         status = status or EXIT_FAILURE
     if problems:
         worst = problems[0].outcome

@@ -1,13 +1,15 @@
 """The fd budget: how many pidfds pidtop may hold under RLIMIT_NOFILE, and who holds them.
 
-No Textual here. Pins, actions in progress, the cursor's temporary handle and ``--watch-all``
-take their pidfds from one :class:`FdBudget`; a refusal says who holds what, with the real
-numbers. The reserve for everything that is not a pidfd scales with the limit.
+No Textual here. Pins, actions in progress, the cursor's temporary handle, ``--watch-all`` and
+a whole-tree kill in progress take their pidfds from one :class:`FdBudget`; a refusal says who
+holds what, with the real numbers. The reserve for everything that is not a pidfd scales with
+the limit.
 """
 
 from __future__ import annotations
 
 import resource
+import threading
 from collections.abc import Callable
 from typing import Literal
 
@@ -15,7 +17,8 @@ from pidtop.kernel.errors import FdLimit
 
 #: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
 #: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
-FdHolder = Literal["pin", "action", "cursor", "watch"]
+#: (``"tree"``: a whole-tree kill, from its worker thread)
+FdHolder = Literal["pin", "action", "cursor", "watch", "tree"]
 
 #: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
 #: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
@@ -55,7 +58,10 @@ class FdBudget:
         self.reserve = reserve_for(self.nofile) if reserve is None else reserve
         self.limit = max(0, self.nofile - self.reserve)
         self.used = 0
-        self.held: dict[FdHolder, int] = {"pin": 0, "action": 0, "cursor": 0, "watch": 0}
+        self.held: dict[FdHolder, int] = {
+            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0
+        }  # fmt: skip
+        self._lock = threading.Lock()  # a tree kill counts from its worker thread
         self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
 
     @property
@@ -68,16 +74,18 @@ class FdBudget:
         return max(WATCH_ALL_RESERVE, self.limit // 10)
 
     def acquire(self, what: str, holder: FdHolder = "pin") -> None:
-        """Take one fd from the budget or raise FdLimit saying why (and who holds them)."""
-        if self.used >= self.limit and holder != "watch":
+        """Take one fd from the budget or raise FdLimit saying why (and who holds them). A
+        tree kill (another thread) asks no yielder: they act on the UI loop."""
+        if self.used >= self.limit and holder not in ("watch", "tree"):
             for give_back in list(self.yielders):
                 if give_back() and self.used < self.limit:
                     break
-        over = holder == "cursor" and self.held["cursor"] == 0  # one fd from the reserve
-        if self.used >= self.limit and not over:
-            raise FdLimit(f"{what}: {self.exhausted()}")
-        self.used += 1
-        self.held[holder] += 1
+        with self._lock:
+            over = holder == "cursor" and self.held["cursor"] == 0  # one fd from the reserve
+            if self.used >= self.limit and not over:
+                raise FdLimit(f"{what}: {self.exhausted()}")
+            self.used += 1
+            self.held[holder] += 1
 
     def exhausted(self) -> str:
         """Why nothing more can be held, with the real numbers."""
@@ -97,9 +105,10 @@ class FdBudget:
         return True
 
     def release(self, holder: FdHolder = "pin") -> None:
-        if self.held[holder] > 0:
-            self.held[holder] -= 1
-            self.used -= 1
+        with self._lock:
+            if self.held[holder] > 0:
+                self.held[holder] -= 1
+                self.used -= 1
 
     def describe(self) -> str:
         """Who holds the budget: ``"10 pins, 6 watched (--watch-all)"``."""
@@ -109,6 +118,8 @@ class FdBudget:
             parts.append(f"{h['action']} held by a kill or wait in progress")
         if h["cursor"]:
             parts.append(f"{h['cursor']} kept for a kill")
+        if h["tree"]:
+            parts.append(f"{h['tree']} held by a whole-tree kill")
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pidtop.actions.targets import Target
+from pidtop.actions.treefreeze import FdAccount
 from pidtop.actions.treekill import TreeResult, kill_tree
 from pidtop.actions.treescan import listed_descendants
+from pidtop.kernel.errors import FdLimit
+from pidtop.kernel.identity import Identity
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import sanitize
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
@@ -26,6 +29,7 @@ from pidtop.ui.screens.signals import SignalChoice
 if TYPE_CHECKING:
     from pidtop.actions.eventlog import EventLog
     from pidtop.actions.pins import PinSet
+    from pidtop.kernel.fdbudget import FdBudget
     from pidtop.sampling.table import ProcessTable
     from pidtop.ui.status import Severity
 
@@ -76,6 +80,21 @@ def tree_offer(app: TreeKillHost, targets: list[Target], cursor: ProcKey | None)
     return descendants, bool(descendants) and collapsed
 
 
+class BudgetAccount(FdAccount):
+    """A tree kill's pidfds counted in the monitor's one fd budget (holder ``"tree"``), with
+    the pins, the actions and ``--watch-all``: short of fds, it signals what it froze and says
+    how many processes it could not hold."""
+
+    def __init__(self, budget: FdBudget) -> None:
+        self.budget = budget
+
+    def acquire(self, what: str) -> None:
+        self.budget.acquire(what, "tree")
+
+    def release(self) -> None:
+        self.budget.release("tree")
+
+
 @dataclass
 class TreeKillRun:
     """A whole-tree kill in its worker, while it has a signal still to send (quit asks)."""
@@ -110,7 +129,9 @@ def start_tree_kill(app: TreeKillHost, targets: list[Target], choice: SignalChoi
 
     def work() -> None:
         try:
-            result = kill_tree(roots, choice.signal, steps, cancel=run.cancel if run else None)
+            result = _kill(
+                roots, choice, steps, BudgetAccount(app.pins.budget), run.cancel if run else None
+            )
         finally:
             if run is not None:
                 with contextlib.suppress(ValueError):
@@ -119,6 +140,22 @@ def start_tree_kill(app: TreeKillHost, targets: list[Target], choice: SignalChoi
             app.call_from_thread(report_tree, app, label, result)
 
     app.run_worker(work, thread=True, group="signal", exit_on_error=False)
+
+
+def _kill(
+    roots: list[Identity],
+    choice: SignalChoice,
+    steps: list[tuple[float, int]],
+    fds: FdAccount,
+    cancel: threading.Event | None,
+) -> TreeResult:
+    """:func:`kill_tree`; no fd for a root either: a result that says so (nothing was sent)."""
+    try:
+        return kill_tree(roots, choice.signal, steps, fds=fds, cancel=cancel)
+    except FdLimit as e:
+        result = TreeResult()
+        result.root_errors = [(ident, e) for ident in roots]
+        return result
 
 
 def report_tree(app: TreeKillHost, label: str, result: TreeResult) -> None:
@@ -150,6 +187,7 @@ def report_tree(app: TreeKillHost, label: str, result: TreeResult) -> None:
         )
         return
     text = f"Whole tree of {label}: {result.summary()}"
-    log.add("signal", label, text, ok=not problems and not result.root_errors)
-    severity: Severity = "error" if problems or result.root_errors else "information"
+    log.add("signal", label, text, ok=not (problems or result.root_errors or result.unheld))
+    failed = problems or result.root_errors or result.unheld or result.interrupted
+    severity: Severity = "error" if failed else "information"
     app.notify(text + " — see L for details", severity=severity, markup=False)
