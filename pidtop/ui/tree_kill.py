@@ -11,7 +11,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -145,7 +145,7 @@ def start_tree_kill(app: TreeKillHost, targets: list[Target], choice: SignalChoi
 def _kill(
     roots: list[Identity],
     choice: SignalChoice,
-    steps: list[tuple[float, int]],
+    steps: Sequence[tuple[float, int]],
     fds: FdAccount,
     cancel: threading.Event | None,
 ) -> TreeResult:
