@@ -9,11 +9,7 @@ Each watched handle produces one or two :class:`ExitEvent` callbacks:
    without PIDFD_INFO_EXIT (< 6.15) could not tell more, so there the first event is final.
 
 An event with ``final`` set ends the watch; the handle is then dropped from the watcher (it is
-not closed: the caller owns it). The watcher owns what it registers: a duplicate of the handle's
-pidfd, taken on :meth:`Watcher.add` and closed on removal, so a caller that closes its handle
-first never leaves a registration under a number the next open() reuses. Where that duplicate
-would eat the last :data:`DUP_RESERVE` fds below RLIMIT_NOFILE, the handle is polled instead.
-Readiness is level-triggered, so the reader is removed on the
+not closed: the caller owns it). Readiness is level-triggered, so the reader is removed on the
 first wake-up. POLLIN stays set between exit and reap, so the reap is awaited differently: the
 pidfd goes into a private epoll with an empty event mask, which reports only EPOLLHUP, and that
 epoll's fd is watched by the loop. No timers, no polling. Degraded handles (no pidfd) are the
@@ -27,9 +23,6 @@ ValueError instead. Callbacks may add, remove or close freely, also from inside 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import resource
 import select
 import time
 import weakref
@@ -45,25 +38,6 @@ from pidtop.kernel.probes import features
 #: (a non-child's status comes with its parent's wait; PID 1 here reaps orphans ~1.5-1.8 s late).
 #: Shared by ``pidtop wait`` and the TUI's wait.
 REAP_GRACE = 2.0
-#: a watch's own duplicate of a pidfd never takes one of the last this many fds (polled instead)
-DUP_RESERVE = 16
-
-
-def _own_fd(handle: Handle) -> int | None:
-    """A duplicate of ``handle``'s pidfd for the watcher to own; None: poll instead (no pidfd,
-    or out of fds: never one of the last :data:`DUP_RESERVE`)."""
-    fd = handle.fileno()
-    if fd is None:
-        return None
-    try:
-        own = os.dup(fd)
-    except OSError:
-        return None
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft != resource.RLIM_INFINITY and own >= soft - DUP_RESERVE:
-        os.close(own)
-        return None
-    return own
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +100,7 @@ class Watcher:
             )
         self.remove(handle)
         loop = self._get_loop()
-        fd = _own_fd(handle)  # ours: closed on removal, whatever the caller does with its own
+        fd = handle.fileno()
         watch = _Watch(callback, fd)
         self._watches[handle] = watch
         _owners[handle] = self
@@ -148,15 +122,6 @@ class Watcher:
                 self._loop.remove_reader(watch.fd)
             elif self._reaping.pop(watch.fd, None) is not None and self._reap_ep is not None:
                 self._reap_ep.unregister(watch.fd)
-        self._close_fd(watch)
-
-    @staticmethod
-    def _close_fd(watch: _Watch) -> None:
-        """Close the watch's own duplicate (after every registration of it is gone)."""
-        if watch.fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(watch.fd)
-            watch.fd = None
 
     def close(self) -> None:
         """Stop watching everything and release the private epoll."""
@@ -238,7 +203,6 @@ class Watcher:
         )
         if final:
             self._drop(handle)
-            self._close_fd(watch)  # no reader nor reap registration is left at this point
         elif watch.fd is None:
             watch.timer = loop.call_later(self._interval, self._check, handle)
         else:
