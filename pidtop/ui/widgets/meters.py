@@ -316,7 +316,9 @@ class Meters(Widget):
         """The status words on ONE line of ``width`` cells, or None when they do not fit even
         in their short form ("Sort: CPU%▼" -> "CPU%▼", "Delay: 1.5s" -> "1.5s", one space).
         Never cut in the middle: the numbers at the end ("Watch: 16 (113 skipped)") matter."""
-        flag = 9 if self.paused else 0  # " PAUSED " and a space
+        # " PAUSED " or " REPLAY <moment> " (a replay's badge, never dropped) and a space
+        badge = self.badge or ("PAUSED" if self.paused else "")
+        flag = cell_len(badge) + 3 if badge else 0
         parts = list(self.status)
         for sep in ("  ", " "):
             text = sep.join(parts)
@@ -326,8 +328,8 @@ class Meters(Widget):
         else:
             return None
         line = Text(no_wrap=True, overflow="crop")
-        if self.paused:
-            line.append(" PAUSED ", self._s("paused"))
+        if badge:
+            line.append(f" {badge} ", self._s("paused"))
             line.append(" ")
         line.append(text, self._s("status"))
         return line
