@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import select
 import time
 from collections.abc import AsyncIterator
@@ -223,3 +224,32 @@ async def test_wait_all_any_and_timeout() -> None:
         ha.close()
         hb.close()
     assert await wait_all([]) == []
+
+
+async def test_closing_a_watched_handle_drops_its_registration_before_the_fd_is_reused(
+    loop_errors: list[dict[str, Any]],
+) -> None:
+    """The watcher owns what it watches: a watched handle (an action's duplicate) closed without
+    ``remove`` leaves no loop reader behind under its fd number, which the next pipe reuses."""
+    with spawn("child") as t:
+        original = ProcessHandle.open(t.pid)
+        handle = original.dup()
+        watcher = Watcher()
+        events: list[ExitEvent] = []
+        watcher.add(handle, events.append)
+        fd = handle.fileno()
+        assert fd is not None
+        handle.close()  # no watcher.remove(): closing tells the watcher first
+        assert handle not in watcher and len(watcher) == 0
+        r, w = os.pipe()
+        try:
+            assert fd in (r, w), "the freed fd number was not reused by the next pipe"
+            os.write(w, b"x")  # readable now: a reader left on the number would fire
+            await run_loop_iterations()
+            assert events == [] and loop_errors == []
+            assert not registered(fd), "the loop still has a reader on the reused number"
+        finally:
+            os.close(r)
+            os.close(w)
+            watcher.close()
+            original.close()

@@ -88,6 +88,12 @@ class Handle(Protocol):
 
     def close(self) -> None: ...
 
+    def watched_by(self, owner: object, forget: Callable[[], None] | None) -> None:
+        """``forget`` runs just before the handle's fd is closed (``None``: no longer). An exit
+        watcher registers here, so it drops a registration before the fd number can be reused.
+        A handle without an fd (scripted) has nothing to close: the default ignores it."""
+        return None
+
     def dup(self) -> Handle:
         """A second, independent reference to the same process (closed separately): what an
         action holds, so unpinning/clearing the original never ends the action."""
@@ -170,6 +176,8 @@ class ProcessHandle(Handle):
         self.opened_exited = False  # already a zombie when opened: its exit time is unknown
         self._closed = False
         self._status: ExitStatus | None = None  # cached once known
+        #: who watches the fd, and what they drop before it is closed (see watched_by)
+        self._watchers: dict[int, Callable[[], None]] = {}
 
     @classmethod
     def open(
@@ -277,9 +285,18 @@ class ProcessHandle(Handle):
         other._status = self._status
         return other
 
+    def watched_by(self, owner: object, forget: Callable[[], None] | None) -> None:
+        if forget is None:
+            self._watchers.pop(id(owner), None)
+        else:
+            self._watchers[id(owner)] = forget
+
     def close(self) -> None:
-        """Close the pidfd (idempotent)."""
+        """Close the pidfd (idempotent); whoever watches it forgets it first."""
         if not self._closed:
+            for forget in list(self._watchers.values()):
+                forget()
+            self._watchers.clear()
             self._closed = True
             if self._fd >= 0:
                 os.close(self._fd)

@@ -15,6 +15,10 @@ pidfd goes into a private epoll with an empty event mask, which reports only EPO
 epoll's fd is watched by the loop. No timers, no polling. Degraded handles (no pidfd) are the
 exception: they are re-checked every ``poll_interval`` seconds.
 
+The watcher owns its registrations, not the handles: closing a watched handle first drops the
+loop reader and the epoll entry (:meth:`Handle.watched_by`), so a closed pidfd's number, reused
+by the next ``open``, never reaches this watcher.
+
 A handle can be in one Watcher at a time: asyncio keeps one reader per fd, so a second Watcher
 would silently replace (and later remove) the first one's reader. :meth:`Watcher.add` raises
 ValueError instead. Callbacks may add, remove or close freely, also from inside a callback.
@@ -109,9 +113,12 @@ class Watcher:
         else:
             loop.add_reader(fd, self._on_readable, handle)
             watch.reading = True
+            # the watcher owns its registration: closing the handle drops it first, so a
+            # reused fd number never reaches this watcher's reader or epoll
+            handle.watched_by(self, lambda: self.remove(handle))
 
     def remove(self, handle: Handle) -> None:
-        """Stop watching ``handle`` (no-op if not watched). Call before closing the handle."""
+        """Stop watching ``handle`` (no-op if not watched). Closing the handle does it too."""
         watch = self._drop(handle)
         if watch is None:
             return
@@ -137,6 +144,8 @@ class Watcher:
         watch = self._watches.pop(handle, None)
         if watch is not None and _owners.get(handle) is self:
             del _owners[handle]
+        if watch is not None and watch.fd is not None:
+            handle.watched_by(self, None)
         return watch
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
