@@ -196,3 +196,23 @@ async def test_paste_after_slash_goes_into_the_prompt() -> None:
                 app.post_message(event)
             await wait_for(pilot, lambda: app.prompt.input.value == "sleep")
             assert app.prompt.input.has_focus
+
+
+@pytest.mark.parametrize("send", sorted(SENDERS))
+async def test_plain_keys_are_not_held_and_no_key_is_overdue(send: str) -> None:
+    """Keys that open nothing (Down, ``I``) are routed at once, none held behind another;
+    openers in the same session still hold the keys after them, and no key ever waited out
+    the safety valve (``keys_overdue``)."""
+    with spawn() as t, spawn() as u:
+        app = PidtopApp(ProcSampler(), delay=0.5, pids=frozenset({t.pid, u.pid}))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(app.table.rows) == 2 and app.samples_merged >= 2)
+            first = app.view.cursor_index
+            await SENDERS[send](pilot, *(["down"] * 40), "I", "I")
+            await wait_for(pilot, lambda: app.view.cursor_index != first)
+            assert app.keys_waited == 0
+            await SENDERS[send](pilot, "d", "7", "enter", "down", "up")
+            await wait_for(pilot, lambda: app.delay == 7.0)
+            assert app.keys_waited > 0 or send == "press"
+            assert app.keys_overdue == 0
+            assert app.screen is app.screen_stack[0]

@@ -200,6 +200,17 @@ ACTIONS: tuple[Action, ...] = (
 
 ACTION_BY_ID: Mapping[str, Action] = {a.id: a for a in ACTIONS}
 
+#: actions that never open a screen, prompt or dialog nor move the focus: a key bound to one is
+#: routed at once by the type-ahead queue (:mod:`pidtop.ui.typeahead`); every other key holds
+#: the keys typed after it until its effect has landed. A new action is held until listed here.
+STAYS_PUT: frozenset[str] = frozenset({
+    "cursor_up", "cursor_down", "page_up", "page_down", "top", "bottom",
+    "sort_cpu", "sort_mem", "sort_time", "sort_pid", "sort_invert", "sort_prev", "sort_next",
+    "tree", "collapse", "expand", "threads", "kernel_threads", "faster", "slower", "pause",
+    "pin", "pin_tree", "unpin_all", "dismiss_exited", "clear_exited", "wait", "nice_minus",
+    "nice_plus", "copy_identity",
+})  # fmt: skip
+
 #: how the help and the footer show Textual key names
 _KEY_LABELS = {
     "question_mark": "?",

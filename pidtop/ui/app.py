@@ -440,6 +440,10 @@ class PidtopApp(
         self._update_chrome()
 
     # ------------------------------------------------------------------ help & palette
+    def action_stays_put(self, binding: Binding) -> bool:
+        """The type-ahead queue routes keys of these actions at once (``actions.STAYS_PUT``)."""
+        return binding.id in actions.STAYS_PUT
+
     def get_key_display(self, binding: Binding) -> str:
         """Keys as htop's footer and our help show them: ``F9``, ``?``, ``Space``."""
         if binding.key_display or "+" in binding.key:  # ctrl+p: Textual's ^p
