@@ -46,6 +46,7 @@ from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
+from pidtop.ui.quit import QuickExit
 from pidtop.ui.replay_actions import ReplayActions
 from pidtop.ui.settings_actions import SettingsActions
 from pidtop.ui.status import StatusState, status_parts
@@ -91,6 +92,7 @@ class PidtopApp(
     PinActions,
     ExitsActions,
     ProcessActions,
+    QuickExit,
     TypeaheadApp,
     NotifyApp,
     TerminalApp,
@@ -175,6 +177,7 @@ class PidtopApp(
         self._chrome_pending = False
         #: a sample taken before the event loop started (:meth:`sample_first`)
         self._first: Snapshot | None = None
+        self._ended = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -283,8 +286,15 @@ class PidtopApp(
         )
 
     def on_unmount(self) -> None:
+        """The end of the session (:meth:`end_session`)."""
+        self.end_session()
+
+    def end_session(self) -> None:
         """Save changed settings; release every pidfd; a whole-tree escalation still waiting
-        sends nothing more (its worker would keep pidtop alive until its last step)."""
+        sends nothing more (its worker would keep pidtop alive until its last step). Once."""
+        if self._ended:
+            return
+        self._ended = True
         for run in list(self.tree_kills):
             run.cancel.set()
         self.settings_message = self.save_settings(quitting=True)

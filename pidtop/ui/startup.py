@@ -163,10 +163,22 @@ def run_tui(
         app.events.close()
         print_problem(problem)
         return 2
-    try:
-        return run_in_terminal(app)  # signals and crashes restore the terminal
-    finally:
+    done = False
+
+    def after_quit() -> None:
+        """The event log flushed and closed, the settings note printed: once, either way out
+        (a quick quit ends the process from inside ``run_in_terminal``: pidtop.ui.quit)."""
+        nonlocal done
+        if done:
+            return
+        done = True
         app.events.close()
         message = getattr(app, "settings_message", None)
         if message:  # a new settings file, one moved aside, or one that could not be written
             print(f"pidtop: {message}", file=sys.stderr)
+
+    app.after_quit = after_quit
+    try:
+        return run_in_terminal(app)  # signals and crashes restore the terminal
+    finally:
+        after_quit()
