@@ -367,6 +367,11 @@ class PidtopApp(
         if worker.group == "signal" and event.state == WorkerState.ERROR:
             self.notify(f"Signal action failed: {worker.error}", severity="error", markup=False)
             return
+        if worker.group == "watch" and event.state == WorkerState.SUCCESS:
+            if self.watch_all is not None and isinstance(worker.result, list):
+                self.watch_all.adopt(worker.result, lambda key: key in self.pins)
+                self._update_chrome()
+            return
         if worker.group != "sample":
             return
         if not self.is_running:  # shutting down: the widgets a merge draws on may be gone
@@ -400,12 +405,15 @@ class PidtopApp(
         if len(self.pins):
             self.pins.update_info(self._lookup)
             self.strip.refresh_pins()
-        if self.watch_all is not None:
-            self.watch_all.sync(  # an exit keeps its mark while its (dying) row is shown
+        if self.watch_all is not None:  # the pidfds are opened in a thread (plan/adopt)
+            todo = self.watch_all.plan(  # an exit keeps its mark while its (dying) row is shown
                 snap.processes,
                 lambda key: key in self.pins,
                 lambda key: self.table.get(key) is not None,
             )
+            if todo:
+                opening = partial(self.watch_all.open_all, todo)
+                self.run_worker(opening, group="watch", thread=True, exit_on_error=False)
             self._update_chrome()
         self.view.rows_changed()
         for err in snap.errors:

@@ -1,0 +1,76 @@
+"""``--watch-all`` opens its pidfds off the UI loop (issue 18, item 3): real processes.
+
+:meth:`WatchAll.plan` (on the loop) reserves an fd per process to open, :meth:`open_all` opens
+them (in a thread in the app), :meth:`adopt` installs them on the loop; what changed meanwhile
+(a process pinned or gone) gives its fd back.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from test_pins import info_for
+from uitools import wait_for
+
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.actions.watch_all import WatchAll
+from pidtop.kernel.fdbudget import FdBudget
+from pidtop.kernel.handle import Handle, ProcessHandle
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.ui.app import PidtopApp
+
+
+@contextmanager
+def sleepers(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [subprocess.Popen(["sleep", "1000"]) for _ in range(n)]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+async def test_plan_reserves_open_all_opens_adopt_installs() -> None:
+    with sleepers(4) as procs:
+        infos = [info_for(p.pid) for p in procs]
+        budget = FdBudget()
+        watch = WatchAll(budget, lambda k, e: None)
+        try:
+            pinned: set[object] = set()
+            todo = watch.plan(infos, skip=lambda k: k in pinned)
+            assert [i.key for i in todo] == [i.key for i in infos]
+            assert len(watch) == 0 and budget.held["watch"] == 4 and watch.opening
+            assert watch.plan(infos, skip=lambda k: k in pinned) == []  # being opened
+            opened = watch.open_all(todo)
+            assert all(h is not None for _, h in opened)
+            pinned.add(infos[0].key)  # pinned meanwhile: its watch is not needed
+            watch.plan(infos[:3], skip=lambda k: k in pinned)  # infos[3] gone from the table
+            watch.adopt(opened, skip=lambda k: k in pinned)
+            assert len(watch) == 2 and budget.held["watch"] == 2 and not watch.opening
+            assert all(h is not None and h.closed for i, h in opened if i in (infos[0], infos[3]))
+        finally:
+            watch.close()
+        assert budget.held["watch"] == 0
+
+
+async def test_the_app_opens_watches_in_a_thread() -> None:
+    """The app's merge only plans; every pidfd of --watch-all is opened off the loop."""
+    threads: set[str] = set()
+
+    def opener(pid: int, **kw: Any) -> Handle:
+        threads.add(threading.current_thread().name)
+        return ProcessHandle.open(pid, **kw)
+
+    with sleepers(3) as procs:
+        pins = PinSet(EventLog(), opener=opener)
+        pids = frozenset(p.pid for p in procs)
+        app = PidtopApp(ProcSampler(), pins=pins, delay=0.5, pids=pids, watch_all=True)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.watch_all is not None and len(app.watch_all) >= 3)
+        assert threads and threading.main_thread().name not in threads, threads
