@@ -1,4 +1,5 @@
-"""``--watch-all`` opens its pidfds off the UI loop (issue 18, item 3): real processes.
+"""``--watch-all`` opens its pidfds off the UI loop, the event log flushes once per burst
+(issue 18, item 3): real processes, a real file.
 
 :meth:`WatchAll.plan` (on the loop) reserves an fd per process to open, :meth:`open_all` opens
 them (in a thread in the app), :meth:`adopt` installs them on the loop; what changed meanwhile
@@ -7,10 +8,12 @@ them (in a thread in the app), :meth:`adopt` installs them on the loop; what cha
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from test_pins import info_for
@@ -74,3 +77,23 @@ async def test_the_app_opens_watches_in_a_thread() -> None:
         async with app.run_test(size=(120, 30)) as pilot:
             await wait_for(pilot, lambda: app.watch_all is not None and len(app.watch_all) >= 3)
         assert threads and threading.main_thread().name not in threads, threads
+
+
+async def test_event_log_flushes_once_per_burst(tmp_path: Path) -> None:
+    """Under the UI's scheduler a burst of entries (a mass kill) is flushed once, after the
+    step that made them: on disk only what the file buffer let through, all of it once the
+    loop has run; without a scheduler (the CLI) every entry is on disk at once."""
+    path = tmp_path / "log.jsonl"
+    log = EventLog(path=str(path))
+    log.add("signal", "1:2", "first")
+    assert path.read_text().count("\n") == 1  # the default: at once
+    log.flush_later(asyncio.get_running_loop().call_soon_threadsafe)
+    for i in range(300):
+        log.add("signal", f"{i}:1", "SIGTERM delivered " + "x" * 100)
+    assert path.read_text().count("\n") < 301  # not flushed per entry
+    await asyncio.sleep(0)  # the loop's next step: one flush
+    assert path.read_text().count("\n") == 301
+    log.flush_later(None)
+    log.add("exit", "1:2", "last")
+    assert path.read_text().count("\n") == 302
+    log.close()

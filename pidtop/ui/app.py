@@ -15,6 +15,7 @@ that this class has it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -223,6 +224,7 @@ class PidtopApp(
         self.pins.listeners.append(self._on_pin_changed)
         self.pins.wait_listeners.append(self._on_wait_over)
         self.pins.start()
+        self.events.flush_later(asyncio.get_running_loop().call_soon_threadsafe)  # per burst
         self._pins_changed()
         self.prompt.close()
         self.view.focus()
@@ -306,6 +308,7 @@ class PidtopApp(
         if self.watch_all is not None:
             self.watch_all.close()
         self.pins.close()
+        self.events.flush_later(None)  # flushed; entries from here on: at once
 
     def on_resize(self, event: Resize) -> None:
         """Collapse the meters on tiny terminals."""
