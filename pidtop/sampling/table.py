@@ -71,6 +71,8 @@ class ProcessTable:
         self._index: dict[ProcKey, int] = {}
         self._collapsed: set[ProcKey] = set()
         self._updates = 0
+        #: updates that kept the previous order (nothing that orders the rows changed)
+        self.resorts_skipped = 0
 
     # -- merge -------------------------------------------------------------------------------
 
@@ -90,10 +92,15 @@ class ProcessTable:
         first = self._updates == 0
         old = self._rows
         rows: dict[ProcKey, Row] = {}
+        # The order stays valid when no row came or went and no row's sort key or visibility
+        # changed (idle processes: the sampler reuses their ProcInfo): no re-sort then.
+        keep_order = not first and not self.tree and not self.filter_text
+        sort_key = COLUMN_BY_ID[self.sort_column].sort_key
         for p in snap.processes:
             key = (p.pid, p.starttime)
             row = old.get(key)
             if row is None:
+                keep_order = False
                 row = Row(
                     key=key,
                     info=p,
@@ -103,6 +110,8 @@ class ProcessTable:
                 )
             else:
                 before = row.info
+                moved = before is not p or row.cpu or row.io_read_rate or row.io_write_rate
+                was = (sort_key(row), self._passes_static(before)) if keep_order and moved else None
                 if before is not p:
                     delta = (p.utime + p.stime) - (before.utime + before.stime)
                     row.cpu = delta * scale if delta > 0 else 0.0
@@ -117,17 +126,25 @@ class ProcessTable:
                         row.io_read_rate = 0.0 if p.io_read >= 0 else None
                         row.io_write_rate = 0.0 if p.io_read >= 0 else None
                 row.status = "normal"
+                if was is not None and was != (sort_key(row), self._passes_static(p)):
+                    keep_order = False
             rows[key] = row
         for key, row in old.items():  # sweep
             if key not in rows and row.status != "dying":
                 row.status = "dying"
                 rows[key] = row
+                keep_order = False
+            elif key not in rows:
+                keep_order = False  # dropped
         self._rows = rows
         self._collapsed.intersection_update(rows)
         self.snapshot = snap
         self.tasks = TaskCounts.from_processes(snap.processes)
         self._updates += 1
-        self._recompute()
+        if keep_order:
+            self.resorts_skipped += 1
+        else:
+            self._recompute()
 
     def forget(self) -> None:
         """Drop every row and the latest snapshot: the next update is a first one (a replay

@@ -1,0 +1,39 @@
+"""The table keeps its order, without re-sorting, when nothing that orders it changed
+(issue 18, item 3); any change that could move a row still re-sorts."""
+
+from __future__ import annotations
+
+from test_table import P, S, pids
+
+from pidtop.sampling.table import ProcessTable
+
+
+def test_idle_ticks_keep_the_order_and_a_change_resorts() -> None:
+    idle = [P(pid, ut=pid) for pid in range(10, 20)]
+    t = ProcessTable(sort_column="cpu")
+    t.update(S(1.0, *idle))
+    t.update(S(2.0, *idle))  # the sampler reuses unchanged ProcInfo objects: all idle
+    order = list(t.rows)
+    skipped = t.resorts_skipped
+    t.update(S(3.0, *idle))
+    assert t.resorts_skipped == skipped + 1 and list(t.rows) == order
+    busy = [*idle[:5], P(15, ut=15 + 200), *idle[6:]]  # pid 15 ran: now first by CPU%
+    t.update(S(4.0, *busy))
+    assert t.resorts_skipped == skipped + 1
+    assert pids(t)[0] == 15
+    t.update(S(5.0, *busy))  # reused again: its CPU% drops to 0, it must move back
+    assert t.resorts_skipped == skipped + 1
+    assert pids(t)[0] != 15 and sorted(pids(t)) == list(range(10, 20))
+    t.update(S(6.0, *busy[:-1]))  # one gone (dying): a change
+    assert t.resorts_skipped == skipped + 1
+
+
+def test_a_changed_process_whose_key_stays_does_not_resort() -> None:
+    """Sorted by PID: a process that ran keeps its place, nothing is re-sorted."""
+    procs = [P(pid) for pid in range(10, 15)]
+    t = ProcessTable(sort_column="pid")
+    t.update(S(1.0, *procs))
+    t.update(S(2.0, *procs))
+    skipped = t.resorts_skipped
+    t.update(S(3.0, *procs[:2], P(12, ut=50), *procs[3:]))
+    assert t.resorts_skipped == skipped + 1 and pids(t) == list(range(10, 15))
