@@ -4,8 +4,9 @@
                               [--compare REV] [--only screens,quit,repaint,burst]
 
 N idle ``sleep`` processes are started; then each monitor runs (``-d 10``) in a detached tmux
-200x50 pane (its own tmux server socket, a fresh ``$HOME``: no config, no saved settings), and
-after the first frame and a 1 s settle we measure, ``--trials`` times each (medians):
+200x50 pane (its own tmux server socket, a fresh ``$HOME``: no config, no saved settings);
+after the first frame and a 3 s settle (:data:`SETTLE`) we measure, ``--trials`` times each
+(medians):
 
 * screens: each screen a key opens from the table (help, setup, signal picker, user picker,
   sort picker, details, environment, open files, exits, event log, command palette; htop:
@@ -46,10 +47,14 @@ from _idle import count_processes, idle_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SOCKET = f"pidtop-keys-{os.getpid()}"
+_server = 0  # a fresh tmux server per start: a new session must not race a dying server
 PID_LINE = re.compile(r"^[\s│┃|]*(\d+)\s")
 READY = re.compile(r"PID\s+USER.*\n\s*\d+\s")
 #: a screen is fully painted once the pane has not changed for this long (seconds)
 QUIET = 0.25
+#: seconds after the first frame before the first key: pidtop's journal starts and its first
+#: samples run in the first ~2 s (a key then waits for them; not what is measured here)
+SETTLE = 3.0
 #: lines that must differ from the table for a screen to count as opened
 CHANGED_LINES = 5
 
@@ -77,7 +82,10 @@ class Monitor:
 
 
 def tmux(*args: str) -> str:
-    out = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True)
+    sock = f"{SOCKET}-{_server}"
+    out = subprocess.run(
+        ["tmux", "-L", sock, "-f", "/dev/null", *args], capture_output=True, text=True
+    )
     return out.stdout
 
 
@@ -134,14 +142,17 @@ def env_for(mon: Monitor, home: str) -> dict[str, str]:
 
 def start(mon: Monitor) -> tuple[int, str]:
     """The monitor in a fresh tmux server, first frame shown and settled; (pid, home)."""
+    global _server
+    _server += 1
     home = tempfile.mkdtemp(prefix="pidtop-keys-home-")
     envargs = [a for k, v in env_for(mon, home).items() for a in ("-e", f"{k}={v}")]
     cmd = "exec " + " ".join(subprocess.list2cmdline([a]) for a in mon.argv)
-    tmux("new-session", "-d", "-s", "keys", "-x", "200", "-y", "50", *envargs, cmd)
+    cwd = mon.pythonpath or home  # ``-m pidtop`` puts the cwd first on sys.path
+    tmux("new-session", "-d", "-s", "keys", "-x", "200", "-y", "50", "-c", cwd, *envargs, cmd)
     pid = int(tmux("display-message", "-p", "-t", "keys", "#{pane_pid}").strip() or 0)
     if poll(lambda s: bool(READY.search(s)), 30.0) is None:
         raise RuntimeError(f"{mon.name}: no first frame: {capture()[:300]!r}")
-    time.sleep(1.0)
+    time.sleep(SETTLE)
     return pid, home
 
 
