@@ -1,7 +1,11 @@
 """Issue-3 benchmark: what a monitor costs to run, pidtop vs htop vs btop, in a real terminal.
 
     python benchmarks/monitor_cost.py [--n 200,1000,3000] [--seconds 20] [--monitors LIST]
-                                      [--runs R] [--no-bytecode]
+                                      [--runs R] [--no-bytecode] [--churn RATE]
+
+``--monitors`` may name ``pidtop-nojournal`` (``--no-journal``): the exit journal's share is
+pidtop minus it. ``--churn RATE`` keeps RATE short processes a second running in the
+background for the whole run (the C generator of ``benchmarks/journal.py``).
 
 For each N, N idle ``sleep`` processes are started; then each monitor runs at a 1 s refresh in a
 detached tmux 200x50 pane (its own tmux server socket, a fresh ``$HOME`` so no user config and no
@@ -79,6 +83,13 @@ def monitors(seconds_delay: int = 10) -> dict[str, Monitor]:
         "pidtop": Monitor(
             "pidtop",
             [sys.executable, "-m", "pidtop", "-d", str(seconds_delay)],
+            header,
+            "N",
+            "I",
+        ),
+        "pidtop-nojournal": Monitor(
+            "pidtop-nojournal",
+            [sys.executable, "-m", "pidtop", "-d", str(seconds_delay), "--no-journal"],
             header,
             "N",
             "I",
@@ -255,6 +266,13 @@ def main() -> None:
     ap.add_argument("--presses", type=int, default=10)
     ap.add_argument("--runs", type=int, default=1, help="runs per monitor and N (medians)")
     ap.add_argument(
+        "--churn",
+        type=int,
+        default=0,
+        metavar="RATE",
+        help="also run RATE short processes a second in the background (journal.py's generator)",
+    )
+    ap.add_argument(
         "--no-bytecode", action="store_true", help="pidtop from source (no .pyc), see above"
     )
     args = ap.parse_args()
@@ -270,6 +288,24 @@ def main() -> None:
             print(f"# {name} not installed, skipped")
             continue
         chosen.append(m)
+    churn: subprocess.Popen[bytes] | None = None
+    workdir = tempfile.mkdtemp(prefix="pidtop-churn-")
+    try:
+        if args.churn:
+            from journal import build_generator
+
+            gen = build_generator(Path(workdir))
+            churn = subprocess.Popen([str(gen), str(args.churn), "100000"])
+        results = run_all(args, chosen)
+    finally:
+        if churn is not None:
+            churn.kill()
+            churn.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print_table(args, results)
+
+
+def run_all(args: argparse.Namespace, chosen: list[Monitor]) -> list[Result]:
     results: list[Result] = []
     for n in (int(x) for x in args.n.split(",")):
         with idle_processes(n):
@@ -282,8 +318,14 @@ def main() -> None:
                     f" key {fmt(r.key_ms, '.1f')} ms {' '.join(r.notes)}",
                     flush=True,
                 )
+    return results
+
+
+def print_table(args: argparse.Namespace, results: list[Result]) -> None:
     results = medians(results)
     print()
+    if args.churn:
+        print(f"# with {args.churn} short processes a second in the background")
     how = "from source (no .pyc)" if args.no_bytecode else "byte-compiled"
     print(f"# medians of {args.runs} run(s); pidtop {how}")
     print("| N | procs | monitor | CPU % | vs htop | tmux CPU % | RSS MiB | first frame ms "
