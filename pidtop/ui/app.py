@@ -105,6 +105,7 @@ class PidtopApp(
     CSS_PATH = str(_CSS) if _CSS is not None else None
     TITLE = "pidtop"
     BINDINGS = actions.bindings("app")
+    STAYS_PUT = actions.STAYS_PUT  # keys the type-ahead queue never holds others behind
 
     def __init__(
         self,
@@ -178,7 +179,6 @@ class PidtopApp(
         self._chrome_pending = False
         #: a sample taken before the event loop started (:meth:`sample_first`)
         self._first: Snapshot | None = None
-        self._ended = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -287,29 +287,6 @@ class PidtopApp(
             markup=False,
         )
 
-    def on_unmount(self) -> None:
-        """The end of the session (:meth:`end_session`)."""
-        self.end_session()
-
-    def end_session(self) -> None:
-        """Save changed settings; release every pidfd; a whole-tree escalation still waiting
-        sends nothing more (its worker would keep pidtop alive until its last step). Once."""
-        if self._ended:
-            return
-        self._ended = True
-        for run in list(self.tree_kills):
-            run.cancel.set()
-        self.settings_message = self.save_settings(quitting=True)
-        self.stop_journal()
-        if self._on_pin_changed in self.pins.listeners:
-            self.pins.listeners.remove(self._on_pin_changed)
-        if self._on_wait_over in self.pins.wait_listeners:
-            self.pins.wait_listeners.remove(self._on_wait_over)
-        if self.watch_all is not None:
-            self.watch_all.close()
-        self.pins.close()
-        self.events.flush_later(None)  # flushed; entries from here on: at once
-
     def on_resize(self, event: Resize) -> None:
         """Collapse the meters on tiny terminals."""
         self._apply_compact(event.size.height, event.size.width)
@@ -370,10 +347,10 @@ class PidtopApp(
         if worker.group == "signal" and event.state == WorkerState.ERROR:
             self.notify(f"Signal action failed: {worker.error}", severity="error", markup=False)
             return
-        if worker.group == "watch" and event.state == WorkerState.SUCCESS:
-            if self.watch_all is not None and isinstance(worker.result, list):
-                self.watch_all.adopt(worker.result, lambda key: key in self.pins)
-                self._update_chrome()
+        if worker.group == "watch":  # --watch-all's pidfds, opened in a thread
+            wa, opened = self.watch_all, worker.result
+            if event.state == WorkerState.SUCCESS and wa is not None and isinstance(opened, list):
+                wa.adopt(opened, lambda key: key in self.pins)
             return
         if worker.group != "sample":
             return
@@ -461,10 +438,6 @@ class PidtopApp(
         self._update_chrome()
 
     # ------------------------------------------------------------------ help & palette
-    def action_stays_put(self, binding: Binding) -> bool:
-        """The type-ahead queue routes keys of these actions at once (``actions.STAYS_PUT``)."""
-        return binding.id in actions.STAYS_PUT
-
     def get_key_display(self, binding: Binding) -> str:
         """Keys as htop's footer and our help show them: ``F9``, ``?``, ``Space``."""
         if binding.key_display or "+" in binding.key:  # ctrl+p: Textual's ^p

@@ -29,31 +29,84 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from pidtop.actions.eventlog import EventLog
+    from pidtop.actions.pins import Pin, PinSet
+    from pidtop.actions.watch_all import WatchAll
+    from pidtop.kernel.watch import ExitEvent
+    from pidtop.ui.tree_kill import TreeKillRun
 
 #: worker groups whose work a quit must not cut short (signals being sent, renices)
 QUIT_WAITS_FOR = frozenset({"signal", "tune"})
 
 
-class QuickExit(App[Any]):
-    """The app's side: when a quick exit is safe, and what it does (module doc). The app
-    gives :meth:`end_session` (what ``on_unmount`` does: settings, journal, pidfds)."""
+class SessionHost(Protocol):
+    """What ending the session uses of the app besides Textual's own (PidtopApp has it)."""
+
+    pins: PinSet
+    events: EventLog
+    watch_all: WatchAll | None
+    tree_kills: list[TreeKillRun]
+    settings_message: str | None
+
+    def save_settings(self, *, quitting: bool = False) -> str | None: ...
+    def stop_journal(self) -> None: ...
+    def _on_pin_changed(self, pin: Pin, event: ExitEvent | None) -> None: ...
+    def _on_wait_over(self, pin: Pin, event: ExitEvent) -> None: ...
+
+
+if TYPE_CHECKING:
+
+    class _Mixin(App[int], SessionHost):
+        """What the mixin is mixed into, as mypy sees it: a Textual app with a SessionHost."""
+
+else:
+    _Mixin = object
+
+
+class QuickExit(_Mixin):
+    """The end of the session (:meth:`end_session`, also ``on_unmount``), and when a quick
+    exit is safe (module doc)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: run once the session has ended (``run_tui``: flush the log, print the settings note)
         self.after_quit: Callable[[], None] | None = None
         self._quick_ok = False
+        self._ended = False
 
     def end_session(self) -> None:
-        """Save, stop and release what the session holds (the app's; idempotent)."""
+        """Save changed settings; release every pidfd; a whole-tree escalation still waiting
+        sends nothing more (its worker would keep pidtop alive until its last step). Once."""
+        if self._ended:
+            return
+        self._ended = True
+        for run in list(self.tree_kills):
+            run.cancel.set()
+        self.settings_message = self.save_settings(quitting=True)
+        self.stop_journal()
+        if self._on_pin_changed in self.pins.listeners:
+            self.pins.listeners.remove(self._on_pin_changed)
+        if self._on_wait_over in self.pins.wait_listeners:
+            self.pins.wait_listeners.remove(self._on_wait_over)
+        if self.watch_all is not None:
+            self.watch_all.close()
+        self.pins.close()
+        self.events.flush_later(None)  # flushed; entries from here on: at once
+
+    def on_unmount(self) -> None:
+        """Textual's end of the app: :meth:`end_session` (done already after a quick exit)."""
+        self.end_session()
 
     def get_driver_class(self) -> Any:
         """Textual's driver; :class:`QuickExitDriver` in place of its Linux driver."""
-        driver_class = super().get_driver_class()
+        driver_class: Any = super().get_driver_class()
         return QuickExitDriver if driver_class is LinuxDriver else driver_class
 
     def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:

@@ -85,10 +85,13 @@ class TypeaheadApp(App[Any]):
             return
         await super().on_event(event)
 
+    #: ids of the bindings whose actions never open a screen, prompt or dialog nor move the
+    #: focus (apps say which; empty: every key holds the keys after it)
+    STAYS_PUT: frozenset[str] = frozenset()
+
     def action_stays_put(self, binding: Binding) -> bool:
-        """Whether ``binding``'s action never opens a screen, prompt or dialog nor moves the
-        focus. Default: no binding is known to (every key is held behind); apps say which."""
-        return False
+        """Whether ``binding``'s action is one of :attr:`STAYS_PUT`."""
+        return binding.id is not None and binding.id in self.STAYS_PUT
 
     def key_may_move(self, event: HeldEvent) -> bool:
         """Whether ``event``, routed now, may change the screen or the focus (see the module)."""
