@@ -9,14 +9,11 @@ them (in a thread in the app), :meth:`adopt` installs them on the loop; what cha
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from test_pins import info_for
+from test_pins import info_for, sleepers
 from uitools import wait_for
 
 from pidtop.actions.eventlog import EventLog
@@ -26,17 +23,6 @@ from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
-
-
-@contextmanager
-def sleepers(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [subprocess.Popen(["sleep", "1000"]) for _ in range(n)]
-    try:
-        yield procs
-    finally:
-        for p in procs:
-            p.kill()
-            p.wait()
 
 
 async def test_plan_reserves_open_all_opens_adopt_installs() -> None:
