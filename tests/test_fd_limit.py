@@ -111,3 +111,67 @@ def test_ulimit_64_still_pins_and_kills_with_real_numbers() -> None:
     )
     assert isinstance(r["fds_open"], int) and r["fds_open"] < 64  # no EMFILE was hit
     assert r["cursor_kill"] == ["delivered"]  # budget full: the cursor's process still works
+
+
+JOURNAL_SCRIPT = r"""
+import json, os, resource, signal, subprocess, sys, time
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.journal.service import ExitRecord, Journal
+from pidtop.kernel.errors import raise_fd_limit
+from test_pins import info_for
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # ulimit -n 64
+raise_fd_limit()
+quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+sleepers = [subprocess.Popen(["sleep", "1000"], **quiet) for _ in range(60)]
+out = {}
+try:
+    pins = PinSet(EventLog())
+    budget = pins.budget
+    j = Journal(budget=budget, interval=0.05)
+    j.start(use_connector=False)  # the fallback, as in a container
+    j.pump(0.1)
+    out["journal_held"] = budget.held["journal"]
+    out["spare"] = budget.free
+    pinned = 0
+    for p in sleepers:
+        if pinned < budget.limit:
+            pins.pin(info_for(p.pid))  # FdLimit here: the journal did not give way
+            pinned += 1
+    out["pinned"] = pinned
+    out["journal_after"] = budget.held["journal"]
+    j.pump(0.1)  # the next listing finds the budget full
+    out["note"] = j.note
+    out["describe"] = budget.describe()
+    out["fds_open"] = len(os.listdir("/proc/self/fd"))
+    j.close()
+    out["journal_closed"] = budget.held["journal"]
+    pins.close()
+finally:
+    for p in sleepers:
+        p.kill()
+        p.wait()
+print(json.dumps(out))
+"""
+
+
+def test_ulimit_64_the_journal_fallback_shares_the_budget_and_gives_way_to_pins() -> None:
+    """The journal's pidfd fallback takes its fds from the pins' budget (holder "journal"),
+    leaves the spare reserve, and gives every fd back when pins need
+    the whole budget; the processes it then cannot watch are said in its note."""
+    out = subprocess.run(
+        [sys.executable, "-c", JOURNAL_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pidtop_env(),
+    )
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["journal_held"] == 48 - 8 and r["spare"] == 8  # budget 48, spare reserve 8
+    assert r["pinned"] == 48 and r["journal_after"] == 0  # pins come first
+    assert "processes not watched" in r["note"] and "let go for pins" in r["note"], r["note"]
+    assert r["describe"].startswith("48 pins"), r["describe"]
+    assert r["fds_open"] < 64
+    assert r["journal_closed"] == 0

@@ -436,7 +436,9 @@ async def test_watch_all_leaves_fds_for_pins_and_kill_under_a_low_rlimit(log: Ev
             assert [r.outcome for r in cursor.send([target], 0)] == ["delivered"]
             cursor.release([target])
             watch.sync(infos, skip=lambda k: k in pins)  # nothing new: the reserve stays free
-            assert budget.held == {"pin": 9, "action": 0, "cursor": 0, "watch": 6, "tree": 0}
+            assert budget.held == {
+                "pin": 9, "action": 0, "cursor": 0, "watch": 6, "tree": 0, "journal": 0
+            }  # fmt: skip
             assert budget.free == 1
             pins.pin(infos[0])  # watched and now pinned: the next sync drops its watch
             watch.sync(infos, skip=lambda k: k in pins)
@@ -475,7 +477,9 @@ def test_fd_budget_refusal_says_who_holds_the_fds() -> None:
         "1 watched (--watch-all); limit 4 = RLIMIT_NOFILE 4 minus 0 kept"
     ) in str(refused.value)
     budget.release("watch")
-    assert budget.held == {"pin": 1, "action": 1, "cursor": 1, "watch": 0, "tree": 0}
+    assert budget.held == {
+        "pin": 1, "action": 1, "cursor": 1, "watch": 0, "tree": 0, "journal": 0
+    }  # fmt: skip
     assert budget.free == 1
 
 

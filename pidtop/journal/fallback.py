@@ -9,27 +9,32 @@ seconds, after which it is recorded as unknown. A process that starts and exits 
 listings is never seen: this mode is not complete, and the journal says so.
 Without pidfds at all, a process whose PID vanished from the listing is recorded with an
 unknown status at the next listing.
+
+The pidfds come from the monitor's :class:`~pidtop.kernel.fdbudget.FdBudget` (holder
+``"journal"``), best effort: they leave the budget's spare reserve free, and a pin that finds
+the budget full takes one back (the newest watched process is let go). A process that finds
+the budget full is not watched: counted in ``skipped`` and ``given_back``, said in the
+journal's note. Without a budget (``pidtop journal``) the cap is the budget RLIMIT_NOFILE
+would give.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import select
+import threading
 import time
 
 from pidtop.journal.records import CORE_SIGNALS, ExitRecord, Record
 from pidtop.journal.tracker import argv_text, read_proc, read_uid
 from pidtop.kernel.errors import HandleError
+from pidtop.kernel.fdbudget import FdBudget
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import CLK_TCK, boottime_now
 from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.kernel.stat import parse_stat
 from pidtop.kernel.watch import REAP_GRACE
-
-#: pidfds kept free for the rest of pidtop
-FD_RESERVE = 256
 
 
 class _Held:
@@ -54,29 +59,59 @@ class _Held:
 class PidfdFallback:
     """Exits of the processes seen in periodic /proc listings (see the module docstring)."""
 
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = 1.0, budget: FdBudget | None = None) -> None:
+        """``budget``: the monitor's, shared with pins (None: one of this process's own)."""
         self.interval = max(0.05, interval)
-        self.skipped = 0  # processes not watched: fd budget exhausted
+        self.skipped = 0  # processes not watched: fd budget full (at the last listing)
+        self.given_back = 0  # watched processes let go so that a pin could have the fd
         self._ep = select.epoll()
         self._held: dict[int, _Held] = {}  # pid -> held process
         self._by_fd: dict[int, int] = {}  # pidfd -> pid
         self._next_scan = 0.0
-        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        # half the fd limit at most: the monitor's pins and --watch-all need fds too
-        self._budget = max(0, (soft if soft != resource.RLIM_INFINITY else 65536) // 2 - FD_RESERVE)
+        self._lock = threading.Lock()  # the budget's yielder runs on the UI loop
+        self._budget = FdBudget() if budget is None else budget
+        self._budget.journal_yielder = self._give_back
 
     def close(self) -> None:
-        for held in self._held.values():
-            held.handle.close()
-        self._held.clear()
-        self._by_fd.clear()
-        self._ep.close()
+        with self._lock:
+            if self._budget.journal_yielder == self._give_back:
+                self._budget.journal_yielder = None
+            for held in self._held.values():
+                self._let_go(held)
+            self._held.clear()
+            self._by_fd.clear()
+            self._ep.close()
+
+    def _let_go(self, held: _Held) -> None:
+        counted = held.handle.fileno() is not None
+        held.handle.close()
+        if counted:
+            self._budget.release("journal")
+
+    def _give_back(self) -> bool:
+        """The budget's yielder: let the newest watched process go (its exit is then not
+        recorded); True if an fd was freed."""
+        with self._lock:
+            for pid in reversed(list(self._held)):
+                held = self._held[pid]
+                fd = held.handle.fileno()
+                if fd is None or held.exited_at is not None:
+                    continue
+                del self._held[pid]
+                self._by_fd.pop(fd, None)
+                with contextlib.suppress(OSError, ValueError):
+                    self._ep.unregister(fd)
+                self._let_go(held)
+                self.given_back += 1
+                return True
+        return False
 
     def pump(self, timeout: float, wake_fd: int | None = None) -> list[Record]:
         out: list[Record] = []
         now = time.monotonic()
         if now >= self._next_scan and timeout > 0:  # pump(0): only what is ready (a last drain)
-            self._scan(out)
+            with self._lock:
+                self._scan(out)
             self._next_scan = now + self.interval
         wait = max(0.0, min(timeout, self._next_scan - time.monotonic()))
         poller = self._ep
@@ -87,21 +122,22 @@ class PidfdFallback:
             ready = poller.poll(wait)
         except InterruptedError:
             ready = []
-        for fd, events in ready:
-            pid = self._by_fd.get(fd)
-            if pid is None:
-                continue
-            held = self._held[pid]
-            if held.exited_at is None:
-                held.exited_at = (time.time(), time.monotonic(), boottime_now())
-            if events & select.EPOLLHUP:
-                self._finish(pid, out)
-            else:  # exited, not yet reaped: wait for the reap only (mask 0 reports HUP)
-                poller.modify(fd, 0)
-        deadline = time.monotonic() - REAP_GRACE
-        for pid, held in list(self._held.items()):
-            if held.exited_at is not None and held.exited_at[1] < deadline:
-                self._finish(pid, out)
+        with self._lock:
+            for fd, events in ready:
+                pid = self._by_fd.get(fd)
+                if pid is None:  # the wake fd, or a process given back meanwhile
+                    continue
+                held = self._held[pid]
+                if held.exited_at is None:
+                    held.exited_at = (time.time(), time.monotonic(), boottime_now())
+                if events & select.EPOLLHUP:
+                    self._finish(pid, out)
+                else:  # exited, not yet reaped: wait for the reap only (mask 0 reports HUP)
+                    poller.modify(fd, 0)
+            deadline = time.monotonic() - REAP_GRACE
+            for pid, held in list(self._held.items()):
+                if held.exited_at is not None and held.exited_at[1] < deadline:
+                    self._finish(pid, out)
         return out
 
     def _scan(self, out: list[Record]) -> None:
@@ -114,16 +150,20 @@ class PidfdFallback:
                 held.exited_at = (time.time(), time.monotonic(), boottime_now())
                 self._finish(pid, out)
         me = os.getpid()
+        skipped = 0
         for pid in pids:
             if pid in self._held or pid == me:
                 continue
-            if len(self._held) >= self._budget:
-                self.skipped += 1
+            if not self._budget.acquire_spare("exit journal", "journal"):
+                skipped += 1  # the budget is full: pins and actions come first
                 continue
             try:
                 handle = ProcessHandle.open(pid)
             except HandleError:
+                self._budget.release("journal")
                 continue
+            if handle.fileno() is None:  # degraded (no pidfd): holds no fd
+                self._budget.release("journal")
             ppid, comm, cmdline = 0, None, None
             with contextlib.suppress(OSError, IndexError, ValueError):
                 cmdline = argv_text(read_proc(pid, "cmdline"))
@@ -135,6 +175,7 @@ class PidfdFallback:
             if fd is not None:
                 self._by_fd[fd] = pid
                 self._ep.register(fd, select.EPOLLIN)
+        self.skipped = skipped
 
     def _finish(self, pid: int, out: list[Record]) -> None:
         held = self._held.pop(pid)
@@ -167,4 +208,4 @@ class PidfdFallback:
                 coredump_fact=handle.coredump() if status.signal in CORE_SIGNALS else "unknown",
             )
         )
-        handle.close()
+        self._let_go(held)

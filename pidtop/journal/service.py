@@ -34,6 +34,7 @@ from pidtop.journal.connector import (
     ConnectorError,
     Event,
     Exec,
+    Lost,
     ProcConnector,
     Uid,
 )
@@ -50,6 +51,7 @@ from pidtop.sampling.changes import COMMAND, OWNER
 
 if TYPE_CHECKING:
     from pidtop.journal.fallback import PidfdFallback
+    from pidtop.kernel.fdbudget import FdBudget
     from pidtop.sampling.changes import ChangeFeed
 
 __all__ = [
@@ -109,7 +111,11 @@ class Journal:
         interval: float = 1.0,
         rcvbuf: int = RCVBUF,
         feed: ChangeFeed | None = None,
+        budget: FdBudget | None = None,
     ) -> None:
+        """``feed``: marked with what the connector saw change (the sampler's event spine);
+        ``budget``: the monitor's fd budget, from which the fallback takes its pidfds (holder
+        ``"journal"``, after the pins; None: ``pidtop journal``'s own)."""
         if keep < 1:
             raise ValueError("keep must be at least 1")
         self.keep = keep
@@ -145,6 +151,9 @@ class Journal:
         #: what the kernel answered when the journal subscribed: "" before start, "delivers",
         #: "refused: <reason>", "silent" (no events: a container's namespaces), "not used"
         self.probe = ""
+        self.budget = budget
+        self._note_base = ""  # the note before the fallback's fd shortage is added
+        self._overflows = 0  # the connector's ENOBUFS count when the feed was last told
 
     # -- start / stop
 
@@ -193,7 +202,8 @@ class Journal:
             self.note = "proc connector not used: " + _FAILED_TEXT
         from pidtop.journal.fallback import PidfdFallback
 
-        self._fallback = PidfdFallback(self.interval)
+        self._fallback = PidfdFallback(self.interval, self.budget)
+        self._note_base = self.note
 
     def _probe(self, timeout: float) -> bool:
         """Fork a child that exits at once; wait (bounded) for events: its EXIT, or any other.
@@ -276,7 +286,18 @@ class Journal:
             if tracker.check():  # pending exits proven by /proc: one more read, then decide
                 records += tracker.feed(self._read())
         elif self._fallback is not None:
-            records = self._fallback.pump(timeout, wake_fd)
+            fallback = self._fallback
+            records = fallback.pump(timeout, wake_fd)
+            note = self._note_base
+            if fallback.skipped or fallback.given_back:
+                note += (
+                    f"; fd budget full: {fallback.skipped} processes not watched, "
+                    f"{fallback.given_back} let go for pins"
+                )
+            if note != self.note:
+                with self.lock:
+                    self.note = note
+                    self.version += 1
         else:
             raise RuntimeError("Journal.pump before start()")
         self._accept(records)
@@ -301,6 +322,11 @@ class Journal:
                         feed.mark(ev.tgid, OWNER)
                     elif isinstance(ev, Exec | Comm):
                         feed.mark(ev.tgid, COMMAND)
+                    elif isinstance(ev, Lost):  # an owner or command change may be in them
+                        feed.mark_all()
+        if self.feed is not None and self._connector.overflows != self._overflows:
+            self._overflows = self._connector.overflows  # ENOBUFS: events dropped
+            self.feed.mark_all()
         return events
 
     def _accept(self, records: list[Record]) -> None:

@@ -1,9 +1,9 @@
 """The fd budget: how many pidfds pidtop may hold under RLIMIT_NOFILE, and who holds them.
 
-No Textual here. Pins, actions in progress, the cursor's temporary handle, ``--watch-all`` and
-a whole-tree kill in progress take their pidfds from one :class:`FdBudget`; a refusal says who
-holds what, with the real numbers. The reserve for everything that is not a pidfd scales with
-the limit.
+No Textual here. Pins, actions in progress, the cursor's temporary handle, ``--watch-all``, a
+whole-tree kill in progress and the exit journal's fallback take their pidfds from one
+:class:`FdBudget`; a refusal says who holds what, with the real numbers. The reserve for
+everything that is not a pidfd scales with the limit.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from pidtop.kernel.errors import FdLimit
 
 #: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
 #: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
-#: (``"tree"``: a whole-tree kill, from its worker thread)
-FdHolder = Literal["pin", "action", "cursor", "watch", "tree"]
+#: (``"tree"``: a whole-tree kill, from its worker thread; ``"journal"``: the exit journal's
+#: pidfd fallback, from its reader thread, best effort like ``--watch-all``)
+FdHolder = Literal["pin", "action", "cursor", "watch", "tree", "journal"]
+#: holders that never ask a yielder: they run off the UI loop, where the yielders act
+_OFF_LOOP: tuple[FdHolder, ...] = ("watch", "tree", "journal")
 
 #: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
 #: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
@@ -44,9 +47,10 @@ class FdBudget:
     """How many pidfds pidtop may hold: the soft RLIMIT_NOFILE minus a reserve.
 
     Counted per holder (:data:`FdHolder`) so a refusal says what holds the fds. Best-effort
-    holders (``--watch-all``) take fds with :meth:`acquire_spare`, which leaves
-    :attr:`spare_reserve` free, and register a *yielder*: when a pin or an action finds the
-    budget full, a yielder is asked to give one fd back before the request is refused. The
+    holders (``--watch-all``, the journal's fallback) take fds with :meth:`acquire_spare`,
+    which leaves :attr:`spare_reserve` free, and register a *yielder*: when a pin or an action
+    finds the budget full, a yielder is asked to give one fd back before the request is refused
+    (the journal's first; it works in its own thread and locks). The
     cursor's temporary handle (holder ``"cursor"``) may always take one fd past the budget,
     from the reserve: signalling the process under the cursor always works.
     """
@@ -59,10 +63,12 @@ class FdBudget:
         self.limit = max(0, self.nofile - self.reserve)
         self.used = 0
         self.held: dict[FdHolder, int] = {
-            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0
+            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0, "journal": 0
         }  # fmt: skip
         self._lock = threading.Lock()  # a tree kill counts from its worker thread
         self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
+        #: the exit journal's fallback, asked first (its reader thread; it locks)
+        self.journal_yielder: Callable[[], bool] | None = None
 
     @property
     def free(self) -> int:
@@ -75,9 +81,10 @@ class FdBudget:
 
     def acquire(self, what: str, holder: FdHolder = "pin") -> None:
         """Take one fd from the budget or raise FdLimit saying why (and who holds them). A
-        tree kill (another thread) asks no yielder: they act on the UI loop."""
-        if self.used >= self.limit and holder not in ("watch", "tree"):
-            for give_back in list(self.yielders):
+        tree kill or the journal (other threads) asks no yielder: they act on the UI loop."""
+        if self.used >= self.limit and holder not in _OFF_LOOP:
+            journal = [self.journal_yielder] if self.journal_yielder is not None else []
+            for give_back in journal + list(self.yielders):
                 if give_back() and self.used < self.limit:
                     break
         with self._lock:
@@ -97,11 +104,14 @@ class FdBudget:
             "unpin something or raise `ulimit -n`"
         )
 
-    def acquire_spare(self, what: str) -> bool:
-        """Best effort (``--watch-all``): take one fd only if :attr:`spare_reserve` stays free."""
-        if self.free <= self.spare_reserve:
-            return False
-        self.acquire(what, "watch")
+    def acquire_spare(self, what: str, holder: FdHolder = "watch") -> bool:
+        """Best effort (``--watch-all``, ``"journal"``): take one fd only if
+        :attr:`spare_reserve` stays free."""
+        with self._lock:  # the journal's thread and the UI loop both come here
+            if self.free <= self.spare_reserve:
+                return False
+            self.used += 1
+            self.held[holder] += 1
         return True
 
     def release(self, holder: FdHolder = "pin") -> None:
@@ -120,6 +130,8 @@ class FdBudget:
             parts.append(f"{h['cursor']} kept for a kill")
         if h["tree"]:
             parts.append(f"{h['tree']} held by a whole-tree kill")
+        if h["journal"]:
+            parts.append(f"{h['journal']} watched by the exit journal")
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)

@@ -238,6 +238,10 @@ class ProcSampler:
                 if held is not None:  # read it on the slow path this pass: stat "changed"
                     held[2].marked |= what
                     last[f"{pid}/stat"] = (b"", held[1], held[2])
+            if every_one := feed.drain_all():  # events lost: every process read again once
+                for rel, held in list(last.items()):
+                    held[2].marked |= every_one
+                    last[rel] = (b"", held[1], held[2])
         self._live = live
         # idle processes: the owner every pass without events (htop's way), the optional
         # fields every pass while shown (they change while the stat does not)

@@ -136,7 +136,7 @@ def build_app(
     elif options.journal:
         from pidtop.journal.service import Journal
 
-        journal = Journal(options.exits_keep, feed=feed)
+        journal = Journal(options.exits_keep, feed=feed, budget=pins.budget)
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
     app.replay = replay
     app.sample_first()  # before the event loop: the first frame shows the processes
