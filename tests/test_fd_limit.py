@@ -175,3 +175,70 @@ def test_ulimit_64_the_journal_fallback_shares_the_budget_and_gives_way_to_pins(
     assert r["describe"].startswith("48 pins"), r["describe"]
     assert r["fds_open"] < 64
     assert r["journal_closed"] == 0
+
+
+SCREENS_SCRIPT = r"""
+import asyncio, json, os, sys
+from pidtop.sampling.sampler import ProcSampler
+from pidtop.ui.app import PidtopApp
+
+out = {}
+
+async def ui() -> None:
+    app = PidtopApp(ProcSampler(), delay=60.0, pids=frozenset([os.getpid()]))
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        for _ in range(500):  # bounded (10 s)
+            if app.table.rows:
+                break
+            await pilot.pause(0.02)
+        out["imported_before"] = [m for m in sys.modules if m.startswith("pidtop.ui.screens.")]
+        held = []  # every fd taken, as under `ulimit -n 8`: the screens' imports need one
+        try:
+            while True:
+                held.append(os.open("/dev/null", os.O_RDONLY))
+        except OSError:
+            pass
+        try:
+            for key in sys.argv[1:]:
+                await pilot.press(key)
+                await pilot.pause(0.05)
+            out["screen"] = type(app.screen).__name__
+            out["running"] = app.is_running and app.return_code is None
+            out["notes"] = [str(n.message) for n in app._notifications]
+        finally:
+            for fd in held:
+                os.close(fd)
+        await pilot.press("L")  # fds again: the screen opens (nothing half-imported is left)
+        for _ in range(500):
+            if type(app.screen).__name__ == "EventLogScreen":
+                break
+            await pilot.pause(0.02)
+        out["after"] = type(app.screen).__name__
+
+asyncio.run(ui())
+print(json.dumps(out))
+"""
+
+
+def test_out_of_fds_a_screen_that_cannot_be_imported_is_said_not_a_crash() -> None:
+    """Every fd held (as ``ulimit -n 8`` leaves it): E (exits), Enter (details), e
+    (environment), l (open files), L (event log), S (setup), ? (help) each import their screen
+    when first pressed; each import fails with EMFILE. Each is a notification; the monitor runs
+    on, and once fds are free L opens the event log."""
+    keys = ["E", "enter", "e", "l", "L", "S", "question_mark"]
+    out = subprocess.run(
+        [sys.executable, "-c", SCREENS_SCRIPT, *keys],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pidtop_env(),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["imported_before"] == []  # else the test proves nothing
+    assert r["running"] and r["screen"] == "Screen", r  # still the table
+    said = [n for n in r["notes"] if "out of file descriptors" in n]
+    for what in ("Exits screen", "details", "environment", "open files", "event log", "setup"):
+        assert any(f"Cannot open the {what}" in n for n in said), (what, r["notes"])
+    assert any("Cannot open the help" in n for n in said), r["notes"]
+    assert r["after"] == "EventLogScreen"

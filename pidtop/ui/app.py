@@ -44,6 +44,7 @@ from pidtop.sampling.table import ProcessTable
 from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
+from pidtop.ui.lazy import opens_screen
 from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
 from pidtop.ui.process_actions import ProcessActions
@@ -444,6 +445,7 @@ class PidtopApp(
             return super().get_key_display(binding)
         return actions.key_label(binding.key)
 
+    @opens_screen("the help")
     def action_help(self) -> None:
         """``?``/F1: every action of the table, with the keys bound now."""
         from pidtop.ui.screens.help import HelpScreen  # not needed for the first frame

@@ -18,6 +18,7 @@ from textual.message import Message
 
 from pidtop.journal.records import status_text
 from pidtop.journal.service import ExitRecord, Journal, JournalReader, Record
+from pidtop.ui.lazy import opens_screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -163,6 +164,7 @@ class ExitsActions(_Mixin):
             self._journal_words = words
             self._update_chrome()
 
+    @opens_screen("the Exits screen")
     def action_exits(self) -> None:
         """``E``: every process exit since pidtop started (the exit journal)."""
         from pidtop.ui.screens.exits import ExitsScreen

@@ -18,6 +18,7 @@ from pidtop.kernel.errors import HandleError
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
+from pidtop.ui.lazy import opens_screen
 from pidtop.ui.status import kill_summary
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
@@ -371,6 +372,7 @@ class PinActions(_Mixin):
             self.notify(text, title="Wait done", markup=False)
 
     # ------------------------------------------------------------------ event log
+    @opens_screen("the event log")
     def action_event_log(self) -> None:
         """``L``: the session's event log."""
         from pidtop.ui.screens.eventlog import EventLogScreen  # imported when first opened

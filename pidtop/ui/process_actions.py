@@ -38,6 +38,7 @@ from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcessSource, ProcKey
+from pidtop.ui.lazy import opens_screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -142,6 +143,7 @@ class ProcessActions(_Mixin):
             return
         self.show_details(*found[:3])
 
+    @opens_screen("the details")
     def show_details(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
 
@@ -153,6 +155,7 @@ class ProcessActions(_Mixin):
         if found is not None and not self._exited_pin(found[3]):
             self.show_environ(*found[:3])
 
+    @opens_screen("the environment")
     def show_environ(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import EnvironScreen  # imported when first opened
 
@@ -164,6 +167,7 @@ class ProcessActions(_Mixin):
         if found is not None and not self._exited_pin(found[3]):
             self.show_files(*found[:3])
 
+    @opens_screen("the open files")
     def show_files(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import FilesScreen  # imported when first opened
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from pidtop.settings.options import Options
+from pidtop.ui.lazy import opens_screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -52,6 +53,7 @@ class SettingsActions(_Mixin):
     _settings_baseline: Options
 
     # ------------------------------------------------------------------ settings
+    @opens_screen("the setup screen")
     def action_setup(self) -> None:
         """F2/``S``: the setup screen; Save applies the settings and saves them."""
         from pidtop.ui.screens.setup import SetupScreen  # not needed for the first frame
