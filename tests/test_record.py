@@ -9,6 +9,7 @@ what the recorder found (``runs.exits_complete``) and check the store says the s
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -451,3 +452,84 @@ def test_the_store_never_holds_environments_or_open_files(db: Path) -> None:
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="Linux only")
+
+
+_PROBE_CONNECTOR = """
+import socket
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)  # NETLINK_CONNECTOR
+try:
+    s.bind((0, 1)); print(0)  # CN_IDX_PROC
+except OSError as e:
+    print(e.errno)
+"""
+
+
+def test_record_as_an_unprivileged_user_does_what_this_kernel_allows() -> None:
+    """``pidtop record`` as uid 65534 (setpriv; the system Python and a readable copy of
+    pidtop, so it works from a 0700 clone), 1 s interval, while a short process exits. The
+    kernel is asked first whether uid 65534 may bind the proc connector. Refused (EPERM on
+    this machine): the store opens, holds samples, its run says exits between samples are
+    missing, every period is incomplete and ``journal --since/--until`` warns. Allowed: every
+    period after the first is complete, the exit is there and nothing is warned."""
+    import datetime as dt
+    import tempfile
+
+    from procs import NOBODY, as_another_user
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to uid 65534")
+    with (
+        as_another_user() as (python, env),
+        tempfile.TemporaryDirectory(prefix="pidtop-record-nobody-") as tmp,
+    ):
+        where = Path(tmp)
+        where.chmod(0o777)  # uid 65534 creates the store here
+        db = where / "history.db"
+        bind = int(
+            subprocess.run(
+                [*NOBODY, python, "-c", _PROBE_CONNECTOR],
+                capture_output=True, text=True, env=env, cwd=where, timeout=BOUND, check=True,
+            ).stdout
+        )  # fmt: skip
+        nobody = [*NOBODY, python, "-m", "pidtop"]
+        rec = subprocess.Popen(
+            [*nobody, "record", "--db", str(db), "--interval", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=where,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: samples_in(db) >= 2 or rec.poll() is not None, "two samples")
+            short = subprocess.Popen(["sh", "-c", "exit 5"])
+            short.wait()
+            wait_for(lambda: samples_in(db) >= 4 or rec.poll() is not None, "four samples")
+        finally:
+            rec.send_signal(signal.SIGTERM)
+            _, err = rec.communicate(timeout=BOUND)
+        assert rec.returncode == 0, err
+        reader = Reader(db)
+        assert len(reader) >= 4
+        snap, _ = reader.snapshot(len(reader) - 1)
+        assert any(p.pid == os.getpid() for p in snap.processes)  # the table was sampled
+        complete, note = reader.run_note(len(reader) - 1)
+        iso = lambda w: dt.datetime.fromtimestamp(w).isoformat()  # noqa: E731
+        window = ("--since", iso(reader.moments[1].wall), "--until", iso(reader.moments[-1].wall))
+        journal = subprocess.run(
+            [*nobody, "journal", "--db", str(db), "--json", *window],
+            capture_output=True, text=True, env=env, cwd=where, timeout=BOUND,
+        )  # fmt: skip
+    assert journal.returncode == 0, journal.stderr
+    exits = {r.pid: r for r in reader.exits() if isinstance(r, ExitRecord)}
+    if bind == 0:  # the kernel lets anyone listen: the complete path
+        assert complete, note
+        assert note == "every exit recorded (proc connector)"
+        assert all(m.exits_complete for m in reader.moments[1:])
+        assert exits[short.pid].exit_code == 5
+        assert "may be missing" not in journal.stderr
+    else:
+        assert bind in (errno.EPERM, errno.EACCES), bind
+        assert not complete
+        assert "exits between samples are missing" in note, note
+        assert "refused the proc connector to uid 65534" in note, note
+        assert "exits between samples are missing" in err  # said to the user, too
+        assert not any(m.exits_complete for m in reader.moments)
+        [warning] = [line for line in journal.stderr.splitlines() if "may be missing" in line]
+        assert "warning: exits from" in warning, journal.stderr
