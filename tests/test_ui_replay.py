@@ -124,6 +124,69 @@ async def test_every_action_on_a_process_is_refused(tmp_path: Path) -> None:
         assert app.journal is not None and app.journal.stats.exits == 11
 
 
+def footer_keys(app: PidtopApp) -> set[str]:
+    """The keys the footer offers (Textual's Footer shows these bindings)."""
+    return {key for key, b in app.screen.active_bindings.items() if b.binding.show}
+
+
+async def journal_loaded(pilot: Pilot, app: PidtopApp) -> None:
+    for _ in range(500):  # the journal's reader thread has loaded the recorded exits
+        if app.journal is not None and app.journal.started:
+            break
+        await pilot.pause(0.01)
+    app._journal_tick()  # the header's exit words now, not at the next second's tick
+    await pilot.pause()
+
+
+async def test_replay_chrome_offers_the_replay_keys_and_no_timer(tmp_path: Path) -> None:
+    """The footer offers step and jump instead of actions on processes; the header has no
+    delay; the exits counter says what the recording holds up to the moment shown."""
+    from pidtop.ui.replay_actions import REFUSED
+
+    app = make_app(make_recording(tmp_path / "h.db"), WALL0)  # before the first exit
+    async with app.run_test(size=(120, 40)) as pilot:
+        await merged(pilot, app, 1)
+        await journal_loaded(pilot, app)
+        keys = footer_keys(app)
+        assert {"f", "b", "g", "f10", "f1"} <= keys, keys
+        assert not keys & {"f9", "space", "w", "f7", "f8", "k"}, keys
+        shown = {app.screen.active_bindings[k].binding.action.split("(")[0] for k in keys}
+        assert not shown & REFUSED, shown
+        assert not any(p.startswith("Delay") for p in app.meters.status), app.meters.status
+        assert app.meters.status[-1] == "Exits: none recorded by then (some may be missing)"
+        await pilot.press("f", "f")  # 3.0 s: the exits of 0.1-1.2 s are recorded by then
+        await merged(pilot, app, 3)
+        await journal_loaded(pilot, app)
+        assert app.meters.status[-1] == "Exits: 11 recorded, 6 failed, 37 events lost", (
+            app.meters.status
+        )
+        await pilot.press("space")  # still refused, with a reason, though not offered
+        await pilot.pause()
+        assert not len(app.pins)
+
+
+async def test_the_live_footer_offers_no_replay_keys() -> None:
+    from pidtop.demo.source import ScriptedSource
+
+    app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=2)
+    said: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        keys = footer_keys(app)
+        assert {"f9", "space", "w"} <= keys and not keys & {"f", "b", "g"}, keys
+        assert any(p.startswith("Delay: ") for p in app.meters.status)
+        original = app.notify
+
+        def notify(message: str, **kw: object) -> None:
+            said.append(message)
+            original(message, **kw)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        await pilot.press("f")
+        await pilot.pause()
+        assert said == ["Only in a replay (pidtop --replay)"]
+
+
 def test_replay_screen(snap_compare: Callable[..., bool], tmp_path: Path) -> None:
     path = make_recording(tmp_path / "h.db")
 
@@ -132,11 +195,6 @@ def test_replay_screen(snap_compare: Callable[..., bool], tmp_path: Path) -> Non
         assert isinstance(app, PidtopApp)
         app.theme = "textual-dark"
         await merged(pilot, app, 1)
-        for _ in range(500):  # the journal's reader thread has loaded the recorded exits
-            if app.journal is not None and app.journal.started:
-                break
-            await pilot.pause(0.01)
-        app._journal_tick()  # the header's exit words now, not at the next second's tick
-        await pilot.pause()
+        await journal_loaded(pilot, app)
 
     assert snap_compare(make_app(path, WALL0 + 4.5), terminal_size=(120, 40), run_before=run_before)

@@ -187,12 +187,14 @@ ACTIONS: tuple[Action, ...] = (
     Action("exits", "E", "exits", "Exits",
            "exits: every process exit on the machine since start (the exit journal)", OTHER),
     # --- replay (pidtop --replay): atop's t/T/b are taken by the tree and TIME+ sort
+    # (in the footer of a replay only, in place of the actions on processes it refuses)
     Action("replay_next", "f", "replay_step(1)", "Next recorded sample",
-           "replay: the next recorded sample (forward)", REPLAY),
+           "replay: the next recorded sample (forward)", REPLAY, footer=True, short="Next"),
     Action("replay_prev", "b", "replay_step(-1)", "Previous recorded sample",
-           "replay: the previous recorded sample (back)", REPLAY),
+           "replay: the previous recorded sample (back)", REPLAY, footer=True, short="Prev"),
     Action("replay_goto", "g", "replay_goto", "Go to a recorded time",
-           "replay: go to a time (03:12, -30m, yesterday 14:00, ISO)", REPLAY),
+           "replay: go to a time (03:12, -30m, yesterday 14:00, ISO)", REPLAY, footer=True,
+           short="GoTo"),
     Action("palette", "ctrl+p", "", "Command palette",
            "command palette: every action of this list by name", OTHER, palette=False,
            scope="info"),

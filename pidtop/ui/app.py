@@ -410,7 +410,7 @@ class PidtopApp(
         state = StatusState(
             sort_column=table.sort_column,
             sort_reverse=table.sort_reverse,
-            delay=self.delay,
+            delay=self.delay if self.replay is None else None,
             tree=table.tree,
             show_threads=table.show_threads,
             show_kernel_threads=table.show_kernel_threads,

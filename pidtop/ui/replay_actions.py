@@ -33,6 +33,10 @@ REFUSED = frozenset(
     for a in actions.ACTIONS
     if a.group in (actions.PINS, actions.PROC) and a.id != "event_log" and a.action
 )
+#: the replay's own actions (method names): in the footer of a replay only
+REPLAY_ONLY = frozenset(
+    a.action.split("(", 1)[0] for a in actions.ACTIONS if a.group == actions.REPLAY
+)
 REFUSAL = (
     "Replay: {what} is refused: this is a recording; its processes may be gone and their "
     "PIDs reused"
@@ -73,6 +77,35 @@ class ReplayActions(_Mixin):
         moment = self.replay.moment
         gap = "" if moment.exits_complete else " (exits before it incomplete)"
         return f"REPLAY {stamp(moment.wall)} [{moment.index + 1}/{len(self.replay.reader)}]{gap}"
+
+    def journal_status(self) -> str | None:
+        """In a replay, what the recording knows at the moment shown: the exits recorded up
+        to it (``none recorded by then`` before the first), and whether some may be missing."""
+        if self.replay is None:
+            return super().journal_status()  # type: ignore[misc,no-any-return]
+        journal = self.journal
+        if journal is None:
+            return None
+        if not journal.started:
+            return "Exits: reading the recording"
+        stats = journal.stats
+        if stats.exits:
+            text = f"Exits: {stats.exits:,} recorded, {stats.failed:,} failed"
+        else:
+            text = "Exits: none recorded by then"
+        if stats.lost_events:
+            text += f", {stats.lost_events:,} events lost"
+        if not journal.complete:
+            text += " (some may be missing)"
+        return text
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer (and the palette) offer the replay's keys in a replay, and neither them
+        nor what a replay refuses elsewhere; a key still runs (and is refused with a reason)
+        through :meth:`run_action`."""
+        if action in (REFUSED if self.replay is not None else REPLAY_ONLY):
+            return False
+        return super().check_action(action, parameters)
 
     def replay_prepare(self, snap: Snapshot) -> None:
         """Before a recorded moment is merged: start the table from the sample before it (so
@@ -142,9 +175,12 @@ class ReplayActions(_Mixin):
     ) -> bool:
         """Every key, palette entry and click goes through here: refused in a replay when it
         acts on a process."""
-        if self.replay is not None and isinstance(action, str):
+        if isinstance(action, str):
             name = action.split("(", 1)[0].rsplit(".", 1)[-1]
             if self.refused_in_replay(name):
+                return True
+            if self.replay is None and name in REPLAY_ONLY:
+                self._replay_only()  # says so (check_action would drop the key silently)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
 

@@ -46,7 +46,7 @@ class StatusState:
 
     sort_column: str
     sort_reverse: bool
-    delay: float
+    delay: float | None  # None: no timer (a replay moves by key)
     tree: bool = False
     show_threads: bool = False
     show_kernel_threads: bool = True
@@ -63,7 +63,9 @@ def status_parts(state: StatusState) -> tuple[str, ...]:
     column = COLUMN_BY_ID.get(state.sort_column)
     title = column.title if column is not None else state.sort_column
     arrow = "▼" if state.sort_reverse else "▲"
-    parts = [f"Sort: {title}{arrow}", f"Delay: {state.delay:g}s"]
+    parts = [f"Sort: {title}{arrow}"]
+    if state.delay is not None:
+        parts.append(f"Delay: {state.delay:g}s")
     if state.tree:
         parts.append("Tree")
     if state.show_threads:
