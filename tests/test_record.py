@@ -533,3 +533,67 @@ def test_record_as_an_unprivileged_user_does_what_this_kernel_allows() -> None:
         assert not any(m.exits_complete for m in reader.moments)
         [warning] = [line for line in journal.stderr.splitlines() if "may be missing" in line]
         assert "warning: exits from" in warning, journal.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setresuid to another user needs root")
+def test_the_recorder_samples_with_the_monitors_event_spine(db: Path) -> None:
+    """The recorder's sampler and journal share a ChangeFeed, as the monitor's do: a process
+    that drops root between samples is stored with its new owner at the next sample. Where the
+    connector delivers, the journal's UID event marked it and the sampler drained the mark (so
+    it does not stat() every process every pass); where it is refused, the owner is read every
+    pass. Either way the stored owner is the kernel's."""
+    from test_sample_current import Chatty, _tell
+
+    from pidtop.sampling.changes import ChangeFeed
+
+    class Watched(ChangeFeed):
+        """The feed, remembering which PIDs the sampler drained."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.drained: set[int] = set()
+
+        def drain(self) -> dict[int, int]:
+            changed = super().drain()
+            self.drained.update(changed)
+            return changed
+
+    from pidtop.journal.connector import ConnectorError, ProcConnector
+
+    try:  # what this kernel allows this user, asked first
+        ProcConnector().close()
+        live = True
+    except ConnectorError:
+        live = False
+    rec = Recorder(RecordOptions(db, interval=0.3), lambda line: None)
+    feed = rec.feed = Watched()
+    thread = threading.Thread(target=rec.run, daemon=True)
+    child = Chatty("import os", "os.setresuid(65534, 65534, 65534); return 'DONE'")
+    thread.start()
+
+    def stored_uid() -> int | None:
+        reader = Reader(db)
+        try:
+            snap, _ = reader.snapshot(len(reader) - 1)
+        finally:
+            reader.close()
+        return next(p.uid for p in snap.processes if p.pid == child.pid)
+
+    try:
+        wait_for(lambda: rec.samples_written >= 2, "two samples")
+        if live:  # the kernel gives this user the connector: the feed must come live
+            wait_for(lambda: feed.live, "the journal's connector marking the feed")
+        assert stored_uid() == 0
+        assert _tell(child, "go") == "DONE"
+        if live:  # the UID event reached the sampler through the feed
+            wait_for(lambda: child.pid in feed.drained, "the UID mark drained")
+        n = rec.samples_written
+        wait_for(lambda: rec.samples_written >= n + 1, "the next sample")
+        assert stored_uid() == 65534
+    finally:
+        rec.stop.set()
+        thread.join(BOUND)
+        child.finish()
+    assert not thread.is_alive()
+    if live:
+        assert child.pid in feed.drained

@@ -2,7 +2,9 @@
 
 The journal runs in its own thread (:class:`JournalReader`); its records are queued and
 written once a second. Every ``interval`` the sampler takes the process table and the writer
-stores what changed. Each sample says whether the exits since the previous one are complete
+stores what changed; the journal's connector marks the processes whose owner or command changed
+meanwhile (the monitor's event spine, :class:`~pidtop.sampling.changes.ChangeFeed`), so each
+sample reads them again. Each sample says whether the exits since the previous one are complete
 (the proc connector delivered and lost nothing); where the kernel refuses the connector the
 journal falls back to pidfds on the listed processes and the samples say so.
 
@@ -29,6 +31,7 @@ from pidtop.kernel.errors import FdLimit, HandleError, IdentityMismatch, Process
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.record.store import StoreError, WriterLock, connect
 from pidtop.record.writer import Writer
+from pidtop.sampling.changes import ChangeFeed
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.sampling.snapshot import ProcInfo
 
@@ -95,6 +98,10 @@ class Recorder:
         self._inodes: dict[int, int] = {}
         self.samples_written = 0
         self.exits_written = 0
+        #: the event spine, as in the monitor: the journal's connector marks the processes
+        #: whose owner or command changed (UID, EXEC, COMM events), the sampler reads them again
+        #: at its next sample, and while it is live skips the stat() of every process a pass
+        self.feed = ChangeFeed()
 
     def _on_records(self, records: list[Record]) -> None:
         with self._pending_lock:
@@ -130,8 +137,8 @@ class Recorder:
 
     def _record(self, writer: Writer) -> None:
         opts = self.opts
-        sampler = ProcSampler()
-        journal = Journal(keep=1000, interval=min(1.0, opts.interval))
+        sampler = ProcSampler(feed=self.feed)
+        journal = Journal(keep=1000, interval=min(1.0, opts.interval), feed=self.feed)
         journal.inode_of = self._inodes.get  # replaced dicts are read whole (GIL)
         reader = JournalReader(
             journal, self._on_records, start={"use_connector": opts.use_connector}
