@@ -154,8 +154,14 @@ async def test_replay_chrome_offers_the_replay_keys_and_no_timer(tmp_path: Path)
         assert not shown & REFUSED, shown
         assert not any(p.startswith("Delay") for p in app.meters.status), app.meters.status
         assert app.meters.status[-1] == "Exits: none recorded by then (some may be missing)"
+        assert app.journal is not None
+        version = app.journal.version
         await pilot.press("f", "f")  # 3.0 s: the exits of 0.1-1.2 s are recorded by then
         await merged(pilot, app, 3)
+        for _ in range(500):  # the journal's thread has loaded the new moment's exits
+            if app.journal.version > version:
+                break
+            await pilot.pause(0.01)
         await journal_loaded(pilot, app)
         assert app.meters.status[-1] == "Exits: 11 recorded, 6 failed, 37 events lost", (
             app.meters.status
