@@ -116,7 +116,14 @@ async def test_wait_goes_on_after_its_pins_are_unpinned() -> None:
         assert pins.start_wait() == 2
         assert pins.unpin_all() == 2  # U while waiting: the wait keeps its own references
         assert pins.waiting == {pa.key, pb.key}
-        assert pins.budget.held == {"pin": 0, "action": 2, "cursor": 0, "watch": 0, "tree": 0}
+        assert pins.budget.held == {
+            "pin": 0,
+            "action": 2,
+            "cursor": 0,
+            "watch": 0,
+            "tree": 0,
+            "journal": 0,
+        }
         a.exit(3)
         b.exit(4)
         await asyncio.wait_for(until(lambda: len(over) == 2), BOUND)
