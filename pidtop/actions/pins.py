@@ -35,7 +35,7 @@ from pidtop.actions.eventlog import EventKind, EventLog
 from pidtop.actions.pinwait import PinWait
 from pidtop.actions.targets import Action, ActionResult, Target, argv_data, read_argv
 from pidtop.kernel.errors import HandleError
-from pidtop.kernel.fdbudget import FdBudget
+from pidtop.kernel.fdbudget import FdBudget, open_counted
 from pidtop.kernel.handle import Handle, Opener, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.kernel.pidfdinfo import ExitStatus, SignalResult
@@ -167,14 +167,13 @@ class PinSet:
     def _open(self, ident: Identity, command: str, user: str, info: ProcInfo | None) -> Pin:
         what = f"pin {format_identity(ident)}"
         try:
-            self.budget.acquire(what)
-            try:
-                handle = self.opener(
+            handle = open_counted(
+                self.budget,
+                what,
+                lambda: self.opener(
                     ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
-                )
-            except BaseException:
-                self.budget.release()
-                raise
+                ),
+            )
         except HandleError as e:
             self.log.add(
                 "pin_refused", format_identity(ident), f"{e} ({command})", ok=False, plain=str(e)

@@ -38,6 +38,7 @@ from pidtop.actions.treescan import (
     read_stat,
 )
 from pidtop.kernel.errors import FdLimit, HandleError, ProcessGone
+from pidtop.kernel.fdbudget import open_counted
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.kernel.stat import StatFields, parse_stat
@@ -143,16 +144,15 @@ class TreeKill:
         known = self._by_pid.get(ident.pid)
         if known is not None and known.handle.state() != "reaped":
             return known
-        self._fds.acquire(f"tree kill {format_identity(ident)}")
-        try:
-            # a zombie root is accepted, as by `pidtop kill`: "already gone", its children
-            # were reparented away before the kill began
-            handle = ProcessHandle.open(
+        # a zombie root is accepted, as by `pidtop kill`: "already gone", its children were
+        # reparented away before the kill began
+        handle = open_counted(
+            self._fds,
+            f"tree kill {format_identity(ident)}",
+            lambda: ProcessHandle.open(
                 ident.pid, starttime=ident.starttime, inode=ident.inode, allow_exited=True
-            )
-        except BaseException:
-            self._fds.release()
-            raise
+            ),
+        )
         stat = read_stat(handle.pid)
         member = Member(handle, None, _comm(stat) if stat else "")
         member.threads = stat.num_threads if stat else 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 import resource
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from pidtop.kernel.errors import FdLimit
 
@@ -135,3 +135,25 @@ class FdBudget:
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)
+
+
+T = TypeVar("T")
+
+
+class Account(Protocol):
+    """Where one fd is taken and given back (the budget, a tree kill's account)."""
+
+    def acquire(self, what: str) -> None: ...
+
+    def release(self) -> None: ...
+
+
+def open_counted(account: Account, what: str, opener: Callable[[], T]) -> T:
+    """Take one fd from ``account`` (raises FdLimit when there is none), then ``opener()``;
+    the fd is given back if opening fails, whatever it raises."""
+    account.acquire(what)
+    try:
+        return opener()
+    except BaseException:
+        account.release()
+        raise
