@@ -10,7 +10,6 @@ itself and then left alone; the session goes on.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -59,6 +58,8 @@ class Event:
             "message": self.message if self.plain is None else self.plain,
             **self.data,
         }
+        import json  # imported with the log file (EventLog): not on the start-up path otherwise
+
         return json.dumps(record, ensure_ascii=True, default=str)
 
 
@@ -103,6 +104,8 @@ class EventLog:
         self._flush_pending = False
         self.path = path
         if path is not None:
+            import json  # noqa: F401 - for to_json, now: never first imported out of fds
+
             # Opened here so a bad path fails at start with a clear message (OSError).
             self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives for the session
 

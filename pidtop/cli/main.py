@@ -20,10 +20,8 @@ from pidtop.cli.args import (
     target_arg,
 )
 from pidtop.cli.output import Output, say, silence_stdout
-from pidtop.cli.process import cmd_id, cmd_kill, cmd_wait
 from pidtop.exitcodes import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.signals import parse_signal
-from pidtop.kernel.watch import REAP_GRACE
 
 COMMANDS = ("kill", "wait", "id", "journal", "snapshot", "record")
 
@@ -52,6 +50,9 @@ def build_tui_parser() -> argparse.ArgumentParser:
 
 
 def build_command_parser() -> argparse.ArgumentParser:
+    from pidtop.cli.process import cmd_id, cmd_kill, cmd_wait  # not for the monitor
+    from pidtop.kernel.watch import REAP_GRACE
+
     parser = Parser(prog="pidtop", formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     common = {"formatter_class": argparse.RawDescriptionHelpFormatter, "epilog": EXIT_CODES_HELP}

@@ -10,15 +10,17 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pidtop.cli.args import add_view_arguments, arg_type
 from pidtop.cli.output import say, silence_stdout
 from pidtop.exitcodes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import PID_MAX, parse_number
-from pidtop.sampling.batch import BatchOptions, Format, field_help, run
 from pidtop.sampling.columns import COLUMN_BY_ID
 from pidtop.settings.options import Options
+
+if TYPE_CHECKING:
+    from pidtop.sampling.batch import Format
 
 #: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
 BATCH_FLAGS = ("-b", "--batch")
@@ -74,6 +76,8 @@ A row's id_status says whether its identity is exact; no row makes the status no
 
 def add_snapshot_parser(sub: Any, common: dict[str, Any]) -> None:
     """Register ``pidtop snapshot`` on the command subparsers."""
+    from pidtop.sampling.batch import field_help  # the sampler: not for ``pidtop -b`` checks
+
     snap = sub.add_parser(
         "snapshot", help="print the process table for scripts (text, JSON, CSV)", **common
     )
@@ -223,6 +227,8 @@ def monitor_settings(path: str | None = None, *, no_config: bool = False) -> Opt
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """Run ``pidtop snapshot``."""
+    from pidtop.sampling.batch import BatchOptions, run
+
     if sys.stdout is None:
         say("pidtop: cannot write to stdout: it is closed", error=True)
         return EXIT_FAILURE

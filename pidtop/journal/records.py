@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pwd
 import re
 import signal as _signal
@@ -122,6 +121,8 @@ class ExitRecord:
         }
 
     def to_json(self) -> str:
+        import json  # for the command line's --json: not on the monitor's start-up path
+
         return json.dumps(self.to_dict(), ensure_ascii=True)
 
 
@@ -149,6 +150,8 @@ class LostRecord:
         }
 
     def to_json(self) -> str:
+        import json  # for the command line's --json: not on the monitor's start-up path
+
         return json.dumps(self.to_dict(), ensure_ascii=True)
 
     @property

@@ -25,8 +25,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "ALIVE",
@@ -130,6 +133,8 @@ def connect(path: Path, *, write: bool = False) -> sqlite3.Connection:
     Raises :class:`StoreError` with the reason: no store there, not a pidtop store, written
     by a newer pidtop (schema version), or an older version this one cannot upgrade.
     """
+    import sqlite3  # here: the monitor's --db/--replay options import this module at start
+
     if not write and not path.exists():
         raise StoreError(f"no recording at {path} (start one with: pidtop record)")
     if write:
@@ -201,6 +206,8 @@ def _create(db: sqlite3.Connection) -> None:
 
 
 def _upgrade(db: sqlite3.Connection, version: int, path: Path) -> None:
+    import sqlite3
+
     db.execute("BEGIN IMMEDIATE")
     try:
         while version < SCHEMA_VERSION:

@@ -23,7 +23,6 @@ import os
 import re
 import stat
 import time
-import tomllib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +219,8 @@ def load(path: Path, actions: Collection[str] = ()) -> Loaded:
         problem(f"cannot read it ({e.strerror or e}); using the defaults")
         return loaded
     loaded.exists = True
+    import tomllib  # only when there is a file (the file is read: fds are there)
+
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)

@@ -43,8 +43,16 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from pidtop.actions.treefreeze import continue_stopped
 from pidtop.ui.display import apply_display_profile, display_profile
+
+
+def continue_stopped() -> int:
+    """:func:`pidtop.actions.treefreeze.continue_stopped` if a tree kill was ever started (its
+    module imported), else 0: nothing can be stopped. Never imports (safe in a signal handler
+    and out of fds), and the tree kill's modules stay off the start-up path."""
+    treefreeze = sys.modules.get("pidtop.actions.treefreeze")
+    return treefreeze.continue_stopped() if treefreeze is not None else 0
+
 
 #: exit status when pidtop is ended by a signal: 128 + the signal number, as a shell reports it
 EXIT_SIGNALS: dict[int, int] = {
