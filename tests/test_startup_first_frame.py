@@ -53,3 +53,27 @@ async def test_a_failed_first_sample_leaves_it_to_the_app() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.samples_merged >= 1)  # the worker's sample
     app.events.close()
+
+
+def test_the_monitor_start_imports_no_command_modules() -> None:
+    """What ``pidtop`` imports up to ``run_tui`` (the parser, the options, the app, the sampler,
+    the journal) leaves out what only a command, a config file or a tree kill needs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pidtop.cli.main import build_tui_parser\n"
+        "from pidtop.cli.snapshot import batch_argv\n"
+        "from pidtop.cli.record import join_time_args\n"
+        "from pidtop.ui.startup import resolve_options\n"
+        "resolve_options(build_tui_parser().parse_args(['--no-config']))\n"
+        "import pidtop.ui.app, pidtop.sampling.sampler, pidtop.journal.service\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())  # fmt: skip
+    assert "pidtop.ui.app" in loaded  # the probe itself worked
+    unwanted = {"sqlite3", "csv", "tomllib", "json", "pidtop.sampling.batch", "pidtop.cli.process",
+                "pidtop.actions.treefreeze", "pidtop.actions.treeresult"}  # fmt: skip
+    assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
