@@ -63,7 +63,8 @@ def test_the_monitor_start_imports_no_command_modules() -> None:
 
     code = (
         "import sys\n"
-        "from pidtop.cli.main import build_tui_parser\n"
+        "from pidtop.cli.main import _import_asyncio_without_tls, build_tui_parser\n"
+        "_import_asyncio_without_tls()\n"
         "from pidtop.cli.snapshot import batch_argv\n"
         "from pidtop.cli.record import join_time_args\n"
         "from pidtop.ui.startup import resolve_options\n"
@@ -75,5 +76,25 @@ def test_the_monitor_start_imports_no_command_modules() -> None:
                                 check=True).stdout.split())  # fmt: skip
     assert "pidtop.ui.app" in loaded  # the probe itself worked
     unwanted = {"sqlite3", "csv", "tomllib", "json", "pidtop.sampling.batch", "pidtop.cli.process",
-                "pidtop.actions.treefreeze", "pidtop.actions.treeresult"}  # fmt: skip
+                "pidtop.actions.treefreeze", "pidtop.actions.treeresult", "ssl"}  # fmt: skip
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
+
+
+def test_asyncio_without_tls_still_runs_a_loop_and_ssl_still_imports() -> None:
+    """asyncio imported without ssl (5 MiB of RSS the monitor does not need) runs a loop, and
+    a later ``import ssl`` is not broken by it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pidtop.cli.main import _import_asyncio_without_tls\n"
+        "_import_asyncio_without_tls()\n"
+        "assert 'asyncio' in sys.modules and 'ssl' not in sys.modules\n"
+        "import asyncio\n"
+        "print(asyncio.run(asyncio.sleep(0, result='ran')))\n"
+        "import ssl\n"
+        "print(ssl.OPENSSL_VERSION.split()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["ran", "OpenSSL"]
