@@ -29,7 +29,6 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from pidtop.actions.eventlog import EventLog
@@ -56,6 +55,7 @@ from pidtop.ui.terminal import TerminalApp
 from pidtop.ui.typeahead import TypeaheadApp
 from pidtop.ui.view_actions import ViewActions
 from pidtop.ui.widgets.filterbar import FilterBar, PromptBar
+from pidtop.ui.widgets.footer import KeyFooter
 from pidtop.ui.widgets.meters import Meters
 from pidtop.ui.widgets.pinned import PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
@@ -191,7 +191,7 @@ class PidtopApp(
         yield FilterBar(id="filterbar")
         yield PromptBar(id="prompt")
         # the palette's ^p would take the place of F10 at 80 columns: the help lists it
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyFooter(show_command_palette=False, compact=True)
 
     @property
     def waited(self) -> set[ProcKey]:
@@ -449,9 +449,14 @@ class PidtopApp(
     def action_help(self) -> None:
         """``?``/F1: every action of the table, with the keys bound now."""
         from pidtop.ui.screens.help import HelpScreen  # not needed for the first frame
+        from pidtop.ui.screens.modal import kept_screen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.options.keymap))
+            keymap = self.options.keymap
+            help_screen = kept_screen(
+                self, HelpScreen, lambda s: s.shows(keymap), lambda: HelpScreen(keymap)
+            )
+            self.push_screen(help_screen)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Command palette entries (ctrl+p): every palette action of the table, then a

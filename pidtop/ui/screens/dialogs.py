@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CursorList
 
 #: returned by UserScreen for "all users" (None means: cancelled)
@@ -24,7 +24,7 @@ MIN_DELAY = 0.1
 MAX_DELAY = 60.0
 
 
-class _Chooser(ModalScreen[str | None]):
+class _Chooser(Modal[str | None]):
     """A titled OptionList; Enter picks (dismisses with the option id), Esc cancels (None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -81,7 +81,7 @@ class UserScreen(_Chooser):
         super().__init__("Show processes of", options, current or ALL_USERS)
 
 
-class DelayScreen(ModalScreen[float | None]):
+class DelayScreen(Modal[float | None]):
     """``d``: type a refresh delay in seconds. Dismisses with seconds or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -122,7 +122,7 @@ class DelayScreen(ModalScreen[float | None]):
         self.dismiss(None)
 
 
-class TextScreen(ModalScreen[None]):
+class TextScreen(Modal[None]):
     """A titled text, wrapped at the box's width (``W``: the whole command line). Any of Esc,
     Enter, q or W closes it."""
 

@@ -16,12 +16,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 from textual.widgets.selection_list import Selection
 
 from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, Options
+from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckBox, CheckList
 
 #: the form's settings that are not columns, with their labels (checkboxes)
@@ -44,7 +44,7 @@ def meter_order(shown: tuple[str, ...]) -> list[str]:
     return [*shown, *(m for m in METERS if m not in shown)]
 
 
-class SetupScreen(ModalScreen[Options | None]):
+class SetupScreen(Modal[Options | None]):
     """Edit the settings; dismisses with the new Options (Save) or None (Esc, Cancel)."""
 
     BINDINGS = [

@@ -15,12 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pidtop.kernel.signals import list_signals
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckBox, CursorList
 
 ESCALATE = "escalate"
@@ -62,7 +62,7 @@ def targets_text(targets: Sequence[tuple[str, str]], limit: int = TARGETS_SHOWN)
     return Text("\n").join(lines)
 
 
-class SignalScreen(ModalScreen[SignalChoice | None]):
+class SignalScreen(Modal[SignalChoice | None]):
     """Choose a signal for ``targets`` (``(PID:INODE, command)`` pairs). Esc cancels (None)."""
 
     BINDINGS = [
@@ -239,7 +239,7 @@ class SignalScreen(ModalScreen[SignalChoice | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Modal[bool]):
     """Yes/No before a risky signal: the targets and the reasons. Default (and Esc): No."""
 
     BINDINGS = [

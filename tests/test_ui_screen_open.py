@@ -1,0 +1,152 @@
+"""Opening a screen over the table does each piece of work once (issue 18: screens within 50 ms).
+
+Work counts, not timings (benchmarks/keys.py measures those): a pushed screen is laid out once
+at its size (Textual's echo ``Resize`` is dropped) and the table beneath is not laid out again;
+a terminal resize with the screen open still lays both out at the new size; the footer is not
+rebuilt by a push or a pop, only when its keys change; a kept screen shows what is true now.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.screen import Screen
+from textual.widgets import Footer
+from uitools import wait_for
+
+from pidtop.demo.source import ScriptedSource
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.dialogs import SortScreen
+from pidtop.ui.screens.help import HelpScreen, KeyTable
+
+SIZE = (120, 40)
+
+
+def make_app(**kwargs: object) -> PidtopApp:
+    kwargs.setdefault("delay", 3600.0)
+    return PidtopApp(ScriptedSource(), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Full layouts per screen class, counted from the moment the test clears the counter."""
+    counts: Counter[str] = Counter()
+    layout = Screen._refresh_layout
+
+    def counted(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        counts[type(self).__name__] += 1
+        layout(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    yield counts
+
+
+async def started(app: PidtopApp, pilot: Any) -> None:
+    await wait_for(pilot, lambda: app.samples_merged >= 2)
+    await pilot.pause()
+
+
+async def test_a_pushed_screen_is_laid_out_once_and_the_table_not_again(
+    layouts: Counter[str],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        layouts.clear()
+        echoes = Counter[str]()
+        resize = Screen._screen_resized
+
+        def screen_resized(self: Screen[Any], size: Any) -> None:
+            echoes[type(self).__name__] += 1
+            resize(self, size)
+
+        Screen._screen_resized = screen_resized  # type: ignore[method-assign]
+        try:
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: isinstance(app.screen, SortScreen))
+            await pilot.pause()
+        finally:
+            Screen._screen_resized = resize  # type: ignore[method-assign]
+        assert echoes == Counter(), echoes  # no Resize echo laid anything out again
+        assert layouts["Screen"] == 0, layouts  # the table screen beneath: not laid out
+        assert layouts["SortScreen"] >= 1
+
+
+async def test_a_terminal_resize_with_a_screen_open_lays_both_out(layouts: Counter[str]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, SortScreen))
+        await pilot.pause()
+        layouts.clear()
+        await pilot.resize_terminal(100, 30)
+        await wait_for(pilot, lambda: app.screen.outer_size == (100, 30))
+        await wait_for(pilot, lambda: app.screen_stack[0].outer_size == (100, 30))
+        assert layouts["SortScreen"] >= 1 and layouts["Screen"] >= 1, layouts
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SortScreen))
+        assert app.view.size.width == 100
+
+
+async def test_the_footer_is_not_rebuilt_by_a_push_or_a_pop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its keys are the same under a dialog: no recompose (a widget per key, then a layout of
+    the table screen). A keymap change still shows the new key."""
+    rebuilt: list[Footer] = []
+    recompose = Footer.recompose
+
+    async def counted(self: Footer) -> None:
+        rebuilt.append(self)
+        await recompose(self)
+
+    monkeypatch.setattr(Footer, "recompose", counted)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        footer = app.query_one(Footer)
+        rebuilt.clear()
+        for key in ("f6", "escape", "u", "escape", "f1", "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert rebuilt == []
+        app.set_keymap({"tree": "ctrl+t"})
+        await pilot.pause()
+        await wait_for(pilot, lambda: rebuilt == [footer])
+        shown = " ".join(str(k.render()) for k in footer.children)
+        assert "^tTree" in shown and "F5Tree" not in shown, shown
+
+
+async def test_the_help_is_kept_while_the_keymap_is_the_same() -> None:
+    """The second F1 shows the same screen, drawn once; a new keymap gets a new help that shows
+    its keys (never the keys of the keymap the first help was made for)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        first = app.screen
+        table = first.query_one(KeyTable)
+        await pilot.pause()
+        draws = table.draws
+        assert draws >= 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        assert app.screen is first and table.draws == draws  # nothing drawn again
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+        app.options = app.options.replace(keymap={"kill": "f9,ctrl+k"})
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        second = app.screen
+        assert second is not first and not first.is_attached  # the old one is gone
+        drawn = "\n".join(t.plain for t in second.query_one(KeyTable).lines(100))
+        assert "F9 or ctrl+k" in drawn
