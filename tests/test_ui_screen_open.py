@@ -150,3 +150,85 @@ async def test_the_help_is_kept_while_the_keymap_is_the_same() -> None:
         assert second is not first and not first.is_attached  # the old one is gone
         drawn = "\n".join(t.plain for t in second.query_one(KeyTable).lines(100))
         assert "F9 or ctrl+k" in drawn
+
+
+async def _setup_shot(app: PidtopApp, pilot: Any) -> str:
+    from pidtop.ui.screens.setup import SetupScreen
+
+    await pilot.press("f2")
+    await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+    await pilot.pause()
+    return app.export_screenshot()
+
+
+async def test_a_kept_setup_opens_as_a_new_one_would_with_the_settings_of_now() -> None:
+    """Setup opened, changed everywhere and cancelled, the settings then changed from the
+    table (tree, sort): F2 again shows what a first F2 shows in an app in that state."""
+    from pidtop.ui.screens.setup import SetupScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await _setup_shot(app, pilot)
+        first = app.screen
+        await pilot.press("end", "space", "left_square_bracket", "tab", "space", "tab")
+        await pilot.press("tab", "tab", "tab", "enter", "down")  # the theme list opened
+        for field in ("#setup-delay", "#setup-confirm", "#setup-after"):
+            app.screen.query_one(field).focus()
+            await pilot.press("backspace", "7")
+        app.screen.query_one("#setup-tree").focus()
+        await pilot.press("space", "escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await pilot.press("t", "M", "I")  # tree on, sorted by MEM%, inverted
+        await pilot.pause()
+        reopened = await _setup_shot(app, pilot)
+        assert app.screen is first  # kept
+        options = app.current_options()
+
+    fresh_app = make_app(
+        tree=options.tree, sort_column=options.sort_column, sort_reverse=options.sort_reverse
+    )
+    async with fresh_app.run_test(size=SIZE) as pilot:
+        await started(fresh_app, pilot)
+        fresh = await _setup_shot(fresh_app, pilot)
+    assert reopened == fresh
+
+
+async def test_a_kept_screen_takes_a_theme_changed_while_it_was_closed() -> None:
+    """Kept screens skip their re-styling only while theme and app classes are unchanged:
+    setup and help, closed, the theme changed, opened again: as a first open in that theme."""
+    from pidtop.ui.screens.setup import SetupScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        app.theme = "textual-dark"
+        for key, cls in (("f2", SetupScreen), ("f1", HelpScreen)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda cls=cls: isinstance(app.screen, cls))  # type: ignore[misc]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+        app.theme = "textual-light"
+        await pilot.pause()
+        reopened = await _setup_shot(app, pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        help_reopened = app.export_screenshot()
+
+    fresh_app = make_app()
+    async with fresh_app.run_test(size=SIZE) as pilot:
+        await started(fresh_app, pilot)
+        fresh_app.theme = "textual-light"
+        await pilot.pause()
+        fresh = await _setup_shot(fresh_app, pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(fresh_app.screen_stack) == 1)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(fresh_app.screen, HelpScreen))
+        await pilot.pause()
+        help_fresh = fresh_app.export_screenshot()
+    assert reopened == fresh
+    assert help_reopened == help_fresh

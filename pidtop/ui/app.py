@@ -458,6 +458,13 @@ class PidtopApp(
             )
             self.push_screen(help_screen)
 
+    def action_command_palette(self) -> None:
+        """ctrl+p: Textual's command palette, laid out once when it opens."""
+        from pidtop.ui.screens.modal import Palette
+
+        if self.use_command_palette and not isinstance(self.screen, Palette):
+            self.push_screen(Palette(id="--command-palette"))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Command palette entries (ctrl+p): every palette action of the table, then a
         "Sort by" entry per column not already one of them."""

@@ -56,6 +56,7 @@ class SettingsActions(_Mixin):
     @opens_screen("the setup screen")
     def action_setup(self) -> None:
         """F2/``S``: the setup screen; Save applies the settings and saves them."""
+        from pidtop.ui.screens.modal import kept_screen
         from pidtop.ui.screens.setup import SetupScreen  # not needed for the first frame
 
         if isinstance(self.screen, SetupScreen):
@@ -65,7 +66,12 @@ class SettingsActions(_Mixin):
             if new is not None:
                 self.apply_options(new)
 
-        self.push_screen(SetupScreen(self.current_options(), list(self.available_themes)), done)
+        options, themes = self.current_options(), sorted(self.available_themes)
+        screen = kept_screen(
+            self, SetupScreen, lambda s: s.themes == themes, lambda: SetupScreen(options, themes)
+        )
+        screen.show(options)  # a kept one: the settings of now
+        self.push_screen(screen, done)
 
     def apply_options(self, new: Options) -> None:
         """Use the settings of ``new`` now (setup screen), then save the changed ones."""

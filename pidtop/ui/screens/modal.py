@@ -10,8 +10,11 @@ at, and ``Screen._on_resize`` lays it out again in full, and the table screen be
 is opened (Textual's ``install_screen``), while it still shows what is true.
 
 The same resume also applies the stylesheet again to every widget of the screen, in case it
-changed while the screen was away; a screen opening for the first time was styled when its
-widgets were mounted a moment before, so its first resume skips that (``refresh_styles``).
+changed while the screen was away (a third of a kept setup screen's reopening). A new screen
+was styled when its widgets were mounted a moment before, and a kept one needs it only if the
+theme or the app's classes (no-colour mode...) changed since: otherwise the resume skips it
+(``refresh_styles``). (A stylesheet edited live under ``textual run --dev`` reaches a kept
+screen at the next theme change.)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App
+from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
 if TYPE_CHECKING:
@@ -33,13 +37,16 @@ class OneLayout(_Base):
     """Mix into a :class:`textual.screen.Screen` (first among its bases): no second layout
     at the size the screen was just laid out at, no second styling when it first opens."""
 
-    _resumed = False
+    _styled_for: object = None
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        """The first resume of a new screen: its widgets have just been styled."""
-        if not self._resumed:
-            self._resumed = True
+        """No second styling of widgets styled for this theme already: a new screen's (styled
+        when mounted), a kept screen's opened again with the same theme and app classes."""
+        app = self.app
+        styled_for = (app.theme, frozenset(app.classes), app.ansi_color)
+        if self._styled_for in (None, styled_for):
             event.refresh_styles = False
+        self._styled_for = styled_for
 
     def on_resize(self, event: events.Resize) -> None:
         """Textual's echo of the first layout: the screen (and the one beneath) is already
@@ -73,3 +80,7 @@ def kept_screen(
     screen = make()
     app.install_screen(screen, name)
     return screen
+
+
+class Palette(OneLayout, CommandPalette):
+    """Textual's command palette (ctrl+p), laid out once when it opens (:class:`OneLayout`)."""
