@@ -65,6 +65,7 @@ def targets_text(targets: Sequence[tuple[str, str]], limit: int = TARGETS_SHOWN)
 class SignalScreen(Modal[SignalChoice | None]):
     """Choose a signal for ``targets`` (``(PID:INODE, command)`` pairs). Esc cancels (None)."""
 
+    AUTO_FOCUS = "#signal-filter"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("up", "move(-1)", "Up", show=False),
@@ -118,7 +119,11 @@ class SignalScreen(Modal[SignalChoice | None]):
             yield Input(
                 placeholder="type to filter: name or number", id="signal-filter", compact=True
             )
-            yield CursorList(id="signal-list", compact=True)
+            options, highlight = self._options("", self._after)
+            signals = CursorList(*options, id="signal-list", compact=True)
+            signals.styles.height = self._list_rows
+            signals.highlighted = highlight
+            yield signals
             with Horizontal(id="signal-options"):
                 yield Label("escalate after", markup=False)
                 yield Input(f"{self._after:g}", id="signal-after", type="number")
@@ -133,9 +138,10 @@ class SignalScreen(Modal[SignalChoice | None]):
             yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#signal-list", OptionList).styles.height = self._list_rows
-        self._fill("")
-        self.query_one("#signal-filter", Input).focus()
+        # the list, its height and its highlight are composed: only the scroll is left
+        self.call_after_refresh(
+            self.query_one("#signal-list", OptionList).scroll_to_highlight, True
+        )
 
     def _after_seconds(self) -> float:
         try:
@@ -145,11 +151,19 @@ class SignalScreen(Modal[SignalChoice | None]):
         return value if 0 <= value <= 3600 else self._after
 
     def _fill(self, text: str) -> None:
-        word = text.strip().upper().removeprefix("SIG")
         ol = self.query_one("#signal-list", OptionList)
         ol.clear_options()
+        options, highlight = self._options(text, self._after_seconds())
+        ol.add_options(options)
+        if highlight is not None:
+            ol.highlighted = highlight
+            self.call_after_refresh(ol.scroll_to_highlight, True)
+
+    def _options(self, text: str, after: float) -> tuple[list[Option], int | None]:
+        """The entries matching ``text`` (a filter) and the one to highlight; the escalation
+        entry says ``after`` seconds."""
+        word = text.strip().upper().removeprefix("SIG")
         options: list[Option] = []
-        after = self._after_seconds()
         escalate = Option(
             Text(f"   SIGTERM, then SIGKILL after {after:g} s if still alive"), id=ESCALATE
         )
@@ -165,18 +179,16 @@ class SignalScreen(Modal[SignalChoice | None]):
                     with_escalate = False
         if with_escalate:
             options.insert(0, escalate)
-        ol.add_options(options)
         ids = [o.id for o in options]
         preferred = str(int(signal.SIGTERM))
         if word and word.isdigit() and word in ids:
-            ol.highlighted = ids.index(word)
-        elif preferred in ids and not (word and word not in "TERM"):
-            ol.highlighted = ids.index(preferred)
-        elif options:
+            return options, ids.index(word)
+        if preferred in ids and not (word and word not in "TERM"):
+            return options, ids.index(preferred)
+        if options:
             first_signal = next((i for i, o in enumerate(ids) if o != ESCALATE), 0)
-            ol.highlighted = first_signal if word else 0
-        if ol.highlighted is not None:
-            self.call_after_refresh(ol.scroll_to_highlight, True)
+            return options, first_signal if word else 0
+        return options, None
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
