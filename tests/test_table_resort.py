@@ -37,3 +37,31 @@ def test_a_changed_process_whose_key_stays_does_not_resort() -> None:
     skipped = t.resorts_skipped
     t.update(S(3.0, *procs[:2], P(12, ut=50), *procs[3:]))
     assert t.resorts_skipped == skipped + 1 and pids(t) == list(range(10, 15))
+
+
+def test_invert_is_a_fresh_sort_in_the_other_direction() -> None:
+    """``I`` reverses the rows instead of sorting them again: the order must be exactly the one
+    a fresh sort gives (ties by ascending PID both ways), for every column, with ties, dying
+    rows, filters and a recycled PID (same pid, two start times)."""
+    import random
+
+    from pidtop.sampling.columns import COLUMNS
+
+    rnd = random.Random(18)
+    procs = [
+        P(pid, ut=rnd.choice([0, 0, 5, 9]), rss=rnd.choice([0, 4096, 8192]), user=rnd.choice("ab"))
+        for pid in rnd.sample(range(2, 400), 120)
+    ]
+    procs.append(P(procs[0].pid, start=procs[0].starttime + 7))  # the pid reused
+    for col in COLUMNS:
+        t = ProcessTable(sort_column=col.id)
+        t.update(S(1.0, *procs))
+        t.update(S(2.0, *[P(p.pid, ut=p.utime * 3, rss=p.rss, start=p.starttime) for p in procs]))
+        t.update(S(3.0, *procs[:100]))  # 21 dying rows
+        t.set_user("a")
+        for _ in range(3):
+            t.invert_sort()
+            inverted = [r.key for r in t.rows]
+            assert all(t.index_of(k) == i for i, k in enumerate(inverted))
+            t._recompute()  # the same table, sorted from scratch
+            assert inverted == [r.key for r in t.rows], col.id

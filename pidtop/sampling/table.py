@@ -240,9 +240,24 @@ class ProcessTable:
         self._recompute()
 
     def invert_sort(self) -> None:
-        """Flip the sort direction (htop ``I``)."""
+        """Flip the sort direction (htop ``I``). Outside the tree the rows stay the same: the
+        order is reversed, and each run of rows with equal sort keys put back in PID order (ties
+        always go by ascending PID), which is what sorting them again gives, in linear time."""
         self.sort_reverse = not self.sort_reverse
-        self._recompute()
+        if self.tree:
+            self._recompute()
+            return
+        sort_key = COLUMN_BY_ID[self.sort_column].sort_key
+        order = self._order[::-1]
+        keys = [sort_key(r) for r in order]
+        start = 0
+        for i in range(1, len(order) + 1):
+            if i == len(order) or keys[i] != keys[start]:
+                if i - start > 1:
+                    order[start:i] = order[start:i][::-1]
+                start = i
+        self._order = order
+        self._index = {r.key: i for i, r in enumerate(order)}
 
     def set_columns(self, ids: Sequence[str], *, recompute: bool = True) -> None:
         """Show these columns, in this order (ids from ``COLUMNS``). ValueError for an empty
