@@ -11,22 +11,25 @@ cells) is :mod:`pidtop.sampling.layout`'s, shared with ``pidtop snapshot``'s tex
 One thing: the widget that draws the table, and its caches. ``rows_changed`` repaints only the
 lines whose strip changed, which needs ``_row_strip``'s per-index and per-process caches, which
 are keyed by what ``_build_row`` draws from (the row, its kind under the cursor, its mark, the
-layout); the cursor that follows a process moves those lines. What is pure (placing columns,
-cutting text to cells) is already apart.
+layout); the cursor that follows a process moves those lines, and ``render_lines`` hands those
+same strips to the compositor. What is pure (placing columns, cutting text to cells) is
+already apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import islice
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.style import Style as TextualStyle
 
 from pidtop.sampling.columns import COLUMN_BY_ID, Column, cell_text
 from pidtop.sampling.exitmarks import ExitMarks
@@ -148,8 +151,13 @@ class ProcessView(ScrollView, can_focus=True):
         #: until the next refresh removes the row; the app fills it)
         self.exits = ExitMarks()
         self._strips: dict[int, Strip] = {}
-        #: the last strip built for a process, with what it was built from (see _row_strip)
+        #: the last strip built for a process, with what it was built from (see _row_strip);
+        #: least recently drawn first (``_trim_line_cache`` bounds it)
         self._line_cache: dict[ProcKey, tuple[tuple[object, ...], Strip]] = {}
+        #: the content width while ``render_lines`` runs (one lookup per frame, not per line)
+        self._render_width: int | None = None
+        #: whether the START column is shown, for ``_layout_columns`` (see _snapshot_sig)
+        self._start_shown = False
         self._header: Strip | None = None
         self._styles: dict[tuple[str, str], Style] = {}
         self._text_cache: dict[ProcKey, tuple[str, str, str, str]] = {}
@@ -182,6 +190,7 @@ class ProcessView(ScrollView, can_focus=True):
             self._layout = layout_columns([c for c in columns if c.id in fit], width, gutter)
             self._layout_width = width
             self._layout_columns = columns
+            self._start_shown = any(c.id == "start" for c in columns)
         return self._layout
 
     @property
@@ -284,7 +293,10 @@ class ProcessView(ScrollView, can_focus=True):
 
     def rows_changed(self, *, full: bool = False) -> None:
         """The table's rows changed (sample merged, sort, filter, tree...): re-find the cursor,
-        keep it visible and repaint only lines whose content changed (all when ``full``)."""
+        keep it visible and repaint only the lines whose strip changed (``full``: the sort, a
+        filter, the tree or the threads changed; the header may have too). A process's strip is
+        reused wherever its row went while what it is drawn from is the same (``_row_strip``):
+        inverting the sort rebuilds no line but the cursor's."""
         rows = self.table.rows
         old_key, old_index = self.cursor_key, self.cursor_index
         gone = self.following and old_key is not None and self.table.index_of(old_key) is None
@@ -312,15 +324,13 @@ class ProcessView(ScrollView, can_focus=True):
         old = self._strips
         self._strips = {}
         if full:
-            # sort, filter, tree, threads: the header or what a row shows may change
             self._header = None
-            self._line_cache.clear()
-        if full or moved or not self.is_mounted:
+        if moved or not self.is_mounted:
             self.refresh()
             return
+        if full:
+            self.refresh_line_at(0)
         top = int(self.scroll_offset.y)
-        cache = self._line_cache
-        self._line_cache = {}  # keep only what is on screen now (built or reused below)
         width = self._content_width()
         height = self.body_height
         run_start = -1  # consecutive changed lines are repainted as one region
@@ -328,7 +338,7 @@ class ProcessView(ScrollView, can_focus=True):
             index = top + y - 1
             changed = False
             if y <= height:
-                new = self._row_strip(index, cache, width)
+                new = self._row_strip(index, width)
                 was = old.get(index)
                 changed = was is not new and was != new
             if changed and run_start < 0:
@@ -336,6 +346,7 @@ class ProcessView(ScrollView, can_focus=True):
             elif not changed and run_start >= 0:
                 self.refresh_lines(top + run_start, y - run_start)
                 run_start = -1
+        self._trim_line_cache()
 
     def refresh_line_at(self, y: int) -> None:
         """Repaint one on-screen line (0 = header)."""
@@ -373,9 +384,13 @@ class ProcessView(ScrollView, can_focus=True):
             self._strips.clear()
             self.refresh()
             return
-        for i in {old_index, index}:
+        # the two lines, in one refresh (a burst of Down keys makes ~40 of these a frame)
+        top = int(self.scroll_offset.y) - 1
+        width = max(self.virtual_size.width, self.size.width)
+        lines = {old_index, index}
+        for i in lines:
             self._strips.pop(i, None)
-            self.refresh_line_at(i - int(self.scroll_offset.y) + 1)
+        self.refresh(*(Region(0, i - top, width, 1) for i in lines))
 
     def set_cursor_key(self, key: ProcKey) -> bool:
         """Move the cursor onto a process if it is visible."""
@@ -418,14 +433,62 @@ class ProcessView(ScrollView, can_focus=True):
         self.set_cursor(int(self.scroll_offset.y) + event.y - 1)
 
     # ------------------------------------------------------------------ rendering
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in ``crop``, each its cached strip as Textual's styles cache would draw it
+        (padded to the content region, through the app's line filters). Textual's path makes
+        and filters a new strip for every line of every frame, most of the cost of a repaint;
+        here each strip keeps its padded and filtered copies. A border, padding, outline, tint,
+        hatch or opacity (none in the table's CSS) takes Textual's path."""
+        self._render_width = self._content_width()
+        try:
+            if not self._plain():
+                return super().render_lines(crop)
+            self._styles_cache.clear()  # its lines would be stale if Textual's path came back
+            base, background = self.background_colors
+            inner = TextualStyle(background=base + background).rich_style
+            width = self.content_region.width
+            filters = self.get_line_filters()
+            top = int(self.scroll_offset.y) - 1
+            line = self._row_strip
+            strips: list[Strip] = []
+            for y in crop.line_range:
+                strip = line(top + y, self._render_width) if y else self.render_line(0)
+                strip = strip.adjust_cell_length(width, inner)
+                for line_filter in filters:
+                    strip = strip.apply_filter(line_filter, background)
+                strips.append(strip)
+            x1, x2 = crop.column_span
+            if (x1, x2) != (0, self.region.width):
+                strips = [strip.crop(x1, x2) for strip in strips]
+            return strips
+        finally:
+            self._render_width = None
+            self._trim_line_cache()
+
+    def _plain(self) -> bool:
+        """No style that Textual's styles cache applies around the content (see render_lines)."""
+        styles = self.styles
+        return (
+            not any(edge for edge, _color in styles.border)
+            and not any(edge for edge, _color in styles.outline)
+            and not any(styles.padding)
+            and not styles.tint.a
+            and self.opacity == 1.0
+            and styles.text_opacity == 1.0
+            and not (styles.has_rule("hatch") and styles.hatch != "none")
+            and self.region.width == self.content_region.width
+        )
+
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the viewport: the header at 0, rows below."""
-        width = self._content_width()
+        width = self._render_width
+        if width is None:
+            width = self._content_width()
         if y == 0:
             if self._header is None:
                 self._header = self._header_strip().adjust_cell_length(width, self.rich_style)
             return self._header
-        return self._row_strip(int(self.scroll_offset.y) + y - 1)
+        return self._row_strip(int(self.scroll_offset.y) + y - 1, width)
 
     def _header_strip(self) -> Strip:
         sort_col = self.table.sort_column
@@ -494,17 +557,12 @@ class ProcessView(ScrollView, can_focus=True):
         self._text_cache[row.key] = entry
         return entry
 
-    def _row_strip(
-        self,
-        index: int,
-        previous: dict[ProcKey, tuple[tuple[object, ...], Strip]] | None = None,
-        width: int | None = None,
-    ) -> Strip:
+    def _row_strip(self, index: int, width: int | None = None) -> Strip:
         """The strip of row ``index``: from the per-index cache, else the per-process cache
-        (``previous``: the one before this merge) when nothing it was drawn from changed, else
-        built. Most rows of a merge are the same idle processes with the same ``ProcInfo``
-        object (the sampler reuses it when ``stat`` is unchanged): rebuilding their ~12 cells
-        every refresh was most of a merge's cost."""
+        when nothing it was drawn from changed, else built. Most rows of a merge are the same
+        idle processes with the same ``ProcInfo`` object (the sampler reuses it when ``stat`` is
+        unchanged), and a re-sort only moves rows: rebuilding their ~12 cells was most of the
+        cost of a merge or of a sort key."""
         strip = self._strips.get(index)
         if strip is not None:
             return strip
@@ -533,22 +591,32 @@ class ProcessView(ScrollView, can_focus=True):
                 self.exits.get(row.key),
                 self._snapshot_sig(row),
             )
-            cached = (self._line_cache if previous is None else previous).get(row.key)
+            cache = self._line_cache
+            cached = cache.pop(row.key, None)  # put back last: the cache drops the oldest
             if cached is not None and cached[0] == sig:
                 strip = cached[1]
             else:
                 strip = self._build_row(index, row).adjust_cell_length(
                     width, self._style(kind, "plain")
                 )
-            self._line_cache[row.key] = (sig, strip)
+            cache[row.key] = (sig, strip)
         self._strips[index] = strip
         return strip
+
+    def _trim_line_cache(self) -> None:
+        """Forget the strips of the processes least recently drawn, beyond a few screens' worth
+        (the other end of the list, for ``I``; gone processes go this way too)."""
+        cache = self._line_cache
+        extra = len(cache) - max(256, 4 * self.body_height)
+        if extra > 0:
+            for key in list(islice(cache, extra)):
+                del cache[key]
 
     def _snapshot_sig(self, row: Row) -> object:
         """What a row's cells take from the snapshot rather than the row (START: the boot
         time, the clock tick, whether it started within the last 24 hours)."""
         snap = self.table.snapshot
-        if snap is None or not any(c.id == "start" for c in self._layout_columns):
+        if snap is None or not self._start_shown:
             return None
         start = snap.boot_time + row.info.starttime / snap.clk_tck
         return (snap.boot_time, snap.clk_tck, snap.wall - start < 86400)
