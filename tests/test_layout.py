@@ -31,3 +31,29 @@ def test_keep_never_drops_a_column() -> None:
     assert [p.column.id for p in layout_columns(cols, 10)] == ["command"]
     kept = layout_columns(cols, 10, keep=("pid",), widths={"pid": 12})
     assert [(p.column.id, p.width) for p in kept] == [("pid", 12), ("command", 0)]
+
+
+class _CountingStr(str):
+    """A string that counts the characters read through iteration."""
+
+    read = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for ch in str.__iter__(self):
+            _CountingStr.read += 1
+            yield ch
+
+
+def test_cutting_reads_each_character_at_most_once() -> None:
+    """Issue 18: ``cut_cells`` was quadratic (76 µs per ASCII cell). Cutting reads no character
+    past the cut, and measuring a text reads each character once."""
+    for text, width, start in [
+        ("漢" * 50_000, 10, "漢" * 5),
+        ("e\u0301x" * 30_000, 7, "e\u0301x" * 3 + "e\u0301"),
+    ]:
+        _CountingStr.read = 0
+        assert cut_cells(_CountingStr(text), width) == start
+        assert _CountingStr.read <= len(start) + 1
+    text = _CountingStr("山田" * 20_000 + "!")  # a text not measured before (the cache)
+    _CountingStr.read = 0
+    assert cell_width(text) == 80_001 and _CountingStr.read == len(text)
