@@ -3,6 +3,7 @@ recomposed five times with the same keys in the first second, and the keys typed
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 from uitools import wait_for
@@ -33,7 +34,9 @@ async def settled(pilot: Pilot, app: PidtopApp) -> None:
     await pilot.pause()
 
 
-async def test_the_footer_is_recomposed_only_when_its_keys_change() -> None:
+async def test_the_footer_is_recomposed_only_when_its_keys_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     recomposed: list[list[str]] = []
     original = Footer.recompose
 
@@ -41,25 +44,23 @@ async def test_the_footer_is_recomposed_only_when_its_keys_change() -> None:
         await original(self)
         recomposed.append(footer_keys(self.app))  # type: ignore[arg-type]
 
-    Footer.recompose = counting  # type: ignore[method-assign]
-    try:
-        app = PidtopApp(ScriptedSource(), delay=3600.0)  # type: ignore[arg-type]
-        async with app.run_test(size=SIZE) as pilot:
-            await settled(pilot, app)
-            assert footer_keys(app) == expected_keys(app) and "Help" in footer_keys(app)
-            assert len(recomposed) == 1  # focus, screen resume...: the same keys, built once
-            table_keys = footer_keys(app)
-            await pilot.press("slash")  # the search prompt: other bindings, other keys
-            await wait_for(pilot, lambda: footer_keys(app) != table_keys)
-            assert footer_keys(app) == expected_keys(app)
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: footer_keys(app) == table_keys)
-            count = len(recomposed)
-            for _ in range(3):  # moving the cursor changes no key
-                await pilot.press("down")
-                await pilot.pause()
-            app.view.focus()
+    monkeypatch.setattr(Footer, "recompose", counting)  # undone after: the class gets no copy
+
+    app = PidtopApp(ScriptedSource(), delay=3600.0)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot, app)
+        assert footer_keys(app) == expected_keys(app) and "Help" in footer_keys(app)
+        assert len(recomposed) == 1  # focus, screen resume...: the same keys, built once
+        table_keys = footer_keys(app)
+        await pilot.press("slash")  # the search prompt: other bindings, other keys
+        await wait_for(pilot, lambda: footer_keys(app) != table_keys)
+        assert footer_keys(app) == expected_keys(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: footer_keys(app) == table_keys)
+        count = len(recomposed)
+        for _ in range(3):  # moving the cursor changes no key
+            await pilot.press("down")
             await pilot.pause()
-            assert len(recomposed) == count
-    finally:
-        Footer.recompose = original  # type: ignore[method-assign]
+        app.view.focus()
+        await pilot.pause()
+        assert len(recomposed) == count
