@@ -1,7 +1,10 @@
 """The details screen (Enter on a row or a pin): one process, live, through its own pidfd.
 
-The screen opens its own verified handle (a thread worker: the open re-reads /proc), reads the
-details every refresh delay in a thread worker, and watches the handle for exit on the loop
+The screen opens its own verified handle and reads it once in a thread started at compose (the
+open re-reads /proc; a read can block on a process's memory lock); ``on_mount`` waits for it at
+most :data:`FIRST_WAIT` s, so the first frame shows the data (a read takes 1-3 ms), and a read
+that takes longer lands later. It then reads every refresh delay in a thread worker, and
+watches the handle for exit on the loop
 (:class:`~pidtop.kernel.watch.Watcher`): the exit is shown at once with its status, and the
 last data stays on screen marked as stale. A read that finds the process gone is thrown away
 by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
@@ -13,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, Protocol, cast
 
 from rich.console import Group
@@ -20,6 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -31,10 +36,12 @@ from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
-from pidtop.ui.screens.details_render import details_body
+from pidtop.ui.screens.details_render import RenderOnce, details_body
 
 #: fastest refresh of the details screen (seconds), whatever the table's delay
 MIN_REFRESH = 0.5
+#: seconds ``on_mount`` waits for the first read, so that the first frame shows it
+FIRST_WAIT = 0.05
 
 
 class DetailsHost(Protocol):
@@ -60,6 +67,14 @@ class DetailsHost(Protocol):
     ) -> None: ...
     def copy_identity(self, text: str) -> None: ...
     def action_event_log(self) -> None: ...
+
+
+class FirstRead(Message):
+    """The first read (open and read) finished after ``on_mount`` stopped waiting."""
+
+    def __init__(self, done: Future[Details | None]) -> None:
+        super().__init__()
+        self.done = done
 
 
 class DetailsScreen(Screen[None]):
@@ -109,6 +124,8 @@ class DetailsScreen(Screen[None]):
         self._reading = False
         self._closing = False
         self._want_parent = False  # p pressed before the first read
+        self._first: Future[Details | None] | None = None
+        self._shown_width = 0  # the width the body was last built for
 
     @property
     def actions(self) -> DetailsHost:
@@ -126,6 +143,9 @@ class DetailsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        first: Future[Details | None] = Future()
+        self._first = first
+        threading.Thread(target=self._first_read, args=(first,), daemon=True).start()
         yield Static(self._title(), id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
@@ -133,7 +153,14 @@ class DetailsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()
-        self.run_worker(self._open, thread=True, name="details-open", exit_on_error=False)
+        first = self._first
+        assert first is not None
+        try:
+            first.exception(FIRST_WAIT)  # releases the GIL: the reading thread runs meanwhile
+        except TimeoutError:
+            first.add_done_callback(lambda done: self.post_message(FirstRead(done)))
+            return
+        self._opened(first)
 
     def on_unmount(self) -> None:
         if self._timer is not None:
@@ -146,6 +173,16 @@ class DetailsScreen(Screen[None]):
                 self.handle.close()
 
     # ------------------------------------------------------------------ reading
+    def _first_read(self, done: Future[Details | None]) -> None:
+        """The open and the first read (a thread of its own, started by ``compose``)."""
+        try:
+            done.set_result(self._open())
+        except BaseException as e:  # handed to the loop by the future
+            done.set_exception(e)
+
+    def on_first_read(self, event: FirstRead) -> None:
+        self._opened(event.done)
+
     def _open(self) -> Details | None:
         with self._lock:
             if self._closing:
@@ -173,21 +210,33 @@ class DetailsScreen(Screen[None]):
             if self._closing and self.handle is not None:
                 self.handle.close()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.name not in ("details-open", "details-read"):
+    def _opened(self, done: Future[Details | None]) -> None:
+        """The first read is in (or failed): watch the handle for exit, show, and go on."""
+        if self._closing:  # gone before it came in (the reading thread closed the handle)
             return
-        if event.state == WorkerState.ERROR:
-            err = worker.error
-            self.error = str(err) if isinstance(err, HandleError) else f"cannot read: {err}"
-            self._show()
+        err = done.exception()
+        if err is not None:
+            self._failed(err)
             return
-        if event.state != WorkerState.SUCCESS:
-            return
-        if worker.name == "details-open" and self.handle is not None and self._watcher is None:
+        if self.handle is not None and self._watcher is None:
             self._watcher = Watcher()
             self._watcher.add(self.handle, self._on_exit)
-        result = worker.result
+        self._read_done(done.result())
+
+    def _failed(self, err: BaseException | None) -> None:
+        self.error = str(err) if isinstance(err, HandleError) else f"cannot read: {err}"
+        self._show()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name != "details-read":
+            return
+        if event.state == WorkerState.ERROR:
+            self._failed(worker.error)
+        elif event.state == WorkerState.SUCCESS:
+            self._read_done(worker.result)
+
+    def _read_done(self, result: Details | None) -> None:
         self.reads += 1
         if isinstance(result, Details):
             self.details, self.stale = result, False
@@ -247,7 +296,7 @@ class DetailsScreen(Screen[None]):
         return None
 
     def _show(self) -> None:
-        if not self.is_mounted:
+        if self._closing:  # e.g. an exit seen after Esc (``on_mount`` shows: not is_mounted)
             return
         self.query_one("#details-title", Static).update(self._title())
         body: list[Any] = []
@@ -256,8 +305,9 @@ class DetailsScreen(Screen[None]):
             body.append(status)
             body.append(Text(""))
         d = self.details
+        width = self._body_width()
+        self._shown_width = width
         if d is not None:
-            width = max(20, self.query_one("#details-box").scrollable_content_region.width - 1)
             history = self.actions.history_of(self.key)
             body.append(
                 details_body(d, width=width, ncpu=self.actions.cpu_count(), history=history)
@@ -265,11 +315,19 @@ class DetailsScreen(Screen[None]):
         elif status is None:
             body.append(Text("opening…"))
         self.rendered = Group(*body)
-        self.query_one("#details-body", Static).update(self.rendered)
+        self.query_one("#details-body", Static).update(RenderOnce(self.rendered))
         self.set_class(self.exited is not None or self.stale, "-stale")
 
+    def _body_width(self) -> int:
+        """The width the body is built for: the box's, less one; before the first layout, the
+        screen's less the box's padding and that one (no scrollbar: a Resize corrects it)."""
+        region = self.query_one("#details-box").scrollable_content_region
+        width = region.width if region.width > 0 else self.app.size.width - 2
+        return max(20, width - 1)
+
     def on_resize(self) -> None:
-        self._show()
+        if self._body_width() != self._shown_width:
+            self._show()
 
     # ------------------------------------------------------------------ actions
     def _live_handle(self, what: str) -> ProcessHandle | None:

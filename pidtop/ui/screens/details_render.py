@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -295,7 +296,28 @@ def details_body(
     if not two:
         return Group(*left, *right)
     grid = Table.grid(padding=(0, 2), expand=True)
-    grid.add_column(ratio=1)
-    grid.add_column(ratio=1)
+    # ratio columns take their share whatever their cells measure: width=1 (the minimum a
+    # ratio column has anyway) spares measuring every nested table for nothing
+    grid.add_column(ratio=1, width=1)
+    grid.add_column(ratio=1, width=1)
     grid.add_row(Group(*left), Group(*right))
     return grid
+
+
+class RenderOnce:
+    """``renderable`` rendered once per width: Textual renders a widget's content to measure
+    its height, then again to paint it, and again at each layout; a details body is dozens of
+    nested tables (tens of ms each time). The segments are the same as the renderable's own
+    (the body does not depend on the height: tables render their cells without one)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._segments: dict[int, list[Segment]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        segments = self._segments.get(options.max_width)
+        if segments is None:
+            segments = self._segments[options.max_width] = list(
+                console.render(self.renderable, options)
+            )
+        yield from segments

@@ -1,19 +1,24 @@
 """One process's environment (``e``, searchable) and open files and sockets (``l``, like lsof).
 
-Both open their own verified handle in a thread worker, read through it (the core brackets the
-read with the pidfd), close it, and show the result. Names and values are process text:
-rendered as ``Text``, never as markup.
+Both open their own verified handle in a thread, read through it (the core brackets the read
+with the pidfd), close it, and show the result. ``on_mount`` waits for that thread at most
+:data:`FIRST_WAIT` s (a read takes about a millisecond; it can block on a process's memory
+lock), so the first frame shows the data; a slower read lands when it is done. Names and
+values are process text: rendered as ``Text``, never as markup.
 """
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
 from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
@@ -22,6 +27,16 @@ from pidtop.sampling.fmt import sanitize
 
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
+#: seconds ``on_mount`` waits for the read, so that the first frame shows it
+FIRST_WAIT = 0.05
+
+
+class Loaded(Message):
+    """A read finished after ``on_mount`` (or ``r``) stopped waiting for it."""
+
+    def __init__(self, done: Future[object]) -> None:
+        super().__init__()
+        self.done = done
 
 
 class _ProcScreen(ModalScreen[None]):
@@ -40,6 +55,7 @@ class _ProcScreen(ModalScreen[None]):
         self.target = str(pid)
         #: True once the load finished (tests wait on it)
         self.loaded = False
+        self._gone = False  # unmounted: a read that comes in later is dropped
 
     def _load(self) -> object:
         handle = self.source.open(self.pid, self.starttime)
@@ -53,18 +69,37 @@ class _ProcScreen(ModalScreen[None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
-        self.run_worker(self._load, thread=True, name="load", exit_on_error=False)
+        self.load()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "load" or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-        ):
+    def load(self) -> None:
+        """Read in a thread; show the result now if it is in within :data:`FIRST_WAIT` s."""
+        done: Future[object] = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(self._load())
+            except BaseException as e:  # handed to the loop by the future
+                done.set_exception(e)
+
+        threading.Thread(target=run, daemon=True).start()
+        try:
+            done.exception(FIRST_WAIT)  # releases the GIL: the reading thread runs meanwhile
+        except TimeoutError:
+            done.add_done_callback(lambda d: self.post_message(Loaded(d)))
             return
-        if event.state == WorkerState.ERROR:
-            result: object = Unavailable(str(event.worker.error))
-        else:
-            result = event.worker.result
+        self._loaded(done)
+
+    def on_unmount(self) -> None:
+        self._gone = True
+
+    def on_loaded(self, event: Loaded) -> None:
+        self._loaded(event.done)
+
+    def _loaded(self, done: Future[object]) -> None:
+        if self._gone:  # (during on_mount, is_mounted is still False)
+            return
+        err = done.exception()
+        result = Unavailable(str(err)) if err is not None else done.result()
         self.query_one(".proc-title", Label).update(self._title(result))
         self._show(result)
         self.loaded = True
@@ -204,4 +239,4 @@ class FilesScreen(_ProcScreen):
 
     def action_reload(self) -> None:
         self.loaded = False
-        self.run_worker(self._load, thread=True, name="load", exit_on_error=False)
+        self.load()
