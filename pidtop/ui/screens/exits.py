@@ -2,9 +2,11 @@
 
 A Line-API ``ScrollView`` over the journal's records (the last 10,000): only visible lines are
 rendered, from a small cache. The journal is read by a thread (``JournalReader``); this screen
-takes a copy of what is new at most four times a second (``Journal.version`` says whether
-anything changed), so a flood of exits costs one update per quarter second, and only the new
-records are filtered. Lines are ``Text`` built from :func:`text_line` (sanitised), never markup.
+takes a copy of what is new at the table's pace (its refresh delay, at most four times a
+second; ``Journal.version`` says whether anything changed), so a flood of exits costs one
+update per refresh, and only the new records are filtered (none when no filter is set: the
+first look at 10,000 records is a copy). Lines are ``Text`` built from :func:`text_line`
+(sanitised), never markup.
 
 Keys: ``f`` failed only, ``\\`` filter text, ``/`` search (``n`` next), Enter puts the table's
 cursor on the parent (or the nearest living ancestor), ``d`` opens its details, Esc/``q``/``E``
@@ -14,6 +16,7 @@ back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 from rich.segment import Segment
 from rich.style import Style
@@ -32,7 +35,8 @@ from pidtop.journal.records import HEADER, describe, record_user, text_line
 from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
 from pidtop.sampling.fmt import sanitize
 
-#: seconds between looks at the journal while the screen is open
+#: seconds between looks at the journal while the screen is open, at least (the app's refresh
+#: delay when it has one: a list that moves four times a second is hard to read, and costs)
 REFRESH = 0.25
 EMPTY = "(no process has exited since pidtop started)"
 HINT = (
@@ -43,6 +47,7 @@ HINT = (
 _FAILED = Style(color="red")
 _LOST = Style(color="yellow", bold=True)
 _CURSOR = Style(reverse=True)
+_ALL = RecordFilter()
 
 
 class ExitsView(ScrollView, can_focus=True):
@@ -98,14 +103,15 @@ class ExitsView(ScrollView, can_focus=True):
             version, total = journal.version, journal.total
             records = journal.records
             new = min(total - self.total, len(records)) if not refilter else len(records)
-            fresh = [records[len(records) - new + i] for i in range(new)]
+            fresh = list(islice(records, len(records) - new, None))  # a deque: no indexing
             kept = len(records)
         self._version = version
         keep = self.filter
         start = total - len(fresh)
-        added = [
-            (start + i, r) for i, r in enumerate(fresh) if keep(r, record_user(r))
-        ]  # oldest first
+        if keep == _ALL:
+            added = list(zip(range(start, total), fresh, strict=True))  # oldest first
+        else:
+            added = [(start + i, r) for i, r in enumerate(fresh) if keep(r, record_user(r))]
         added.reverse()
         held = self.rows and (self.cursor or self.hold)
         cursor_key = self.rows[self.cursor][0] if held else None
@@ -115,10 +121,8 @@ class ExitsView(ScrollView, can_focus=True):
             oldest = total - kept
             self.rows = added + [row for row in self.rows if row[0] >= oldest]
         self.total, self.kept = total, kept
-        for _, r in added:
-            self._width = max(
-                self._width, 60 + len(r.cmdline or "") if type(r) is ExitRecord else 0
-            )
+        longest = max((len(r.cmdline or "") for _, r in added if type(r) is ExitRecord), default=-1)
+        self._width = max(self._width, 60 + longest if longest >= 0 else 0)
         if cursor_key is not None:  # stay on the same record (new ones push it down)
             self.cursor = next((i for i, row in enumerate(self.rows) if row[0] == cursor_key), 0)
         self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
@@ -295,7 +299,8 @@ class ExitsScreen(Screen[None]):
         self.view.cursor_changed = self._show_detail
         self.view.focus()
         self.refresh_data()
-        self.set_interval(REFRESH, self.refresh_data, name="exits-refresh")
+        every = max(REFRESH, getattr(self.app, "delay", None) or REFRESH)
+        self.set_interval(every, self.refresh_data, name="exits-refresh")
 
     def _show_detail(self) -> None:
         record = self.view.cursor_record
