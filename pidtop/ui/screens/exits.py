@@ -20,7 +20,6 @@ from itertools import islice
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -213,17 +212,9 @@ class ExitsView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         number, record = self.rows[index]
         strip = self._strips.get(number)
-        if strip is None:
+        if strip is None:  # one segment, one style: what Text(line).render() gave, cheaper
             style = _LOST if isinstance(record, LostRecord) else _FAILED if record.failed else None
-            text = Text(text_line(record), no_wrap=True)
-            if style is not None:
-                text.stylize(style)  # a span: Text.render ignores the Text's own style
-            strip = Strip(
-                [
-                    Segment(t, base + st if st else base)
-                    for t, st, _ in text.render(self.app.console)
-                ]
-            )
+            strip = Strip([Segment(text_line(record), base + style if style else base)])
             self._strips[number] = strip
         strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         if index == self.cursor and self.has_focus:
