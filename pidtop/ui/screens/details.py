@@ -37,6 +37,7 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, details_body
+from pidtop.ui.screens.modal import OneLayout
 
 #: fastest refresh of the details screen (seconds), whatever the table's delay
 MIN_REFRESH = 0.5
@@ -77,7 +78,7 @@ class FirstRead(Message):
         self.done = done
 
 
-class DetailsScreen(Screen[None]):
+class DetailsScreen(OneLayout, Screen[None]):
     """Everything about one process; its keys act on that process only."""
 
     # the footer shows them in this order: m and p, this screen's own, first (80 columns cut

@@ -19,13 +19,13 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label
 
 from pidtop.actions.eventlog import Event, EventLog
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.modal import Modal
 
 _KIND_STYLE = {
     "pin": "bold",
@@ -137,7 +137,7 @@ class EventLogView(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
 
-class EventLogScreen(ModalScreen[None]):
+class EventLogScreen(Modal[None]):
     """Every event of the session (the last 10,000 in memory); Esc, ``L`` or ``q`` closes it."""
 
     BINDINGS = [Binding("escape,L,q", "close", "Close")]

@@ -33,6 +33,7 @@ from textual.widgets import Input, Label
 from pidtop.journal.records import HEADER, describe, record_user, text_line
 from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.modal import OneLayout
 
 #: seconds between looks at the journal while the screen is open, at least (the app's refresh
 #: delay when it has one: a list that moves four times a second is hard to read, and costs)
@@ -228,7 +229,7 @@ class ExitsView(ScrollView, can_focus=True):
         self.refresh()
 
 
-class ExitsScreen(Screen[None]):
+class ExitsScreen(OneLayout, Screen[None]):
     """Every exit the journal saw, newest first; filterable, searchable."""
 
     DEFAULT_CSS = """

@@ -17,13 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.modal import Modal
 
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
@@ -39,7 +39,7 @@ class Loaded(Message):
         self.done = done
 
 
-class _ProcScreen(ModalScreen[None]):
+class _ProcScreen(Modal[None]):
     """Loads one thing about one process in a thread worker."""
 
     what = ""

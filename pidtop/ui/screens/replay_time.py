@@ -7,11 +7,12 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from pidtop.ui.screens.modal import Modal
 
-class TimeScreen(ModalScreen[float | None]):
+
+class TimeScreen(Modal[float | None]):
     """Dismisses with epoch seconds, or None (Esc). ``parse(text)`` raises ValueError with
     the accepted forms, shown under the input."""
 

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from pidtop.actions.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
+from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckList, CursorList
 
 #: (class, level) choices in picker order
@@ -29,7 +29,7 @@ def _targets_line(targets: list[str]) -> Text:
     return Text(f"for {shown}")
 
 
-class IoniceScreen(ModalScreen[tuple[int, int] | None]):
+class IoniceScreen(Modal[tuple[int, int] | None]):
     """Choose an I/O class and level; Enter applies, Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -72,7 +72,7 @@ class IoniceScreen(ModalScreen[tuple[int, int] | None]):
         self.dismiss(None)
 
 
-class AffinityScreen(ModalScreen[set[int] | None]):
+class AffinityScreen(Modal[set[int] | None]):
     """Tick the CPUs the process may run on; Space toggles, Enter applies, Esc cancels."""
 
     BINDINGS = [

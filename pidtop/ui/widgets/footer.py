@@ -4,9 +4,9 @@ Textual's footer recomposes (unmounts every key and mounts new ones, with their 
 the screen's bindings *may* have changed: every focus change, screen resume or keymap change,
 one recompose per signal (a dialog pushed and popped: two rebuilds of the same keys and two
 layouts of the 1,000-row table screen, 20-45 ms each). At start that was five recomposes of the
-same keys in the first second after the first frame (36-144 ms each on a loaded machine), and the keys typed then
-waited for all of them. Here the signals of one loop turn make one check, and the footer is
-recomposed only when what it would show differs from what it shows.
+same keys in the first second after the first frame (36-144 ms each on a loaded machine), and
+the keys typed then waited for all of them. Here the signals of one loop turn make one check,
+and the footer is recomposed only when what it would show differs from what it shows.
 """
 
 from __future__ import annotations
