@@ -670,3 +670,51 @@ def test_reader_out_of_fds_degrades_with_a_message() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "'out of file descriptors (raise ulimit -n)' True", out
+
+
+def _exec_later(delay: float, argv: list[str]) -> int:
+    """A child that waits ``delay`` s after its fork, then execs ``argv``."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            time.sleep(delay)
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    return pid
+
+
+def test_an_exec_within_a_batch_is_read_at_once(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch gathers events for 0.5 s and the timed reads are off (CAPTURE_EVERY longer than
+    the batch): only the EXEC socket can wake the reader for the child's exec, 50 ms into the
+    batch that its FORK started. The child lives 100 ms after it: its command line is read
+    only if that happens at once (at the batch's end it is a zombie with none)."""
+    from pidtop.journal import service
+
+    monkeypatch.setattr(service, "CAPTURE_EVERY", 10.0)
+    journal.batch = 0.5
+    collect(journal, lambda rs: True)
+    pid = _exec_later(0.05, ["/bin/sleep", "0.1"])
+    got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
+    os.waitpid(pid, 0)
+    r = exits_of(got, {pid})[pid]
+    assert (r.comm, r.cmdline, r.exit_code) == ("sleep", "/bin/sleep 0.1", 0)
+
+
+def test_a_silent_exec_socket_is_given_up(journal: Journal) -> None:
+    """A kernel before 6.6 ignores the filter and sends such a socket nothing: SIMULATED with
+    a socket filtered to COMM events only. After a few EXECs seen on the main socket alone it
+    is closed, and the timed reads name processes again."""
+    from pidtop.journal import service
+
+    journal._close_exec_sock()
+    journal._exec_sock = conn.ProcConnector(65536, events=conn.PROC_EVENT_COMM)
+    for _ in range(service.EXEC_SILENT_AFTER + 2):
+        subprocess.run(["/bin/true"], check=True)
+    collect(journal, lambda rs: journal._exec_sock is None, timeout=15)
+    pid = _exec_later(0.05, ["/bin/sleep", "0.2"])
+    got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
+    os.waitpid(pid, 0)
+    assert exits_of(got, {pid})[pid].cmdline == "/bin/sleep 0.2"

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from pidtop.journal import tracker as tracker_mod
-from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork
+from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost
 from pidtop.journal.records import ExitRecord, Record
 from pidtop.journal.tracker import Tracker
 from pidtop.kernel.identity import CLK_TCK
@@ -55,7 +55,7 @@ def test_exit_before_exec_in_separate_reads_is_not_an_exit() -> None:
     read. Only the real end (exit 4) is recorded."""
     recs = run(
         [
-            [Fork(100, PARENT, T, T)],
+            [Fork(100, PARENT, T, T), Fork(120, T, U, T)],  # the thread that will exec
             [Exit(200, T, T, 0, PARENT)],
             [Exec(250, T, T), Comm(260, T, T, b"sh")],
             [Exit(900, T, T, 4 << 8, PARENT)],
@@ -111,7 +111,8 @@ def test_pid_reused_before_the_old_exit_arrives() -> None:
 def test_a_fork_reusing_a_pending_pid_ends_the_old_process_at_once() -> None:
     t = Tracker(read_proc=False)
     t.clock = Clock()
-    assert t.feed([Fork(100, PARENT, T, T), Exit(200, T, T, 5 << 8, PARENT)]) == []
+    thread = Fork(150, T, U, T)  # a live thread: the leader's exit is not the end yet
+    assert t.feed([Fork(100, PARENT, T, T), thread, Exit(200, T, T, 5 << 8, PARENT)]) == []
     recs = t.feed([Fork(300, 77, T, T)])  # no wait: the PID is someone else's now
     assert [(r.pid, r.exit_code) for r in recs if isinstance(r, ExitRecord)] == [(T, 5)]
 
@@ -121,7 +122,8 @@ def test_a_pending_exit_is_recorded_within_its_bound() -> None:
     t = Tracker(read_proc=False)
     clock = Clock()
     t.clock = clock
-    assert t.feed([Fork(100, PARENT, T, T), Exit(200, T, T, 7 << 8, PARENT)]) == []
+    thread = Fork(150, T, U, T)  # a live thread: the leader's exit is not the end yet
+    assert t.feed([Fork(100, PARENT, T, T), thread, Exit(200, T, T, 7 << 8, PARENT)]) == []
     wait = t.next_due()
     assert wait is not None and 0 < wait <= tracker_mod.PENDING_WAIT_NS / 1e9
     clock.ns += tracker_mod.PENDING_WAIT_NS
@@ -172,3 +174,78 @@ def test_a_jump_in_the_clock_offset_is_followed(monkeypatch: pytest.MonkeyPatch)
     finally:
         p.kill()
         p.wait()
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every /proc read the tracker makes, as ``PID/name`` (the reads fail: no such PIDs)."""
+    reads: list[str] = []
+
+    def read(pid: int, name: str, size: int = 0) -> bytes:
+        reads.append(f"{pid}/{name}")
+        raise FileNotFoundError(name)
+
+    monkeypatch.setattr(tracker_mod, "read_proc", read)
+    return reads
+
+
+def _named_parent(t: Tracker) -> None:
+    t.procs[PARENT] = tracker_mod._Proc(1, None, 5, 0, "gen", "gen 200")
+
+
+def test_a_single_threaded_exit_is_recorded_at_once_without_reading_proc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forked from a named parent, no thread, exited: its own batch records it (no pending
+    wait, no /proc check), named after its parent, and nothing in /proc is read."""
+    reads = _counting_reads(monkeypatch)
+    t = Tracker()
+    _named_parent(t)
+    batch: list[Event] = [Fork(100, PARENT, T, T), Exit(300, T, T, 3 << 8, PARENT)]
+    t.capture(batch)
+    recs = [r for r in t.feed(batch) if isinstance(r, ExitRecord)]
+    assert [(r.pid, r.exit_code, r.comm, r.cmdline) for r in recs] == [(T, 3, "gen", "gen 200")]
+    assert not t.pending and not t.check()
+    assert reads == []
+
+
+def test_an_exit_after_lost_events_waits_for_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a socket overflow a thread FORK may have been lost: the same exit is pending, and
+    /proc is asked (here it says the PID is gone: then it is recorded)."""
+    reads = _counting_reads(monkeypatch)
+    t = Tracker()
+    _named_parent(t)
+    t.feed([Fork(100, PARENT, T, T)])
+    t.distrust()
+    assert t.feed([Exit(300, T, T, 3 << 8, PARENT)]) == []
+    assert T in t.pending and t.check() and reads == [f"{T}/stat"]
+    recs = [r for r in t.feed([]) if isinstance(r, ExitRecord)]
+    assert [(r.pid, r.exit_code) for r in recs] == [(T, 3)]
+
+
+def test_a_lost_marker_in_the_batch_also_stops_the_count() -> None:
+    t = Tracker(read_proc=False)
+    t.clock = Clock()
+    recs = t.feed([Fork(100, PARENT, T, T), Lost(4, False), Exit(300, T, T, 0, PARENT)])
+    assert not [r for r in recs if isinstance(r, ExitRecord)]
+    assert T in t.pending
+
+
+def test_after_a_threads_exec_the_leaders_exit_waits_for_proof() -> None:
+    """A thread exec'd (de_thread): the old tasks' EXITs may come after the EXEC, so the count
+    is no longer trusted and a leader EXIT is pending, not recorded at once."""
+    t = Tracker(read_proc=False)
+    t.clock = Clock()
+    t.feed([Fork(100, PARENT, T, T), Fork(120, T, U, T), Exec(250, T, T)])
+    assert t.procs[T].tasks is None
+    assert t.feed([Exit(300, T, T, 0, PARENT)]) == []
+    assert T in t.pending
+
+
+def test_thread_exits_bring_the_count_back_to_one() -> None:
+    """A thread came and went: the leader's exit is then the end, recorded at once."""
+    t = Tracker(read_proc=False)
+    t.clock = Clock()
+    t.feed([Fork(100, PARENT, T, T), Fork(120, T, U, T)])
+    assert t.feed([Exit(200, U, T, 0, PARENT)]) == []
+    recs = [r for r in t.feed([Exit(300, T, T, 2 << 8, PARENT)]) if isinstance(r, ExitRecord)]
+    assert [(r.pid, r.exit_code) for r in recs] == [(T, 2)]

@@ -2,6 +2,10 @@
 
 One implementation for ``pidtop journal`` and the monitor's Exits screen (no Textual here).
 
+One thing: read the kernel's process events (or the fallback's) into bounded records, in one
+thread, at the least CPU that still names short processes (an EXEC wakes it, nothing else does
+within a batch).
+
 With the proc connector (:mod:`pidtop.journal.connector`) every exit is seen, even of a process
 that lived 1 ms; :mod:`pidtop.journal.tracker` turns the events into records
 (:mod:`pidtop.journal.records`).
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pidtop.journal.connector import (
+    PROC_EVENT_EXEC,
     RCVBUF,
     Comm,
     ConnectorError,
@@ -72,8 +77,14 @@ KEEP = 10_000
 #: seconds :meth:`Journal.pump` lets events gather after a wake-up (latency vs CPU)
 BATCH = 0.01
 #: while events gather, the socket is read this often, so that an EXEC's /proc read happens
-#: at once (a process living 5 ms is still there) rather than at the end of the batch
+#: at once (a process living 5 ms is still there) rather than at the end of the batch; only
+#: without the EXEC socket (see :meth:`Journal.pump`)
 CAPTURE_EVERY = 0.001
+#: receive buffer of the socket that gets only EXECs (it is read within a batch)
+EXEC_RCVBUF = 1 << 20
+#: EXECs seen by the main socket while the EXEC socket delivered none: it is silent (a kernel
+#: before 6.6 ignores the filter and sends it nothing), so it is closed
+EXEC_SILENT_AFTER = 8
 #: how long the start check waits for the exit of pidtop's own probe child
 PROBE_TIMEOUT = 2.0
 _FAILED_TEXT = "exits between refreshes may be missed"
@@ -128,6 +139,11 @@ class Journal:
         self.interval = interval
         self.rcvbuf = rcvbuf
         self._connector: ProcConnector | None = None
+        #: a second subscription that gets only EXECs (kernel-filtered): it wakes the reader
+        #: for an EXEC's /proc read at once, while other events wait for the batch's end
+        self._exec_sock: ProcConnector | None = None
+        self._execs_main = 0  # EXECs read from the main socket, and from the EXEC socket:
+        self._execs_own = 0  # both only until the EXEC socket is known to deliver
         self._tracker = Tracker()
         self._fallback: PidfdFallback | None = None
         #: pidfs inode of a PID pidtop holds a pidfd for (the monitor's pins); called from the
@@ -153,7 +169,7 @@ class Journal:
         self.probe = ""
         self.budget = budget
         self._note_base = ""  # the note before the fallback's fd shortage is added
-        self._overflows = 0  # the connector's ENOBUFS count when the feed was last told
+        self._overflows = 0  # the connector's ENOBUFS count when the tracker was last told
 
     # -- start / stop
 
@@ -188,6 +204,8 @@ class Journal:
                 if self._probe(probe_timeout):
                     self.probe = "delivers"
                     self.complete = True
+                    with contextlib.suppress(ConnectorError):
+                        self._exec_sock = ProcConnector(EXEC_RCVBUF, events=PROC_EVENT_EXEC)
                     return
                 self.probe = "silent"
                 self._connector.close()
@@ -242,6 +260,9 @@ class Journal:
         if self._connector is not None:
             self._connector.close()
             self._connector = None
+        if self._exec_sock is not None:
+            self._exec_sock.close()
+            self._exec_sock = None
         if self._fallback is not None:
             self._fallback.close()
             self._fallback = None
@@ -256,9 +277,11 @@ class Journal:
         """Wait up to ``timeout`` s for events (or ``wake_fd`` readable), process them, store
         and return the new records (listeners are called with them).
 
-        Once events are there, it sleeps ``batch`` seconds more (unless ``wake_fd`` is ready) so
+        Once events are there, it waits ``batch`` seconds more (unless ``wake_fd`` is ready) so
         that a busy machine costs one wake-up per batch rather than one per event: at 1,000
-        exits/s that halves pidtop's CPU. The socket buffer holds far more than that.
+        exits/s that halves pidtop's CPU. The socket buffer holds far more than that. Meanwhile
+        only an EXEC wakes it (the EXEC socket), for the new program's name and command line,
+        read at once; without that socket it reads everything every :data:`CAPTURE_EVERY` s.
         """
         if self._connector is not None:
             poller = self._poller
@@ -274,14 +297,19 @@ class Journal:
             ready: list[tuple[int, int]] = []
             with contextlib.suppress(InterruptedError):
                 ready = poller.poll(max(0.0, wait) * 1000)
+            if ready:
+                self._read_execs()
             events = self._read()
             woken = any(fd == wake_fd for fd, _ in ready)
             if ready and self.batch > 0 and timeout > 0 and not woken:
-                # let events gather, reading them every CAPTURE_EVERY s (EXEC names at once)
                 end = time.monotonic() + self.batch
-                while (left := end - time.monotonic()) > 0:
-                    time.sleep(min(CAPTURE_EVERY, left))
-                    events += self._read()
+                if self._exec_sock is not None:
+                    self._gather(end, wake_fd)  # woken by EXECs only
+                else:  # read everything every CAPTURE_EVERY s (EXEC names at once)
+                    while (left := end - time.monotonic()) > 0:
+                        time.sleep(min(CAPTURE_EVERY, left))
+                        events += self._read()
+                events += self._read()
             records = tracker.feed(events)
             if tracker.check():  # pending exits proven by /proc: one more read, then decide
                 records += tracker.feed(self._read())
@@ -303,6 +331,43 @@ class Journal:
         self._accept(records)
         return records
 
+    def _gather(self, end: float, wake_fd: int | None) -> None:
+        """Until ``end`` (monotonic s): at each EXEC, read its process's /proc entry at once."""
+        assert self._exec_sock is not None
+        poller = select.poll()
+        poller.register(self._exec_sock.fileno(), select.POLLIN)
+        if wake_fd is not None:
+            poller.register(wake_fd, select.POLLIN)
+        while (left := end - time.monotonic()) > 0:
+            ready: list[tuple[int, int]] = []
+            with contextlib.suppress(InterruptedError):
+                ready = poller.poll(left * 1000)
+            if not ready or any(fd == wake_fd for fd, _ in ready):
+                return
+            self._read_execs()
+            if self._exec_sock is None:
+                return
+
+    def _read_execs(self) -> None:
+        """The EXEC socket's events, their /proc entries read now (the tracker keeps them for
+        the same EXECs when the main socket brings them)."""
+        sock = self._exec_sock
+        if sock is None:
+            return
+        try:
+            execs = [e for e in sock.read() if type(e) is Exec]
+        except OSError:  # it only speeds up name reads: the main socket has every event
+            self._close_exec_sock()
+            return
+        if execs:
+            self._execs_own += len(execs)
+            self._tracker.capture(execs)
+
+    def _close_exec_sock(self) -> None:
+        if self._exec_sock is not None:
+            self._exec_sock.close()
+            self._exec_sock = None
+
     def _read(self) -> list[Event]:
         """What the socket holds now; EXECs and leader EXITs read from /proc at once; the
         change feed marked."""
@@ -315,6 +380,10 @@ class Journal:
             raise
         if events:
             self._tracker.capture(events)
+            if self._exec_sock is not None and not self._execs_own:
+                self._execs_main += sum(1 for ev in events if type(ev) is Exec)
+                if self._execs_main >= EXEC_SILENT_AFTER:  # the kernel ignored the filter
+                    self._close_exec_sock()
             feed = self.feed
             if feed is not None:
                 for ev in events:
@@ -324,9 +393,11 @@ class Journal:
                         feed.mark(ev.tgid, COMMAND)
                     elif isinstance(ev, Lost):  # an owner or command change may be in them
                         feed.mark_all()
-        if self.feed is not None and self._connector.overflows != self._overflows:
+        if self._connector.overflows != self._overflows:
             self._overflows = self._connector.overflows  # ENOBUFS: events dropped
-            self.feed.mark_all()
+            self._tracker.distrust()
+            if self.feed is not None:
+                self.feed.mark_all()
         return events
 
     def _accept(self, records: list[Record]) -> None:

@@ -10,7 +10,14 @@ before that read keeps ``cmdline`` None and takes the name from its zombie's ``s
 still there (read at once on its EXIT), else None — never its parent's name.
 
 An EXIT with pid == tgid means the leader *thread* ended, not always the process
-(``shared/PIDFD-FACTS.md`` §13), so it is **pending** until proven:
+(``shared/PIDFD-FACTS.md`` §13). The tracker counts each process's tasks from the events: 1 at
+its FORK, +1 per thread FORK, -1 per EXIT. The kernel sends a task's FORK before the task runs
+and its EXIT only after it is dead, so the count is never below the tasks alive: a leader EXIT
+counted as the last task is the process's end, recorded at once with no /proc read (the common
+short process). The count is not known (None) for processes older than the journal, after an
+EXEC by another thread than the only one, and after lost events (a sequence gap, a socket
+overflow: a lost thread FORK would hide a live thread). Otherwise the exit is **pending** until
+proven:
 
 - an EXEC of that process with a later timestamp cancels it (a thread's execve ended the old
   leader), whichever arrives first and in whichever read;
@@ -34,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.journal.records import ExitRecord, LostRecord, Record
@@ -61,7 +68,7 @@ TICK_S = 1.0 / CLK_TCK
 class _Proc:
     """What is known about one live process until its exit."""
 
-    __slots__ = ("cmdline", "comm", "exec_ns", "fork_ns", "ppid", "start_ticks", "uid")
+    __slots__ = ("cmdline", "comm", "exec_ns", "fork_ns", "ppid", "start_ticks", "tasks", "uid")
 
     def __init__(
         self,
@@ -79,6 +86,8 @@ class _Proc:
         self.comm = comm
         self.cmdline = cmdline
         self.exec_ns: int | None = None  # timestamp of its latest EXEC
+        #: its live tasks (threads) as counted from the events; None: not known
+        self.tasks: int | None = 1 if fork_ns is not None else None
 
 
 class _Pending:
@@ -185,6 +194,12 @@ class Tracker:
         self._exec_reads: dict[int, tuple[int, _Stat | None, str | None]] = {}
         #: tgid -> (EXIT timestamp, stat) of a leader just exited: its zombie's own name
         self._exit_reads: dict[int, tuple[int, _Stat | None]] = {}
+        #: tgid -> whether its name will be known once the captured events are fed (a FORK
+        #: from a named parent, an EXEC read): its zombie then need not be read
+        self._named: dict[int, bool] = {}
+        #: events were lost since the last feed (a socket overflow): task counts not trusted
+        self._distrust = False
+        self._trust = True  # the task counts may decide exits in the batch being fed
         self._wall_offset = _wall_offset()
         self._boot_ns = _boot_offset_ns()
 
@@ -229,20 +244,43 @@ class Tracker:
 
     # -- reads made at once by the reader thread, before the batch is fed
 
-    def capture(self, events: list[Event]) -> None:
+    def capture(self, events: Sequence[Event]) -> None:
         """Read /proc at once for the EXECs (name, command line) and leader EXITs (the zombie's
-        name) among ``events``, as they arrive; :meth:`feed` uses the reads later."""
+        name, unless the name is known already) among ``events``, as they arrive; :meth:`feed`
+        uses the reads later."""
         if not self.read_proc:
             return
+        named = self._named
         for e in events:
             if isinstance(e, Exec):
+                prior = self._exec_reads.get(e.tgid)
+                if prior is not None and prior[0] == e.ts:
+                    continue  # read already (the EXEC socket brought it first)
                 try:
                     cmdline = argv_text(read_proc(e.tgid, "cmdline"))
                 except OSError:
                     cmdline = None
-                self._exec_reads[e.tgid] = (e.ts, _stat(e.tgid), cmdline)  # stat after cmdline
-            elif isinstance(e, Exit) and e.pid == e.tgid:
-                self._exit_reads[e.tgid] = (e.ts, _stat(e.tgid))
+                st = _stat(e.tgid)  # after cmdline
+                self._exec_reads[e.tgid] = (e.ts, st, cmdline)
+                named[e.tgid] = st is not None
+            elif isinstance(e, Exit):
+                if e.pid == e.tgid and not self._name_known(e.tgid):
+                    self._exit_reads[e.tgid] = (e.ts, _stat(e.tgid))
+            elif isinstance(e, Fork) and e.pid == e.tgid:  # its parent's name until it execs
+                named[e.pid] = self._name_known(e.parent_tgid)
+
+    def _name_known(self, tgid: int) -> bool:
+        """Whether ``tgid`` will have a name once the captured events are fed."""
+        known = self._named.get(tgid)
+        if known is not None:
+            return known
+        proc = self.procs.get(tgid)
+        return proc is not None and proc.comm is not None
+
+    def distrust(self) -> None:
+        """Events were lost (the socket overflowed): no task count decides an exit from the
+        next batch on (see the module docstring)."""
+        self._distrust = True
 
     # -- the batch
 
@@ -257,6 +295,10 @@ class Tracker:
         proven = [tgid for tgid, p in self.pending.items() if p.proven]
         later_exit = {e.tgid: e.ts for e in events if isinstance(e, Exit) and e.pid == e.tgid}
         procs = self.procs
+        self._trust = not self._distrust and not any(type(e) is Lost for e in events)
+        if not self._trust:  # a lost thread FORK would hide a live thread
+            for known in procs.values():
+                known.tasks = None
         for event in events:
             if isinstance(event, Exit):
                 self._on_exit(event, now, out)
@@ -283,6 +325,11 @@ class Tracker:
                     self._finish(tgid, out)
         self._exec_reads.clear()
         self._exit_reads.clear()
+        self._named.clear()
+        if not self._trust:  # the processes forked in this batch too
+            for known in procs.values():
+                known.tasks = None
+            self._distrust = False
         if self.retired:
             for pid, (_, since) in list(self.retired.items()):
                 if now - since > RETIRED_NS:
@@ -292,6 +339,9 @@ class Tracker:
     def _on_exit(self, e: Exit, now: int, out: list[Record]) -> None:
         tgid = e.tgid
         if e.pid != tgid:  # a thread: the process ends with the last exit of its group
+            proc = self.procs.get(tgid)
+            if proc is not None and proc.tasks is not None:
+                proc.tasks -= 1
             p = self.pending.get(tgid)
             if p is not None and e.ts > p.exit.ts:
                 if e.ts > p.last.ts:
@@ -315,15 +365,25 @@ class Tracker:
             return
         if proc is not None and proc.exec_ns is not None and e.ts < proc.exec_ns:
             return  # its EXEC came first: a thread's execve ended the old leader
-        prior = self.pending.get(tgid)
-        if prior is not None:  # a second leader exit: the first was this PID's previous end
-            self._finish(tgid, out)
-        p = self.pending[tgid] = _Pending(e, proc, now)
+        zombie_comm = None
         read = self._exit_reads.get(tgid)
         if read is not None and read[0] == e.ts and read[1] is not None:
             st = read[1]
             if st.state == "Z" and self._same(proc, st):
-                p.zombie_comm = st.comm
+                zombie_comm = st.comm
+        prior = self.pending.get(tgid)
+        if prior is not None:  # a second leader exit: the first was this PID's previous end
+            self._finish(tgid, out)
+        elif proc is not None and proc.tasks == 1 and self._trust:
+            # no other task of it alive (counted from the events): the process has ended
+            if self.procs.get(tgid) is proc:
+                del self.procs[tgid]
+            out.append(self._record(e, proc, zombie_comm, pid=tgid))
+            return
+        if proc is not None and proc.tasks is not None:
+            proc.tasks -= 1
+        p = self.pending[tgid] = _Pending(e, proc, now)
+        p.zombie_comm = zombie_comm
 
     def _holder_alive(self, pid: int, proc: _Proc | None) -> bool:
         if not self.read_proc:
@@ -333,6 +393,9 @@ class Tracker:
 
     def _on_fork(self, e: Fork, now: int, out: list[Record]) -> None:
         if e.pid != e.tgid:  # a new thread
+            proc = self.procs.get(e.tgid)
+            if proc is not None and proc.tasks is not None:
+                proc.tasks += 1
             return
         pid = e.pid
         if pid in self.pending:  # the PID is reused: the pending process is over
@@ -357,6 +420,8 @@ class Tracker:
             proc = self.procs[tgid] = _Proc(0, None, None, None, None, None)
         if proc.exec_ns is None or e.ts > proc.exec_ns:
             proc.exec_ns = e.ts
+        if proc.tasks != 1:  # a thread's execve: the other tasks' EXITs may come after it
+            proc.tasks = None
         proc.comm = proc.cmdline = None  # never the name from before the exec
         read = self._exec_reads.get(tgid)
         if read is not None and read[0] == e.ts:
