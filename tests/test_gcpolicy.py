@@ -102,3 +102,22 @@ async def test_the_app_collects_on_its_ticks_and_restores_the_collector_at_its_e
         await wait_for(pilot, lambda: app.gc_policy.collections > ticks, timeout=5)
         assert ref() is None
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_frozen_cycle_is_freed_when_everything_is_collected(clock: list[float]) -> None:
+    """What survives a full collection is frozen (the next one walks less); a cycle among
+    those that becomes garbage later is freed by the collection of everything, due every
+    ``thaw_every`` s."""
+    policy = GcPolicy(full_every=30, thaw_every=600)
+    policy.settled()
+    kept: list[Node] = [Node()]
+    ref = weakref.ref(kept[0])
+    clock[0] += 30
+    policy.tick()  # full: it survives, and is frozen
+    kept.clear()
+    clock[0] += 30
+    policy.tick()
+    assert ref() is not None  # frozen: a full collection does not free it
+    clock[0] += 600
+    policy.tick()
+    assert ref() is None
