@@ -43,7 +43,7 @@ from pidtop.sampling.table import ProcessTable
 from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
-from pidtop.ui.gcpolicy import GcPolicy
+from pidtop.ui.gcpolicy import GcScheduled
 from pidtop.ui.lazy import opens_screen
 from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
@@ -96,6 +96,7 @@ class PidtopApp(
     ExitsActions,
     ProcessActions,
     QuickExit,
+    GcScheduled,
     TypeaheadApp,
     NotifyApp,
     TerminalApp,
@@ -174,7 +175,6 @@ class PidtopApp(
         self.paused = False
         #: number of snapshots merged so far (tests wait on it)
         self.samples_merged = 0
-        self.gc_policy = GcPolicy()  # the collector on a schedule while the app runs
         self.search_text = ""
         self._sampling = False
         self._timer: Timer | None = None
@@ -246,7 +246,6 @@ class PidtopApp(
                 markup=False,
             )
         self._settings_baseline = self.current_options()
-        self.set_interval(1.0, self.gc_policy.tick, name="gc")
         first, self._first = self._first, None
         if first is not None:  # sampled before the loop started: rows in the first frame
             self.merge(first)
@@ -257,10 +256,6 @@ class PidtopApp(
         # check forks and its thread would take the GIL from the first sample and paint.
         # Started anyway after a while if no sample arrives.
         self.set_timer(JOURNAL_LATEST, self.start_journal, name="journal-start")
-
-    def on_unmount(self) -> None:
-        """The collector as it was (also between tests)."""
-        self.gc_policy.stop()
 
     def _apply_theme(self, name: str) -> None:
         """Use theme ``name`` (a Textual theme); an unknown name keeps the current one."""
@@ -389,8 +384,6 @@ class PidtopApp(
         self.exits_merged(snap)
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
-        elif self.samples_merged == 2:
-            self.gc_policy.settled()
         self.meters.update_snapshot(snap, self.table.tasks)
         if len(self.pins):
             self.pins.update_info(self._lookup)

@@ -10,7 +10,7 @@ The policy, while the app runs:
 
 * until start-up is over, the automatic collector as usual (start-up allocates most of what
   the app will ever hold: collecting it young would walk all of it);
-* then (:meth:`GcPolicy.settled`, at the second sample) ``gc.freeze()``: what exists (the
+* then (:meth:`GcPolicy.settled`, at the app's third tick, ~3 s) ``gc.freeze()``: what exists (the
   modules, the widgets, the caches) is moved out of the collector's sight for good, so a full
   collection no longer walks it; and automatic collection off;
 * :meth:`GcPolicy.tick` (a 1 s timer, paused or not) then collects the young generation every
@@ -22,19 +22,24 @@ The policy, while the app runs:
   counting, frozen or not). So cyclic garbage is freed within ``THAW_EVERY`` s at most;
 * :meth:`GcPolicy.stop` (the app's end, also in tests) unfreezes and gives the collector back
   as it was.
+
+:class:`GcScheduled` mixes it into the app (mount: the 1 s timer; unmount: :meth:`stop`).
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FULL_EVERY", "GcPolicy"]
+__all__ = ["FULL_EVERY", "SETTLE_TICKS", "THAW_EVERY", "GcPolicy", "GcScheduled"]
 
 #: seconds between two collections of the old generation (what survived since the last one)
 FULL_EVERY = 30.0
 #: seconds between two collections of everything, frozen objects included
 THAW_EVERY = 600.0
+#: the app's ticks (1 s) until start-up is over: the first sample merged, the journal started
+SETTLE_TICKS = 3
 
 
 class GcPolicy:
@@ -45,13 +50,15 @@ class GcPolicy:
         self.thaw_every = thaw_every
         self.active = False  # automatic collection is off and the tick collects
         self.collections = 0  # collections the tick ran (tests)
+        self.ticks = 0
+        self._stopped = False
         self._enabled = gc.isenabled()
         self._last_full = self._last_thaw = time.monotonic()
 
     def settled(self) -> None:
         """Start-up is over: freeze what exists, automatic collection off, the ticks collect
-        from now on (once)."""
-        if self.active:
+        from now on (once; never after :meth:`stop`)."""
+        if self.active or self._stopped:
             return
         self._enabled = gc.isenabled()
         gc.disable()
@@ -61,8 +68,12 @@ class GcPolicy:
 
     def tick(self) -> None:
         """The young generation every tick; the old one every ``full_every`` s; everything,
-        frozen objects included, every ``thaw_every`` s (see the module docstring)."""
+        frozen objects included, every ``thaw_every`` s (see the module docstring). Settles
+        at the :data:`SETTLE_TICKS`-th call."""
+        self.ticks += 1
         if not self.active:
+            if self.ticks >= SETTLE_TICKS:
+                self.settled()
             return
         now = time.monotonic()
         if now - self._last_thaw >= self.thaw_every:
@@ -80,9 +91,31 @@ class GcPolicy:
 
     def stop(self) -> None:
         """Unfreeze, and automatic collection as it was before :meth:`settled`."""
+        self._stopped = True
         if not self.active:
             return
         self.active = False
         gc.unfreeze()
         if self._enabled:
             gc.enable()
+
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _Mixin = App[Any]
+else:
+    _Mixin = object
+
+
+class GcScheduled(_Mixin):
+    """The app's part: the policy's 1 s timer from mount, :meth:`GcPolicy.stop` at unmount."""
+
+    gc_policy: GcPolicy
+
+    def on_mount(self) -> None:
+        self.gc_policy = GcPolicy()
+        self.set_interval(1.0, self.gc_policy.tick, name="gc")
+
+    def on_unmount(self) -> None:
+        self.gc_policy.stop()
