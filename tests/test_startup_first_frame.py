@@ -98,3 +98,26 @@ def test_asyncio_without_tls_still_runs_a_loop_and_ssl_still_imports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["ran", "OpenSSL"]
+
+
+def test_start_up_runs_without_the_collector_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's import and first sample run with automatic collection off; it is on again
+    when the app starts (and after a start that fails: here, no terminal)."""
+    import gc
+
+    from pidtop.ui import startup
+
+    during: list[bool] = []
+    real = startup.build_app
+
+    def spy(*args: object, **kwargs: object) -> object:
+        during.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(startup, "build_app", spy)
+    assert gc.isenabled()
+    assert startup.run_tui(Options(demo=True)) == 2  # pytest captures stdout: not a tty
+    assert during == [False]
+    assert gc.isenabled()

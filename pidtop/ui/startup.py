@@ -6,6 +6,7 @@ Importing this module is cheap (no Textual): the app itself is imported by :func
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -149,11 +150,19 @@ def run_tui(
     """Run the monitor until the user quits (on ``replay``: a recording); returns the exit
     status."""
     raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
+    # Importing the app and the first sample allocate what the monitor keeps (~75k objects):
+    # no collection walks them while they grow (~100 ms of the first frame at +1,000
+    # processes); from the app's third tick pidtop.ui.gcpolicy schedules the collector.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         app = build_app(options, notes, replay)  # --pin/--log problems: reported before drawing
     except ValueError as exc:
         print(f"pidtop: {exc}", file=sys.stderr)
         return exc.status if isinstance(exc, StartupError) else 2
+    finally:
+        if collecting:
+            gc.enable()
     from pidtop.ui.terminal import print_problem, run_in_terminal, tty_problem
 
     problem = tty_problem()
