@@ -21,6 +21,7 @@ from typing import Any, Protocol, cast
 
 from rich.console import Group
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -326,7 +327,8 @@ class DetailsScreen(OneLayout, Screen[None]):
         width = region.width if region.width > 0 else self.app.size.width - 2
         return max(20, width - 1)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        """A new width: the body again (Textual also runs OneLayout's handler: not super())."""
         if self._body_width() != self._shown_width:
             self._show()
 
