@@ -597,3 +597,17 @@ def test_the_recorder_samples_with_the_monitors_event_spine(db: Path) -> None:
     assert not thread.is_alive()
     if live:
         assert child.pid in feed.drained
+
+
+def test_a_gap_that_runs_to_the_end_is_one_stretch() -> None:
+    """Unrecorded exits up to the last sample and past it (``--until`` a hair after it: the
+    time printed and parsed back) are one stretch, said once (it was two, one of them 0.1 µs:
+    ``pidtop journal`` warned twice, seen under load)."""
+    from types import SimpleNamespace
+
+    moments = [SimpleNamespace(wall=w, exits_complete=False) for w in (100.0, 101.0, 102.0)]
+    fake = SimpleNamespace(moments=moments)
+    assert Reader.gaps(fake, 101.0, 102.0000001) == [(101.0, 102.0000001)]  # type: ignore[arg-type]
+    assert Reader.gaps(fake, 101.0, 102.0) == [(101.0, 102.0)]  # type: ignore[arg-type]
+    moments[2].exits_complete = True  # complete up to the last sample: only after it
+    assert Reader.gaps(fake, 101.5, 103.0) == [(102.0, 103.0)]  # type: ignore[arg-type]

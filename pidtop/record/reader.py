@@ -202,6 +202,9 @@ class Reader:
                 break
         else:
             last = self.moments[-1].wall if self.moments else since
-            if until > last:
-                out.append((max(last, since), until))  # after the last sample: nothing yet
+            if until > last:  # after the last sample: nothing yet
+                if out and out[-1][1] >= last:  # one stretch with the gap that ends there
+                    out[-1] = (out[-1][0], until)
+                else:
+                    out.append((max(last, since), until))
         return [(a, b) for a, b in out if b > a]
