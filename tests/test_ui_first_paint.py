@@ -17,7 +17,8 @@ from pidtop.demo.script import NEW_AT
 from pidtop.demo.source import ScriptedSource
 from pidtop.details.model import DetailsSource
 from pidtop.ui.app import PidtopApp
-from pidtop.ui.screens.details import FIRST_WAIT, DetailsScreen
+from pidtop.ui.screens.details import DetailsScreen
+from pidtop.ui.screens.firstread import FIRST_WAIT
 from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
 
 wait_for = partial(wait_for_condition, timeout=10.0, step=0.01)

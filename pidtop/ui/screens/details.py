@@ -1,8 +1,8 @@
 """The details screen (Enter on a row or a pin): one process, live, through its own pidfd.
 
 The screen opens its own verified handle and reads it once in a thread started at compose (the
-open re-reads /proc; a read can block on a process's memory lock); ``on_mount`` waits for it at
-most :data:`FIRST_WAIT` s, so the first frame shows the data (a read takes 1-3 ms), and a read
+open re-reads /proc; a read can block on a process's memory lock); ``on_mount`` waits for it a
+moment (:mod:`~pidtop.ui.screens.firstread`), so the first frame shows the data, and a read
 that takes longer lands later. It then reads every refresh delay in a thread worker, and
 watches the handle for exit on the loop
 (:class:`~pidtop.kernel.watch.Watcher`): the exit is shown at once with its status, and the
@@ -38,12 +38,11 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, details_body
+from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
 
 #: fastest refresh of the details screen (seconds), whatever the table's delay
 MIN_REFRESH = 0.5
-#: seconds ``on_mount`` waits for the first read, so that the first frame shows it
-FIRST_WAIT = 0.05
 
 
 class DetailsHost(Protocol):
@@ -145,9 +144,7 @@ class DetailsScreen(OneLayout, Screen[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        first: Future[Details | None] = Future()
-        self._first = first
-        threading.Thread(target=self._first_read, args=(first,), daemon=True).start()
+        self._first = read_in_thread(self._open)  # the open and the first read
         yield Static(self._title(), id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
@@ -157,9 +154,7 @@ class DetailsScreen(OneLayout, Screen[None]):
         self.query_one("#details-box").focus()
         first = self._first
         assert first is not None
-        try:
-            first.exception(FIRST_WAIT)  # releases the GIL: the reading thread runs meanwhile
-        except TimeoutError:
+        if not in_time(first):
             first.add_done_callback(lambda done: self.post_message(FirstRead(done)))
             return
         self._opened(first)
@@ -175,13 +170,6 @@ class DetailsScreen(OneLayout, Screen[None]):
                 self.handle.close()
 
     # ------------------------------------------------------------------ reading
-    def _first_read(self, done: Future[Details | None]) -> None:
-        """The open and the first read (a thread of its own, started by ``compose``)."""
-        try:
-            done.set_result(self._open())
-        except BaseException as e:  # handed to the loop by the future
-            done.set_exception(e)
-
     def on_first_read(self, event: FirstRead) -> None:
         self._opened(event.done)
 

@@ -1,15 +1,14 @@
 """One process's environment (``e``, searchable) and open files and sockets (``l``, like lsof).
 
 Both open their own verified handle in a thread, read through it (the core brackets the read
-with the pidfd), close it, and show the result. ``on_mount`` waits for that thread at most
-:data:`FIRST_WAIT` s (a read takes about a millisecond; it can block on a process's memory
-lock), so the first frame shows the data; a slower read lands when it is done. Names and
+with the pidfd), close it, and show the result. ``on_mount`` waits for that thread a moment
+(:mod:`~pidtop.ui.screens.firstread`), so the first frame shows the data; a slower read lands
+when it is done. Names and
 values are process text: rendered as ``Text``, never as markup.
 """
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import Future
 
 from rich.text import Text
@@ -23,12 +22,11 @@ from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import Modal
 
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
-#: seconds ``on_mount`` waits for the read, so that the first frame shows it
-FIRST_WAIT = 0.05
 
 
 class Loaded(Message):
@@ -72,19 +70,9 @@ class _ProcScreen(Modal[None]):
         self.load()
 
     def load(self) -> None:
-        """Read in a thread; show the result now if it is in within :data:`FIRST_WAIT` s."""
-        done: Future[object] = Future()
-
-        def run() -> None:
-            try:
-                done.set_result(self._load())
-            except BaseException as e:  # handed to the loop by the future
-                done.set_exception(e)
-
-        threading.Thread(target=run, daemon=True).start()
-        try:
-            done.exception(FIRST_WAIT)  # releases the GIL: the reading thread runs meanwhile
-        except TimeoutError:
+        """Read in a thread; show the result now if it is in within ``FIRST_WAIT``."""
+        done = read_in_thread(self._load)
+        if not in_time(done):
             done.add_done_callback(lambda d: self.post_message(Loaded(d)))
             return
         self._loaded(done)
