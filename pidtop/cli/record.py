@@ -158,13 +158,19 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 def replay_source(args: argparse.Namespace) -> Any:
     """The replay source for ``pidtop --replay``, or the exit status after saying why not."""
+    return _open_or_status(args.db, args.replay or None, "pidtop: --replay: ", "pidtop: --replay: ")
+
+
+def _open_or_status(db: Path | None, at: str | None, bad_time: str, no_store: str) -> Any:
+    """:func:`open_replay`, or the exit status after saying why not: a bad time (usage) after
+    ``bad_time``, no usable recording (failure) after ``no_store``."""
     try:
-        return open_replay(args.db, args.replay or None)
+        return open_replay(db, at)
     except ValueError as e:
-        say(f"pidtop: --replay: {e}", error=True)
+        say(f"{bad_time}{e}", error=True)
         return EXIT_USAGE
     except (StoreError, LookupError) as e:
-        say(f"pidtop: --replay: {e}", error=True)
+        say(f"{no_store}{e}", error=True)
         return EXIT_FAILURE
 
 
@@ -192,14 +198,9 @@ def snapshot_at(args: argparse.Namespace, run: Callable[..., None], opts: Any, o
     from pidtop.sampling.batch import RowIdentity
     from pidtop.sampling.rows import Row
 
-    try:
-        source = open_replay(args.db, args.at)
-    except ValueError as e:
-        say(f"pidtop snapshot: --at: {e}", error=True)
-        return EXIT_USAGE
-    except (StoreError, LookupError) as e:
-        say(f"pidtop snapshot: {e}", error=True)
-        return EXIT_FAILURE
+    source = _open_or_status(args.db, args.at, "pidtop snapshot: --at: ", "pidtop snapshot: ")
+    if isinstance(source, int):
+        return source
     reader = source.reader
     first = source.index
     indexes = list(range(first, min(first + opts.samples, len(reader))))
