@@ -8,6 +8,7 @@ user's settings or leaves its own (a sort or tree toggle) for the next test.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,20 @@ def _private_config_home(
     home = tmp_path_factory.mktemp("xdg-config")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """What a screen shows does not depend on the caller's terminal or time zone: no colour,
+    theme or size variables, and TZ=UTC (the process's time zone is set back after the test).
+    Used by the snapshot and screen tests: ``pytestmark = pytest.mark.usefixtures(...)``."""
+    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

@@ -20,10 +20,7 @@ from pidtop.ui.app import PidtopApp
 SnapCompare = Callable[..., bool]
 
 
-@pytest.fixture(autouse=True)
-def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("pinned_env")
 
 
 def make_app(samples: int = NEW_AT + 1, **kwargs: object) -> PidtopApp:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -25,12 +24,7 @@ PID = 1400
 wait_for = partial(wait_for_condition, timeout=5.0, step=0.01)
 
 
-@pytest.fixture(autouse=True)
-def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TZ", "UTC")  # start times
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("pinned_env")
 
 
 def make_app() -> PidtopApp:

@@ -6,7 +6,6 @@ Update with ``pytest tests/test_snapshots_pins.py --snapshot-update`` and look a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -31,12 +30,7 @@ SIZE = (120, 40)
 PINNED = ((1200, 5400.0), (1220, 3000.0), (1410, 600.0), (1440, 500.0), (1701, 899.0))
 
 
-@pytest.fixture(autouse=True)
-def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TZ", "UTC")  # event log timestamps
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("pinned_env")
 
 
 def make_app() -> PidtopApp:

@@ -7,9 +7,6 @@ everywhere.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -23,16 +20,7 @@ from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.exits import ExitsScreen, ExitsView
 
-
-@pytest.fixture(autouse=True)
-def _pinned_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("pinned_env")
 
 
 class ExitsApp(App[None]):
