@@ -131,23 +131,30 @@ def test_signals_exact(journal: Journal, tmp_path: Path, sig: int, core: bool) -
 
 
 def test_short_lived_exec_captured_with_lifetime(journal: Journal) -> None:
-    """exec'd processes living < 10 ms, and one living ~300 ms whose exec is certainly read."""
-    short = [subprocess.Popen(["/bin/true"]) for _ in range(20)]
+    """exec'd processes living a few ms, and one living ~300 ms whose exec is certainly read.
+
+    Each short one is spawned and reaped back to back, so the parent's monotonic span around it
+    bounds its true fork-to-exit time from above; the kernel's lifetime must fall inside that span
+    (not a fixed "< 10 ms", which a loaded machine breaks without the journal being wrong).
+    """
+    spans: dict[int, float] = {}
+    for _ in range(20):
+        t0 = time.monotonic()
+        p = subprocess.Popen(["/bin/true"])
+        p.wait()
+        spans[p.pid] = time.monotonic() - t0
     long = subprocess.Popen(["sleep", "0.3"])
     got = collect(journal, lambda rs: long.poll() is not None)  # read events as they come
-    for p in short:
-        p.wait()
-    pids = {p.pid for p in [*short, long]}
+    pids = {*spans, long.pid}
     got += collect(journal, lambda rs: len(exits_of(got + rs, pids)) == len(pids))
     recs = exits_of(got, pids)
-    for p in short:
-        r = recs[p.pid]
+    for pid, span in spans.items():
+        r = recs[pid]
         assert r.exit_code == 0 and not r.failed
-        assert r.lifetime_s is not None and 0 < r.lifetime_s < 0.010 * 10  # fork -> exit
+        assert r.lifetime_s is not None and 0 < r.lifetime_s <= span, (r.lifetime_s, span)
         # best effort: either captured correctly or marked as not captured, never a guess
         assert r.cmdline in ("/bin/true", None)
         assert r.comm in ("true", None)
-    assert min(recs[p.pid].lifetime_s or 1 for p in short) < 0.010
     r = recs[long.pid]
     assert (r.comm, r.cmdline) == ("sleep", "sleep 0.3")
     assert r.lifetime_s is not None and 0.29 < r.lifetime_s < 2
