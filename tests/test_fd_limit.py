@@ -11,6 +11,7 @@ import json
 import resource
 import subprocess
 import sys
+from pathlib import Path
 
 from procs import pidtop_env
 
@@ -191,6 +192,11 @@ async def ui() -> None:
             if app.table.rows:
                 break
             await pilot.pause(0.02)
+        keys = sys.argv[1:]
+        if keys[0] == "--pin":  # pin the row first: its pidfd is held before the fds run out
+            keys = keys[1:]
+            await pilot.press("space")
+            out["pinned"] = len(app.pins)
         out["imported_before"] = [m for m in sys.modules if m.startswith("pidtop.ui.screens.")]
         held = []  # every fd taken, as under `ulimit -n 8`: the screens' imports need one
         try:
@@ -199,10 +205,12 @@ async def ui() -> None:
         except OSError:
             pass
         try:
-            for key in sys.argv[1:]:
+            for key in keys:
                 await pilot.press(key)
                 await pilot.pause(0.05)
             out["screen"] = type(app.screen).__name__
+            out["pins_after"] = len(app.pins)
+            out["held_after"] = dict(app.pins.budget.held)
             out["running"] = app.is_running and app.return_code is None
             out["notes"] = [str(n.message) for n in app._notifications]
         finally:
@@ -242,3 +250,105 @@ def test_out_of_fds_a_screen_that_cannot_be_imported_is_said_not_a_crash() -> No
         assert any(f"Cannot open the {what}" in n for n in said), (what, r["notes"])
     assert any("Cannot open the help" in n for n in said), r["notes"]
     assert r["after"] == "EventLogScreen"
+
+
+def test_out_of_fds_the_pickers_of_a_pinned_row_are_said_and_its_targets_let_go() -> None:
+    """A pinned row, then every fd held: ``k`` (signal picker), ``i`` (I/O priority), ``a``
+    (CPUs) import their picker when first pressed; each import fails with EMFILE. Each is a
+    notification (was: the monitor ended), the pin stays, and the action's hold on it is let go."""
+    out = subprocess.run(
+        [sys.executable, "-c", SCREENS_SCRIPT, "--pin", "k", "i", "a"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pidtop_env(),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["imported_before"] == [] and r["pinned"] == 1  # else the test proves nothing
+    assert r["running"] and r["screen"] == "Screen", r
+    said = [n for n in r["notes"] if "out of file descriptors" in n]
+    for what in ("signal picker", "I/O priority picker", "CPU picker"):
+        assert any(f"Cannot open the {what}" in n for n in said), (what, r["notes"])
+    assert r["pins_after"] == 1
+    assert r["held_after"]["action"] == 0, r["held_after"]  # no action holds the pin any more
+    assert r["after"] == "EventLogScreen"
+
+
+REPLAY_SCRIPT = r"""
+import asyncio, json, os, sys
+from pathlib import Path
+from pidtop.demo.journal import scripted_records
+from pidtop.demo.source import ScriptedSource
+from pidtop.record import store
+from pidtop.record.reader import Reader
+from pidtop.record.replay import ReplayJournal, ReplaySource
+from pidtop.record.writer import Writer
+from pidtop.ui.app import PidtopApp
+
+path = Path(sys.argv[1])
+src = ScriptedSource()
+w = Writer(store.connect(path, write=True))
+snap = src.sample()
+w.begin_run(snap, pid=1, host="demo", boot_id="b", interval=1.5, exits_complete=True, note="")
+w.write_sample(snap, exits_complete=False)
+w.write_sample(src.sample(), exits_complete=True)
+w.write_exits(scripted_records())
+w.db.close()
+out = {}
+
+async def ui() -> None:
+    source = ReplaySource(Reader(path), None)
+    app = PidtopApp(source, journal=ReplayJournal(source))
+    app.replay = source
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        for _ in range(500):  # bounded (10 s)
+            if app.samples_merged:
+                break
+            await pilot.pause(0.02)
+        out["imported_before"] = [
+            m for m in ("pidtop.ui.screens.replay_time",) if m in sys.modules
+        ]
+        held = []  # every fd taken: the prompt's import needs one
+        try:
+            while True:
+                held.append(os.open("/dev/null", os.O_RDONLY))
+        except OSError:
+            pass
+        try:
+            await pilot.press("g")
+            await pilot.pause(0.05)
+            out["screen"] = type(app.screen).__name__
+            out["running"] = app.is_running and app.return_code is None
+            out["notes"] = [str(n.message) for n in app._notifications]
+        finally:
+            for fd in held:
+                os.close(fd)
+        await pilot.press("g")  # fds again: the prompt opens
+        for _ in range(500):
+            if type(app.screen).__name__ == "TimeScreen":
+                break
+            await pilot.pause(0.02)
+        out["after"] = type(app.screen).__name__
+
+asyncio.run(ui())
+print(json.dumps(out))
+"""
+
+
+def test_out_of_fds_the_replay_time_prompt_is_said_not_a_crash(tmp_path: Path) -> None:
+    """``g`` in a replay imports the time prompt when first pressed; out of fds that import
+    fails: a notification (was: the monitor ended), and with fds again ``g`` opens it."""
+    out = subprocess.run(
+        [sys.executable, "-c", REPLAY_SCRIPT, str(tmp_path / "r.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=pidtop_env(),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["imported_before"] == []  # else the test proves nothing
+    assert r["running"] and r["screen"] == "Screen", r
+    assert any("Cannot open the time prompt: out of file descriptors" in n for n in r["notes"]), r
+    assert r["after"] == "TimeScreen"

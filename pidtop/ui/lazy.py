@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, Protocol
 
-__all__ = ["opens_screen"]
+__all__ = ["opens_screen", "said_cannot_open"]
 
 P = ParamSpec("P")
 _NO_FDS = (errno.EMFILE, errno.ENFILE)
@@ -26,11 +26,27 @@ class _Notifies(Protocol):
     ) -> Any: ...
 
 
+def said_cannot_open(app: _Notifies, what: str, error: ImportError | OSError) -> bool:
+    """Say that ``what`` could not be opened because of ``error`` (out of fds, or a broken
+    install); False, and nothing said, for any other OSError (the caller re-raises it)."""
+    if isinstance(error, OSError) and error.errno not in _NO_FDS:
+        return False
+    why = (
+        "out of file descriptors (raise ulimit -n)"
+        if isinstance(error, OSError)
+        else f"{type(error).__name__}: {error}"
+    )
+    app.notify(f"Cannot open {what}: {why}", title="Not opened", severity="error", markup=False)
+    return True
+
+
 def opens_screen(
     what: str,
 ) -> Callable[[Callable[Concatenate[Any, P], None]], Callable[Concatenate[Any, P], None]]:
     """Decorate an app method that imports and pushes the screen ``what`` ("the Exits
-    screen"): an import that fails (out of fds, or a broken install) is said, never a crash."""
+    screen"): an import that fails (out of fds, or a broken install) is said, never a crash.
+    A method that holds something before its import (pinned targets) catches the error itself,
+    lets go of what it holds and calls :func:`said_cannot_open`."""
 
     def wrap(method: Callable[Concatenate[Any, P], None]) -> Callable[Concatenate[Any, P], None]:
         @functools.wraps(method)
@@ -38,16 +54,8 @@ def opens_screen(
             try:
                 method(self, *args, **kwargs)
             except (ImportError, OSError) as e:
-                if isinstance(e, OSError) and e.errno not in _NO_FDS:
+                if not said_cannot_open(self, what, e):
                     raise
-                why = (
-                    "out of file descriptors (raise ulimit -n)"
-                    if isinstance(e, OSError)
-                    else f"{type(e).__name__}: {e}"
-                )
-                self.notify(
-                    f"Cannot open {what}: {why}", title="Not opened", severity="error", markup=False
-                )
 
         return run
 

@@ -18,7 +18,7 @@ from pidtop.kernel.errors import HandleError
 from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
-from pidtop.ui.lazy import opens_screen
+from pidtop.ui.lazy import opens_screen, said_cannot_open
 from pidtop.ui.status import kill_summary
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
@@ -232,8 +232,14 @@ class PinActions(_Mixin):
     def kill_targets(self, targets: list[Target], cursor: ProcKey | None = None) -> None:
         """The signal picker (then confirmation if needed) for ``targets``; owned ones are
         released when done. ``cursor``: the row the whole-tree option is offered for."""
-        from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
-        from pidtop.ui.tree_kill import tree_offer
+        try:  # imported when first opened: out of fds, the targets are let go and it is said
+            from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
+            from pidtop.ui.tree_kill import tree_offer
+        except (ImportError, OSError) as e:
+            self.pins.release(targets)
+            if not said_cannot_open(self, "the signal picker", e):
+                raise
+            return
 
         pairs = [(t.target, t.command) for t in targets]
         tree, tree_first = tree_offer(self, targets, cursor)

@@ -38,7 +38,7 @@ from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import Identity, format_identity
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcessSource, ProcKey
-from pidtop.ui.lazy import opens_screen
+from pidtop.ui.lazy import opens_screen, said_cannot_open
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -354,7 +354,13 @@ class ProcessActions(_Mixin):
                 else:
                     self._apply(handles, lambda h: set_ionice(h, *choice), after, done)
 
-            from pidtop.ui.screens.tuning import IoniceScreen  # imported when first opened
+            try:  # imported when first opened
+                from pidtop.ui.screens.tuning import IoniceScreen
+            except (ImportError, OSError) as e:
+                done()
+                if not said_cannot_open(self, "the I/O priority picker", e):
+                    raise
+                return
 
             self.push_screen(IoniceScreen(names, ioprio_of(handles[0][0])), io_chosen)
         else:
@@ -367,7 +373,13 @@ class ProcessActions(_Mixin):
                 else:
                     self._apply(handles, lambda h: set_affinity(h, chosen), after, done)
 
-            from pidtop.ui.screens.tuning import AffinityScreen  # imported when first opened
+            try:  # imported when first opened
+                from pidtop.ui.screens.tuning import AffinityScreen
+            except (ImportError, OSError) as e:
+                done()
+                if not said_cannot_open(self, "the CPU picker", e):
+                    raise
+                return
 
             self.push_screen(AffinityScreen(names, cpus, current or set(cpus)), cpus_chosen)
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from pidtop.ui import actions
+from pidtop.ui.lazy import opens_screen
 
 if TYPE_CHECKING:
     from textual.actions import ActionParseResult
@@ -136,6 +137,7 @@ class ReplayActions(_Mixin):
             return
         self.sample_now()
 
+    @opens_screen("the time prompt")
     def action_replay_goto(self) -> None:
         """``g``: go to a time (``03:12``, ``-30m``, ``yesterday 14:00``, ISO)."""
         if not self._replay_only():
