@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from pidtop.sampling.fmt import sanitize
 from pidtop.ui.screens.modal import Modal
-from pidtop.ui.widgets.checks import CursorList
+from pidtop.ui.widgets.picklist import PickList
 
 #: returned by UserScreen for "all users" (None means: cancelled)
 ALL_USERS = ""
@@ -39,7 +39,7 @@ class _Chooser(Modal[str | None]):
         """Title and options (prompts as ``Text``: never markup)."""
         with Vertical(classes="chooser"):
             yield Label(self._title, classes="chooser-title", markup=False)
-            yield CursorList(
+            yield PickList(
                 *(Option(Text(prompt), id=oid) for oid, prompt in self._options),
                 id="chooser-list",
             )

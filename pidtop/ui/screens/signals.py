@@ -21,7 +21,8 @@ from textual.widgets.option_list import Option
 from pidtop.kernel.signals import list_signals
 from pidtop.sampling.fmt import sanitize
 from pidtop.ui.screens.modal import Modal
-from pidtop.ui.widgets.checks import CheckBox, CursorList
+from pidtop.ui.widgets.checks import CheckBox
+from pidtop.ui.widgets.picklist import PickList
 
 ESCALATE = "escalate"
 DEFAULT_AFTER = 5.0
@@ -120,7 +121,8 @@ class SignalScreen(Modal[SignalChoice | None]):
                 placeholder="type to filter: name or number", id="signal-filter", compact=True
             )
             options, highlight = self._options("", self._after)
-            signals = CursorList(*options, id="signal-list", compact=True)
+            self._listed = ("", self._after)  # what the list shows: (filter, escalation delay)
+            signals = PickList(*options, id="signal-list", compact=True)
             signals.styles.height = self._list_rows
             signals.highlighted = highlight
             yield signals
@@ -151,9 +153,13 @@ class SignalScreen(Modal[SignalChoice | None]):
         return value if 0 <= value <= 3600 else self._after
 
     def _fill(self, text: str) -> None:
+        after = self._after_seconds()
+        if (text, after) == self._listed:
+            return  # the list shows these already (the delay box's first Changed, on open)
+        self._listed = (text, after)
         ol = self.query_one("#signal-list", OptionList)
         ol.clear_options()
-        options, highlight = self._options(text, self._after_seconds())
+        options, highlight = self._options(text, after)
         ol.add_options(options)
         if highlight is not None:
             ol.highlighted = highlight
