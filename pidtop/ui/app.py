@@ -462,7 +462,7 @@ class PidtopApp(
 
     def action_command_palette(self) -> None:
         """ctrl+p: Textual's command palette, laid out once when it opens."""
-        from pidtop.ui.screens.modal import Palette
+        from pidtop.ui.screens.palette import Palette
 
         if self.use_command_palette and not isinstance(self.screen, Palette):
             self.push_screen(Palette(id="--command-palette"))

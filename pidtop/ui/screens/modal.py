@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App
-from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
 if TYPE_CHECKING:
@@ -80,7 +79,3 @@ def kept_screen(
     screen = make()
     app.install_screen(screen, name)
     return screen
-
-
-class Palette(OneLayout, CommandPalette):
-    """Textual's command palette (ctrl+p), laid out once when it opens (:class:`OneLayout`)."""

@@ -125,6 +125,7 @@ class SignalScreen(Modal[SignalChoice | None]):
             signals = PickList(*options, id="signal-list", compact=True)
             signals.styles.height = self._list_rows
             signals.highlighted = highlight
+            signals.highlight_on_top = True  # SIGTERM at the top, scrolled in its layout
             yield signals
             with Horizontal(id="signal-options"):
                 yield Label("escalate after", markup=False)
@@ -138,12 +139,6 @@ class SignalScreen(Modal[SignalChoice | None]):
                     id="signal-tree",
                 )
             yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
-
-    def on_mount(self) -> None:
-        # the list, its height and its highlight are composed: only the scroll is left
-        self.call_after_refresh(
-            self.query_one("#signal-list", OptionList).scroll_to_highlight, True
-        )
 
     def _after_seconds(self) -> float:
         try:

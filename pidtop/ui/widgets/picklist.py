@@ -1,14 +1,16 @@
-"""The pickers' option list (sort, user, signal): its first frame is its whole frame.
+"""The pickers' option lists (sort, user, signal, the palette): the first frame is the whole frame.
 
 Textual's :class:`~textual.widgets.OptionList` learns its lines (and so its ``virtual_size``,
-a layout reactive) only in its first ``render_lines``: the paint that shows the picker asked
+a layout reactive) only in its first ``render_lines``: the paint that showed a picker asked
 for a second layout of the whole screen, and a list taller than its box was scrolled to its
 highlight only after the first frame (measured at +1,000 processes: the sort and user pickers
 showed a frame 30-45 ms after the key, then laid out and painted again ~30 ms later).
-:class:`PickList` sets what the paint would learn while the screen is laid out: the lines at
-the width it was given, the virtual size (no layout asked for: the box is placed already),
-the scroll that shows the highlight, and, for a list of fixed height, whether it has a
-scrollbar before the first arrangement (the compositor places scrollbars from that flag).
+:class:`LinesInLayout` sets what that paint would learn while the screen is laid out: the
+lines at the width the list was given, its virtual size (no layout asked for: the box is
+placed already) and the scroll that shows the highlight. Before the first layout it also sets
+whether the list has a vertical scrollbar (Textual places scrollbars from that flag, and
+otherwise finds it out in the layout and asks for another), from its options' height and
+its box's (a fixed height, or the ``max-height`` of an auto one).
 """
 
 from __future__ import annotations
@@ -16,22 +18,41 @@ from __future__ import annotations
 from textual.css.scalar import Unit
 from textual.geometry import Size
 from textual.widget import Widget
+from textual.widgets import OptionList
 
 from pidtop.ui.widgets.checks import CursorList
 
+if False:  # pragma: no cover - typing only (a mixin of OptionList)
+    _Base = OptionList
+else:
+    _Base = object
 
-class PickList(CursorList):
-    """A :class:`CursorList` laid out once: its lines, size and scroll are set in its layout."""
+
+class LinesInLayout(_Base):
+    """Mix into an :class:`OptionList` (first among its bases): laid out once, painted once."""
+
+    #: scroll the highlight to the top of the box when laid out (else: just into view)
+    highlight_on_top = False
 
     def on_mount(self) -> None:
-        """Before the first layout, one line per option (what Textual's scrollbar check reads
-        before this list's own lines are set); a list of fixed height knows now whether it
-        needs a scrollbar."""
-        self.set_reactive(Widget.virtual_size, Size(0, self.option_count))
-        height = self.styles.height
-        if height is not None and height.unit == Unit.CELLS and self.styles.overflow_y == "auto":
-            rows = int(height.value) - self.styles.gutter.height
-            self.set_reactive(Widget.show_vertical_scrollbar, self.option_count > rows)
+        """The options' height and the scrollbar, before the first layout."""
+        app = self.app
+        lines = self.get_content_height(app.size, app.size, app.size.width)
+        self.set_reactive(Widget.virtual_size, Size(0, lines))
+        rows = self._box_rows()
+        if rows is not None and self.styles.overflow_y == "auto":
+            self.set_reactive(Widget.show_vertical_scrollbar, lines > rows)
+
+    def _box_rows(self) -> int | None:
+        """Rows inside the box: its fixed height, or the max-height of an auto height
+        (cells or % of the screen's height); None if neither."""
+        styles, viewport = self.styles, self.app.size
+        height = styles.height
+        scalar = height if height is not None and not height.is_auto else styles.max_height
+        if scalar is None or scalar.unit not in (Unit.CELLS, Unit.VIEW_HEIGHT):
+            return None
+        rows = int(scalar.resolve(viewport, viewport))
+        return rows - styles.gutter.height
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
@@ -45,5 +66,9 @@ class PickList(CursorList):
             if lines != self.virtual_size:
                 self.set_reactive(Widget.virtual_size, lines)
                 self._scroll_update(lines)
-            self.scroll_to_highlight()
+            self.scroll_to_highlight(self.highlight_on_top)
         return resized
+
+
+class PickList(LinesInLayout, CursorList):
+    """The pickers' list: a :class:`CursorList` laid out once (:class:`LinesInLayout`)."""
