@@ -21,6 +21,7 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Label
 
 from pidtop.actions.eventlog import Event, EventLog
@@ -81,7 +82,22 @@ class EventLogView(ScrollView, can_focus=True):
         self._strips: LRUCache[int, Strip] = LRUCache(512)
 
     def on_mount(self) -> None:
+        """Sized (and its scrollbar known, when the log is longer than the screen is high)
+        before the first layout, which scrolls it to its end (:meth:`_size_updated`)."""
         self.sync(follow=True)
+        if len(self._log.entries) > self.app.size.height:
+            self.set_reactive(Widget.show_vertical_scrollbar, True)
+
+    _end_at_layout = False  # scroll to the end when first laid out (in its first frame)
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self._end_at_layout and self.scrollable_content_region:
+            self._end_at_layout = False
+            self.scroll_end(animate=False, immediate=True, force=True)
+        return resized
 
     def sync(self, *, follow: bool = False) -> None:
         """Take in new entries: size, and scroll to the end if it was there (or ``follow``)."""
@@ -94,7 +110,9 @@ class EventLogView(ScrollView, can_focus=True):
         dropped, self._first = first - self._first, first
         at_end = follow or self.scroll_offset.y >= self.max_scroll_y
         self.virtual_size = Size(self._width, max(1, len(log.entries)))
-        if at_end:
+        if at_end and not self.size:
+            self._end_at_layout = True
+        elif at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         elif dropped:  # the oldest entries left memory: keep the same entries on screen
             y = max(0, int(self.scroll_offset.y) - dropped)
