@@ -65,8 +65,7 @@ def opening(monkeypatch: pytest.MonkeyPatch) -> Iterator[Opening]:
 
     def watched_refresh(self: Widget, *args: Any, layout: bool = False, **kwargs: Any) -> Any:
         if layout and seen.painting and seen.name and _on(self, seen.name):
-            if True:
-                seen.late.append(f"{type(self).__name__}#{self.id}")
+            seen.late.append(f"{type(self).__name__}#{self.id}")
         return refresh(self, *args, layout=layout, **kwargs)
 
     monkeypatch.setattr(Screen, "_refresh_layout", counted_layout)

@@ -15,6 +15,8 @@ its box's (a fixed height, or the ``max-height`` of an auto one).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.css.scalar import Unit
 from textual.geometry import Size
 from textual.widget import Widget
@@ -22,7 +24,7 @@ from textual.widgets import OptionList
 
 from pidtop.ui.widgets.checks import CursorList
 
-if False:  # pragma: no cover - typing only (a mixin of OptionList)
+if TYPE_CHECKING:
     _Base = OptionList
 else:
     _Base = object
