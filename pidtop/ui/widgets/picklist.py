@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.css.scalar import Unit
 from textual.geometry import Size
 from textual.widget import Widget
@@ -37,13 +38,17 @@ class LinesInLayout(_Base):
     highlight_on_top = False
 
     def on_mount(self) -> None:
-        """The options' height and the scrollbar, before the first layout."""
-        app = self.app
-        lines = self.get_content_height(app.size, app.size, app.size.width)
-        self.set_reactive(Widget.virtual_size, Size(0, lines))
+        """Whether it has a vertical scrollbar, before the first layout (a list of a fixed or
+        a maximum height; its options are measured only when they might all fit)."""
         rows = self._box_rows()
-        if rows is not None and self.styles.overflow_y == "auto":
-            self.set_reactive(Widget.show_vertical_scrollbar, lines > rows)
+        if rows is None or self.styles.overflow_y != "auto":
+            return
+        lines = self.option_count  # each option has a line at least
+        if lines <= rows:
+            size = self.app.size
+            lines = self.get_content_height(size, size, size.width)
+        self.set_reactive(Widget.virtual_size, Size(0, lines))
+        self.set_reactive(Widget.show_vertical_scrollbar, lines > rows)
 
     def _box_rows(self) -> int | None:
         """Rows inside the box: its fixed height, or the max-height of an auto height
@@ -56,6 +61,8 @@ class LinesInLayout(_Base):
         rows = int(scalar.resolve(viewport, viewport))
         return rows - styles.gutter.height
 
+    _lines_width = -1  # the width the option lines were computed for
+
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
@@ -64,12 +71,24 @@ class LinesInLayout(_Base):
         region = self.scrollable_content_region
         if region:
             width = region.width - self._get_left_gutter_width()
-            lines = Size(width, self.get_content_height(size, size, width))
-            if lines != self.virtual_size:
-                self.set_reactive(Widget.virtual_size, lines)
-                self._scroll_update(lines)
+            if width != self._lines_width:
+                self._lines_width = width
+                self._clear_caches()  # what Textual does on the Resize after this paint
+            asked, scrollbars = self._layout_required, self.scrollbars_enabled
+            self._update_lines()  # the lines the first paint would compute
+            if self.scrollbars_enabled == scrollbars:
+                # its virtual size is a layout reactive, but the box is placed already
+                self._layout_required = asked
             self.scroll_to_highlight(self.highlight_on_top)
         return resized
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Textual's option list drops its lines on every resize: not at the width they were
+        just computed for in the layout (they would be measured and drawn twice)."""
+        if self.scrollable_content_region.width - self._get_left_gutter_width() == (
+            self._lines_width
+        ):
+            event.prevent_default()
 
 
 class PickList(LinesInLayout, CursorList):
