@@ -198,3 +198,14 @@ async def test_a_long_event_log_opens_at_its_end_in_its_first_frame(opening: Ope
         final = screen._compositor.render_full_update().render_segments(app.console)
         assert all(frame == final for frame in opening.frames), len(opening.frames)
         assert opening.layouts <= 2, opening.layouts
+
+
+async def test_the_palette_typed_ahead_runs_the_typed_command() -> None:
+    """ctrl+p, a title and Enter as one burst (a paste, a fast typist): the typed command runs,
+    not the first one listed when the palette opened."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+        await burst(pilot, "ctrl+p", *"Pause", "enter")
+        await wait_for(pilot, lambda: app.paused and not isinstance(app.screen, CommandPalette))
+        assert app.table.sort_column == "cpu" and not app.table.tree
