@@ -11,6 +11,10 @@ placed already) and the scroll that shows the highlight. Before the first layout
 whether the list has a vertical scrollbar (Textual places scrollbars from that flag, and
 otherwise finds it out in the layout and asks for another), from its options' height and
 its box's (a fixed height, or the ``max-height`` of an auto one).
+
+It follows Textual 8's option list from the inside (``_size_updated``, ``_update_lines``,
+``_clear_caches``, ``_layout_required``): tests/test_ui_pickers_open.py fails if a picker's
+first frame is not its last or its list asks for a layout from a paint.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class LinesInLayout(_Base):
         region = self.scrollable_content_region
         if region:
             width = region.width - self._get_left_gutter_width()
+            first = self._lines_width < 0
             if width != self._lines_width:
                 self._lines_width = width
                 self._clear_caches()  # what Textual does on the Resize after this paint
@@ -79,7 +84,8 @@ class LinesInLayout(_Base):
             if self.scrollbars_enabled == scrollbars:
                 # its virtual size is a layout reactive, but the box is placed already
                 self._layout_required = asked
-            self.scroll_to_highlight(self.highlight_on_top)
+            if first:  # opened: the highlight in view (Textual scrolled after the first frame)
+                self.scroll_to_highlight(self.highlight_on_top)
         return resized
 
     def on_resize(self, event: events.Resize) -> None:
