@@ -80,6 +80,28 @@ def test_the_monitor_start_imports_no_command_modules() -> None:
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
 
 
+def test_key_names_are_looked_up_only_for_a_key_that_needs_them() -> None:
+    """Reading the settings and a config without a named key looks up no character names
+    (unicodedata's name tables: ~0.4 MiB of RSS); ``question_mark`` in a config still checks."""
+    import subprocess
+    import sys
+
+    code = (
+        "import unicodedata\n"
+        "looked = []\n"
+        "real = unicodedata.name\n"
+        "unicodedata.name = lambda *a: looked.append(a) or real(*a)\n"
+        "from pidtop.settings import config\n"
+        "from pidtop.settings.keynames import key_problem\n"
+        "print(len(looked), key_problem('k'), key_problem('ctrl+f5'))\n"
+        "print(key_problem('question_mark'), len(looked) > 0, key_problem('no_such_key'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = out.stdout.splitlines()
+    assert first == "0 None None"
+    assert second.startswith("None True unknown key 'no_such_key'")
+
+
 def test_asyncio_without_tls_still_runs_a_loop_and_ssl_still_imports() -> None:
     """asyncio imported without ssl (5 MiB of RSS the monitor does not need) runs a loop, and
     a later ``import ssl`` is not broken by it."""

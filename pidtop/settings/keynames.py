@@ -8,6 +8,7 @@ any of these after modifiers (``ctrl+shift+f5``). ctrl+c is never bindable: it a
 from __future__ import annotations
 
 import contextlib
+import functools
 import unicodedata
 
 from pidtop.sampling.fmt import sanitize
@@ -30,10 +31,13 @@ _CHAR_NAMES = {
 }  # fmt: skip
 
 
+@functools.cache
 def _char_names() -> frozenset[str]:
     """The names Textual gives the printable characters of Latin-1 that are not letters or
     digits: ``question_mark``, ``full_stop``, ``less_than_sign`` ... (as its
-    ``_character_to_key``). Other characters are written as themselves."""
+    ``_character_to_key``). Other characters are written as themselves. Built at the first
+    key name that needs it: looking the names up reads ~0.4 MiB of unicodedata's tables into
+    the monitor's memory, and only a config's ``[keys]`` entry needs them."""
     names = set(_CHAR_NAMES)
     for code in range(0x21, 0x100):
         ch = chr(code)
@@ -41,9 +45,6 @@ def _char_names() -> frozenset[str]:
             with contextlib.suppress(ValueError):
                 names.add(unicodedata.name(ch).lower().replace("-", "_").replace(" ", "_"))
     return frozenset(names)
-
-
-_CHARACTER_KEYS = _char_names()
 
 
 def key_problem(key: str) -> str | None:
@@ -59,7 +60,7 @@ def key_problem(key: str) -> str | None:
     if len(base) == 1:
         ok = base.isprintable() and not base.isspace() and base != ","
     else:
-        ok = base in _NAMED_KEYS or base in _CHARACTER_KEYS
+        ok = base in _NAMED_KEYS or base in _char_names()
     if not ok:
         return f"unknown key {shown!r} (Textual key names: f9, k, ctrl+t, question_mark ...)"
     return None
