@@ -143,3 +143,40 @@ def test_start_up_runs_without_the_collector_and_gives_it_back(
     assert startup.run_tui(Options(demo=True)) == 2  # pytest captures stdout: not a tty
     assert during == [False]
     assert gc.isenabled()
+
+
+def test_start_up_freezes_what_it_built_and_the_cli_holds_the_collector_from_its_imports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI's imports run without the collector; once the app is built, what start-up made
+    is frozen (collections during the first frame do not walk it) and the collector is back;
+    after the app nothing stays frozen. A monitor that cannot start gives the collector back."""
+    import gc
+
+    from pidtop.cli import main as cli
+    from pidtop.ui import startup, terminal
+
+    seen: list[tuple[bool, bool]] = []
+    real = terminal.tty_problem
+
+    def spy() -> object:  # run_tui asks it right after building the app
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+        return real()
+
+    monkeypatch.setattr(terminal, "tty_problem", spy)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert startup.run_tui(Options(demo=True)) == 2  # pytest captures stdout: not a tty
+    assert seen == [(True, True)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    held: list[bool] = []
+
+    def broken(*_: object, **__: object) -> int:
+        held.append(gc.isenabled())
+        raise RuntimeError("no start")
+
+    monkeypatch.setattr(startup, "run_tui", broken)
+    with pytest.raises(RuntimeError):
+        cli._run_tui(cli.build_tui_parser().parse_args(["--demo", "--no-config"]))
+    assert held == [False]
+    assert gc.isenabled()

@@ -147,7 +147,17 @@ def _parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 
 
 def _run_tui(args: argparse.Namespace) -> int:
-    _import_asyncio_without_tls()
+    _import_asyncio_without_tls()  # first: pidtop.ui.startup imports asyncio
+    from pidtop.ui.startup import hold_collector, release_collector
+
+    hold_collector()  # no garbage collection in the imports below (pidtop.ui.startup)
+    try:
+        return _start_tui(args)
+    finally:
+        release_collector()
+
+
+def _start_tui(args: argparse.Namespace) -> int:
     try:
         import textual  # noqa: F401
 
