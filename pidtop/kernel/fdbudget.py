@@ -18,10 +18,11 @@ from pidtop.kernel.errors import FdLimit
 #: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
 #: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
 #: (``"tree"``: a whole-tree kill, from its worker thread; ``"journal"``: the exit journal's
-#: pidfd fallback, from its reader thread, best effort like ``--watch-all``)
-FdHolder = Literal["pin", "action", "cursor", "watch", "tree", "journal"]
+#: pidfd fallback, from its reader thread, best effort like ``--watch-all``;
+#: ``"stat"``: the sampler's open ``/proc/PID/stat`` files, the first given back)
+FdHolder = Literal["pin", "action", "cursor", "watch", "tree", "journal", "stat"]
 #: holders that never ask a yielder: they run off the UI loop, where the yielders act
-_OFF_LOOP: tuple[FdHolder, ...] = ("watch", "tree", "journal")
+_OFF_LOOP: tuple[FdHolder, ...] = ("watch", "tree", "journal", "stat")
 
 #: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
 #: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
@@ -63,7 +64,7 @@ class FdBudget:
         self.limit = max(0, self.nofile - self.reserve)
         self.used = 0
         self.held: dict[FdHolder, int] = {
-            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0, "journal": 0
+            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0, "journal": 0, "stat": 0
         }  # fmt: skip
         self._lock = threading.Lock()  # a tree kill counts from its worker thread
         self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
@@ -114,6 +115,33 @@ class FdBudget:
             self.held[holder] += 1
         return True
 
+    @property
+    def kept_for_pidfds(self) -> int:
+        """What the sampler's held files leave free: half the budget (at least the spare
+        reserve), so pins, ``--watch-all`` and the journal always find room."""
+        return max(self.spare_reserve, self.limit // 2)
+
+    def acquire_some(self, n: int, holder: FdHolder = "stat") -> int:
+        """Lowest priority, in bulk (the sampler's held ``/proc/PID/stat`` files): up to ``n``
+        fds, leaving :attr:`kept_for_pidfds` free; returns how many were taken (maybe 0)."""
+        with self._lock:
+            k = max(0, min(n, self.free - self.kept_for_pidfds))
+            self.used += k
+            self.held[holder] += k
+        return k
+
+    def owed(self) -> int:
+        """How many fds the lowest-priority holder should give back now: others took what
+        :meth:`acquire_some` left free."""
+        return max(0, self.kept_for_pidfds - self.free)
+
+    def release_some(self, n: int, holder: FdHolder = "stat") -> None:
+        """Give back ``n`` fds taken with :meth:`acquire_some`."""
+        with self._lock:
+            k = min(n, self.held[holder])
+            self.held[holder] -= k
+            self.used -= k
+
     def release(self, holder: FdHolder = "pin") -> None:
         with self._lock:
             if self.held[holder] > 0:
@@ -132,6 +160,8 @@ class FdBudget:
             parts.append(f"{h['tree']} held by a whole-tree kill")
         if h["journal"]:
             parts.append(f"{h['journal']} watched by the exit journal")
+        if h["stat"]:
+            parts.append(f"{h['stat']} /proc files kept open by the sampler")
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)

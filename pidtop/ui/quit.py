@@ -51,6 +51,7 @@ class SessionHost(Protocol):
 
     pins: PinSet
     events: EventLog
+    source: object  # the process source (the /proc sampler keeps files open)
     watch_all: WatchAll | None
     tree_kills: list[TreeKillRun]
     settings_message: str | None
@@ -98,6 +99,9 @@ class QuickExit(_Mixin):
         if self.watch_all is not None:
             self.watch_all.close()
         self.pins.close()
+        drop = getattr(self.source, "drop_held_files", None)  # the sampler's held fds
+        if drop is not None:
+            drop()
         self.events.flush_later(None)  # flushed; entries from here on: at once
 
     def on_unmount(self) -> None:
