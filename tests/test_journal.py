@@ -262,10 +262,11 @@ def test_a_loss_tells_the_change_feed_to_read_everything_again() -> None:
         if j.stats.lost_events + j.stats.overflows == 0:  # the machine lost nothing yet
             assert feed.drain_all() == 0
         feed.drain_all()
+        before = j.stats.lost_events + j.stats.overflows  # a busy machine may have lost some
         for _ in range(1000):  # about 2,000 events, nobody reading
             os.waitpid(fork_exit(0), 0)
         deadline = time.monotonic() + 15
-        while j.stats.lost_events + j.stats.overflows == 0:
+        while j.stats.lost_events + j.stats.overflows == before:
             assert time.monotonic() < deadline, "no loss although the buffer was far too small"
             for cpu in os.sched_getaffinity(0):  # a gap shows at the CPU's next event
                 _exit_on_cpu(cpu)

@@ -27,7 +27,7 @@ proven:
 - ``/proc`` showing it gone, reused or a zombie with no live task, or a FORK reusing the PID,
   ends it. The /proc check is made right after the batch that brought the exit, then one more
   read of the socket: an EXEC sent before the check is in it. So a pending exit is recorded one
-  batch later than a plain one (about 10 ms); where /proc cannot tell, after
+  batch later than a plain one (about 0.1 s: ``service.BATCH``); where /proc cannot tell, after
   :data:`PENDING_WAIT_NS` at most.
 
 An EXIT older than the PID's latest FORK belongs to the previous holder of the PID (an autoreaped
@@ -140,14 +140,17 @@ def _stat(pid: int) -> _Stat | None:
 
 
 def read_uid(pid: int) -> int | None:
+    """The real uid (``Uid:`` line of /proc/PID/status, first field); None when gone. The line
+    is found, not every line split (the start's scan reads it for every process)."""
     try:
         data = read_proc(pid, "status", 8192)
     except OSError:
         return None
-    for line in data.split(b"\n"):
-        if line.startswith(b"Uid:"):
-            with contextlib.suppress(IndexError, ValueError):
-                return int(line.split()[1])
+    at = data.find(b"\nUid:")
+    if at < 0:
+        return None
+    with contextlib.suppress(IndexError, ValueError):
+        return int(data[at + 5 : at + 40].split(None, 1)[0])
     return None
 
 
