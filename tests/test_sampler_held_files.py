@@ -61,13 +61,13 @@ with open(f"/proc/{PID}/stat", "rb") as f:
 r = row(s.sample())
 out["b"] = [b, r.cmdline, r.state != "Z", r.starttime == start_b]
 out["b_held"] = str(PID) in s._held
-out["counted"] = [budget.held["stat"], len(s._held)]
+out["counted"] = [budget.stat_files, len(s._held)]
 os.kill(b, signal.SIGKILL)
 os.waitpid(b, 0)
 r = row(s.sample())
-out["gone"] = [r is None, str(PID) in s._held, budget.held["stat"] == len(s._held)]
+out["gone"] = [r is None, str(PID) in s._held, budget.stat_files == len(s._held)]
 s.close()
-out["closed"] = [budget.held["stat"], len(s._held)]
+out["closed"] = [budget.stat_files, len(s._held)]
 print(json.dumps(out))
 """
 
@@ -117,27 +117,27 @@ def test_the_sampler_takes_what_pidfds_leave_and_gives_it_back(
     snaps = [held.sample(), plain.sample()]
     pids = [{p.pid for p in s.processes} for s in snaps]
     assert {p.pid for p in sleepers} <= pids[0] & pids[1]  # (other processes come and go)
-    assert budget.held["stat"] == len(held._held) == 20 == _open_fds() - fds
+    assert budget.stat_files == len(held._held) == 20 == _open_fds() - fds
     for _ in range(30):  # pins take the free 20, then 10 of the sampler's: at once
         budget.acquire("pin")
-    assert budget.held["stat"] == len(held._held) == 10 and _open_fds() - fds == 10
+    assert budget.stat_files == len(held._held) == 10 and _open_fds() - fds == 10
     for _ in range(5):  # --watch-all takes what is free (nothing): the next pass gives back
         budget.release("pin")
         assert budget.acquire_spare("watch") is False
     held.sample()  # owed 20 - 5: all its 10 back
-    assert budget.held["stat"] == len(held._held) == 0 and budget.free == 15
+    assert budget.stat_files == len(held._held) == 0 and budget.free == 15
     assert budget.acquire_spare("watch") is True  # the next sync watches it
     budget.release("watch")
     for _ in range(15):
         budget.acquire("pin")  # the whole budget for pins
-    assert budget.free == 0 and budget.held["stat"] == 0
+    assert budget.free == 0 and budget.stat_files == 0
     held.sample()
-    assert budget.held["stat"] == 0  # nothing taken while nothing is free
+    assert budget.stat_files == 0  # nothing taken while nothing is free
     for _ in range(40):
         budget.release("pin")
     held.sample()
-    assert budget.held["stat"] == len(held._held) == 20  # 40 free, 20 kept for pidfds
+    assert budget.stat_files == len(held._held) == 20  # 40 free, 20 kept for pidfds
     held.drop_held_files()
-    assert budget.held["stat"] == 0 and _open_fds() == fds
+    assert budget.stat_files == 0 and _open_fds() == fds
     plain.close()
     held.close()

@@ -18,11 +18,11 @@ from pidtop.kernel.errors import FdLimit
 #: who holds a budgeted pidfd: a pin, an action in progress (its own references: a kill's
 #: escalation, a wait), the cursor's temporary handle of a kill, or ``--watch-all``
 #: (``"tree"``: a whole-tree kill, from its worker thread; ``"journal"``: the exit journal's
-#: pidfd fallback, from its reader thread, best effort like ``--watch-all``;
-#: ``"stat"``: the sampler's open ``/proc/PID/stat`` files, the first given back)
-FdHolder = Literal["pin", "action", "cursor", "watch", "tree", "journal", "stat"]
+#: pidfd fallback, from its reader thread, best effort like ``--watch-all``). The sampler's open
+#: ``/proc/PID/stat`` files are counted apart (``stat_files``), the first given back.
+FdHolder = Literal["pin", "action", "cursor", "watch", "tree", "journal"]
 #: holders that never ask a yielder: they run off the UI loop, where the yielders act
-_OFF_LOOP: tuple[FdHolder, ...] = ("watch", "tree", "journal", "stat")
+_OFF_LOOP: tuple[FdHolder, ...] = ("watch", "tree", "journal")
 
 #: at most this many fds are kept free for everything that is not a pidfd (terminal, /proc
 #: reads, log file, epoll, ...): a quarter of RLIMIT_NOFILE, at least MIN_RESERVE
@@ -64,8 +64,10 @@ class FdBudget:
         self.limit = max(0, self.nofile - self.reserve)
         self.used = 0
         self.held: dict[FdHolder, int] = {
-            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0, "journal": 0, "stat": 0
+            "pin": 0, "action": 0, "cursor": 0, "watch": 0, "tree": 0, "journal": 0
         }  # fmt: skip
+        #: the sampler's held /proc/PID/stat files (:meth:`acquire_some`), counted in ``used``
+        self.stat_files = 0
         self._lock = threading.Lock()  # a tree kill counts from its worker thread
         self.yielders: list[Callable[[], bool]] = []  # each frees one fd if it can -> True
         #: the exit journal's fallback, asked first (its reader thread; it locks)
@@ -121,13 +123,13 @@ class FdBudget:
         reserve), so pins, ``--watch-all`` and the journal always find room."""
         return max(self.spare_reserve, self.limit // 2)
 
-    def acquire_some(self, n: int, holder: FdHolder = "stat") -> int:
+    def acquire_some(self, n: int) -> int:
         """Lowest priority, in bulk (the sampler's held ``/proc/PID/stat`` files): up to ``n``
         fds, leaving :attr:`kept_for_pidfds` free; returns how many were taken (maybe 0)."""
         with self._lock:
             k = max(0, min(n, self.free - self.kept_for_pidfds))
             self.used += k
-            self.held[holder] += k
+            self.stat_files += k
         return k
 
     def owed(self) -> int:
@@ -135,11 +137,11 @@ class FdBudget:
         :meth:`acquire_some` left free."""
         return max(0, self.kept_for_pidfds - self.free)
 
-    def release_some(self, n: int, holder: FdHolder = "stat") -> None:
+    def release_some(self, n: int) -> None:
         """Give back ``n`` fds taken with :meth:`acquire_some`."""
         with self._lock:
-            k = min(n, self.held[holder])
-            self.held[holder] -= k
+            k = min(n, self.stat_files)
+            self.stat_files -= k
             self.used -= k
 
     def release(self, holder: FdHolder = "pin") -> None:
@@ -160,8 +162,8 @@ class FdBudget:
             parts.append(f"{h['tree']} held by a whole-tree kill")
         if h["journal"]:
             parts.append(f"{h['journal']} watched by the exit journal")
-        if h["stat"]:
-            parts.append(f"{h['stat']} /proc files kept open by the sampler")
+        if self.stat_files:
+            parts.append(f"{self.stat_files} /proc files kept open by the sampler")
         if h["watch"] or self.yielders:
             parts.append(f"{h['watch']} watched (--watch-all)")
         return ", ".join(parts)

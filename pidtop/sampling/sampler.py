@@ -175,7 +175,7 @@ class ProcSampler:
 
     def share_fd_budget(self, budget: FdBudget) -> None:
         """Keep each process's stat file open between passes, with fds from ``budget``
-        (holder ``"stat"``, the lowest priority: see :meth:`FdBudget.acquire_some`). A held
+        (counted as ``stat_files``, the lowest priority: see :meth:`FdBudget.acquire_some`). A held
         file reads *its* process or fails with ESRCH once that one is reaped, also when the
         PID then belongs to a newcomer. Without a budget every read is open/read/close.
         A pin or an action that finds the budget full gets one back at once (a yielder)."""
