@@ -726,3 +726,26 @@ def test_a_silent_exec_socket_is_given_up(journal: Journal) -> None:
     got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
     os.waitpid(pid, 0)
     assert exits_of(got, {pid})[pid].cmdline == "/bin/sleep 0.2"
+
+
+def test_the_main_socket_is_read_within_a_batch(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch gathers for 0.5 s and the EXEC socket delivers nothing (SIMULATED: filtered to
+    COMM events, never given up here; the timed reads are off): the child's EXEC, 50 ms into
+    the batch, is read from the main socket within ``READ_EVERY``, while the child lives
+    (100 ms), so its command line is known. Read only at the batch's end, it would be a
+    zombie with none (and a zombie's name is read at its EXIT the same way)."""
+    from pidtop.journal import service
+
+    monkeypatch.setattr(service, "CAPTURE_EVERY", 10.0)
+    monkeypatch.setattr(service, "EXEC_SILENT_AFTER", 10**9)
+    journal._close_exec_sock()
+    journal._exec_sock = conn.ProcConnector(65536, events=conn.PROC_EVENT_COMM)
+    journal.batch = 0.5
+    collect(journal, lambda rs: True)
+    pid = _exec_later(0.05, ["/bin/sleep", "0.1"])
+    got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
+    os.waitpid(pid, 0)
+    r = exits_of(got, {pid})[pid]
+    assert (r.comm, r.cmdline, r.exit_code) == ("sleep", "/bin/sleep 0.1", 0)

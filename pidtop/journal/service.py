@@ -79,6 +79,9 @@ KEEP = 10_000
 #: with 200 short processes a second: the reader thread's CPU 3.7 % at 0.01 s, 1.4 % at 0.1 s
 #: (and the monitor's loop woken ~10 times a second instead of ~60)
 BATCH = 0.1
+#: within a batch the main socket is still read this often (an empty read costs one syscall),
+#: so that a leader EXIT's zombie is read for its name before its parent reaps it
+READ_EVERY = 0.01
 #: while events gather, the socket is read this often, so that an EXEC's /proc read happens
 #: at once (a process living 5 ms is still there) rather than at the end of the batch; only
 #: without the EXEC socket (see :meth:`Journal.pump`)
@@ -283,8 +286,10 @@ class Journal:
         Once events are there, it waits ``batch`` seconds more (unless ``wake_fd`` is ready) so
         that a busy machine costs one wake-up per batch rather than one per event: at 1,000
         exits/s that halves pidtop's CPU. The socket buffer holds far more than that. Meanwhile
-        only an EXEC wakes it (the EXEC socket), for the new program's name and command line,
-        read at once; without that socket it reads everything every :data:`CAPTURE_EVERY` s.
+        an EXEC wakes it (the EXEC socket), for the new program's name and command line, read
+        at once, and the main socket is read every :data:`READ_EVERY` s (a zombie's name);
+        without the EXEC socket it reads everything every :data:`CAPTURE_EVERY` s. The
+        records are made and handed on once per batch.
         """
         if self._connector is not None:
             poller = self._poller
@@ -307,7 +312,7 @@ class Journal:
             if ready and self.batch > 0 and timeout > 0 and not woken:
                 end = time.monotonic() + self.batch
                 if self._exec_sock is not None:
-                    self._gather(end, wake_fd)  # woken by EXECs only
+                    events += self._gather(end, wake_fd)  # woken by EXECs
                 else:  # read everything every CAPTURE_EVERY s (EXEC names at once)
                     while (left := end - time.monotonic()) > 0:
                         time.sleep(min(CAPTURE_EVERY, left))
@@ -334,22 +339,30 @@ class Journal:
         self._accept(records)
         return records
 
-    def _gather(self, end: float, wake_fd: int | None) -> None:
-        """Until ``end`` (monotonic s): at each EXEC, read its process's /proc entry at once."""
+    def _gather(self, end: float, wake_fd: int | None) -> list[Event]:
+        """Until ``end`` (monotonic s): at each EXEC, read its process's /proc entry at once;
+        every :data:`READ_EVERY` s, the main socket (returned: its leader EXITs read)."""
         assert self._exec_sock is not None
         poller = select.poll()
         poller.register(self._exec_sock.fileno(), select.POLLIN)
         if wake_fd is not None:
             poller.register(wake_fd, select.POLLIN)
-        while (left := end - time.monotonic()) > 0:
+        events: list[Event] = []
+        next_read = time.monotonic() + READ_EVERY
+        while (now := time.monotonic()) < end:
             ready: list[tuple[int, int]] = []
             with contextlib.suppress(InterruptedError):
-                ready = poller.poll(left * 1000)
-            if not ready or any(fd == wake_fd for fd, _ in ready):
-                return
-            self._read_execs()
-            if self._exec_sock is None:
-                return
+                ready = poller.poll(max(0.0, min(end, next_read) - now) * 1000)
+            if any(fd == wake_fd for fd, _ in ready):
+                break
+            if ready:
+                self._read_execs()
+                if self._exec_sock is None:
+                    break
+            if time.monotonic() >= next_read:
+                events += self._read()
+                next_read = time.monotonic() + READ_EVERY
+        return events
 
     def _read_execs(self) -> None:
         """The EXEC socket's events, their /proc entries read now (the tracker keeps them for
