@@ -84,6 +84,11 @@ class Meters(Widget):
         #: painted lines for ``_strips_width`` (None: rebuild on the next paint)
         self._strips: list[Strip] | None = None
         self._strips_width = -1
+        #: the Text of each painted line (a line equal to its old self keeps its strip)
+        self._line_texts: list[Text] = []
+        #: the meters' lines for (width, snapshot, tasks, meters): a new status reuses them
+        self._meter_cache: tuple[Snapshot | None, tuple[object, ...], list[Text], list[Text]] | None
+        self._meter_cache = None
         self._seg_styles: dict[tuple[object, ...], Style] = {}
         self._partial: dict[str, Style] = {}
 
@@ -135,16 +140,33 @@ class Meters(Widget):
                 self.refresh(Region(0, y, self._strips_width, 1))
 
     def _build_strips(self, width: int) -> list[Strip]:
-        """One strip per line of ``_text(width)``, segment for segment what Textual makes of
+        """One strip per line of ``_lines(width)``, segment for segment what Textual makes of
         the ``Text`` (widget style + span style, an ``offset`` meta per segment as used by text
-        selection, padding with the background only), so the screen is unchanged."""
-        base = self.rich_style
-        pad_style = Style(bgcolor=base.bgcolor)
+        selection, padding with the background only), so the screen is unchanged. A line whose
+        text (characters and styles) is what it was at the same place and width keeps its
+        strip: a new status word or a new CPU figure builds one line, not the header."""
+        lines = self._lines(width)
+        old_strips = self._strips if self._strips_width == width else None
+        old_texts = self._line_texts
+        self._line_texts = lines
+        base = pad_style = None
         styles = self._seg_styles
         if len(styles) > 4096:
             styles.clear()
         strips = []
-        for y, line in enumerate(self._text(width).split("\n", allow_blank=True)):
+        for y, line in enumerate(lines):
+            if (
+                old_strips is not None
+                and y < len(old_strips)
+                and y < len(old_texts)
+                and (old_texts[y] == line)
+            ):
+                strips.append(old_strips[y])
+                continue
+            if base is None:
+                base = self.rich_style
+            if pad_style is None:
+                pad_style = Style(bgcolor=base.bgcolor)
             plain = line.plain
             line_style = line.style or None
             cuts: list[tuple[int, int, Style | str | None]] = []
@@ -196,7 +218,7 @@ class Meters(Widget):
         """``height: auto``: as many lines as ``render()`` makes for ``width``."""
         if self._compact_mode(width):
             return 1
-        return len(self._text(width).split("\n", allow_blank=True))
+        return len(self._lines(width))
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: restyle every line."""
@@ -204,6 +226,8 @@ class Meters(Widget):
         self._seg_styles.clear()
         self._partial.clear()
         self._strips = None
+        self._line_texts = []
+        self._meter_cache = None
 
     # ------------------------------------------------------------------ rendering
     def _s(self, name: str) -> Style:
@@ -401,6 +425,20 @@ class Meters(Widget):
     def _text(self, width: int) -> Text:
         if self._compact_mode(width):
             return self._compact(width)
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for i, line in enumerate(self._lines(width)):
+            if i:
+                text.append("\n")
+            text.append_text(line)
+        return text
+
+    def _meter_lines(self, width: int) -> tuple[list[Text], list[Text]]:
+        """The meters' lines (left: bars, right: figures), each cut to its half, kept while
+        the width, the sample, the task counts and the meters shown are the same."""
+        key = (width, self.tasks, self.meters)
+        cached = self._meter_cache
+        if cached is not None and cached[0] is self.snapshot and cached[1] == key:
+            return cached[2], cached[3]
         ncpu = len(self.snapshot.system.cpu_percent) if self.snapshot else 0
         half = (width - 1) // 2
         left_w, right_w = half, width - half - 1
@@ -426,6 +464,19 @@ class Meters(Widget):
                 right.extend(self._figure(meter, right_w))
         if self.snapshot is None:
             right.append(Text("Sampling…", self._s("label")))
+        for lt in left:
+            lt.truncate(left_w, pad=True)
+        for rt in right:
+            rt.truncate(right_w)
+        self._meter_cache = (self.snapshot, key, left, right)
+        return left, right
+
+    def _lines(self, width: int) -> list[Text]:
+        """The header's lines at ``width`` (not compact): meters, then the status words."""
+        half = (width - 1) // 2
+        right_w = width - half - 1
+        left, right = self._meter_lines(width)
+        right = list(right)
         # the status: one line beside the bars if there is room, else one line of the full
         # width below them (at 80x24 it wrapped onto 3 lines of the right half: 2 table rows)
         status = self._status_line(right_w)
@@ -438,20 +489,20 @@ class Meters(Widget):
             if full is None or len(right) + len(wrapped) <= len(left):
                 right.extend(wrapped)
                 full = None
-        lines = Text(no_wrap=True, overflow="crop", end="")
+        blank = " " * half
+        lines: list[Text] = []
         for i in range(max(len(left), len(right))):
-            if i:
-                lines.append("\n")
-            lt = left[i] if i < len(left) else Text()
-            lt.truncate(left_w, pad=True)
-            lines.append_text(lt)
-            lines.append(" ")
+            line = Text(no_wrap=True, overflow="crop", end="")
+            if i < len(left):
+                line.append_text(left[i])
+            else:
+                line.append(blank)
+            line.append(" ")
             if i < len(right):
                 rt = right[i]
                 rt.truncate(right_w)
-                lines.append_text(rt)
+                line.append_text(rt)
+            lines.append(line)
         if full is not None:
-            if lines:
-                lines.append("\n")
-            lines.append_text(full)
-        return lines
+            lines.append(full)
+        return lines or [Text(no_wrap=True, overflow="crop", end="")]
