@@ -10,6 +10,7 @@ therefore never become table rows; they are in the journal.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 #: seconds between updates of the header's exit counters
 HEADER_EVERY = 1.0
+#: the header timer's tick is skipped while a merge came within HEADER_EVERY + this (the
+#: table's refresh redraws the counters in its own frame: one frame a second, not two)
+MERGE_SLACK = 0.25
 
 
 class ExitsHost(Protocol):
@@ -64,6 +68,8 @@ class ExitsActions(_Mixin):
     journal: Journal | None = None
     _journal_reader: JournalReader | None = None
     _journal_words = ""
+    _journal_words_at = float("-inf")  # monotonic time the words were last looked at
+    _journal_merged_at = float("-inf")  # ... by a merge
     _pin_inodes: dict[int, int] = {}
     _pin_handles: dict[int, Handle] = {}
     #: the PIDs of the latest sample (an exit of any other PID is not looked up)
@@ -117,7 +123,7 @@ class ExitsActions(_Mixin):
         journal.coredump_of = self._pin_coredump_get
         self._journal_reader = JournalReader(journal, start={})
         self._journal_reader.start()
-        self.set_interval(HEADER_EVERY, self._journal_tick, name="journal-header")
+        self.set_interval(HEADER_EVERY, self._journal_timer, name="journal-header")
 
     def stop_journal(self) -> None:
         reader, self._journal_reader = self._journal_reader, None
@@ -158,7 +164,20 @@ class ExitsActions(_Mixin):
             text += " (exits between refreshes may be missed)"
         return text
 
+    def _journal_timer(self) -> None:
+        if time.monotonic() - self._journal_merged_at >= HEADER_EVERY + MERGE_SLACK:
+            self._journal_tick()  # paused, a replay, a slow refresh: no merge redraws them
+
+    def journal_merged(self) -> None:
+        """A merge: the header's exit words redrawn in the table's frame, at most about once
+        per HEADER_EVERY (at ``-d 1`` not ten times a second)."""
+        now = time.monotonic()
+        self._journal_merged_at = now
+        if self._journal_reader is not None and now - self._journal_words_at >= 0.9 * HEADER_EVERY:
+            self._journal_tick()
+
     def _journal_tick(self) -> None:
+        self._journal_words_at = time.monotonic()
         words = self.journal_status() or ""
         if words != self._journal_words:
             self._journal_words = words
