@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from pidtop.ui.screens.exits import ExitsScreen
     from pidtop.ui.widgets.process_view import ProcessView
 
+#: the journal's thread wakes the UI loop anyway when this many exit records wait
+INBOX_WAKE = 512
 #: seconds between updates of the header's exit counters
 HEADER_EVERY = 1.0
 #: the header timer's tick is skipped while a merge came within HEADER_EVERY + this (the
@@ -79,10 +81,17 @@ class ExitsActions(_Mixin):
 
     # ------------------------------------------------------------------ exit marks
     def _journal_exits(self, records: list[Record]) -> None:
-        """The journal's listener (its reader thread): queue the records, wake the loop once
-        per batch (appending to a list is atomic; the loop swaps it out)."""
+        """The journal's listener (its reader thread): queue the records; wake the loop once
+        per batch only when one of them is a listed process's exit (or many are waiting). The
+        exits of processes no sample listed (a build's, a busy shell's) wait for the next merge,
+        which reads the queue against its own sample: the UI loop is not woken for each batch."""
         self._exit_inbox.extend(records)  # a deque: thread-safe; the flag is cleared first
-        if not self._exit_posted:
+        if self._exit_posted:
+            return
+        listed = self._listed_pids  # swapped whole by a merge: a complete set either way
+        if len(self._exit_inbox) > INBOX_WAKE or any(
+            type(r) is ExitRecord and r.pid in listed for r in records
+        ):
             self._exit_posted = True
             self.post_message(ExitsSeen())
 
@@ -90,15 +99,20 @@ class ExitsActions(_Mixin):
         """Mark every listed process that exited, by identity (PID and start time), with its
         status, until the next refresh removes its row (:mod:`pidtop.sampling.exitmarks`)."""
         self._exit_posted = False
+        self._mark_exits()
+
+    def _mark_exits(self) -> None:
         inbox = self._exit_inbox
         records = [inbox.popleft() for _ in range(len(inbox))]
         snap = self.table.snapshot
-        if snap is None:
+        if snap is None or not records:
             return
         get = self.table.get
+        listed = self._listed_pids
+        view = self.view
         for r in records:
-            if type(r) is ExitRecord and r.pid in self._listed_pids:
-                key = self.view.exits.match(
+            if type(r) is ExitRecord and r.pid in listed:
+                key = view.exits.match(
                     r.pid,
                     r.monotonic,
                     r.lifetime_s,
@@ -107,12 +121,15 @@ class ExitsActions(_Mixin):
                     snap.clk_tck,
                 )
                 if key is not None:
-                    self.view.refresh_key(key)
+                    view.refresh_key(key)
 
     def exits_merged(self, snap: Snapshot) -> None:
-        """After a merge: the PIDs to look exits up for; marks of rows gone are dropped."""
+        """After a merge: the PIDs to look exits up for; marks of rows gone are dropped; the
+        exits queued meanwhile are read against this sample (one that lists a process that
+        exited before the merge gets its mark)."""
         self._listed_pids = frozenset(p.pid for p in snap.processes)
         self.view.exits.prune(lambda k: self.table.get(k) is not None)
+        self._mark_exits()
 
     def start_journal(self) -> None:
         """Start reading the journal (if the app has one) and refreshing the header."""
