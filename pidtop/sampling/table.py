@@ -70,6 +70,8 @@ class ProcessTable:
         self._order: list[Row] = []
         self._index: dict[ProcKey, int] = {}
         self._collapsed: set[ProcKey] = set()
+        #: some row may hold tree fields (depth, prefix, context...) from a tree order
+        self._tree_marks = False
         self._updates = 0
         #: updates that kept the previous order (nothing that orders the rows changed)
         self.resorts_skipped = 0
@@ -355,18 +357,22 @@ class ProcessTable:
             for r in self._rows.values()
             if self._passes_static(r.info) and (self.show_dying or r.status != "dying")
         ]
-        for r in candidates:
-            r.context = False
         if not self.tree:
+            if self._tree_marks:  # back from the tree: every row flat again (new rows are)
+                for r in self._rows.values():
+                    r.context = False
+                    r.depth = 0
+                    r.tree_prefix = ""
+                    r.has_children = False
+                    r.collapsed = False
+                self._tree_marks = False
             if needle:
                 candidates = [r for r in candidates if self._matches(r, needle)]
             order = self._sorted(candidates)
-            for r in order:
-                r.depth = 0
-                r.tree_prefix = ""
-                r.has_children = False
-                r.collapsed = False
         else:
+            for r in candidates:
+                r.context = False
+            self._tree_marks = True
             order = self._tree_order(candidates, needle)
         self._order = order
         self._index = {r.key: i for i, r in enumerate(order)}
