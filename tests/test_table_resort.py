@@ -65,3 +65,31 @@ def test_invert_is_a_fresh_sort_in_the_other_direction() -> None:
             assert all(t.index_of(k) == i for i, k in enumerate(inverted))
             t._recompute()  # the same table, sorted from scratch
             assert inverted == [r.key for r in t.rows], col.id
+
+
+def test_rows_are_flat_again_after_the_tree_even_those_hidden_then() -> None:
+    """Leaving the tree resets every row's tree fields (depth, prefix, children, collapsed,
+    context), also a row a filter hid while the tree was on; a flat table equals a fresh one."""
+    procs = [P(10), P(11, 10), P(12, 11), P(13, 10), P(14, 1)]
+    t = ProcessTable(sort_column="pid")
+    t.update(S(1.0, *procs))
+    t.set_tree(True)
+    t.set_filter("p12")  # ancestors 10 and 11 shown as context
+    assert any(r.context for r in t.rows) and any(r.depth for r in t.rows)
+    t.set_pids(frozenset({14}))  # hides the tree's rows
+    t.set_tree(False)
+    t.set_filter("")
+    t.set_pids(None)
+    t.update(S(2.0, *procs))
+    fresh = ProcessTable(sort_column="pid")
+    fresh.update(S(1.0, *procs))
+    fresh.update(S(2.0, *procs))
+
+    def flat(table: ProcessTable) -> list[tuple[object, ...]]:
+        return [
+            (r.key, r.depth, r.tree_prefix, r.has_children, r.collapsed, r.context)
+            for r in table.rows
+        ]
+
+    assert flat(t) == flat(fresh)
+    assert all(r.depth == 0 and not r.context and r.tree_prefix == "" for r in t.rows)
