@@ -146,8 +146,8 @@ class Meters(Widget):
         text (characters and styles) is what it was at the same place and width keeps its
         strip: a new status word or a new CPU figure builds one line, not the header."""
         lines = self._lines(width)
-        old_strips = self._strips if self._strips_width == width else None
-        old_texts = self._line_texts
+        old = self._strips if self._strips_width == width else None
+        texts = self._line_texts if old else []
         self._line_texts = lines
         base = pad_style = None
         styles = self._seg_styles
@@ -155,18 +155,11 @@ class Meters(Widget):
             styles.clear()
         strips = []
         for y, line in enumerate(lines):
-            if (
-                old_strips is not None
-                and y < len(old_strips)
-                and y < len(old_texts)
-                and (old_texts[y] == line)
-            ):
-                strips.append(old_strips[y])
+            if old and y < min(len(old), len(texts)) and texts[y] == line:
+                strips.append(old[y])
                 continue
-            if base is None:
-                base = self.rich_style
-            if pad_style is None:
-                pad_style = Style(bgcolor=base.bgcolor)
+            base = self.rich_style if base is None else base
+            pad_style = Style(bgcolor=base.bgcolor) if pad_style is None else pad_style
             plain = line.plain
             line_style = line.style or None
             cuts: list[tuple[int, int, Style | str | None]] = []
@@ -425,12 +418,7 @@ class Meters(Widget):
     def _text(self, width: int) -> Text:
         if self._compact_mode(width):
             return self._compact(width)
-        text = Text(no_wrap=True, overflow="crop", end="")
-        for i, line in enumerate(self._lines(width)):
-            if i:
-                text.append("\n")
-            text.append_text(line)
-        return text
+        return Text("\n", no_wrap=True, overflow="crop", end="").join(self._lines(width))
 
     def _meter_lines(self, width: int) -> tuple[list[Text], list[Text]]:
         """The meters' lines (left: bars, right: figures), each cut to its half, kept while
