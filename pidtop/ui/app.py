@@ -386,7 +386,6 @@ class PidtopApp(
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)
-        self.journal_merged()  # the header's exit words, in this frame
         if len(self.pins):
             self.pins.update_info(self._lookup)
             self.strip.refresh_pins()

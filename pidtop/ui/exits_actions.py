@@ -130,6 +130,7 @@ class ExitsActions(_Mixin):
         self._listed_pids = frozenset(p.pid for p in snap.processes)
         self.view.exits.prune(lambda k: self.table.get(k) is not None)
         self._mark_exits()
+        self.journal_merged()  # the header's exit words, in the merge's frame
 
     def start_journal(self) -> None:
         """Start reading the journal (if the app has one) and refreshing the header."""
