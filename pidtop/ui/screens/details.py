@@ -28,7 +28,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from pidtop.details.model import Details, DetailsSource
@@ -38,6 +38,7 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, details_body
+from pidtop.ui.screens.firstframe import ReadyFooter, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
 
@@ -148,10 +149,11 @@ class DetailsScreen(OneLayout, Screen[None]):
         yield Static(self._title(), id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
-        yield Footer(show_command_palette=False)
+        yield ReadyFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()
+        settle_toasts(self)
         first = self._first
         assert first is not None
         if not in_time(first):

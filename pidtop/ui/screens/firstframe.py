@@ -1,0 +1,67 @@
+"""What a screen pushed over the table needs so its first frame is its whole frame.
+
+Three things Textual changes on the screen just after its first layout, each a second layout
+and a second paint that a person sees (measured at +1,000 processes: 20-45 ms each, up to
+~400 ms after the key for the footer):
+
+- Textual's ``Footer`` composes nothing until the screen's bindings signal, then rebuilds
+  itself once per signal (three times on the details screen). :class:`ReadyFooter` builds its
+  keys in its first compose and, like the table's ``KeyFooter``, rebuilds only when the keys
+  it shows change.
+- the notification rack of a new screen gets its ``display`` set by ``App._refresh_notifications``
+  after the screen is laid out; setting it the first time changes an inline style, which
+  lays the whole screen out again even with no notification to show. :func:`settle_toasts`
+  sets it before the first layout (to what it will be: hidden unless a toast is up).
+- a scrolling box finds in its first layout that its content overflows and adds its
+  scrollbar in a second one. :func:`fit_scrollbar` shows the scrollbar from the first
+  layout when the content's height is known to overflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from pidtop.ui.widgets.footer import KeyFooter
+
+__all__ = ["ReadyFooter", "fit_scrollbar", "settle_toasts"]
+
+
+class ReadyFooter(KeyFooter):
+    """A footer whose first compose shows the keys (Textual's waits for a signal), rebuilt
+    only when the keys it shows change."""
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """The keys now; what they are built from is kept for the change check."""
+        self._bindings_ready = True
+        self._shown = self._what_is_shown()
+        yield from Footer.compose(self)
+
+    def _what_is_shown(self) -> object:
+        """Only the keys shown (a focus change that adds hidden scroll keys changes nothing)."""
+        active = self.screen.active_bindings.values()
+        return (
+            self.compact,
+            self.show_command_palette,
+            tuple((b, enabled, tip) for _n, b, enabled, tip in active if b.show),
+        )
+
+
+def settle_toasts(screen: Screen[Any]) -> None:
+    """Set the notification rack's display now, as Textual will after the first layout."""
+    try:
+        rack = screen.query_one("#textual-toastrack")
+    except NoMatches:
+        return
+    rack.display = bool(getattr(screen.app, "_notifications", True))
+
+
+def fit_scrollbar(box: Widget, content_height: int, height: int) -> None:
+    """Show ``box``'s vertical scrollbar from the first layout if ``content_height`` lines
+    overflow its ``height`` (else Textual lays it out again to add it)."""
+    if box.styles.overflow_y == "auto":
+        box.show_vertical_scrollbar = content_height > height
