@@ -24,7 +24,6 @@ from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 
 wait_for = partial(wait_for_condition, timeout=10.0, step=0.01)
-SIZE = (120, 40)
 
 
 def frame(screen: Screen[Any]) -> str:
@@ -36,7 +35,7 @@ def frame(screen: Screen[Any]) -> str:
 
 
 class Recorder:
-    """The frame after each layout of each screen (the table's excluded)."""
+    """The frame at each paint of each screen (the table's excluded)."""
 
     def __init__(self) -> None:
         self.frames: dict[str, list[str]] = {}
@@ -46,11 +45,11 @@ class Recorder:
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     rec = Recorder()
-    layout = Screen._refresh_layout
+    paint = Screen._compositor_refresh
     recompose = Footer.recompose
 
     def recorded(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
-        layout(self, *args, **kwargs)
+        paint(self, *args, **kwargs)
         name = type(self).__name__
         if name != "Screen":
             rec.frames.setdefault(name, []).append(frame(self))
@@ -59,7 +58,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         rec.recomposed.append(type(self.screen).__name__)
         await recompose(self)
 
-    monkeypatch.setattr(Screen, "_refresh_layout", recorded)
+    monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
     monkeypatch.setattr(Footer, "recompose", counted)
     yield rec
 
@@ -71,6 +70,7 @@ async def settle(pilot: Any) -> None:
     await pilot.wait_for_scheduled_animations()
 
 
+@pytest.mark.parametrize("size", [(120, 40), (80, 16)])
 @pytest.mark.parametrize(
     ("key", "name", "ready"),
     [
@@ -82,12 +82,12 @@ async def settle(pilot: Any) -> None:
     ],
 )
 async def test_the_first_layout_is_the_whole_frame(
-    recorder: Recorder, key: str, name: str, ready: str | None
+    recorder: Recorder, key: str, name: str, ready: str | None, size: tuple[int, int]
 ) -> None:
     app = PidtopApp(
         ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1, journal=ScriptedJournal()
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
         await settle(pilot)
         recorder.frames.clear()

@@ -38,7 +38,7 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, details_body
-from pidtop.ui.screens.firstframe import ReadyFooter, settle_toasts
+from pidtop.ui.screens.firstframe import ReadyFooter, SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
 
@@ -79,7 +79,7 @@ class FirstRead(Message):
         self.done = done
 
 
-class DetailsScreen(OneLayout, Screen[None]):
+class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
     """Everything about one process; its keys act on that process only."""
 
     # the footer shows them in this order: m and p, this screen's own, first (80 columns cut

@@ -13,22 +13,31 @@ and a second paint that a person sees (measured at +1,000 processes: 20-45 ms ea
   lays the whole screen out again even with no notification to show. :func:`settle_toasts`
   sets it before the first layout (to what it will be: hidden unless a toast is up).
 - a scrolling box finds in its first layout that its content overflows and adds its
-  scrollbar in a second one. :func:`fit_scrollbar` shows the scrollbar from the first
-  layout when the content's height is known to overflow.
+  scrollbar in a second one (an option list, in its first paint). :class:`SettledLayout`
+  lays the screen out a second time at once, before the first paint, when the first
+  changed a scrollbar. It overrides Textual's private ``Screen._refresh_layout`` (and calls
+  ``OptionList._update_lines``): tests/test_ui_first_frame.py fails if a Textual upgrade
+  breaks it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.css.query import NoMatches
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, OptionList
 
 from pidtop.ui.widgets.footer import KeyFooter
 
-__all__ = ["ReadyFooter", "fit_scrollbar", "settle_toasts"]
+__all__ = ["ReadyFooter", "SettledLayout", "settle_toasts"]
+
+if TYPE_CHECKING:
+    _Base = Screen[Any]
+else:
+    _Base = object
 
 
 class ReadyFooter(KeyFooter):
@@ -60,8 +69,30 @@ def settle_toasts(screen: Screen[Any]) -> None:
     rack.display = bool(getattr(screen.app, "_notifications", True))
 
 
-def fit_scrollbar(box: Widget, content_height: int, height: int) -> None:
-    """Show ``box``'s vertical scrollbar from the first layout if ``content_height`` lines
-    overflow its ``height`` (else Textual lays it out again to add it)."""
-    if box.styles.overflow_y == "auto":
-        box.show_vertical_scrollbar = content_height > height
+def _bars(screen: Screen[Any]) -> dict[Widget, tuple[bool, bool]]:
+    return {
+        w: (w.show_horizontal_scrollbar, w.show_vertical_scrollbar)
+        for w in screen.walk_children(Widget)
+        if w.is_scrollable
+    }
+
+
+class SettledLayout(_Base):
+    """Mix into a screen (before :class:`~pidtop.ui.screens.modal.OneLayout`): its first
+    layout is done again, before anything is painted, when it changed a scrollbar (an option
+    list's lines, computed by Textual at its first paint, are computed first)."""
+
+    _first_done = False
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        if self._first_done or scroll:
+            super()._refresh_layout(size, scroll)
+            return
+        self._first_done = True
+        with self.app.batch_update():  # the paint waits for the end of this block
+            before = _bars(self)
+            super()._refresh_layout(size, scroll)
+            for option_list in self.query(OptionList):
+                option_list._update_lines()
+            if _bars(self) != before:
+                super()._refresh_layout(size, scroll)

@@ -22,6 +22,7 @@ from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
+from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import Modal
 
@@ -37,7 +38,7 @@ class Loaded(Message):
         self.done = done
 
 
-class _ProcScreen(Modal[None]):
+class _ProcScreen(SettledLayout, Modal[None]):
     """Loads one thing about one process in a thread worker."""
 
     what = ""
@@ -67,6 +68,7 @@ class _ProcScreen(Modal[None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
+        settle_toasts(self)
         self.load()
 
     def load(self) -> None:
