@@ -13,8 +13,10 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Protocol
 
+from textual.css.query import NoMatches
 from textual.message import Message
 
 from pidtop.journal.records import status_text
@@ -199,7 +201,8 @@ class ExitsActions(_Mixin):
         words = self.journal_status() or ""
         if words != self._journal_words:
             self._journal_words = words
-            self._update_chrome()
+            with suppress(NoMatches):  # the app is closing: its header is gone (seen in tests)
+                self._update_chrome()
 
     @opens_screen("the Exits screen")
     def action_exits(self) -> None:
