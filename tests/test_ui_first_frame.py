@@ -102,3 +102,5 @@ async def test_the_first_layout_is_the_whole_frame(
         assert now == first, f"{name}: what it shows now is not its first frame"
         assert all(f == first for f in later), f"{name}: a later layout drew something else"
         assert recorder.recomposed == [], recorder.recomposed
+        await pilot.press("escape")  # back to the table before the app ends
+        await wait_for(pilot, lambda: type(app.screen).__name__ != name)

@@ -70,11 +70,16 @@ def settle_toasts(screen: Screen[Any]) -> None:
 
 
 def _bars(screen: Screen[Any]) -> dict[Widget, tuple[bool, bool]]:
-    return {
-        w: (w.show_horizontal_scrollbar, w.show_vertical_scrollbar)
-        for w in screen.walk_children(Widget)
-        if w.is_scrollable
-    }
+    """The scrollbars shown, of every scrolling widget (one of no size, like the footer's,
+    counts as not shown: it takes no room)."""
+    bars = {}
+    for w in screen.walk_children(Widget):
+        if w.is_scrollable:
+            styles = w.styles
+            across = w.show_horizontal_scrollbar and styles.scrollbar_size_horizontal > 0
+            down = w.show_vertical_scrollbar and styles.scrollbar_size_vertical > 0
+            bars[w] = (across, down)
+    return bars
 
 
 class SettledLayout(_Base):
