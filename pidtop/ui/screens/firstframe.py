@@ -1,29 +1,29 @@
 """What a screen pushed over the table needs so its first frame is its whole frame.
 
-Three things Textual changes on the screen just after its first layout, each a second layout
-and a second paint that a person sees (measured at +1,000 processes: 20-45 ms each, up to
-~400 ms after the key for the footer):
+Three things Textual does to a screen just after its first layout, each one more layout of
+it (measured at +1,000 processes: 10-45 ms each):
 
 - Textual's ``Footer`` composes nothing until the screen's bindings signal, then rebuilds
-  itself once per signal (three times on the details screen). :class:`ReadyFooter` builds its
-  keys in its first compose and, like the table's ``KeyFooter``, rebuilds only when the keys
-  it shows change.
-- the notification rack of a new screen gets its ``display`` set by ``App._refresh_notifications``
-  after the screen is laid out; setting it the first time changes an inline style, which
-  lays the whole screen out again even with no notification to show. :func:`settle_toasts`
-  sets it before the first layout (to what it will be: hidden unless a toast is up).
+  itself once per signal (three or four times on the details screen, the same keys each
+  time). :class:`ReadyFooter` builds its keys in its first compose and, like the table's
+  ``KeyFooter``, rebuilds only when the keys it shows change.
+- the notification rack of a new screen gets its ``display`` set (``App._refresh_notifications``)
+  after the screen is laid out; the first setting changes an inline style, which lays the
+  screen out again even with no notification to show. :func:`settle_toasts` sets it before
+  the first layout, to what it will be (hidden unless a toast is up).
 - a scrolling box finds in its first layout that its content overflows and adds its
-  scrollbar in a second one (an option list, in its first paint). :class:`SettledLayout`
-  lays the screen out a second time at once, before the first paint, when the first
-  changed a scrollbar. It overrides Textual's private ``Screen._refresh_layout`` (and calls
-  ``OptionList._update_lines``): tests/test_ui_first_frame.py fails if a Textual upgrade
-  breaks it.
+  scrollbar in a second layout and paint (an option list: in its first paint), which a person
+  sees. :class:`SettledLayout` lays the screen out again at once, before the first paint, when
+  the first layout changed a scrollbar. It overrides Textual's private
+  ``Screen._refresh_layout`` (and calls ``OptionList._update_lines``):
+  tests/test_ui_first_frame.py fails if a Textual upgrade breaks it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.screen import Screen
@@ -44,7 +44,7 @@ class ReadyFooter(KeyFooter):
     """A footer whose first compose shows the keys (Textual's waits for a signal), rebuilt
     only when the keys it shows change."""
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         """The keys now; what they are built from is kept for the change check."""
         self._bindings_ready = True
         self._shown = self._what_is_shown()
