@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from textual.screen import Screen
-from textual.widgets import Footer
 from uitools import wait_for as wait_for_condition
 
 from pidtop.demo.journal import ScriptedJournal
 from pidtop.demo.script import NEW_AT
 from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
+from pidtop.ui.widgets.footer import KeyFooter
 
 wait_for = partial(wait_for_condition, timeout=10.0, step=0.01)
 
@@ -46,7 +46,7 @@ class Recorder:
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     rec = Recorder()
     paint = Screen._compositor_refresh
-    recompose = Footer.recompose
+    build = KeyFooter._build
 
     def recorded(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
         paint(self, *args, **kwargs)
@@ -54,12 +54,13 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         if name != "Screen":
             rec.frames.setdefault(name, []).append(frame(self))
 
-    async def counted(self: Footer) -> None:
-        rec.recomposed.append(type(self.screen).__name__)
-        await recompose(self)
+    def counted(self: KeyFooter) -> None:
+        if self._shown is not None:  # keys read again after the first paint's
+            rec.recomposed.append(type(self.screen).__name__)
+        build(self)
 
     monkeypatch.setattr(Screen, "_compositor_refresh", recorded)
-    monkeypatch.setattr(Footer, "recompose", counted)
+    monkeypatch.setattr(KeyFooter, "_build", counted)
     yield rec
 
 

@@ -193,8 +193,8 @@ class PidtopApp(
         yield ProcessView(self.table, mark_provider=self._mark, id="procs")
         yield FilterBar(id="filterbar")
         yield PromptBar(id="prompt")
-        # the palette's ^p would take the place of F10 at 80 columns: the help lists it
-        yield KeyFooter(show_command_palette=False, compact=True)
+        # no palette key (^p would take the place of F10 at 80 columns): the help lists it
+        yield KeyFooter(compact=True)
 
     @property
     def waited(self) -> set[ProcKey]:

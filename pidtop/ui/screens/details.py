@@ -38,9 +38,10 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, details_body
-from pidtop.ui.screens.firstframe import ReadyFooter, SettledLayout, settle_toasts
+from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
+from pidtop.ui.widgets.footer import KeyFooter
 
 #: fastest refresh of the details screen (seconds), whatever the table's delay
 MIN_REFRESH = 0.5
@@ -149,7 +150,7 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
         yield Static(self._title(), id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
-        yield ReadyFooter(show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()

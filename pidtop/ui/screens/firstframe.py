@@ -5,8 +5,8 @@ it (measured at +1,000 processes: 10-45 ms each):
 
 - Textual's ``Footer`` composes nothing until the screen's bindings signal, then rebuilds
   itself once per signal (three or four times on the details screen, the same keys each
-  time). :class:`ReadyFooter` builds its keys in its first compose and, like the table's
-  ``KeyFooter``, rebuilds only when the keys it shows change.
+  time). Screens use :class:`~pidtop.ui.widgets.footer.KeyFooter` instead: one widget that
+  draws its keys at its first paint and redraws its line only when they change.
 - the notification rack of a new screen gets its ``display`` set (``App._refresh_notifications``)
   after the screen is laid out; the first setting changes an inline style, which lays the
   screen out again even with no notification to show. :func:`settle_toasts` sets it before
@@ -23,41 +23,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 
-from pidtop.ui.widgets.footer import KeyFooter
-
-__all__ = ["ReadyFooter", "SettledLayout", "settle_toasts"]
+__all__ = ["SettledLayout", "settle_toasts"]
 
 if TYPE_CHECKING:
     _Base = Screen[Any]
 else:
     _Base = object
-
-
-class ReadyFooter(KeyFooter):
-    """A footer whose first compose shows the keys (Textual's waits for a signal), rebuilt
-    only when the keys it shows change."""
-
-    def compose(self) -> ComposeResult:
-        """The keys now; what they are built from is kept for the change check."""
-        self._bindings_ready = True
-        self._shown = self._what_is_shown()
-        yield from Footer.compose(self)
-
-    def _what_is_shown(self) -> object:
-        """Only the keys shown (a focus change that adds hidden scroll keys changes nothing)."""
-        active = self.screen.active_bindings.values()
-        return (
-            self.compact,
-            self.show_command_palette,
-            tuple((b, enabled, tip) for _n, b, enabled, tip in active if b.show),
-        )
 
 
 def settle_toasts(screen: Screen[Any]) -> None:
