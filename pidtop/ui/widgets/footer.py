@@ -236,8 +236,10 @@ class KeyFooter(Widget, can_focus=False):
         self._set_hover(None)
 
     def _set_hover(self, hover: int | None) -> None:
+        """The key under the mouse is drawn as FooterKey:hover, with its pointer shape."""
         if hover != self._hover:
             self._hover = hover
+            self.styles.pointer = "default" if hover is None else "pointer"
             self.refresh()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
