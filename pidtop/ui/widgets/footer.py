@@ -125,6 +125,7 @@ class KeyFooter(Widget, can_focus=False):
         for binding, enabled, _tip in shown:
             first.setdefault(binding.action, (binding, enabled))
         self._keys = list(first.values())
+        self._hover = None  # as Textual's new keys: none hovered until the mouse moves
         self.builds += 1
         self._place()
 
