@@ -13,11 +13,12 @@ import re
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from procs import spawn
-from tmuxterm import TMUX, Term, pidtop_line, program_pid
+from tmuxterm import TMUX, WAIT, Term, pidtop_line, program_pid
 from uitools import wait_for
 
 from pidtop.sampling.sampler import ProcSampler
@@ -40,9 +41,13 @@ RESTORED = {
 
 
 def started(term: Term) -> None:
+    """Until Textual runs: the table is on screen and the app's modes are on (the table shows
+    first in the pre-frame, :mod:`pidtop.ui.preframe`, before Textual has started)."""
     term.wait("PID")
-    flags = term.flags()
-    assert {k: flags[k] for k in APP_MODE} == APP_MODE, flags
+    deadline = time.monotonic() + WAIT
+    while {k: (flags := term.flags())[k] for k in APP_MODE} != APP_MODE:
+        assert time.monotonic() < deadline, flags
+        time.sleep(0.02)
 
 
 def assert_restored(term: Term) -> str:

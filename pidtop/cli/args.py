@@ -186,6 +186,10 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-config", action="store_true", help="read no settings file and write none"
     )
     parser.add_argument(
+        "--no-preframe", action="store_true",
+        help="do not paint the first frame before the UI has loaded (also: PIDTOP_NO_PREFRAME=1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-journal", action="store_true",
         help="do not record process exits (E, and the header's exit counters)",
     )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pidtop import __version__
 from pidtop.cli.args import (
@@ -22,6 +23,9 @@ from pidtop.cli.args import (
 from pidtop.cli.output import Output, say, silence_stdout
 from pidtop.exitcodes import EXIT_CODES_HELP, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.signals import parse_signal
+
+if TYPE_CHECKING:
+    from pidtop.ui.preframe import PreFrame
 
 COMMANDS = ("kill", "wait", "id", "journal", "snapshot", "record")
 
@@ -158,11 +162,33 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 
 def _start_tui(args: argparse.Namespace) -> int:
+    from pidtop.ui import preframe
+
+    try:
+        pre = preframe.show(args)  # the first frame, before Textual is imported
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except preframe.Interrupted as e:
+        return e.status
+    try:
+        return _start_app(args, pre)
+    except KeyboardInterrupt:  # ctrl+c before Textual took the terminal
+        return EXIT_INTERRUPTED
+    except preframe.Interrupted as e:  # SIGTERM, SIGHUP, SIGQUIT likewise
+        return e.status
+    finally:
+        if pre is not None:
+            pre.close()  # no-op once Textual has the terminal
+
+
+def _start_app(args: argparse.Namespace, pre: PreFrame | None) -> int:
     try:
         import textual  # noqa: F401
 
         from pidtop.ui.startup import resolve_options, run_tui
     except ImportError as e:
+        if pre is not None:
+            pre.close()
         say(f"pidtop: the terminal UI is not available ({e}); use pidtop kill|wait|id", error=True)
         return EXIT_FAILURE
     replay = None
@@ -172,7 +198,7 @@ def _start_tui(args: argparse.Namespace) -> int:
         replay = replay_source(args)
         if isinstance(replay, int):
             return replay
-    return run_tui(*resolve_options(args), replay=replay)
+    return run_tui(*resolve_options(args), replay=replay, pre=pre)
 
 
 def _import_asyncio_without_tls() -> None:

@@ -299,14 +299,14 @@ class PidtopApp(
         self.meters.set_class(height < COMPACT_HEIGHT or width < 60, "-compact")
 
     # ------------------------------------------------------------------ sampling
-    def sample_first(self) -> None:
+    def sample_first(self, first: Snapshot | None = None) -> None:
         """Take the first sample now, before the app runs (:func:`pidtop.ui.startup.build_app`):
         the first frame then shows the processes. In the thread worker the same sample took
         3-4 times as long (measured at 1,000 processes): each of its many small /proc reads
         gives up the GIL and waits to get it back from the loop painting the first frame.
-        A failure is left to the app's own first sample, which reports it."""
+        A failure is left to the app's own sample, which reports it; ``first``: taken already."""
         try:
-            self._first = self.source.sample(
+            self._first = first or self.source.sample(
                 threads=self.table.show_threads, fields=self.table.fields
             )
         except Exception:  # sampled again (and reported) once running

@@ -136,7 +136,26 @@ class QuickExit(_Mixin):
 
 
 class QuickExitDriver(LinuxDriver):
-    """Textual's Linux driver, ending the process once the terminal is restored (module doc)."""
+    """Textual's Linux driver, ending the process once the terminal is restored (module doc).
+    It starts over the pre-frame (:mod:`pidtop.ui.preframe`) without entering the alternate
+    screen again: xterm and VTE clear it when they do (a blank flash before the first frame)."""
+
+    _over_preframe = False
+
+    def start_application_mode(self) -> None:
+        """Textual's; first the pre-frame's terminal attributes handed back (the driver saves
+        the original ones and restores them at exit)."""
+        from pidtop.ui.preframe import hand_over
+
+        self._over_preframe = hand_over()
+        super().start_application_mode()
+
+    def write(self, data: str) -> None:
+        """Textual's, but its "enter the alternate screen" is dropped over the pre-frame."""
+        if self._over_preframe and data == "\x1b[?1049h":
+            self._over_preframe = False
+            return
+        super().write(data)
 
     def _quick(self) -> bool:
         app: Any = self._app

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pidtop.journal.service import Journal
     from pidtop.record.replay import ReplaySource
     from pidtop.ui.app import PidtopApp
+    from pidtop.ui.preframe import PreFrame
 
 
 #: whether automatic garbage collection was on when :func:`hold_collector` held it (None: not held)
@@ -139,10 +140,14 @@ def _pin_status(error: Exception) -> int:
 
 
 def build_app(
-    options: Options, notes: Sequence[str] = (), replay: ReplaySource | None = None
+    options: Options,
+    notes: Sequence[str] = (),
+    replay: ReplaySource | None = None,
+    pre: PreFrame | None = None,
 ) -> PidtopApp:
     """The app for ``options``; ``notes`` are start-up warnings it shows (config problems);
-    ``replay``: show that recording instead of /proc (``pidtop --replay``).
+    ``replay``: show that recording instead of /proc (``pidtop --replay``); ``pre``: the
+    pre-frame's sampler and first sample (:mod:`pidtop.ui.preframe`), used instead of new ones.
 
     The kernel feature probe runs here, before Textual starts any thread: it forks.
     """
@@ -153,8 +158,11 @@ def build_app(
 
     # One event spine: the journal's connector marks what changed (UID, EXEC, COMM events) and
     # says while it runs (feed.live); the sampler reads those processes again at its next pass.
-    feed = ChangeFeed()
-    source = make_source(options, feed) if replay is None else replay
+    feed = ChangeFeed() if pre is None else pre.feed
+    if pre is not None:
+        source: ProcessSource = pre.source
+    else:
+        source = make_source(options, feed) if replay is None else replay
     pins = make_pins(source, options)
     journal: Journal | None = None  # --no-journal
     if options.journal and replay is not None:
@@ -171,29 +179,38 @@ def build_app(
         journal = Journal(options.exits_keep, feed=feed, budget=pins.budget)
     app = PidtopApp(source, options, pins=pins, notes=notes, journal=journal)
     app.replay = replay
-    app.sample_first()  # before the event loop: the first frame shows the processes
+    # before the event loop: the first frame shows the processes
+    app.sample_first(None if pre is None else pre.snapshot)
     return app
 
 
 def run_tui(
-    options: Options, notes: Sequence[str] = (), *, replay: ReplaySource | None = None
+    options: Options,
+    notes: Sequence[str] = (),
+    *,
+    replay: ReplaySource | None = None,
+    pre: PreFrame | None = None,
 ) -> int:
-    """Run the monitor until the user quits (on ``replay``: a recording); returns the exit
-    status."""
+    """Run the monitor until the user quits (on ``replay``: a recording; ``pre``: over the
+    pre-frame painted with this first sample); returns the exit status."""
     raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
     hold_collector()  # the CLI holds it from before the imports
     try:
-        return _run(options, notes, replay)
+        return _run(options, notes, replay, pre)
     finally:
         release_collector()
         gc.unfreeze()  # the app is over (pidtop.ui.gcpolicy unfroze its own at its end)
 
 
-def _run(options: Options, notes: Sequence[str], replay: ReplaySource | None) -> int:
+def _run(
+    options: Options, notes: Sequence[str], replay: ReplaySource | None, pre: PreFrame | None
+) -> int:
     """:func:`run_tui` with the collector held until the app is built."""
     try:
-        app = build_app(options, notes, replay)  # --pin/--log problems: reported before drawing
+        app = build_app(options, notes, replay, pre)  # --pin/--log problems: before drawing
     except ValueError as exc:
+        if pre is not None:
+            pre.close()  # the message on the main screen
         print(f"pidtop: {exc}", file=sys.stderr)
         return exc.status if isinstance(exc, StartupError) else 2
     release_collector(freeze=True)

@@ -1,0 +1,193 @@
+"""The pre-frame (:mod:`pidtop.ui.preframe`) in a real terminal: painted before Textual is
+imported, drawn over by Textual's first frame with no blank screen between, keys typed in the
+gap reach the app without being echoed, and the terminal comes back from every way out.
+
+The gap is held open deterministically: a wrapper blocks ``import textual`` until the test
+writes to a FIFO (nothing in pidtop knows about it). While it is held, Textual has not started:
+no mouse tracking (tmux's ``mouse_any_flag``) and no Textual module imported.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_ui_terminal import RESTORED, assert_restored
+from tmuxterm import TMUX, WAIT, Term, program_pid
+
+needs_tmux = pytest.mark.skipif(TMUX is None, reason="needs tmux")
+
+
+def held_line(fifo: Path, *args: str) -> str:
+    """pidtop with ``import textual`` blocked until ``fifo`` is written; the terminal's
+    attributes before and after are written next to it (``stty -g``)."""
+    code = (
+        "import sys\n"
+        "class Hold:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'textual':\n"
+        "            sys.meta_path.remove(self)\n"
+        f"            open({str(fifo.with_suffix('.held'))!r}, 'w').close()\n"
+        f"            open({str(fifo)!r}).read()\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Hold())\n"
+        "from pidtop.cli.main import main\n"
+        f"raise SystemExit(main({list(args)!r}))\n"
+    )
+    before, after = fifo.with_suffix(".before"), fifo.with_suffix(".after")
+    run = shlex.join([sys.executable, "-c", code])
+    # the shell as an interactive one is: ctrl+c (SIGINT to the foreground group) ends pidtop
+    return f"trap true INT; stty -g > {before}; {run}; s=$?; stty -g > {after}; (exit $s)"
+
+
+def release(fifo: Path) -> None:
+    with open(fifo, "w") as f:
+        f.write("go")
+
+
+def wait_flag(term: Term, flag: str, value: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while term.flags()[flag] != value:
+        assert time.monotonic() < deadline, term.flags()
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "hold.fifo"
+    os.mkfifo(path)
+    return path
+
+
+def held(fifo: Path) -> None:
+    """Until pidtop is about to import Textual (and blocked there)."""
+    deadline = time.monotonic() + WAIT
+    while not fifo.with_suffix(".held").exists():
+        assert time.monotonic() < deadline, "pidtop never reached import textual"
+        time.sleep(0.02)
+
+
+def in_gap(term: Term, fifo: Path) -> str:
+    """The pre-frame, with Textual held: the table on the alternate screen, no echo, no
+    canonical mode, signals on; the screen."""
+    held(fifo)
+    shown = term.wait("Command")
+    modes = subprocess.run(
+        ["stty", "-a", "-F", term.run("display-message", "-p", "-t", "t", "#{pane_tty}").strip()],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert {"-echo", "-icanon", "isig", "-ixon"} <= set(modes), modes
+    flags = term.flags()
+    assert flags["alternate_on"] == "1" and flags["cursor_flag"] == "0", flags
+    assert flags["mouse_any_flag"] == "0", flags  # Textual has not started
+    return shown
+
+
+def same_stty(fifo: Path) -> None:
+    before = fifo.with_suffix(".before").read_text()
+    assert before and fifo.with_suffix(".after").read_text() == before
+
+
+@needs_tmux
+def test_the_table_shows_before_textual_and_a_key_typed_then_reaches_the_app(fifo: Path) -> None:
+    """The pre-frame has the header and the table; F1 pressed in the gap is not echoed and
+    opens the help once Textual runs; q then restores the terminal exactly."""
+    with Term(held_line(fifo, "--no-config", "-d", "10"), size=(120, 30)) as term:
+        shown = in_gap(term, fifo)
+        assert "Load average:" in shown and "PID USER" in shown
+        rows = shown.split("PID USER", 1)[1].splitlines()[1:6]
+        assert rows and all(Path(f"/proc/{r.split()[0]}").exists() for r in rows)  # real
+        term.send("F1")  # queued in the tty, not echoed (in_gap: -echo -icanon)
+        release(fifo)
+        term.wait("move the cursor up")
+        wait_flag(term, "mouse_any_flag", "1")
+        term.send("Escape")
+        term.wait_gone("move the cursor up")
+        term.send("q")
+        assert term.exit_status() == 0
+        assert_restored(term)
+        same_stty(fifo)
+
+
+@needs_tmux
+@pytest.mark.parametrize(("key", "sig", "status"), [("C-c", None, 130), (None, "TERM", 143)])
+def test_interrupted_in_the_gap_restores_the_terminal(
+    fifo: Path, key: str | None, sig: str | None, status: int
+) -> None:
+    """ctrl+c (SIGINT) or SIGTERM while the pre-frame is up: 128+N, no traceback, the main
+    screen, the cursor and the original terminal attributes back."""
+    with Term(held_line(fifo, "--no-config"), size=(120, 30)) as term:
+        in_gap(term, fifo)
+        if key is not None:
+            term.send(key)
+        else:
+            os.kill(program_pid(term), getattr(signal, f"SIG{sig}"))
+        assert term.exit_status() == status
+        assert term.flags() == RESTORED
+        assert "Traceback" not in term.screen()
+        same_stty(fifo)
+
+
+@needs_tmux
+def test_a_start_up_error_after_the_pre_frame_is_printed_on_the_restored_terminal(
+    fifo: Path,
+) -> None:
+    """``--pin`` of a process that does not exist fails once the app is built, after the
+    pre-frame: the message is on the main screen, status 3, the terminal as before."""
+    pid = 4_000_000  # above pid_max: never a process
+    with Term(held_line(fifo, "--no-config", "--pin", str(pid)), size=(120, 30)) as term:
+        in_gap(term, fifo)
+        release(fifo)
+        assert term.exit_status() == 3
+        shown = assert_restored(term)
+        assert f"--pin {pid}" in shown
+        same_stty(fifo)
+
+
+@needs_tmux
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--no-preframe",), {}), ((), {"PIDTOP_NO_PREFRAME": "1"}), (("--replay",), {})],
+)
+def test_no_pre_frame_when_turned_off_or_not_the_live_monitor(
+    fifo: Path, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    """Turned off (option, environment) or a replay: nothing is drawn while Textual is held."""
+    line = held_line(fifo, "--no-config", *args)
+    with Term(line, size=(120, 30), env={"XDG_STATE_HOME": str(fifo.parent), **env}) as term:
+        held(fifo)
+        assert term.screen().strip() == "" and term.flags()["alternate_on"] == "0"
+        release(fifo)
+        term.send("q")
+        term.exit_status()
+
+
+def test_the_pre_frame_imports_neither_textual_nor_rich() -> None:
+    """Its point is to draw before they load."""
+    code = "import sys, pidtop.ui.preframe; print(sorted({'textual', 'rich'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [
+        ({"LANG": "C.UTF-8", "TERM": "xterm-256color"}, False),
+        ({"LANG": "en_US.UTF-8", "TERM": "xterm", "COLORTERM": "truecolor"}, True),
+        ({"LANG": "C.UTF-8", "TERM": "xterm"}, None),  # 8/16 colours: drawn otherwise
+        ({"LANG": "C", "TERM": "xterm-256color"}, None),  # ASCII only
+        ({"LANG": "C.UTF-8", "TERM": "xterm-256color", "NO_COLOR": "1"}, None),
+    ],
+)
+def test_only_terminals_drawn_in_the_default_colours_get_one(
+    env: dict[str, str], mode: bool | None
+) -> None:
+    from pidtop.ui.preframe import _colour_mode
+
+    assert _colour_mode(env) == mode
