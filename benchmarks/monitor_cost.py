@@ -94,6 +94,13 @@ def monitors(seconds_delay: int = 10) -> dict[str, Monitor]:
             "N",
             "I",
         ),
+        "pidtop-nopreframe": Monitor(  # the first frame drawn by Textual (A/B of the pre-frame)
+            "pidtop-nopreframe",
+            [sys.executable, "-m", "pidtop", "-d", str(seconds_delay), "--no-preframe"],
+            header,
+            "N",
+            "I",
+        ),
         "htop": Monitor("htop", ["htop", "-d", str(seconds_delay)], header, "N", "I"),
         "btop": Monitor(
             "btop", ["btop", "--utf-force"], re.compile(r"Pid:?\s.*\n.*\d+\s"), None, "r"
