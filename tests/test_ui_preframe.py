@@ -73,15 +73,19 @@ def held(fifo: Path) -> None:
         time.sleep(0.02)
 
 
+def tty_modes(term: Term) -> list[str]:
+    """``stty -a`` of the pane's terminal, word by word."""
+    tty = term.run("display-message", "-p", "-t", "t", "#{pane_tty}").strip()
+    done = subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 def in_gap(term: Term, fifo: Path) -> str:
     """The pre-frame, with Textual held: the table on the alternate screen, no echo, no
     canonical mode, signals on; the screen."""
     held(fifo)
     shown = term.wait("Command")
-    modes = subprocess.run(
-        ["stty", "-a", "-F", term.run("display-message", "-p", "-t", "t", "#{pane_tty}").strip()],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+    modes = tty_modes(term)
     assert {"-echo", "-icanon", "isig", "-ixon"} <= set(modes), modes
     flags = term.flags()
     assert flags["alternate_on"] == "1" and flags["cursor_flag"] == "0", flags
@@ -152,17 +156,24 @@ def test_a_start_up_error_after_the_pre_frame_is_printed_on_the_restored_termina
 
 @needs_tmux
 @pytest.mark.parametrize(
-    ("args", "env"),
-    [(("--no-preframe",), {}), ((), {"PIDTOP_NO_PREFRAME": "1"}), (("--replay",), {})],
+    ("args", "env", "size"),
+    [
+        (("--no-preframe",), {}, (120, 30)),
+        ((), {"PIDTOP_NO_PREFRAME": "1"}, (120, 30)),
+        (("--replay",), {}, (120, 30)),
+        ((), {}, (120, 19)),  # the app's header is compact below 20 lines: not drawn here
+        ((), {}, (59, 30)),
+    ],
 )
-def test_no_pre_frame_when_turned_off_or_not_the_live_monitor(
-    fifo: Path, args: tuple[str, ...], env: dict[str, str]
+def test_no_pre_frame_when_turned_off_too_small_or_not_the_live_monitor(
+    fifo: Path, args: tuple[str, ...], env: dict[str, str], size: tuple[int, int]
 ) -> None:
-    """Turned off (option, environment) or a replay: nothing is drawn while Textual is held."""
+    """Nothing is drawn while Textual is held; the terminal is as it was."""
     line = held_line(fifo, "--no-config", *args)
-    with Term(line, size=(120, 30), env={"XDG_STATE_HOME": str(fifo.parent), **env}) as term:
+    with Term(line, size=size, env={"XDG_STATE_HOME": str(fifo.parent), **env}) as term:
         held(fifo)
         assert term.screen().strip() == "" and term.flags()["alternate_on"] == "0"
+        assert "-echo" not in tty_modes(term)
         release(fifo)
         term.send("q")
         term.exit_status()

@@ -43,8 +43,9 @@ from pidtop.settings.options import Options, from_args
 
 #: set to anything but "" or "0": no pre-frame
 ENV_OFF = "PIDTOP_NO_PREFRAME"
-#: smaller terminals get no pre-frame (the app's header is compact there: not drawn here)
-MIN_WIDTH, MIN_HEIGHT = 60, 16
+#: smaller terminals get no pre-frame (the app's header is compact there, not drawn here:
+#: ``pidtop.ui.app.COMPACT_HEIGHT``)
+MIN_WIDTH, MIN_HEIGHT = 60, 20
 #: the signals whose default action would end pidtop with the frame still up
 _SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
@@ -288,9 +289,9 @@ def render(table: ProcessTable, options: Options, width: int, height: int, pal: 
     ``height``: header, table header, rows (the first one under the cursor), footer line."""
     snap = table.snapshot
     assert snap is not None
-    head = [
-        " " + line for line in _header(snap, table.tasks, options, width - 2, pal)
-    ]  # padding 0 1
+    head = [" " + line for line in _header(snap, table.tasks, options, width - 2, pal)]
+    if len(head) > height // 2:  # the app caps the header at half the screen (#top)
+        raise _NoFit("the header is taller than half the screen")
     out = ["\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[H", pal.base]
     lines = [pal.base + h + pal.base + "\x1b[K" for h in head]
     rows = max(0, height - len(head) - 2)
