@@ -232,8 +232,8 @@ def show(args: Any) -> PreFrame | None:
         options = options_for(args)
     except (OSError, termios.error, ValueError):
         return None
-    if options.theme != "textual-dark":  # the colours here are the default theme's
-        return None
+    if options.theme != "textual-dark" or options.user or options.pids:
+        return None  # the colours here are the default theme's; no filter bar drawn here
     quiet = list(attrs)
     quiet[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)  # lflag; ISIG kept
     quiet[0] &= ~(termios.IXON | termios.IXOFF | termios.ICRNL | termios.INLCR | termios.IGNCR)
