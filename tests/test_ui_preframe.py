@@ -10,6 +10,7 @@ no mouse tracking (tmux's ``mouse_any_flag``) and no Textual module imported.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -202,3 +203,83 @@ def test_only_terminals_drawn_in_the_default_colours_get_one(
     from pidtop.ui.preframe import _colour_mode
 
     assert _colour_mode(env) == mode
+
+
+Cell = tuple[str, object, object, bool]
+
+
+def cells(capture: str) -> list[list[Cell]]:
+    """``capture-pane -e`` as cells (character, foreground, background, bold); tmux carries
+    attributes from one line to the next, so the whole capture is read in order. A space's
+    foreground is not seen: it is left out (None)."""
+    grid: list[list[Cell]] = []
+    fg: object = None
+    bg: object = None
+    bold = reverse = False
+    for line in capture.split("\n"):
+        row: list[Cell] = []
+        for tok in re.split(r"(\x1b\[[0-9;]*m)", line):
+            if not tok.startswith("\x1b["):
+                for ch in tok:
+                    f, b = (bg, fg) if reverse else (fg, bg)
+                    row.append((ch, None if ch == " " else f, b, bold and ch != " "))
+                continue
+            ps = [int(x) if x else 0 for x in tok[2:-1].split(";")]
+            i = 0
+            while i < len(ps):
+                p = ps[i]
+                if p == 0:
+                    fg = bg = None
+                    bold = reverse = False
+                elif p in (1, 22):
+                    bold = p == 1
+                elif p in (7, 27):
+                    reverse = p == 7
+                elif p in (39, 49):
+                    fg, bg = (None, bg) if p == 39 else (fg, None)
+                elif p in (38, 48):
+                    n = 3 if ps[i + 1] == 5 else 5
+                    value = tuple(ps[i + 2 : i + n])
+                    fg, bg = (value, bg) if p == 38 else (fg, value)
+                    i += n - 1
+                i += 1
+        grid.append(row)
+    return grid
+
+
+@needs_tmux
+def test_the_pre_frame_draws_the_cells_textual_draws_over_it(fifo: Path) -> None:
+    """The pre-frame copies the app's look (layout, theme colours): a drift guard. Textual's
+    first frame merges the same sample, so the column header and the header's labels must be
+    the same cells, text and colours (SGR as tmux reports them), in both; every table row the
+    pre-frame drew must have the same text (the order and values of one sample)."""
+    with Term(held_line(fifo, "--no-config", "-d", "100"), size=(120, 30)) as term:
+        in_gap(term, fifo)
+        before = term.escapes().splitlines()
+        plain_before = term.screen().splitlines()
+        release(fifo)
+        wait_flag(term, "mouse_any_flag", "1")
+        term.wait("F1")  # the footer's keys: Textual has drawn its own frame by then
+        after = term.escapes().splitlines()
+        plain_after = term.screen().splitlines()
+        term.send("q")
+        assert term.exit_status() == 0
+    head = next(i for i, line in enumerate(plain_before) if "PID USER" in line)
+    assert plain_after[head] == plain_before[head]
+    cells_before, cells_after = cells("\n".join(before)), cells("\n".join(after))
+    width = len(plain_before[head].rstrip())
+    assert cells_after[head][:width] == cells_before[head][:width], "the column header's look"
+    for i in range(head):  # meters: labels and brackets in the same places and colours
+        for label in ("Mem[", "Swp[", "Tasks:", "Load average:", "Uptime:"):
+            if label in plain_before[i]:
+                j = plain_before[i].index(label)
+                assert plain_after[i].index(label) == j, label
+                assert cells_after[i][j : j + len(label)] == cells_before[i][j : j + len(label)]
+    rows = [i for i in range(head + 1, len(plain_before) - 1) if plain_before[i].strip()]
+    assert rows
+    # a later sample (0.5 s after the first) may change CPU% and the order: compare the rows
+    # only if the app has not merged a second one yet (its PIDs are still the pre-frame's)
+    pids = [plain_before[i].split()[0] for i in rows]
+    if [plain_after[i].split()[0] for i in rows] == pids:
+        for i in rows:
+            assert plain_after[i].split()[1:3] == plain_before[i].split()[1:3], i  # USER PRI
