@@ -699,16 +699,7 @@ def test_an_exec_within_a_batch_is_read_at_once(
     the batch): only the EXEC socket can wake the reader for the child's exec, 50 ms into the
     batch that its FORK started. The child lives 100 ms after it: its command line is read
     only if that happens at once (at the batch's end it is a zombie with none)."""
-    from pidtop.journal import service
-
-    monkeypatch.setattr(service, "CAPTURE_EVERY", 10.0)
-    journal.batch = 0.5
-    collect(journal, lambda rs: True)
-    pid = _exec_later(0.05, ["/bin/sleep", "0.1"])
-    got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
-    os.waitpid(pid, 0)
-    r = exits_of(got, {pid})[pid]
-    assert (r.comm, r.cmdline, r.exit_code) == ("sleep", "/bin/sleep 0.1", 0)
+    _named_within_a_half_second_batch(journal, monkeypatch)
 
 
 def test_a_silent_exec_socket_is_given_up(journal: Journal) -> None:
@@ -738,10 +729,18 @@ def test_the_main_socket_is_read_within_a_batch(
     zombie with none (and a zombie's name is read at its EXIT the same way)."""
     from pidtop.journal import service
 
-    monkeypatch.setattr(service, "CAPTURE_EVERY", 10.0)
     monkeypatch.setattr(service, "EXEC_SILENT_AFTER", 10**9)
     journal._close_exec_sock()
     journal._exec_sock = conn.ProcConnector(65536, events=conn.PROC_EVENT_COMM)
+    _named_within_a_half_second_batch(journal, monkeypatch)
+
+
+def _named_within_a_half_second_batch(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 0.5 s, the timed reads off: a child exec'd 50 ms into a batch and living
+    100 ms is recorded with its name and command line (read while it lived)."""
+    from pidtop.journal import service
+
+    monkeypatch.setattr(service, "CAPTURE_EVERY", 10.0)
     journal.batch = 0.5
     collect(journal, lambda rs: True)
     pid = _exec_later(0.05, ["/bin/sleep", "0.1"])

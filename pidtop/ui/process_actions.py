@@ -346,7 +346,16 @@ class ProcessActions(_Mixin):
         if kind == "nice":
             delta = arg or 0
             self._apply(handles, lambda h: renice(h, delta), after, done)
-        elif kind == "ionice":
+            return
+        try:  # the picker's module, imported when first opened
+            from pidtop.ui.screens import tuning
+        except (ImportError, OSError) as e:
+            done()
+            what = "the I/O priority picker" if kind == "ionice" else "the CPU picker"
+            if not said_cannot_open(self, what, e):
+                raise
+            return
+        if kind == "ionice":
 
             def io_chosen(choice: tuple[int, int] | None) -> None:
                 if choice is None:
@@ -354,15 +363,7 @@ class ProcessActions(_Mixin):
                 else:
                     self._apply(handles, lambda h: set_ionice(h, *choice), after, done)
 
-            try:  # imported when first opened
-                from pidtop.ui.screens.tuning import IoniceScreen
-            except (ImportError, OSError) as e:
-                done()
-                if not said_cannot_open(self, "the I/O priority picker", e):
-                    raise
-                return
-
-            self.push_screen(IoniceScreen(names, ioprio_of(handles[0][0])), io_chosen)
+            self.push_screen(tuning.IoniceScreen(names, ioprio_of(handles[0][0])), io_chosen)
         else:
             current = _affinity_of(handles[0][0])
             cpus = sorted(os.sched_getaffinity(0) | current)
@@ -373,15 +374,7 @@ class ProcessActions(_Mixin):
                 else:
                     self._apply(handles, lambda h: set_affinity(h, chosen), after, done)
 
-            try:  # imported when first opened
-                from pidtop.ui.screens.tuning import AffinityScreen
-            except (ImportError, OSError) as e:
-                done()
-                if not said_cannot_open(self, "the CPU picker", e):
-                    raise
-                return
-
-            self.push_screen(AffinityScreen(names, cpus, current or set(cpus)), cpus_chosen)
+            self.push_screen(tuning.AffinityScreen(names, cpus, current or set(cpus)), cpus_chosen)
 
     def _apply(
         self,
