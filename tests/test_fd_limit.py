@@ -178,7 +178,44 @@ def test_ulimit_64_the_journal_fallback_shares_the_budget_and_gives_way_to_pins(
     assert r["journal_closed"] == 0
 
 
-SCREENS_SCRIPT = r"""
+#: the part both out-of-fds scripts share (prepended to them): keys pressed with every fd taken
+FDS_HELD = r"""
+import os
+
+async def with_every_fd_held(app, pilot, keys, out, again, opened):
+    # Press `keys` with every fd taken (as `ulimit -n 8` leaves it: a screen's import needs one)
+    # and note the screen, pins, budget, whether the app runs and its notifications; then, with
+    # fds again, press `again` and note the screen it opens (`opened`, waited for, bounded).
+    held = []
+    try:
+        while True:
+            held.append(os.open("/dev/null", os.O_RDONLY))
+    except OSError:
+        pass
+    try:
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        out["screen"] = type(app.screen).__name__
+        out["pins_after"] = len(app.pins)
+        out["held_after"] = dict(app.pins.budget.held)
+        out["running"] = app.is_running and app.return_code is None
+        out["notes"] = [str(n.message) for n in app._notifications]
+    finally:
+        for fd in held:
+            os.close(fd)
+    await pilot.press(again)  # fds again: the screen opens (nothing half-imported is left)
+    for _ in range(500):
+        if type(app.screen).__name__ == opened:
+            break
+        await pilot.pause(0.02)
+    out["after"] = type(app.screen).__name__
+"""
+
+
+SCREENS_SCRIPT = (
+    FDS_HELD
+    + r"""
 import asyncio, json, os, sys
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
@@ -198,34 +235,12 @@ async def ui() -> None:
             await pilot.press("space")
             out["pinned"] = len(app.pins)
         out["imported_before"] = [m for m in sys.modules if m.startswith("pidtop.ui.screens.")]
-        held = []  # every fd taken, as under `ulimit -n 8`: the screens' imports need one
-        try:
-            while True:
-                held.append(os.open("/dev/null", os.O_RDONLY))
-        except OSError:
-            pass
-        try:
-            for key in keys:
-                await pilot.press(key)
-                await pilot.pause(0.05)
-            out["screen"] = type(app.screen).__name__
-            out["pins_after"] = len(app.pins)
-            out["held_after"] = dict(app.pins.budget.held)
-            out["running"] = app.is_running and app.return_code is None
-            out["notes"] = [str(n.message) for n in app._notifications]
-        finally:
-            for fd in held:
-                os.close(fd)
-        await pilot.press("L")  # fds again: the screen opens (nothing half-imported is left)
-        for _ in range(500):
-            if type(app.screen).__name__ == "EventLogScreen":
-                break
-            await pilot.pause(0.02)
-        out["after"] = type(app.screen).__name__
+        await with_every_fd_held(app, pilot, keys, out, "L", "EventLogScreen")
 
 asyncio.run(ui())
 print(json.dumps(out))
 """
+)
 
 
 def test_out_of_fds_a_screen_that_cannot_be_imported_is_said_not_a_crash() -> None:
@@ -275,7 +290,9 @@ def test_out_of_fds_the_pickers_of_a_pinned_row_are_said_and_its_targets_let_go(
     assert r["after"] == "EventLogScreen"
 
 
-REPLAY_SCRIPT = r"""
+REPLAY_SCRIPT = (
+    FDS_HELD
+    + r"""
 import asyncio, json, os, sys
 from pathlib import Path
 from pidtop.demo.journal import scripted_records
@@ -309,31 +326,12 @@ async def ui() -> None:
         out["imported_before"] = [
             m for m in ("pidtop.ui.screens.replay_time",) if m in sys.modules
         ]
-        held = []  # every fd taken: the prompt's import needs one
-        try:
-            while True:
-                held.append(os.open("/dev/null", os.O_RDONLY))
-        except OSError:
-            pass
-        try:
-            await pilot.press("g")
-            await pilot.pause(0.05)
-            out["screen"] = type(app.screen).__name__
-            out["running"] = app.is_running and app.return_code is None
-            out["notes"] = [str(n.message) for n in app._notifications]
-        finally:
-            for fd in held:
-                os.close(fd)
-        await pilot.press("g")  # fds again: the prompt opens
-        for _ in range(500):
-            if type(app.screen).__name__ == "TimeScreen":
-                break
-            await pilot.pause(0.02)
-        out["after"] = type(app.screen).__name__
+        await with_every_fd_held(app, pilot, ["g"], out, "g", "TimeScreen")
 
 asyncio.run(ui())
 print(json.dumps(out))
 """
+)
 
 
 def test_out_of_fds_the_replay_time_prompt_is_said_not_a_crash(tmp_path: Path) -> None:

@@ -72,12 +72,18 @@ class SlowSource:
         return self.inner.read(*args, **kwargs)
 
 
+async def scripted_source(pilot: Any, app: PidtopApp) -> ScriptedSource:
+    """The app's scripted source, once it has merged every sample it will take."""
+    await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+    source = app.source
+    assert isinstance(source, ScriptedSource)
+    return source
+
+
 async def test_first_frame_has_the_data() -> None:
     app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
-        source = app.source
-        assert isinstance(source, ScriptedSource)
+        source = await scripted_source(pilot, app)
         command = "python train.py"
         for screen in (
             ProbedDetails(app.details_source, PID, source.key_of(PID)[1], command),
@@ -99,9 +105,7 @@ async def test_first_frame_has_the_data() -> None:
 async def test_a_slow_first_read_lands_later() -> None:
     app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
-        source = app.source
-        assert isinstance(source, ScriptedSource)
+        source = await scripted_source(pilot, app)
         slow = SlowSource(app.details_source)
         screen = ProbedDetails(slow, PID, source.key_of(PID)[1], "python train.py")  # type: ignore[arg-type]
         app.push_screen(screen)
