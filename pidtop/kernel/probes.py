@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 import select
+import time
 from dataclasses import dataclass, field
 
 from pidtop.kernel.errors import FdLimit, fd_limit_text
@@ -168,9 +169,7 @@ def _probe_reaped_child(get_info: bool) -> tuple[bool, bool, str]:
         try:
             os.waitid(os.P_PIDFD, fd, os.WEXITED)
         except ChildProcessError:  # reaped by someone else: wait for it (bounded)
-            p = select.poll()
-            p.register(fd, select.POLLIN)
-            if not any(ev & select.POLLHUP for _, ev in p.poll(2000)):
+            if not _reaped(fd, 2.0):
                 return True, False, "could not probe PIDFD_INFO_EXIT (probe child not reaped)"
         except OSError as e:
             if e.errno != errno.EINVAL:
@@ -201,3 +200,21 @@ def _probe_reaped_child(get_info: bool) -> tuple[bool, bool, str]:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _reaped(pidfd: int, bound: float) -> bool:
+    """Whether the process of ``pidfd`` is reaped (POLLHUP) within ``bound`` seconds. The
+    pidfd is readable (POLLIN) from its exit on, and no wake-up comes when the reap follows a
+    moment later (the kernel reaping a child of a parent that ignores SIGCHLD): one poll could
+    return at the exit and miss the reap (seen once in CI), so it is polled again until then."""
+    p = select.poll()
+    p.register(pidfd, select.POLLIN)
+    deadline = time.monotonic() + bound
+    while True:
+        events = p.poll(10)
+        if any(ev & select.POLLHUP for _, ev in events):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if events:  # exited, not yet reaped: POLLIN stays set, poll would not wait
+            time.sleep(0.001)
