@@ -152,7 +152,7 @@ def _parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 
 def _run_tui(args: argparse.Namespace) -> int:
     _import_asyncio_without_tls()  # first: pidtop.ui.startup imports asyncio
-    from pidtop.ui.startup import hold_collector, release_collector
+    from pidtop.ui.gcpolicy import hold_collector, release_collector
 
     hold_collector()  # no garbage collection in the imports below (pidtop.ui.startup)
     try:

@@ -6,7 +6,6 @@ Importing this module is cheap (no Textual): the app itself is imported by :func
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -21,43 +20,13 @@ from pidtop.kernel.probes import features
 from pidtop.sampling.changes import ChangeFeed
 from pidtop.sampling.snapshot import ProcessSource
 from pidtop.settings.options import Options, from_args
+from pidtop.ui.gcpolicy import after_app, hold_collector, release_collector
 
 if TYPE_CHECKING:
     from pidtop.journal.service import Journal
     from pidtop.record.replay import ReplaySource
     from pidtop.ui.app import PidtopApp
     from pidtop.ui.preframe import PreFrame
-
-
-#: whether automatic garbage collection was on when :func:`hold_collector` held it (None: not held)
-_collector_was_on: bool | None = None
-
-
-def hold_collector() -> None:
-    """Automatic garbage collection off until :func:`release_collector`: the monitor's imports
-    and its first sample allocate most of what it keeps (~46k tracked objects at +1,000
-    processes, ~700 of them garbage); collections while they grow walk all of it."""
-    global _collector_was_on
-    if _collector_was_on is None:
-        _collector_was_on = gc.isenabled()
-        gc.disable()
-
-
-def release_collector(*, freeze: bool = False) -> None:
-    """Automatic garbage collection as it was before :func:`hold_collector` (not held: no-op).
-    ``freeze``: first move what exists out of the collector's sight (``gc.freeze``), as
-    :mod:`pidtop.ui.gcpolicy` does at the app's third tick. Without it the collections during
-    Textual's first frame walked everything start-up built and freed next to nothing (at
-    +1,000 processes, a loaded machine: 150-420 ms of GC before the first frame, one gen2 of
-    151 ms that collected 0 objects)."""
-    global _collector_was_on
-    if _collector_was_on is None:
-        return
-    if freeze:
-        gc.freeze()
-    if _collector_was_on:
-        gc.enable()
-    _collector_was_on = None
 
 
 class StartupError(ValueError):
@@ -198,8 +167,7 @@ def run_tui(
     try:
         return _run(options, notes, replay, pre)
     finally:
-        release_collector()
-        gc.unfreeze()  # the app is over (pidtop.ui.gcpolicy unfroze its own at its end)
+        after_app()
 
 
 def _run(
