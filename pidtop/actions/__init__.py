@@ -9,3 +9,8 @@
 - ``watch_all``, ``tuning`` (renice, ionice, affinity), ``eventlog``.
 
 May import: ``pidtop.kernel``, ``pidtop.sampling``. Never Textual, the UI, the CLI or the demo."""
+
+#: a kill aimed at more processes than this asks for confirmation first (the default of the
+#: ``confirm_over`` setting: here, so the settings need not import ``targets`` and its kernel
+#: modules to know it)
+CONFIRM_OVER = 5

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pidtop.actions import CONFIRM_OVER
 from pidtop.actions.eventlog import Argv
 from pidtop.kernel.fdbudget import FdHolder
 from pidtop.kernel.handle import Handle
@@ -22,8 +23,6 @@ from pidtop.kernel.pidfdinfo import ReclaimResult, SignalResult
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 
-#: a kill aimed at more processes than this asks for confirmation first.
-CONFIRM_OVER = 5
 #: ``--log``: at most this many characters of a command's argv are written per entry
 ARGV_CAP = 4096
 

@@ -197,3 +197,17 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
         "--exits-keep", type=arg_type(_exits_keep, "N"), metavar="N",
         help="exits kept in memory for E (default: 10000; 1-1000000)",
     )  # fmt: skip
+
+
+#: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
+BATCH_FLAGS = ("-b", "--batch")
+
+
+def batch_argv(argv: list[str]) -> list[str] | None:
+    """``pidtop -b ...`` as ``pidtop snapshot ...`` arguments; None when not batch mode."""
+    if argv and not argv[0].startswith("-"):  # a command (kill, wait, id, snapshot)
+        return None
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if not any(a in BATCH_FLAGS for a in head):
+        return None
+    return ["snapshot", *(a for a in head if a not in BATCH_FLAGS), *argv[len(head) :]]

@@ -15,6 +15,7 @@ from pidtop.cli.args import (
     Parser,
     add_tui_arguments,
     arg_type,
+    batch_argv,
     kill_argv,
     nonneg_float,
     positive_int,
@@ -151,7 +152,6 @@ def _parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 
 
 def _run_tui(args: argparse.Namespace) -> int:
-    _import_asyncio_without_tls()  # first: pidtop.ui.startup imports asyncio
     from pidtop.ui.gcpolicy import hold_collector, release_collector
 
     hold_collector()  # no garbage collection in the imports below (pidtop.ui.startup)
@@ -182,6 +182,9 @@ def _start_tui(args: argparse.Namespace) -> int:
 
 
 def _start_app(args: argparse.Namespace, pre: PreFrame | None) -> int:
+    """Textual, the app, and its start (after the pre-frame: nothing of it is needed to
+    paint that, and its imports are most of start-up's time)."""
+    _import_asyncio_without_tls()  # first: Textual and pidtop.ui.startup import asyncio
     try:
         import textual  # noqa: F401
 
@@ -220,8 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     Output.failed = False
     try:
-        from pidtop.cli.snapshot import batch_argv
-
         argv = batch_argv(argv) or argv  # pidtop -b/--batch is pidtop snapshot
         from pidtop.cli.record import join_time_args
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pidtop.cli.args import add_view_arguments, arg_type
+from pidtop.cli.args import batch_argv as batch_argv  # where it was (pidtop -b)
 from pidtop.cli.output import say, silence_stdout
 from pidtop.exitcodes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pidtop.kernel.identity import PID_MAX, parse_number
@@ -22,8 +23,6 @@ from pidtop.settings.options import Options
 if TYPE_CHECKING:
     from pidtop.sampling.batch import Format
 
-#: ``pidtop -b`` and ``pidtop --batch`` are ``pidtop snapshot`` (as in top)
-BATCH_FLAGS = ("-b", "--batch")
 MAX_SAMPLES = 1_000_000
 
 DESCRIPTION = """\
@@ -161,16 +160,6 @@ def _width(text: str) -> int:
     if value is None:
         raise ValueError(f"expected a width in columns (0 for no limit), not {text!r}")
     return value
-
-
-def batch_argv(argv: list[str]) -> list[str] | None:
-    """``pidtop -b ...`` as ``pidtop snapshot ...`` arguments; None when not batch mode."""
-    if argv and not argv[0].startswith("-"):  # a command (kill, wait, id, snapshot)
-        return None
-    head = argv[: argv.index("--")] if "--" in argv else argv
-    if not any(a in BATCH_FLAGS for a in head):
-        return None
-    return ["snapshot", *(a for a in head if a not in BATCH_FLAGS), *argv[len(head) :]]
 
 
 class _WriteError(Exception):

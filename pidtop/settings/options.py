@@ -23,7 +23,7 @@ __all__ = [
     "resolve_sort_key",
 ]
 
-from pidtop.actions.targets import CONFIRM_OVER
+from pidtop.actions import CONFIRM_OVER
 from pidtop.kernel.identity import Identity
 from pidtop.sampling.columns import DEFAULT_COLUMNS, resolve_sort_key
 

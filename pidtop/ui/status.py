@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pidtop.actions.targets import ActionResult
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.columns import COLUMN_BY_ID
 from pidtop.sampling.fmt import sanitize
+
+if TYPE_CHECKING:
+    from pidtop.actions.targets import ActionResult
 
 #: a command in a one-line notification is cut to this many characters (with an ellipsis)
 NOTIFY_COMMAND = 40
