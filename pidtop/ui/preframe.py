@@ -13,10 +13,16 @@ the frame nor held until Enter; it waits in the tty's queue for Textual's input 
 kept (ctrl+c is SIGINT). :func:`hand_over` puts the ORIGINAL attributes back just before the
 driver saves them, so the driver restores those at exit. Every way out before that
 (:meth:`PreFrame.close`: an error, a signal, a failed start-up) leaves the alternate screen,
-shows the cursor and restores the attributes.
+shows the cursor and restores the attributes. ctrl+z (SIGTSTP) in the gap does the same, then
+stops pidtop; at ``fg`` the gap's attributes and the frame come back (:func:`_suspend`).
 
 Only for the live monitor on a terminal (stdin, stdout, stderr); ``--no-preframe`` or
 ``PIDTOP_NO_PREFRAME=1`` turn it off. Never imports Textual or Rich.
+
+One thing: the gap before Textual. What is drawn in it and how the terminal is held during it
+share one lifetime (:func:`show` to :func:`hand_over` or :meth:`PreFrame.close`, ctrl+z in
+between redraws the same frame); the drawing half (``render`` and its helpers, ~250 lines)
+mirrors the header's and rows' look and could be a module of its own if it grows.
 """
 
 from __future__ import annotations
@@ -113,6 +119,57 @@ def _raise(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+class _Gap:
+    """The terminal as the gap holds it, for ctrl+z: its attributes before and during the
+    gap, and the frame on the alternate screen (b"": none written yet)."""
+
+    def __init__(self, fd: int, attrs: list[Any], quiet: list[Any]) -> None:
+        self.fd, self.attrs, self.quiet = fd, attrs, quiet
+        self.frame = b""
+
+
+#: the gap's terminal while :func:`_suspend` handles SIGTSTP (None: not in the gap)
+_gap: _Gap | None = None
+
+
+def _suspend(_signum: int, _frame: FrameType | None) -> None:
+    """ctrl+z in the gap: the terminal as before pidtop (main screen, cursor, attributes), then
+    stop as SIGTSTP does by default; at ``fg`` (SIGCONT) take the terminal back: the gap's
+    attributes and the same frame again (the shell drew over it). Resumed in the background
+    (``bg``), the terminal is left to Textual's driver, which waits for the foreground."""
+    gap = _gap
+    if gap is not None:
+        if gap.frame:
+            _write(gap.fd, _LEAVE)
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(0, termios.TCSANOW, gap.attrs)
+    signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTSTP)  # stopped here until SIGCONT
+    if _gap is None or _gap is not gap:  # the gap ended meanwhile (never while stopped)
+        return
+    signal.signal(signal.SIGTSTP, _suspend)
+    try:
+        foreground = os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        foreground = False
+    if foreground:
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(0, termios.TCSANOW, gap.quiet)
+        if gap.frame:
+            _write(gap.fd, gap.frame)
+
+
+#: leave the alternate screen, the cursor shown, line wrap and colours back
+_LEAVE = b"\x1b[0m\x1b[?7h\x1b[?1049l\x1b[?25h"
+
+
+def _write(fd: int, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+
 @dataclass
 class PreFrame:
     """What :func:`show` painted with: the first sample for the app, and the terminal's state."""
@@ -162,17 +219,20 @@ def _restore(fd: int, attrs: list[Any], *, screen: bool = True) -> None:
     """The terminal as before :func:`show`: attributes, signals, and (``screen``: the frame
     was written) the main screen and the cursor."""
     if screen:
-        with contextlib.suppress(OSError):
-            os.write(fd, b"\x1b[0m\x1b[?7h\x1b[?1049l\x1b[?25h")
+        _write(fd, _LEAVE)
     with contextlib.suppress(termios.error):
         termios.tcsetattr(0, termios.TCSANOW, attrs)
     _release_signals()
 
 
 def _release_signals() -> None:
+    global _gap
+    _gap = None
     for signum in _SIGNALS:
         if signal.getsignal(signum) is _raise:
             signal.signal(signum, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGTSTP) is _suspend:
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
 
 
 def wanted(args: Any) -> bool:
@@ -240,9 +300,13 @@ def show(args: Any) -> PreFrame | None:
     cc = list(quiet[6])
     cc[termios.VMIN], cc[termios.VTIME] = 1, 0
     quiet[6] = cc
+    global _gap
     for signum in _SIGNALS:
         if signal.getsignal(signum) is signal.SIG_DFL:
             signal.signal(signum, _raise)
+    _gap = gap = _Gap(fd, attrs, quiet)
+    if signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:  # job control: ctrl+z
+        signal.signal(signal.SIGTSTP, _suspend)
     with contextlib.suppress(termios.error):
         termios.tcsetattr(0, termios.TCSANOW, quiet)
     from pidtop.sampling.sampler import ProcSampler
@@ -255,10 +319,17 @@ def show(args: Any) -> PreFrame | None:
         snap = source.sample(threads=table.show_threads, fields=table.fields)
         table.update(snap)
         pal = _Palette(bool(_colour_mode(os.environ)))
-        data = memoryview(render(table, options, size.columns, size.lines, pal).encode())
+        data = render(table, options, size.columns, size.lines, pal).encode()
         written = True
-        while data:
-            data = data[os.write(fd, data) :]
+        # ctrl+z waits until the whole frame is written (its handler then has all of it)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTSTP})
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            gap.frame = data
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTSTP})
     except (KeyboardInterrupt, Interrupted):
         _restore(fd, attrs, screen=written)
         raise
