@@ -4,8 +4,9 @@ No Textual, no /proc: the app feeds it the table's rows after each merge. Per pr
 the last ``points`` values in two ``array('f')`` (1.1 KB per process at 100 points, 3.2 MB for
 3,000 processes; ``record`` costs 0.6 ms per tick at 3,000: ``benchmarks/history.py``); a
 process that leaves the table leaves the history. A process whose CPU% and RSS have not changed
-since it was first seen (an idle one: most of them) is kept as that one pair and a count, ~0.1 KB,
-until a value changes; :meth:`History.series` gives the same lists either way.
+since it was first seen (an idle one: most of them) is kept as that pair (the row's own objects)
+and the record it began at, one tuple (~0.1 KB, not rebuilt while the pair repeats), until a
+value changes; :meth:`History.series` gives the same lists either way.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 #: a process's CPU% values, RSS KiB values (float32) and when it was first seen
 _Series = tuple["array[float]", "array[float]", float]
-#: the same while every value so far was one pair: (CPU%, RSS KiB, how many, first seen)
-_Run = tuple[float, float, int, float]
+#: the same while every value so far was one pair: (CPU%, RSS bytes: the row's own objects,
+#: the record it was first seen in, when). Kept as is while the pair repeats: no allocation
+#: per idle process per record; how many records it spans comes from the record count.
+_Run = tuple[float, int, int, float]
 
 
 class History:
@@ -32,6 +35,7 @@ class History:
     def __init__(self, points: int = POINTS) -> None:
         self.points = points
         self._data: dict[ProcKey, _Series | _Run] = {}
+        self._records = 0  # how many times ``record`` ran
 
     def __len__(self) -> int:
         return len(self._data)
@@ -41,21 +45,22 @@ class History:
         old = self._data
         new: dict[ProcKey, _Series | _Run] = {}
         points = self.points
+        self._records = now = self._records + 1
         for key, cpu, rss in rows:
-            kib = rss / 1024.0
             entry = old.get(key)
             if entry is None:
-                new[key] = (cpu, kib, 1, when)
+                new[key] = (cpu, rss, now, when)
                 continue
             if len(entry) == 4:  # one pair, repeated
-                run_cpu, run_kib, n, first = entry
-                if run_cpu == cpu and run_kib == kib:
-                    new[key] = (cpu, kib, n + 1 if n < points else points, first)
+                run_cpu, run_rss, since, first = entry
+                if run_cpu == cpu and run_rss == rss:
+                    new[key] = entry
                     continue
-                entry = (array("f", (run_cpu,)) * n, array("f", (run_kib,)) * n, first)
+                n = min(now - since, points)  # the records the pair spans
+                entry = (array("f", (run_cpu,)) * n, array("f", (run_rss / 1024.0,)) * n, first)
             cpus, rsss, _ = entry
             cpus.append(cpu)
-            rsss.append(kib)
+            rsss.append(rss / 1024.0)
             if len(cpus) > points:
                 del cpus[0]
                 del rsss[0]
@@ -68,8 +73,9 @@ class History:
         if entry is None:
             return [], [], None
         if len(entry) == 4:
-            run_cpu, run_kib, n, first = entry
-            cpus, rsss = array("f", (run_cpu,)) * n, array("f", (run_kib,)) * n
+            run_cpu, run_rss, since, first = entry
+            n = min(self._records - since + 1, self.points)
+            cpus, rsss = array("f", (run_cpu,)) * n, array("f", (run_rss / 1024.0,)) * n
             return list(cpus), [v * 1024.0 for v in rsss], first
         return list(entry[0]), [v * 1024.0 for v in entry[1]], entry[2]
 
