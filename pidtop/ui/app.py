@@ -361,17 +361,17 @@ class PidtopApp(
         if not self.is_running:  # shutting down: the widgets a merge draws on may be gone
             self._sampling = False
             return
-        if event.state == WorkerState.SUCCESS:
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._sampling = False
-            if not self.paused and isinstance(worker.result, Snapshot):
-                self.merge(worker.result)
+        if event.state == WorkerState.SUCCESS:
+            # a done worker lives until a full collection (~30 s): it must not keep the snapshot
+            snap, worker._result = worker.result, None
+            if not self.paused and isinstance(snap, Snapshot):
+                self.merge(snap)
             self._arm()
         elif event.state == WorkerState.ERROR:
-            self._sampling = False
             self.notify(f"Sampling failed: {worker.error}", severity="error", markup=False)
             self._arm()
-        elif event.state == WorkerState.CANCELLED:
-            self._sampling = False
 
     def merge(self, snap: Snapshot) -> None:
         """Merge one snapshot into the table and repaint what changed."""
