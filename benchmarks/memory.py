@@ -1,6 +1,7 @@
 """Where pidtop's memory goes: Python allocations by package, at start and after a while.
 
     python benchmarks/memory.py [--procs 3000] [--seconds 60] [--delay 1] [--no-journal]
+                                [--lines N]
 
 N idle ``sleep`` processes are started; the monitor (the real app with the real sampler and
 the exit journal, as ``pidtop -d DELAY`` builds it) runs headless, ``tracemalloc`` on from the
@@ -10,7 +11,9 @@ first import. Printed after the first sample and after ``--seconds``: VmRSS, wha
 module imported show as one line ("imports"). What RSS holds beyond the
 traced bytes is the interpreter itself, shared libraries, and allocator slack. Tracing costs
 memory of its own (about 2x traced), so take RSS without it from ``monitor_cost.py``; the
-breakdown says where the growth is. For "after an hour": ``--seconds 3600``.
+breakdown says where the growth is. For "after an hour": ``--seconds 3600``. ``--lines N``
+also prints the N source lines that allocated most of what is held (module code excluded):
+which structure holds the per-process memory.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def report(when: str) -> None:
+def report(when: str, lines: int = 0) -> None:
     snap = tracemalloc.take_snapshot()
     by: Counter[str] = Counter()
     for stat in snap.statistics("filename"):
@@ -68,6 +71,16 @@ def report(when: str) -> None:
     print("| package | MiB | share |\n|---|---|---|")
     for name, size in by.most_common(15):
         print(f"| {name} | {size / 2**20:.2f} | {size / traced:.0%} |")
+    if lines:
+        print("| line | KiB | blocks |\n|---|---|---|")
+        stats = [
+            s for s in snap.statistics("lineno") if not s.traceback[0].filename.startswith("<")
+        ]
+        root = str(Path(__file__).resolve().parent.parent) + "/"
+        for stat in stats[:lines]:
+            frame = stat.traceback[0]
+            where = f"{frame.filename.replace(root, '').replace(STDLIB + '/', '')}:{frame.lineno}"
+            print(f"| {where} | {stat.size / 1024:.0f} | {stat.count} |")
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -78,11 +91,11 @@ async def run(args: argparse.Namespace) -> None:
     async with app.run_test(size=(200, 50)) as pilot:
         while app.samples_merged < 2:
             await pilot.pause(0.1)
-        report(f"start ({len(app.table.rows)} rows)")
+        report(f"start ({len(app.table.rows)} rows)", args.lines)
         end = time.monotonic() + args.seconds
         while time.monotonic() < end:
             await pilot.pause(1.0)
-        report(f"after {args.seconds:g} s ({app.samples_merged} samples)")
+        report(f"after {args.seconds:g} s ({app.samples_merged} samples)", args.lines)
 
 
 def main() -> None:
@@ -91,6 +104,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--delay", type=float, default=1.0)
     ap.add_argument("--no-journal", action="store_true")
+    ap.add_argument("--lines", type=int, default=0, help="also the N biggest source lines")
     args = ap.parse_args()
     with idle_processes(args.procs):
         print(f"# {count_processes()} processes")
