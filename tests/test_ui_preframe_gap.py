@@ -135,5 +135,5 @@ def test_nothing_the_pre_frame_does_not_draw_with_is_imported_before_it(fifo: Pa
         assert term.exit_status() == 0
     assert "pidtop.sampling.sampler" in loaded  # the spy saw the pre-frame's imports
     unwanted = {"asyncio", "ssl", "textual", "rich", "pidtop.ui.startup", "pidtop.cli.snapshot",
-                "pidtop.actions.targets", "pidtop.kernel.handle", "ctypes"}  # fmt: skip
+                "pidtop.actions.targets", "pidtop.kernel.handle", "ctypes", "textwrap"}  # fmt: skip
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)

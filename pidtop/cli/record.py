@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,6 +94,8 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_record_parser(sub: Any, common: dict[str, Any]) -> None:
     """Register ``pidtop record``."""
+    import textwrap  # not for the monitor's own parser (its --replay): before its first frame
+
     p = sub.add_parser("record", help="record processes and exits for replay", **common)
     p.description = textwrap.fill(DESCRIPTION, 78)
     p.epilog = (
