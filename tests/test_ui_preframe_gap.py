@@ -137,3 +137,26 @@ def test_nothing_the_pre_frame_does_not_draw_with_is_imported_before_it(fifo: Pa
     unwanted = {"asyncio", "ssl", "textual", "rich", "pidtop.ui.startup", "pidtop.cli.snapshot",
                 "pidtop.actions.targets", "pidtop.kernel.handle", "ctypes", "textwrap"}  # fmt: skip
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
+
+
+def test_the_pre_frame_lets_go_of_its_sample_once_textual_has_the_terminal() -> None:
+    """The CLI holds the PreFrame until the app ends: once handed over, it no longer keeps the
+    first sample (every record of it, also those the app has replaced since) alive."""
+    import termios
+
+    from pidtop.demo.source import ScriptedSource
+    from pidtop.sampling.changes import ChangeFeed
+    from pidtop.ui.preframe import PreFrame
+
+    source = ScriptedSource()
+    snap = source.sample()
+    primary, secondary = os.openpty()
+    try:
+        attrs = termios.tcgetattr(secondary)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    pre = PreFrame(ChangeFeed(), source, snap, 1, attrs)
+    assert pre.snapshot is snap
+    pre.hand_over()  # what Textual's driver calls as it starts (stdin here: no terminal)
+    assert pre.snapshot is None and pre.handed_over

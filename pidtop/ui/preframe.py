@@ -176,13 +176,14 @@ class PreFrame:
 
     feed: ChangeFeed
     source: ProcessSource
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None once handed over (the app has it; not kept for its run)
     fd: int
     attrs: list[Any]  # termios attributes before the pre-frame
     handed_over: bool = False
 
     def hand_over(self) -> None:
         """Textual takes the terminal: the original attributes back (its driver saves them)."""
+        self.snapshot = None  # the caller holds this object until the app ends
         if not self.handed_over:
             self.handed_over = True
             with contextlib.suppress(termios.error):
