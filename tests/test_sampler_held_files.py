@@ -47,12 +47,12 @@ wait_exec("1000")
 fa = os.pidfd_open(a)
 r = row(s.sample())
 out["a"] = [r.cmdline, r.state != "Z"]
-out["a_held"] = str(PID) in s._held
-fd_a = s._held.get(str(PID))
+out["a_held"] = str(PID) in s._files.fds
+fd_a = s._files.fds.get(str(PID))
 os.kill(a, signal.SIGKILL)
 procs.wait_fd(fa)  # exited: a zombie until reaped
 r = row(s.sample())
-out["zombie"] = [r.cmdline, r.state, s._held.get(str(PID)) == fd_a]
+out["zombie"] = [r.cmdline, r.state, s._files.fds.get(str(PID)) == fd_a]
 os.waitid(os.P_PIDFD, fa, os.WEXITED)
 b = procs.fork_at_pid(PID, sleeper("1001"))
 wait_exec("1001")
@@ -60,14 +60,14 @@ with open(f"/proc/{PID}/stat", "rb") as f:
     start_b = int(f.read().rpartition(b")")[2].split()[19])
 r = row(s.sample())
 out["b"] = [b, r.cmdline, r.state != "Z", r.starttime == start_b]
-out["b_held"] = str(PID) in s._held
-out["counted"] = [budget.stat_files, len(s._held)]
+out["b_held"] = str(PID) in s._files.fds
+out["counted"] = [budget.stat_files, len(s._files.fds)]
 os.kill(b, signal.SIGKILL)
 os.waitpid(b, 0)
 r = row(s.sample())
-out["gone"] = [r is None, str(PID) in s._held, budget.stat_files == len(s._held)]
+out["gone"] = [r is None, str(PID) in s._files.fds, budget.stat_files == len(s._files.fds)]
 s.close()
-out["closed"] = [budget.stat_files, len(s._held)]
+out["closed"] = [budget.stat_files, len(s._files.fds)]
 print(json.dumps(out))
 """
 
@@ -117,15 +117,15 @@ def test_the_sampler_takes_what_pidfds_leave_and_gives_it_back(
     snaps = [held.sample(), plain.sample()]
     pids = [{p.pid for p in s.processes} for s in snaps]
     assert {p.pid for p in sleepers} <= pids[0] & pids[1]  # (other processes come and go)
-    assert budget.stat_files == len(held._held) == 20 == _open_fds() - fds
+    assert budget.stat_files == len(held._files.fds) == 20 == _open_fds() - fds
     for _ in range(30):  # pins take the free 20, then 10 of the sampler's: at once
         budget.acquire("pin")
-    assert budget.stat_files == len(held._held) == 10 and _open_fds() - fds == 10
+    assert budget.stat_files == len(held._files.fds) == 10 and _open_fds() - fds == 10
     for _ in range(5):  # --watch-all takes what is free (nothing): the next pass gives back
         budget.release("pin")
         assert budget.acquire_spare("watch") is False
     held.sample()  # owed 20 - 5: all its 10 back
-    assert budget.stat_files == len(held._held) == 0 and budget.free == 15
+    assert budget.stat_files == len(held._files.fds) == 0 and budget.free == 15
     assert budget.acquire_spare("watch") is True  # the next sync watches it
     budget.release("watch")
     for _ in range(15):
@@ -136,7 +136,7 @@ def test_the_sampler_takes_what_pidfds_leave_and_gives_it_back(
     for _ in range(40):
         budget.release("pin")
     held.sample()
-    assert budget.stat_files == len(held._held) == 20  # 40 free, 20 kept for pidfds
+    assert budget.stat_files == len(held._files.fds) == 20  # 40 free, 20 kept for pidfds
     held.drop_held_files()
     assert budget.stat_files == 0 and _open_fds() == fds
     plain.close()

@@ -57,7 +57,8 @@ process's ``ProcInfo``, ``_parse`` for one that ran or was marked, ``_recheck`` 
 one's per-pass reads, ``_refresh`` for one whose turn it is) read and write the same
 per-identity cache (``_Ident``, ``_last``, the refresh turns, the marks) in one order, and the
 loop is inlined on purpose (a call per process costs more than the reuse saves). The readers
-that need no cache are already apart (:mod:`pidtop.sampling.procfiles`,
+that need no cache are already apart (:mod:`pidtop.sampling.procfiles`, the held stat files'
+bookkeeping in :mod:`pidtop.sampling.heldfiles`,
 :mod:`pidtop.sampling.system`, :mod:`pidtop.sampling.extras`, :mod:`pidtop.kernel.stat`).
 """
 
@@ -66,7 +67,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import threading
 import time
 from dataclasses import replace
 
@@ -81,6 +81,7 @@ from pidtop.sampling.extras import (
     parse_cgroup,
     parse_ctxsw,
 )
+from pidtop.sampling.heldfiles import HeldStatFiles
 from pidtop.sampling.procfiles import (
     _O_RDONLY,
     _decode,
@@ -167,48 +168,18 @@ class ProcSampler:
         self._turns: dict[int, set[str]] = {}
         self._turns_every = 0
         self._live = False  # this pass: the feed is live (owner changes come as events)
-        #: PID (as listed) -> its /proc/PID/stat kept open and read again with ``pread``
-        #: (``share_fd_budget``): ~6 µs of open/close saved per process per tick
-        self._held: dict[str, int] = {}
-        self._budget: FdBudget | None = None
-        self._lock = threading.Lock()  # sample() vs drop_held_files() (the UI's end)
+        #: each /proc/PID/stat kept open and read again with ``pread`` (``share_fd_budget``):
+        #: ~6 µs of open/close saved per process per tick
+        self._files = HeldStatFiles()
 
     def share_fd_budget(self, budget: FdBudget) -> None:
         """Keep each process's stat file open between passes, with fds from ``budget``
-        (counted as ``stat_files``, the lowest priority: see :meth:`FdBudget.acquire_some`). A held
-        file reads *its* process or fails with ESRCH once that one is reaped, also when the
-        PID then belongs to a newcomer. Without a budget every read is open/read/close.
-        A pin or an action that finds the budget full gets one back at once (a yielder)."""
-        self._budget = budget
-        budget.yielders.insert(0, self._give_back)  # asked before --watch-all's
+        (:mod:`pidtop.sampling.heldfiles`). Without a budget every read is open/read/close."""
+        self._files.share(budget)
 
     def drop_held_files(self) -> None:
         """Close every held stat file and give its fd back (the monitor's end)."""
-        with self._lock:
-            self._release_held(list(self._held))
-            if self._budget is not None and self._give_back in self._budget.yielders:
-                self._budget.yielders.remove(self._give_back)
-            self._budget = None
-
-    def _give_back(self) -> bool:
-        """The budget's yielder (on the UI loop): close one held file, after the pass in
-        progress if there is one (a few ms; at most 0.5 s, then the request is refused)."""
-        if not self._lock.acquire(timeout=0.5):
-            return False
-        try:
-            if not self._held:
-                return False
-            self._release_held([next(iter(self._held))])
-            return True
-        finally:
-            self._lock.release()
-
-    def _release_held(self, names: list[str]) -> None:
-        held = self._held
-        for name in names:
-            os.close(held.pop(name))
-        if names and self._budget is not None:
-            self._budget.release_some(len(names))
+        self._files.drop()
 
     def close(self) -> None:
         """Release the /proc directory fd and the held stat files."""
@@ -265,7 +236,7 @@ class ProcSampler:
 
         ``fields``: the optional fields to read (``extras.OPTIONAL_FIELDS``); when they change,
         this pass reads every process in full so the new fields are filled everywhere."""
-        with self._lock:
+        with self._files.lock:
             return self._sample(threads, fields)
 
     def _sample(self, threads: bool, fields: frozenset[str]) -> Snapshot:
@@ -319,18 +290,15 @@ class ProcSampler:
                 else:
                     last[rel] = self._refresh(rel, rel[:-5], held)
         os_open, os_read, os_pread, os_close = os.open, os.read, os.pread, os.close
-        files = self._held
-        new_held: dict[str, int] = {}
+        stat_files = self._files
         try:
             names = os.listdir(dirfd)
+            stat_files.begin(len(names))
         except OSError as e:  # out of fds (EMFILE), /proc gone?
             self._errors.append(f"cannot list {self.proc}: {e}")
             names = []
-            new_held = dict(files)  # no process was seen gone: keep their files
-        budget = self._budget
-        if budget is not None and files and (owed := budget.owed()):
-            self._release_held(list(files)[:owed])  # pins and watches took what was free
-        keep = budget.acquire_some(len(names) - len(files)) if budget is not None else 0
+            stat_files.listing_failed()  # no process was seen gone: keep their files
+        files, new_held = stat_files.fds, stat_files.seen
         for name in names:
             if not name.isdigit():
                 continue
@@ -343,8 +311,7 @@ class ProcSampler:
                     data = os_pread(fd, 4096, 0)
                     new_held[name] = fd
                 except OSError:  # ESRCH: reaped. The PID may be a newcomer's: open it anew
-                    os_close(files.pop(name))
-                    keep += 1
+                    stat_files.reaped(name)
                     fd = None
                     last.pop(rel, None)  # never the old identity's cache for a newcomer
             if fd is None:
@@ -360,11 +327,7 @@ class ProcSampler:
                 except OSError:  # ESRCH on a task that died after open
                     os_close(fd)
                     continue
-                if keep > 0:
-                    new_held[name] = fd
-                    keep -= 1
-                else:
-                    os_close(fd)
+                stat_files.adopt(name, fd)
             prev = last.get(rel)
             info: ProcInfo | None
             if prev is not None and prev[0] == data and reuse:
@@ -384,13 +347,7 @@ class ProcSampler:
                         if t is not None:
                             append(t)
         self._last = new_last
-        for name, fd in files.items():
-            if name not in new_held:  # gone from the listing: close it now
-                os_close(fd)
-                keep += 1
-        self._held = new_held
-        if budget is not None and keep:
-            budget.release_some(keep)
+        stat_files.end()  # the files of processes gone from the listing closed now
         return Snapshot(
             time=mono,
             wall=wall,
