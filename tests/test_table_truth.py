@@ -29,7 +29,7 @@ from pidtop.sampling.changes import COMMAND, OWNER, ChangeFeed
 from pidtop.sampling.extras import FIELD_CGROUP, FIELD_CTXSW, FIELD_IO, FIELD_OOM
 from pidtop.sampling.rows import Row
 from pidtop.sampling.sampler import ProcSampler
-from pidtop.sampling.snapshot import ProcInfo, Snapshot
+from pidtop.sampling.snapshot import HoldsNoFiles, ProcInfo, Snapshot
 from pidtop.sampling.table import ProcessTable
 from pidtop.ui.app import PidtopApp
 
@@ -154,7 +154,7 @@ async def test_the_view_redraws_a_user_change_of_an_unchanged_command() -> None:
     me = next(p for p in first.processes if p.pid == os.getpid())
     user_a, user_b = "alice-" + uuid.uuid4().hex[:3], "bob-" + uuid.uuid4().hex[:3]
 
-    class Replay:
+    class Replay(HoldsNoFiles):
         """Two snapshots of this process: as ``user_a``, then as ``user_b`` (same command)."""
 
         def __init__(self) -> None:

@@ -32,7 +32,7 @@ from pidtop.demo.script import (
     ScriptRow,
 )
 from pidtop.sampling.fmt import sanitize
-from pidtop.sampling.snapshot import ProcInfo, ProcKey, Snapshot, SystemInfo
+from pidtop.sampling.snapshot import HoldsNoFiles, ProcInfo, ProcKey, Snapshot, SystemInfo
 
 if TYPE_CHECKING:
     from pidtop.demo.details import ScriptedDetails
@@ -69,7 +69,7 @@ class _Proc:
     last_delta: int = 0
 
 
-class ScriptedSource:
+class ScriptedSource(HoldsNoFiles):
     """Deterministic ``ProcessSource``.
 
     ``sample()`` number *k* (0-based) has ``time = MONO0 + k * interval`` and

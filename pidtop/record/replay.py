@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pidtop.journal.records import ExitRecord, LostRecord
 from pidtop.journal.service import KEEP, Journal, Record, Stats
 from pidtop.record.reader import Moment, Reader
-from pidtop.sampling.snapshot import ProcKey, Snapshot
+from pidtop.sampling.snapshot import HoldsNoFiles, ProcKey, Snapshot
 
 __all__ = ["PlaybackSource", "ReplayJournal", "ReplaySource"]
 
@@ -25,7 +25,7 @@ __all__ = ["PlaybackSource", "ReplayJournal", "ReplaySource"]
 CACHED = 4
 
 
-class ReplaySource:
+class ReplaySource(HoldsNoFiles):
     """The recorded moments of ``reader``, one at a time (a ``ProcessSource``)."""
 
     def __init__(self, reader: Reader, at: float | None = None) -> None:
@@ -147,7 +147,7 @@ class ReplayJournal(Journal):
         return self._rate
 
 
-class PlaybackSource:
+class PlaybackSource(HoldsNoFiles):
     """A ``ProcessSource`` that returns the given snapshots in order (then the last again)."""
 
     def __init__(self, snapshots: Sequence[Snapshot]) -> None:

@@ -7,7 +7,10 @@ sampling thread to the UI loop. Nothing here touches /proc or Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pidtop.kernel.fdbudget import FdBudget
 
 #: A process (or thread) is identified by its PID *and* its start time (clock ticks since boot,
 #: ``/proc/PID/stat`` field 22). A PID alone can be recycled; the pair only collides when a PID is
@@ -119,3 +122,23 @@ class ProcessSource(Protocol):
     def now(self) -> float:
         """Wall-clock now, from the same clock as ``Snapshot.wall`` (fixed for scripted sources)."""
         ...
+
+    def share_fd_budget(self, budget: FdBudget) -> None:
+        """Files the source may keep open between samples take their fds from ``budget`` (the
+        monitor's, shared with pins and watches)."""
+        ...
+
+    def drop_held_files(self) -> None:
+        """Close what :meth:`share_fd_budget` let the source keep open (the monitor's end)."""
+        ...
+
+
+class HoldsNoFiles:
+    """For a source that keeps no file open between samples (scripted, recorded): the
+    :class:`ProcessSource` fd budget methods as no-ops."""
+
+    def share_fd_budget(self, budget: FdBudget) -> None:
+        """Nothing to hold."""
+
+    def drop_held_files(self) -> None:
+        """Nothing held."""

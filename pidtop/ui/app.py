@@ -137,7 +137,7 @@ class PidtopApp(
             pins = PinSet(EventLog(clock=clock), clock=clock)
         self.pins = pins
         self.events = pins.log
-        getattr(source, "share_fd_budget", lambda _: None)(pins.budget)  # its open stat files
+        source.share_fd_budget(pins.budget)  # its open stat files (the sampler)
         self.watch_all: WatchAll | None = (
             WatchAll(pins.budget, self._on_watched_exit, opener=pins.opener)
             if opts.watch_all

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from pidtop.actions.pins import Pin, PinSet
     from pidtop.actions.watch_all import WatchAll
     from pidtop.kernel.watch import ExitEvent
+    from pidtop.sampling.snapshot import ProcessSource
     from pidtop.ui.tree_kill import TreeKillRun
 
 #: worker groups whose work a quit must not cut short (signals being sent, renices)
@@ -51,7 +52,7 @@ class SessionHost(Protocol):
 
     pins: PinSet
     events: EventLog
-    source: object  # the process source (the /proc sampler keeps files open)
+    source: ProcessSource  # the /proc sampler keeps files open
     watch_all: WatchAll | None
     tree_kills: list[TreeKillRun]
     settings_message: str | None
@@ -99,9 +100,7 @@ class QuickExit(_Mixin):
         if self.watch_all is not None:
             self.watch_all.close()
         self.pins.close()
-        drop = getattr(self.source, "drop_held_files", None)  # the sampler's held fds
-        if drop is not None:
-            drop()
+        self.source.drop_held_files()  # the sampler's held fds
         self.events.flush_later(None)  # flushed; entries from here on: at once
 
     def on_unmount(self) -> None:
