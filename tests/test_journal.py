@@ -748,3 +748,45 @@ def _named_within_a_half_second_batch(journal: Journal, monkeypatch: pytest.Monk
     os.waitpid(pid, 0)
     r = exits_of(got, {pid})[pid]
     assert (r.comm, r.cmdline, r.exit_code) == ("sleep", "/bin/sleep 0.1", 0)
+
+
+@pytest.mark.parametrize("names_known", [True, False], ids=["names-known", "reads-of-use"])
+def test_the_main_socket_is_read_at_once_only_while_that_is_of_use(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch, names_known: bool
+) -> None:
+    """Within a 0.5 s batch, with an EXEC socket that delivers: when the main socket's read
+    needs no /proc read (a forked child's name is its parent's), it is read again only at the
+    batch's end (each timed read is a wake-up: ~50 of them at READ_EVERY), and the exit is
+    recorded with its status and name. When the reads ARE of use (SIMULATED: every read of
+    the main socket counts as one that read /proc, as for a zombie whose name is not known),
+    the timed reads go on all batch."""
+    assert journal._exec_sock is not None
+    subprocess.run(["/bin/true"], check=True)
+    collect(journal, lambda rs: journal._exec_delivered is journal._exec_sock)
+    if not names_known:
+        tracker, capture = journal._tracker, journal._tracker.capture
+
+        def reads_proc(events: list[conn.Event]) -> None:
+            capture(events)
+            tracker.proc_reads += 1
+
+        monkeypatch.setattr(tracker, "capture", reads_proc)
+    journal.batch = 0.5
+    reads = 0
+    read = journal._read
+
+    def counted() -> list[conn.Event]:
+        nonlocal reads
+        reads += 1
+        return read()
+
+    monkeypatch.setattr(journal, "_read", counted)
+    pid = fork_exit(7)
+    os.waitpid(pid, 0)
+    got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
+    r = exits_of(got, {pid})[pid]
+    assert r.exit_code == 7 and r.comm is not None
+    if names_known:
+        assert reads <= 4, reads  # the wake-up's read, the batch's end (a pump or two)
+    else:
+        assert reads >= 10, reads  # every READ_EVERY (0.01 s) of the 0.5 s batch

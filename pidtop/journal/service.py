@@ -80,7 +80,9 @@ KEEP = 10_000
 #: main socket read every READ_EVERY (and the monitor's loop told ~10 times a second, not ~60)
 BATCH = 0.1
 #: within a batch the main socket is still read this often (an empty read costs one syscall),
-#: so that a leader EXIT's zombie is read for its name before its parent reaps it
+#: so that a leader EXIT's zombie is read for its name before its parent reaps it. Only while
+#: those reads are of use (see :meth:`Journal._gather`): each wake-up costs ~50-60 µs of CPU
+#: on the 2-core dev VM, and 10 a batch were most of the reader's cost under churn
 READ_EVERY = 0.01
 #: while events gather, the socket is read this often, so that an EXEC's /proc read happens
 #: at once (a process living 5 ms is still there) rather than at the end of the batch; only
@@ -150,6 +152,10 @@ class Journal:
         self._exec_sock: ProcConnector | None = None
         self._execs_main = 0  # EXECs read from the main socket, and from the EXEC socket:
         self._execs_own = 0  # both only until the EXEC socket is known to deliver
+        #: the EXEC socket that delivered an EXEC (the one open now, or a replaced one)
+        self._exec_delivered: ProcConnector | None = None
+        #: the last read of the main socket read /proc (an EXEC not read yet, a zombie's name)
+        self._main_read_useful = True
         self._tracker = Tracker()
         self._fallback: PidfdFallback | None = None
         #: pidfs inode of a PID pidtop holds a pidfd for (the monitor's pins); called from the
@@ -287,7 +293,8 @@ class Journal:
         that a busy machine costs one wake-up per batch rather than one per event: at 1,000
         exits/s that halves pidtop's CPU. The socket buffer holds far more than that. Meanwhile
         an EXEC wakes it (the EXEC socket), for the new program's name and command line, read
-        at once, and the main socket is read every :data:`READ_EVERY` s (a zombie's name);
+        at once, and the main socket is read every :data:`READ_EVERY` s while that is of use
+        (a zombie's name: :meth:`_next_main_read`);
         without the EXEC socket it reads everything every :data:`CAPTURE_EVERY` s. The
         records are made and handed on once per batch.
         """
@@ -348,7 +355,7 @@ class Journal:
         if wake_fd is not None:
             poller.register(wake_fd, select.POLLIN)
         events: list[Event] = []
-        next_read = time.monotonic() + READ_EVERY
+        next_read = self._next_main_read()
         while (now := time.monotonic()) < end:
             ready: list[tuple[int, int]] = []
             with contextlib.suppress(InterruptedError):
@@ -361,8 +368,20 @@ class Journal:
                     break
             if time.monotonic() >= next_read:
                 events += self._read()
-                next_read = time.monotonic() + READ_EVERY
+                next_read = self._next_main_read()
         return events
+
+    def _next_main_read(self) -> float:
+        """When :meth:`_gather` reads the main socket next: in :data:`READ_EVERY` s while its
+        reads are of use (the last one read /proc: an EXEC the EXEC socket had not brought, a
+        zombie's name), or while the EXEC socket has not delivered yet (a kernel that ignores its
+        filter sends it nothing: the main socket is then the only way to an EXEC in time);
+        otherwise only at the batch's end (the EXEC socket wakes it for every EXEC, and a name
+        is known for nearly every exit: the first that is not is read at the end, the next ones
+        at once again)."""
+        if self._main_read_useful or self._exec_delivered is not self._exec_sock:
+            return time.monotonic() + READ_EVERY
+        return float("inf")
 
     def _read_execs(self) -> None:
         """The EXEC socket's events, their /proc entries read now (the tracker keeps them for
@@ -377,6 +396,7 @@ class Journal:
             return
         if execs:
             self._execs_own += len(execs)
+            self._exec_delivered = sock
             self._tracker.capture(execs)
 
     def _close_exec_sock(self) -> None:
@@ -395,7 +415,9 @@ class Journal:
                 return []
             raise
         if events:
+            made = self._tracker.proc_reads
             self._tracker.capture(events)
+            self._main_read_useful = self._tracker.proc_reads != made
             if self._exec_sock is not None and not self._execs_own:
                 self._execs_main += sum(1 for ev in events if type(ev) is Exec)
                 if self._execs_main >= EXEC_SILENT_AFTER:  # the kernel ignored the filter

@@ -203,6 +203,8 @@ class Tracker:
         #: events were lost since the last feed (a socket overflow): task counts not trusted
         self._distrust = False
         self._trust = True  # the task counts may decide exits in the batch being fed
+        #: /proc reads made by :meth:`capture` (an EXEC's, a zombie's): whether a read helped
+        self.proc_reads = 0
         self._wall_offset = _wall_offset()
         self._boot_ns = _boot_offset_ns()
 
@@ -266,9 +268,11 @@ class Tracker:
                 st = _stat(e.tgid)  # after cmdline
                 self._exec_reads[e.tgid] = (e.ts, st, cmdline)
                 named[e.tgid] = st is not None
+                self.proc_reads += 1
             elif isinstance(e, Exit):
                 if e.pid == e.tgid and not self._name_known(e.tgid):
                     self._exit_reads[e.tgid] = (e.ts, _stat(e.tgid))
+                    self.proc_reads += 1
             elif isinstance(e, Fork) and e.pid == e.tgid:  # its parent's name until it execs
                 named[e.pid] = self._name_known(e.parent_tgid)
 
