@@ -790,3 +790,12 @@ def test_the_main_socket_is_read_at_once_only_while_that_is_of_use(
         assert reads <= 4, reads  # the wake-up's read, the batch's end (a pump or two)
     else:
         assert reads >= 10, reads  # every READ_EVERY (0.01 s) of the 0.5 s batch
+
+
+def test_the_exec_socket_is_known_to_deliver_from_linux_6_6() -> None:
+    """Kernel releases that filter a connector socket's events (6.6 on); anything else waits
+    for the EXEC socket's first EXEC before the main socket's timed reads may stop."""
+    from pidtop.journal.service import _kernel_filters_events
+
+    assert [_kernel_filters_events(r) for r in ("6.6.0", "6.18.44-fc", "7.0-rc1")] == [True] * 3
+    assert not any(_kernel_filters_events(r) for r in ("6.5.13", "5.15.0-91-generic", "6", "x"))

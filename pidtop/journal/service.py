@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import select
 import threading
 import time
@@ -96,6 +97,13 @@ EXEC_SILENT_AFTER = 8
 #: how long the start check waits for the exit of pidtop's own probe child
 PROBE_TIMEOUT = 2.0
 _FAILED_TEXT = "exits between refreshes may be missed"
+
+
+def _kernel_filters_events(release: str | None = None) -> bool:
+    """Whether this kernel (6.6 and later) filters a connector socket's events, so that the
+    EXEC socket delivers (an older one sends it nothing; a backport is found by its first EXEC)."""
+    m = re.match(r"(\d+)\.(\d+)", release or os.uname().release)
+    return m is not None and (int(m[1]), int(m[2])) >= (6, 6)
 
 
 # --------------------------------------------------------------------------- the journal
@@ -218,6 +226,8 @@ class Journal:
                     self.complete = True
                     with contextlib.suppress(ConnectorError):
                         self._exec_sock = ProcConnector(EXEC_RCVBUF, events=PROC_EVENT_EXEC)
+                        if _kernel_filters_events():  # it delivers: no EXEC to wait for
+                            self._exec_delivered = self._exec_sock
                     return
                 self.probe = "silent"
                 self._connector.close()
@@ -374,8 +384,9 @@ class Journal:
     def _next_main_read(self) -> float:
         """When :meth:`_gather` reads the main socket next: in :data:`READ_EVERY` s while its
         reads are of use (the last one read /proc: an EXEC the EXEC socket had not brought, a
-        zombie's name), or while the EXEC socket has not delivered yet (a kernel that ignores its
-        filter sends it nothing: the main socket is then the only way to an EXEC in time);
+        zombie's name), or while the EXEC socket is not known to deliver (a kernel before 6.6
+        ignores its filter and sends it nothing: the main socket is then the only way to an
+        EXEC in time);
         otherwise only at the batch's end (the EXEC socket wakes it for every EXEC, and a name
         is known for nearly every exit: the first that is not is read at the end, the next ones
         at once again)."""
