@@ -180,14 +180,14 @@ class ScriptedDetails:
         if not self.source.info_of(handle.pid):
             return Unavailable("exited")
         return [
-            FdEntry(0, "CHR", "rw", "/dev/pts/1", 0),
-            FdEntry(1, "CHR", "rw", "/dev/pts/1", 0),
-            FdEntry(2, "CHR", "rw", "/dev/pts/1", 0),
-            FdEntry(3, "REG", "r", "/var/log/app.log", 8192),
-            FdEntry(4, "IPv4", "rw", "TCP 127.0.0.1:5432->127.0.0.1:41234 (ESTABLISHED)", 0),
-            FdEntry(5, "FIFO", "w", "pipe:[31337]", 0),
-            FdEntry(6, "anon", "rw", "[eventfd]", 0),
-            FdEntry(7, "REG", "rw", "/tmp/old [x].db", 0, deleted=True),
+            FdEntry(0, "CHR", "rw", "/dev/pts/1"),
+            FdEntry(1, "CHR", "rw", "/dev/pts/1"),
+            FdEntry(2, "CHR", "rw", "/dev/pts/1"),
+            FdEntry(3, "REG", "r", "/var/log/app.log"),
+            FdEntry(4, "IPv4", "rw", "TCP 127.0.0.1:5432->127.0.0.1:41234 (ESTABLISHED)"),
+            FdEntry(5, "FIFO", "w", "pipe:[31337]"),
+            FdEntry(6, "anon", "rw", "[eventfd]"),
+            FdEntry(7, "REG", "rw", "/tmp/old [x].db", deleted=True),
         ]
 
 
