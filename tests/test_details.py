@@ -209,3 +209,69 @@ def test_history_of_unchanged_values_gives_the_same_series_as_one_kept_point_by_
         assert len(h) == len(want), trial
         for k in keys:
             assert h.series(k) == want.get(k, ([], [], None)), (trial, k)
+
+
+MANY = """
+import os, socket, sys, tempfile
+d = tempfile.mkdtemp()
+fds = [os.open("/proc/self/stat", os.O_RDONLY) for _ in range(1100)]
+w = os.open(os.path.join(d, "w"), os.O_WRONLY | os.O_CREAT)
+rw = os.open(os.path.join(d, "gone [x]"), os.O_RDWR | os.O_CREAT)
+os.unlink(os.path.join(d, "gone [x]"))
+path = os.open(d, os.O_PATH)
+r, wp = os.pipe()
+tcp = socket.socket(); tcp.bind(("127.0.0.1", 0)); tcp.listen()
+udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); udp6.bind(("::1", 0))
+unix = socket.socket(socket.AF_UNIX); unix.bind(os.path.join(d, "sock"))
+nl = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+os.write(1, f"{tcp.getsockname()[1]} {udp6.getsockname()[1]} {d}\\n".encode())
+sys.stdin.read()
+"""
+
+
+def _fdinfo_mode(pid: int, fd: int) -> str:
+    """r / w / rw from fdinfo's access flags (the slow way read_fds no longer takes)."""
+    flags = next(
+        int(line.split()[1], 8)
+        for line in Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines()
+        if line.startswith("flags:")
+    )
+    if flags & os.O_PATH:
+        return ""  # opened for neither
+    return {os.O_RDONLY: "r", os.O_WRONLY: "w", os.O_RDWR: "rw"}[flags & os.O_ACCMODE]
+
+
+def test_open_files_of_a_process_with_1100_fds_are_all_listed_truly() -> None:
+    """Every fd once, in order, each with the mode fdinfo's flags say, the type and name of
+    what it is, and the endpoints of its sockets (only their protocols' tables are read)."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", MANY], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert p.stdout is not None and wait_fd(p.stdout.fileno())
+        tcp_port, udp_port, tmp = p.stdout.readline().decode().split()
+        src = ProcDetails()
+        with src.open(p.pid, None) as h:
+            files = src.files(h)
+            assert isinstance(files, list)
+            fds = sorted(int(n) for n in os.listdir(f"/proc/{p.pid}/fd"))
+            assert [f.fd for f in files] == fds and len(fds) > 1100
+            for f in files:
+                assert f.mode == _fdinfo_mode(p.pid, f.fd), f
+            stats = [f for f in files if f.name == f"/proc/{p.pid}/stat"]
+            assert len(stats) == 1100 and {(f.kind, f.mode) for f in stats} == {("REG", "r")}
+            by_name = {f.name: f for f in files}
+            assert (by_name[f"{tmp}/w"].kind, by_name[f"{tmp}/w"].mode) == ("REG", "w")
+            gone = by_name[f"{tmp}/gone [x]"]
+            assert (gone.kind, gone.mode, gone.deleted) == ("REG", "rw", True)
+            assert (by_name[tmp].kind, by_name[tmp].mode) == ("DIR", "")  # O_PATH
+            pipes = [f for f in files if f.fd > 2 and f.name.startswith("pipe:[")]
+            assert sorted((f.kind, f.mode) for f in pipes) == [("FIFO", "r"), ("FIFO", "w")]
+            assert by_name[f"TCP 127.0.0.1:{tcp_port} (LISTEN)"].kind == "IPv4"
+            assert by_name[f"UDP [::1]:{udp_port}"].kind == "IPv6"
+            assert by_name[f"{tmp}/sock"].kind == "unix"
+            # a netlink socket has no table: shown as the kernel's link text
+            assert sum(f.kind == "sock" and f.name.startswith("socket:[") for f in files) == 1
+    finally:
+        p.kill()
+        p.wait()

@@ -338,3 +338,113 @@ async def test_p_walks_up_the_parent_chain() -> None:
         await wait_for(
             pilot, lambda: isinstance(app.screen, DetailsScreen) and app.screen.pid == 1306
         )
+
+
+async def test_open_files_and_environment_read_the_process_once(children, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One read per opening (Textual runs every class's on_mount: the files screen's own
+    on_mount also calling its base's read the fds twice); ``r`` reads again."""
+    from pidtop.details.reader import ProcDetails
+
+    calls: list[str] = []
+    for name in ("files", "environ"):
+        real = getattr(ProcDetails, name)
+
+        def counted(self, handle, _real=real, _name=name):  # type: ignore[no-untyped-def]
+            calls.append(_name)
+            return _real(self, handle)
+
+        monkeypatch.setattr(ProcDetails, name, counted)
+    app = real_app([children[0].pid])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(app.table.rows) == 1)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        await pilot.pause(0.2)
+        assert calls == ["files"]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        await pilot.pause(0.2)
+        assert calls == ["files", "files"]
+        await pilot.press("escape", "e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvironScreen) and app.screen.loaded)
+        await pilot.pause(0.2)
+        assert calls == ["files", "files", "environ"]
+
+
+async def test_fd_table_shows_what_a_data_table_shows() -> None:
+    """FdTable fills its rows at once and measures them by their text: what it draws (every
+    line, cursor, zebra, widths, scroll size) is what Textual's DataTable filled by add_row
+    draws with the same texts, also after the cursor moves."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from pidtop.details.openfiles import FdEntry
+    from pidtop.ui.screens.procinfo import FdCell, FdTable
+
+    entries = [FdEntry(i, "REG", "r", f"/proc/{i}/stat") for i in range(300)]
+    entries[3] = FdEntry(3, "REG", "rw", "/tmp/old [red]x[/] 中文.db", deleted=True)
+    entries[7] = FdEntry(7, "IPv6", "", "UDP [::1]:53")
+    entries[299] = FdEntry(12345, "FIFO", "w", "pipe:[31337]")
+
+    def texts(e: FdEntry) -> tuple[Text, ...]:
+        name = Text(e.name)
+        if e.deleted:
+            name.append(" (deleted)", style="bold red")
+        return (Text(str(e.fd), justify="right"), Text(e.kind), Text(e.mode), name)
+
+    class Two(App[None]):
+        CSS = "DataTable { height: 1fr; }"
+
+        def compose(self) -> ComposeResult:
+            yield FdTable(cursor_type="row", zebra_stripes=True)
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+
+    app = Two()
+    async with app.run_test(size=(60, 40)) as pilot:
+        ours, theirs = app.query_one(FdTable), app.query(DataTable).last()
+        for table in (ours, theirs):
+            table.add_columns("FD", "TYPE", "MODE", "NAME")
+        ours.fill(
+            [
+                (
+                    FdCell(str(e.fd), right=True),
+                    FdCell(e.kind),
+                    FdCell(e.mode),
+                    FdCell(e.name, deleted=e.deleted),
+                )
+                for e in entries
+            ]
+            + [(Text(""), Text(""), Text(""), Text("… and 2 more", "red"))]
+        )
+        for e in entries:
+            theirs.add_row(*texts(e))
+        theirs.add_row(Text(""), Text(""), Text(""), Text("… and 2 more", "red"))
+        await pilot.pause()
+
+        shown: dict[object, tuple[list[str], list[str]]] = {}
+
+        def drawn(table: DataTable[object]) -> list[str]:
+            return [
+                "".join(f"{s.text}{s.style}" for s in table.render_line(y))
+                for y in range(table.size.height)
+            ]
+
+        for move in ("", "down", "down", "pagedown", "end"):
+            for table in (ours, theirs):
+                table.focus()
+                await pilot.pause()
+                if move:
+                    await pilot.press(move)
+                await pilot.pause()
+                lines = drawn(table)  # focused: its header and cursor colours
+                app.set_focus(None)
+                await pilot.pause()
+                shown[table] = (lines, drawn(table))
+            assert ours.row_count == theirs.row_count == 301
+            assert ours.virtual_size == theirs.virtual_size
+            assert [c.content_width for c in ours.ordered_columns] == [
+                c.content_width for c in theirs.ordered_columns
+            ]
+            assert ours.cursor_row == theirs.cursor_row
+            assert shown[ours] == shown[theirs]
