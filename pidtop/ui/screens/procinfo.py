@@ -1,10 +1,10 @@
 """One process's environment (``e``, searchable) and open files and sockets (``l``, like lsof).
 
-Both open their own verified handle in a thread, read through it (the core brackets the read
-with the pidfd), close it, and show the result. ``on_mount`` waits for that thread a moment
-(:mod:`~pidtop.ui.screens.firstread`), so the first frame shows the data; a slower read lands
-when it is done. Names and
-values are process text: rendered as ``Text``, never as markup.
+Both open their own verified handle in a thread started when the screen is made, read through
+it (the core brackets the read with the pidfd), close it, and show the result. ``on_mount``
+waits for that thread a moment (:mod:`~pidtop.ui.screens.firstread`), so the first frame shows
+the data; a slower read lands when it is done. Names and values are process text: rendered as
+``Text``, never as markup.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ class _ProcScreen(SettledLayout, Modal[None]):
         #: True once the load finished (tests wait on it)
         self.loaded = False
         self._gone = False  # unmounted: a read that comes in later is dropped
+        # the first read starts here, as the key is handled: it runs while Textual composes,
+        # styles and mounts the screen (a thousand fds take tens of ms)
+        self._first: Future[object] | None = read_in_thread(self._load)
 
     def _load(self) -> object:
         handle = self.source.open(self.pid, self.starttime)
@@ -140,11 +143,16 @@ class _ProcScreen(SettledLayout, Modal[None]):
 
     def on_mount(self) -> None:
         settle_toasts(self)
-        self.load()
+        first, self._first = self._first, None
+        if first is not None:
+            self._wait(first)
 
     def load(self) -> None:
-        """Read in a thread; show the result now if it is in within ``FIRST_WAIT``."""
-        done = read_in_thread(self._load)
+        """Read again in a thread (``r``)."""
+        self._wait(read_in_thread(self._load))
+
+    def _wait(self, done: Future[object]) -> None:
+        """Show the read now if it is in within ``FIRST_WAIT``, else when it lands."""
         if not in_time(done):
             done.add_done_callback(lambda d: self.post_message(Loaded(d)))
             return
