@@ -19,6 +19,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.render import measure
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 from textual.widgets.data_table import Row, RowKey
 
@@ -71,13 +73,19 @@ class FdTable(DataTable[FdCell | Text]):
         """Replace every row by ``rows`` (one line each, one Text per column)."""
         self.clear()
         keys = [column.key for column in self.ordered_columns]
+        new = []
         for cells in rows:
             key = RowKey(None)
             self._row_locations[key] = len(self.rows)
             self._data[key] = dict(zip(keys, cells, strict=True))
             self.rows[key] = Row(key, 1)
-            self._new_rows.add(key)
-        self._require_update_dimensions = True
+            new.append(key)
+        # the widths now, not when DataTable is next idle: that is after the first paint,
+        # which then showed the columns as wide as their labels, and a second frame the rows
+        self._update_dimensions(new)
+        # and its scrollbars: the virtual size is set here, not by a layout, so no layout
+        # would decide them (a late fill was painted without its scrollbar, then with it)
+        self._refresh_scrollbars()
         self.cursor_coordinate = self.cursor_coordinate  # clamped, as add_row does
         if rows and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()
@@ -99,6 +107,15 @@ class FdTable(DataTable[FdCell | Text]):
                 if width > column.content_width:
                     column.content_width = width
         super()._update_dimensions(())  # the virtual size
+
+
+def _scrollbars(screen: Screen[object]) -> list[tuple[bool, bool]]:
+    """Which scrollbars each scrolling widget of ``screen`` shows."""
+    return [
+        (w.show_horizontal_scrollbar, w.show_vertical_scrollbar)
+        for w in screen.walk_children(Widget)
+        if w.is_scrollable
+    ]
 
 
 class Loaded(Message):
@@ -162,7 +179,15 @@ class _ProcScreen(SettledLayout, Modal[None]):
         self._gone = True
 
     def on_loaded(self, event: Loaded) -> None:
-        self._loaded(event.done)
+        """A late read: shown in one frame, laid out at once (a repaint first drew the
+        filled table without the scrollbar its rows need, the next layout added it)."""
+        with self.app.batch_update():  # the paint waits for the end of this block
+            self._loaded(event.done)
+            if not self._gone:
+                before = _scrollbars(self)
+                self._refresh_layout()
+                if _scrollbars(self) != before:  # that layout showed one: again, as Textual would
+                    self._refresh_layout()
 
     def _loaded(self, done: Future[object]) -> None:
         if self._gone:  # (during on_mount, is_mounted is still False)
