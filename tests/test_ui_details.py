@@ -375,6 +375,7 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
     """FdTable fills its rows at once and measures them by their text: what it draws (every
     line, cursor, zebra, widths, scroll size) is what Textual's DataTable filled by add_row
     draws with the same texts, also after the cursor moves."""
+    from rich.cells import cell_len
     from rich.text import Text
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
@@ -405,6 +406,7 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
         ours, theirs = app.query_one(FdTable), app.query(DataTable).last()
         for table in (ours, theirs):
             table.add_columns("FD", "TYPE", "MODE", "NAME")
+        await pilot.pause()  # laid out: the screen is up when the files are read
         ours.fill(
             [
                 (
@@ -417,6 +419,10 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
             ]
             + [(Text(""), Text(""), Text(""), Text("… and 2 more", "red"))]
         )
+        # widths and scrollbar at once, not when the table is next idle (after a paint)
+        names = [cell_len(e.name) + (10 if e.deleted else 0) for e in entries]
+        assert [c.content_width for c in ours.ordered_columns] == [5, 4, 4, max(names)]
+        assert ours.show_vertical_scrollbar and ours.virtual_size.height == 302
         for e in entries:
             theirs.add_row(*texts(e))
         theirs.add_row(Text(""), Text(""), Text(""), Text("… and 2 more", "red"))

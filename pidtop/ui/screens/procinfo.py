@@ -80,6 +80,7 @@ class FdTable(DataTable[FdCell | Text]):
             self._data[key] = dict(zip(keys, cells, strict=True))
             self.rows[key] = Row(key, 1)
             new.append(key)
+        self._update_count += 1  # DataTable's caches of row order and offsets are keyed by it
         # the widths now, not when DataTable is next idle: that is after the first paint,
         # which then showed the columns as wide as their labels, and a second frame the rows
         self._update_dimensions(new)
@@ -89,7 +90,6 @@ class FdTable(DataTable[FdCell | Text]):
         self.cursor_coordinate = self.cursor_coordinate  # clamped, as add_row does
         if rows and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()
-        self._update_count += 1
         self.check_idle()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
