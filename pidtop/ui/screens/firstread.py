@@ -35,11 +35,11 @@ def read_in_thread(read: Callable[[], T]) -> Future[T]:
     return done
 
 
-def in_time(done: Future[T]) -> bool:
-    """Whether ``done`` finished within :data:`FIRST_WAIT` s (the GIL is released meanwhile:
-    the reading thread runs)."""
+def in_time(done: Future[T], wait: float | None = None) -> bool:
+    """Whether ``done`` finished within ``wait`` (default :data:`FIRST_WAIT`) s (the GIL is
+    released meanwhile: the reading thread runs)."""
     try:
-        done.exception(FIRST_WAIT)
+        done.exception(FIRST_WAIT if wait is None else wait)
     except TimeoutError:
         return False
     return True

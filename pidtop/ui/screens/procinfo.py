@@ -32,6 +32,11 @@ from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import Modal
 
+#: seconds the open-files screen waits for its first read while it mounts: a thousand fds
+#: take tens of ms to read, and a read that misses the wait costs an empty frame, then a
+#: second layout and paint of the whole table (more than the wait saves)
+FILES_WAIT = 0.15
+
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
 
@@ -130,6 +135,7 @@ class _ProcScreen(SettledLayout, Modal[None]):
     """Loads one thing about one process in a thread worker."""
 
     what = ""
+    first_wait: float | None = None  # FIRST_WAIT
 
     def __init__(
         self, source: DetailsSource, pid: int, starttime: int | None, command: str
@@ -170,7 +176,7 @@ class _ProcScreen(SettledLayout, Modal[None]):
 
     def _wait(self, done: Future[object]) -> None:
         """Show the read now if it is in within ``FIRST_WAIT``, else when it lands."""
-        if not in_time(done):
+        if not in_time(done, self.first_wait):
             done.add_done_callback(lambda d: self.post_message(Loaded(d)))
             return
         self._loaded(done)
@@ -282,6 +288,7 @@ class FilesScreen(_ProcScreen):
     """``l``: open files and sockets (fd, type, mode, path or endpoints), like ``lsof -p``."""
 
     what = "Open files"
+    first_wait = FILES_WAIT
     BINDINGS = [
         Binding("escape,q,l", "close", "Close"),
         Binding("r", "reload", "Reload"),
