@@ -15,16 +15,33 @@ was styled when its widgets were mounted a moment before, and a kept one needs i
 theme or the app's classes (no-colour mode...) changed since: otherwise the resume skips it
 (``refresh_styles``). (A stylesheet edited live under ``textual run --dev`` reaches a kept
 screen at the next theme change.)
+
+The first layout of a new screen has two more echoes, each a second full layout and paint of
+the same frame ~25 ms after the first (measured at +1,000 processes: 7-45 ms of CPU each,
+after the frame the person already sees): every widget's virtual size goes from nothing to
+what the layout found, a layout reactive, so each asks for a layout of what was just laid
+out; and the ``AwaitMount`` that ``push_screen`` returns lays the screen out once more when
+it is mounted. The first layout lays out every widget afresh (there is no arrangement cached
+yet), so :class:`OneLayout` drops both, unless the layout changed a scrollbar (then Textual's
+second layout is what shows it; :class:`~pidtop.ui.screens.firstframe.SettledLayout` runs it
+at once). tests/test_ui_pickers_open.py checks that the frame is what a full layout again
+would draw.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from textual import events
+from textual import events, messages
 from textual.app import App
+from textual.geometry import Region, Size
 from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.widget import Widget
+from textual.widgets import OptionList
+
+from pidtop.ui.screens.firstframe import settle_toasts
 
 if TYPE_CHECKING:
     _Base = Screen[Any]
@@ -37,10 +54,54 @@ class OneLayout(_Base):
     at the size the screen was just laid out at, no second styling when it first opens."""
 
     _styled_for: object = None
+    #: when the first layout ended (monotonic, Textual's clock); 0: not laid out yet
+    _laid_out_at = 0.0
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        """The first layout, whole and without the echoes it would cause (see the module's
+        text): done again at once, before the paint, if it changed a scrollbar."""
+        if self._laid_out_at or scroll:
+            super()._refresh_layout(size, scroll)
+            return
+        lists = list(self.query(OptionList))
+        with self.app.batch_update():  # the paint waits for the end of this block
+            for _ in range(3):  # again while it changes a scrollbar or a list's height
+                shown = _bars(self)
+                super()._refresh_layout(size, scroll)
+                laid = [option_list.virtual_size.height for option_list in lists]
+                for option_list in lists:
+                    option_list._update_lines()  # what Textual's list learns at its first paint
+                learnt = [option_list.virtual_size.height for option_list in lists]
+                if _bars(self) == shown and learnt == laid:
+                    break
+            self._laid_out_at = _clock()
+            # every widget's, its scrollbars' (placed, not children) and the screen's own
+            for widget in {self, *self.walk_children(Widget), *dict(self._compositor.layers)}:
+                widget._layout_required = False
+
+    async def _on_layout(self, message: messages.Layout) -> None:
+        """A widget's request from before the first layout ended: that layout did it
+        (Textual's handler, further down the classes, is not run)."""
+        if message.time <= self._laid_out_at:
+            message.stop()
+            message.prevent_default()
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """No layout again for the ``AwaitMount`` of ``push_screen`` once the first is done."""
+        if layout and self._laid_out_at and _awaiting_mount(sys._getframe(1)):
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """No second styling of widgets styled for this theme already: a new screen's (styled
         when mounted), a kept screen's opened again with the same theme and app classes."""
+        settle_toasts(self)  # before the layout: Textual sets it after, a layout again
         app = self.app
         styled_for = (app.theme, frozenset(app.classes), app.ansi_color)
         if self._styled_for in (None, styled_for):
@@ -52,6 +113,32 @@ class OneLayout(_Base):
         laid out at this size."""
         if event.size == self.outer_size:
             event.prevent_default()
+
+
+def _clock() -> float:
+    from textual import _time
+
+    return _time.get_time()
+
+
+def _awaiting_mount(frame: Any) -> bool:
+    """Whether ``frame`` is Textual's ``AwaitMount`` laying out what it waited for."""
+    return frame.f_code.co_name == "await_mount" and frame.f_globals["__name__"] == (
+        "textual.widget"
+    )
+
+
+def _bars(screen: Screen[Any]) -> dict[Widget, tuple[bool, bool]]:
+    """The scrollbars shown, of every scrolling widget (one of no size, like the footer's,
+    counts as not shown: it takes no room)."""
+    bars = {}
+    for w in screen.walk_children(Widget):
+        if w.is_scrollable:
+            styles = w.styles
+            across = w.show_horizontal_scrollbar and styles.scrollbar_size_horizontal > 0
+            down = w.show_vertical_scrollbar and styles.scrollbar_size_vertical > 0
+            bars[w] = (across, down)
+    return bars
 
 
 class Modal(OneLayout, ModalScreen[ScreenResultType]):
