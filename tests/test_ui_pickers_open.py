@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from textual.app import SystemCommand
 from textual.command import CommandList, CommandPalette
 from textual.screen import Screen
 from textual.widget import Widget
@@ -209,3 +210,37 @@ async def test_the_palette_typed_ahead_runs_the_typed_command() -> None:
         await burst(pilot, "ctrl+p", *"Pause", "enter")
         await wait_for(pilot, lambda: app.paused and not isinstance(app.screen, CommandPalette))
         assert app.table.sort_column == "cpu" and not app.table.tree
+
+
+async def test_the_palette_reopens_with_its_commands_kept_while_they_are_the_same() -> None:
+    """A second ctrl+p lists the commands (and their lines) made at the first, drawn the same;
+    once the app's entries change (a key rebound, a command more) they are made again."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+
+        async def opened() -> tuple[list[Any], list[str]]:
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.pause()
+            listed = app.screen.query_one(CommandList)
+            options = [listed.get_option_at_index(i) for i in range(listed.option_count)]
+            frame = app.screen._compositor.render_full_update().render_segments(app.console)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
+            return options, frame
+
+        first, first_frame = await opened()
+        second, second_frame = await opened()
+        assert len(second) == len(first) and all(a is b for a, b in zip(first, second, strict=True))
+        assert second_frame == first_frame
+        entries = app.get_system_commands
+
+        def one_more(screen: Any) -> Any:
+            yield from entries(screen)
+            yield SystemCommand("Aardvark", "a command added since", lambda: None)
+
+        app.get_system_commands = one_more  # type: ignore[method-assign]
+        third, _ = await opened()
+        assert str(third[0].prompt).startswith("Aardvark")
+        assert not any(a is b for a, b in zip(first, third[1:], strict=True))
