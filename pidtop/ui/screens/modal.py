@@ -64,7 +64,8 @@ class OneLayout(_Base):
             super()._refresh_layout(size, scroll)
             return
         lists = list(self.query(OptionList))
-        with self.app.batch_update():  # the paint waits for the end of this block
+        self._holding_paint = True  # one paint, at the end (at once, as Textual's layout does)
+        try:
             for _ in range(3):  # again while it changes a scrollbar or a list's height
                 shown = _bars(self)
                 super()._refresh_layout(size, scroll)
@@ -74,10 +75,25 @@ class OneLayout(_Base):
                 learnt = [option_list.virtual_size.height for option_list in lists]
                 if _bars(self) == shown and learnt == laid:
                     break
-            self._laid_out_at = _clock()
-            # every widget's, its scrollbars' (placed, not children) and the screen's own
-            for widget in {self, *self.walk_children(Widget), *dict(self._compositor.layers)}:
-                widget._layout_required = False
+        finally:
+            self._holding_paint = False
+        self._laid_out_at = _clock()
+        # every widget's, its scrollbars' (placed, not children) and the screen's own
+        for widget in {self, *self.walk_children(Widget), *dict(self._compositor.layers)}:
+            widget._layout_required = False
+        if self._paint_held:
+            self._paint_held = False
+            self._compositor_refresh()
+
+    _holding_paint = False
+    _paint_held = False
+
+    def _compositor_refresh(self) -> None:
+        """The paint, unless the first layout holds it until it is whole."""
+        if self._holding_paint:
+            self._paint_held = True
+            return
+        super()._compositor_refresh()
 
     async def _on_layout(self, message: messages.Layout) -> None:
         """A widget's request from before the first layout ended: that layout did it
