@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from textual.app import App
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Static
 from uitools import wait_for
 
 from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.modal import StyledWhenMounted
 from pidtop.ui.screens.signals import SignalScreen
 
 
@@ -106,3 +110,41 @@ async def test_laid_out_once_and_rightly(
         assert lines(screen) == first, f"{name}: a second layout draws another frame"
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ != name)
+
+
+class _Marked(StyledWhenMounted, Static):
+    """A widget that changes its classes in its constructor (as Textual's Input does)."""
+
+    def __init__(self) -> None:
+        super().__init__("x")
+        self.add_class("tall")
+
+
+class _Shows(App[None]):
+    CSS = "_Marked.tall { height: 7; }"
+
+    def compose(self) -> Any:
+        yield _Marked()
+
+
+async def test_a_widget_styled_when_mounted_has_the_styles_of_its_classes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """StyledWhenMounted: no styling before the widget is in the DOM; once mounted, the rules
+    of the classes it took in its constructor apply."""
+    styled: list[DOMNode] = []
+    update = App.update_styles
+
+    def counted(self: App[Any], node: DOMNode, animate: bool = True) -> None:
+        styled.append(node)
+        update(self, node, animate)
+
+    monkeypatch.setattr(App, "update_styles", counted)
+    app = _Shows()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        marked = app.query_one(_Marked)
+        assert marked.has_class("tall") and marked.size.height == 7
+        assert not any(isinstance(node, _Marked) for node in styled)
+        marked.add_class("other")  # mounted: styled again at a change, as before
+        assert styled and styled[-1] is marked

@@ -161,6 +161,22 @@ class Modal(OneLayout, ModalScreen[ScreenResultType]):
     """A modal screen laid out once when it opens (:class:`OneLayout`)."""
 
 
+if TYPE_CHECKING:
+    _Widget = Widget
+else:
+    _Widget = object
+
+
+class StyledWhenMounted(_Widget):
+    """Mix into a widget whose constructor changes its classes (Textual's ``Input`` sets
+    ``-valid``/``-invalid``): Textual styles it and its children again at each change, before
+    it is even in the DOM (~1.5 ms an input at +1,000 processes); it is styled when mounted."""
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        if self._parent is not None:
+            super().update_node_styles(animate)
+
+
 S = TypeVar("S", bound="Screen[Any]")
 
 

@@ -42,8 +42,12 @@ from textual.visual import Visual
 from textual.widgets import Button, LoadingIndicator
 from textual.widgets.option_list import Option
 
-from pidtop.ui.screens.modal import OneLayout
+from pidtop.ui.screens.modal import OneLayout, StyledWhenMounted
 from pidtop.ui.widgets.picklist import LinesInLayout
+
+
+class _CommandInput(StyledWhenMounted, CommandInput):
+    """Textual's palette input, styled once, when mounted."""
 
 
 class _Kept:
@@ -134,7 +138,7 @@ class Palette(OneLayout, CommandPalette):
         with Vertical(id="--container"):
             with Horizontal(id="--input", classes="--list-visible" if shown else ""):
                 yield SearchIcon()
-                yield CommandInput(placeholder=self._placeholder, select_on_focus=False)
+                yield _CommandInput(placeholder=self._placeholder, select_on_focus=False)
                 if not self.run_on_select:
                     yield Button("\u25b6")
             with Vertical(id="--results"):

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from pidtop.kernel.signals import list_signals
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.screens.modal import Modal
+from pidtop.ui.screens.modal import Modal, StyledWhenMounted
 from pidtop.ui.widgets.checks import CheckBox
 from pidtop.ui.widgets.picklist import PickList
 
@@ -61,6 +61,10 @@ def targets_text(targets: Sequence[tuple[str, str]], limit: int = TARGETS_SHOWN)
     if len(shown) < len(targets):
         lines.append(Text(f"… and {len(targets) - len(shown)} more"))
     return Text("\n").join(lines)
+
+
+class _Input(StyledWhenMounted, Input):
+    """An input styled once, when mounted."""
 
 
 class SignalScreen(Modal[SignalChoice | None]):
@@ -117,7 +121,7 @@ class SignalScreen(Modal[SignalChoice | None]):
                 id="signal-targets",
                 classes="target-list",
             )
-            yield Input(
+            yield _Input(
                 placeholder="type to filter: name or number", id="signal-filter", compact=True
             )
             options, highlight = self._options("", self._after)
@@ -129,7 +133,7 @@ class SignalScreen(Modal[SignalChoice | None]):
             yield signals
             with Horizontal(id="signal-options"):
                 yield Label("escalate after", markup=False)
-                yield Input(f"{self._after:g}", id="signal-after", type="number")
+                yield _Input(f"{self._after:g}", id="signal-after", type="number")
                 yield Label("s", markup=False)
             yield CheckBox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
             if self._tree:
