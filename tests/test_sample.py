@@ -346,7 +346,7 @@ def test_fake_proc_vanishing_and_malformed(tmp_path: Path) -> None:
             f.unlink()
         snap = s.sample()
         assert [p.pid for p in snap.processes] == [11]
-        assert not any(rel.startswith("10/") for rel in s._last)
+        assert "10" not in s._last
     finally:
         s.close()
 

@@ -12,9 +12,10 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
   file reads its own process or fails with ESRCH once it is reaped, also when a newcomer has
   its PID (then the PID is opened anew, as a new identity); a vanished process's file is
   closed at the next pass. Without fds to spare: open/read/close, as before;
-* if the bytes are identical to the previous tick's (an idle process), reuse the previous
-  ``ProcInfo`` object as is: no parsing, no allocation, no ``statm`` (the table model then also
-  skips its CPU maths with an ``is`` check);
+* if the bytes are identical to the previous tick's (an idle process: the same ``hash``; the
+  bytes are not kept, ~320 B a process), reuse the previous ``ProcInfo`` object as is: no
+  parsing, no allocation, no ``statm`` (the table model then also skips its CPU maths with an
+  ``is`` check);
 * otherwise (the process ran) parse it, read ``statm`` (~4 µs) for RES and SHR, and ``cmdline``
   (~3.4 µs; decoded only when its bytes changed): a process that rewrites its argv (postgres,
   nginx, setproctitle) sends no event, and it can only do so by running.
@@ -135,7 +136,9 @@ class _Ident:
         self.marked = 0  # OWNER | COMMAND: what an event said changed (read it this pass)
 
 
-_Entry = tuple[bytes, ProcInfo, _Ident]
+#: (hash of the stat bytes last parsed, or None: read it in full this pass; the ProcInfo; the
+#: identity cache). Only the hash is kept: all that is asked of the bytes is "unchanged?"
+_Entry = tuple[int | None, ProcInfo, _Ident]
 
 
 class ProcSampler:
@@ -156,16 +159,17 @@ class ProcSampler:
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.ncpu = os.cpu_count() or 1
         self._dirfd = os.open(proc, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
-        # stat path (relative to /proc) -> (stat bytes, ProcInfo, identity cache) of the last
-        # tick; rebuilt every tick, so entries of vanished processes are purged
+        # PID (the listing's name; a thread's TID) -> (stat hash, ProcInfo, identity cache) of
+        # the last tick; rebuilt every tick, so entries of vanished processes are purged
         self._last: dict[str, _Entry] = {}
         self._users: dict[int, str] = {}
         self._sys = SystemReader(self._read_all, self.ncpu)
         self._errors: list[str] = []
         self._tick = 0
         self._fields: frozenset[str] = frozenset()
-        #: stat paths of userland processes by PID % refresh_ticks (whose turn is which tick)
-        self._turns: dict[int, set[str]] = {}
+        #: PIDs (the ProcInfo's own ints) of userland processes by PID % refresh_ticks (whose
+        #: turn is which tick)
+        self._turns: dict[int, set[int]] = {}
         self._turns_every = 0
         self._live = False  # this pass: the feed is live (owner changes come as events)
         #: each /proc/PID/stat kept open and read again with ``pread`` (``share_fd_budget``):
@@ -259,14 +263,14 @@ class ProcSampler:
         live = feed is not None and feed.live
         if feed is not None:
             for pid, what in feed.drain().items():
-                held = last.get(f"{pid}/stat")
+                held = last.get(str(pid))
                 if held is not None:  # read it on the slow path this pass: stat "changed"
                     held[2].marked |= what
-                    last[f"{pid}/stat"] = (b"", held[1], held[2])
+                    last[str(pid)] = (None, held[1], held[2])
             if every_one := feed.drain_all():  # events lost: every process read again once
-                for rel, held in list(last.items()):
+                for key, held in list(last.items()):
                     held[2].marked |= every_one
-                    last[rel] = (b"", held[1], held[2])
+                    last[key] = (None, held[1], held[2])
         self._live = live
         # idle processes: the owner every pass without events (htop's way), the optional
         # fields every pass while shown (they change while the stat does not)
@@ -279,16 +283,17 @@ class ProcSampler:
             every = max(1, self.refresh_ticks)
             if self._turns_every != every:
                 self._turns_every, self._turns = every, {}
-                for rel, entry in last.items():
+                for entry in last.values():
                     if not (entry[1].is_kernel_thread or entry[1].is_thread):
-                        self._turns.setdefault(entry[1].pid % every, set()).add(rel)
+                        self._turns.setdefault(entry[1].pid % every, set()).add(entry[1].pid)
             turn = self._turns.get(self._tick % every, set())
-            for rel in list(turn):
-                held = last.get(rel)
-                if held is None:
-                    turn.discard(rel)  # gone
+            for pid in list(turn):
+                key = str(pid)
+                held = last.get(key)
+                if held is None or held[1].is_thread:  # gone (the PID now a thread's TID)
+                    turn.discard(pid)
                 else:
-                    last[rel] = self._refresh(rel, rel[:-5], held)
+                    last[key] = self._refresh(key, held)
         os_open, os_read, os_pread, os_close = os.open, os.read, os.pread, os.close
         stat_files = self._files
         try:
@@ -302,7 +307,6 @@ class ProcSampler:
         for name in names:
             if not name.isdigit():
                 continue
-            rel = name + "/stat"
             # the hot path, inlined: ~2 µs of syscalls (held file) + ~1.5 µs of Python per
             # idle process; ~6 µs of syscalls to open, read and close one
             fd = files.get(name)
@@ -313,8 +317,9 @@ class ProcSampler:
                 except OSError:  # ESRCH: reaped. The PID may be a newcomer's: open it anew
                     stat_files.reaped(name)
                     fd = None
-                    last.pop(rel, None)  # never the old identity's cache for a newcomer
+                    last.pop(name, None)  # never the old identity's cache for a newcomer
             if fd is None:
+                rel = name + "/stat"
                 try:
                     fd = os_open(rel, _O_RDONLY, dir_fd=dirfd)
                 except _VANISHED:
@@ -328,15 +333,15 @@ class ProcSampler:
                     os_close(fd)
                     continue
                 stat_files.adopt(name, fd)
-            prev = last.get(rel)
+            prev = last.get(name)
             info: ProcInfo | None
-            if prev is not None and prev[0] == data and reuse:
+            if prev is not None and prev[0] == hash(data) and reuse:
                 if recheck:  # the owner without events, the shown optional fields
-                    prev = self._recheck(rel, name, prev, owner_each)
+                    prev = self._recheck(name, prev, owner_each)
                 info = prev[1]  # unchanged since last tick: same identity
-                new_last[rel] = prev
+                new_last[name] = prev
             else:
-                info = self._parse(rel, name, data, prev, None, new_last, forced)
+                info = self._parse(name + "/stat", name, data, prev, None, new_last, forced)
                 if info is None:
                     continue
             append(info)
@@ -379,13 +384,14 @@ class ProcSampler:
         last: dict[str, _Entry],
         new_last: dict[str, _Entry],
     ) -> ProcInfo | None:
-        """Read one thread's stat file (threads are not in the /proc listing)."""
+        """Read one thread's stat file (threads are not in the /proc listing). Its cache is
+        keyed by its TID (``name``): TIDs and PIDs are one number space."""
         try:
             data = self._read(rel)
         except OSError:
             return None
-        prev = last.get(rel)
-        if prev is not None and prev[0] == data and self._reuse:
+        prev = last.get(name)
+        if prev is not None and prev[0] == hash(data) and self._reuse:
             p = prev[1]
             if (p.cmdline, p.user, p.exe_deleted) == (
                 leader.cmdline,
@@ -393,8 +399,8 @@ class ProcSampler:
                 leader.exe_deleted,
             ):
                 if self._fields:
-                    prev = self._recheck(rel, name, prev, False)
-                new_last[rel] = prev
+                    prev = self._recheck(name, prev, False, rel[:-4])
+                new_last[name] = prev
                 return prev[1]
         return self._parse(rel, name, data, prev, leader, new_last, False)
 
@@ -421,7 +427,7 @@ class ProcSampler:
         same = prev is not None and prev[1].starttime == s.starttime
         ident = prev[2] if same else _Ident()  # type: ignore[index]
         if not same and leader is None and self._turns_every and not s.flags & PF_KTHREAD:
-            self._turns.setdefault(s.pid % self._turns_every, set()).add(rel)
+            self._turns.setdefault(s.pid % self._turns_every, set()).add(s.pid)
         ident.sightings += 1
         exec_seen = ident.comm_raw != s.comm_raw or ident.sightings == 1
         if exec_seen:
@@ -514,16 +520,16 @@ class ProcSampler:
         )
         if same and prev is not None and prev[1] == info:
             info = prev[1]  # a forced or marked read that found nothing new
-        new_last[rel] = (data, info, ident)
+        new_last[name] = (hash(data), info, ident)
         return info
 
-    def _refresh(self, rel: str, name: str, prev: _Entry) -> _Entry:
+    def _refresh(self, name: str, prev: _Entry) -> _Entry:
         """An unchanged process's turn: read again what can change while its stat does not
         and no event says (a run shorter than a clock tick, another process's act): command
         line, executable, memory. ~12 µs; a new ``ProcInfo`` only if something changed."""
         data, info, ident = prev
         changes: dict[str, object] = {}
-        base = rel[:-4]
+        base = name + "/"
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
             if raw and raw != ident.cmdline_raw:
@@ -541,11 +547,12 @@ class ProcSampler:
             return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
         return prev
 
-    def _recheck(self, rel: str, name: str, prev: _Entry, owner: bool) -> _Entry:
+    def _recheck(self, name: str, prev: _Entry, owner: bool, base: str = "") -> _Entry:
         """An idle process's per-pass reads: the owner (``owner``: no events say it; one
         ``stat()`` of ``/proc/PID``) and the optional fields being shown (they change while
         the stat does not). The same entry when nothing changed (the table then knows at an
-        ``is`` check that this process's rates are 0), else one with a new ``ProcInfo``."""
+        ``is`` check that this process's rates are 0), else one with a new ``ProcInfo``.
+        ``base``: the files' directory, ``PID/task/TID/`` for a thread (default ``PID/``)."""
         data, info, ident = prev
         changes: dict[str, object] = {}
         if owner and not info.is_kernel_thread and not info.is_thread:
@@ -559,7 +566,7 @@ class ProcSampler:
                 changes["uid"], changes["user"] = uid, ident.user
         fields = self._fields
         if fields:
-            base = rel[:-4]
+            base = base or name + "/"
             if FIELD_CGROUP in fields:
                 with contextlib.suppress(OSError):
                     ident.cgroup = parse_cgroup(self._read_all(base + "cgroup"))
