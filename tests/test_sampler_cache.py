@@ -76,8 +76,11 @@ def test_reused_pid_is_a_new_identity_and_a_new_row(root: Path) -> None:
         row = table.get((10, 9999))
         assert row is not None and row.status == "new" and row.info is new
         assert table.get(old_key) is not None and table.get(old_key).status == "dying"  # type: ignore[union-attr]
+        # the rows' dict is keyed by each row's own key object (built once per row)
+        assert all(key is r.key for key, r in table._rows.items())
         table.update(s.sample())
         assert table.get(old_key) is None and table.get((10, 9999)).status == "normal"  # type: ignore[union-attr]
+        assert all(key is r.key for key, r in table._rows.items())
     finally:
         s.close()
 

@@ -130,7 +130,7 @@ class ProcessTable:
                 row.status = "normal"
                 if was is not None and was != (sort_key(row), self._passes_static(p)):
                     keep_order = False
-            rows[key] = row
+            rows[row.key] = row  # the row's own key: this pass's lookup tuple is let go
         for key, row in old.items():  # sweep
             if key not in rows and row.status != "dying":
                 row.status = "dying"
