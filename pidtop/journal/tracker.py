@@ -42,6 +42,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
 from pidtop.journal.records import ExitRecord, LostRecord, Record
@@ -205,21 +206,26 @@ class Tracker:
         self._trust = True  # the task counts may decide exits in the batch being fed
         #: /proc reads made by :meth:`capture` (an EXEC's, a zombie's): whether a read helped
         self.proc_reads = 0
+        self._uids: dict[int, int] = {}  # the uids read, each one int object
         self._wall_offset = _wall_offset()
         self._boot_ns = _boot_offset_ns()
 
     def scan(self) -> None:
-        """Learn every process living now (after subscribing, so none falls in between)."""
+        """Learn every process living now (after subscribing, so none falls in between).
+        Equal names, command lines and parents read by the scan share one object (the many
+        workers of one program, a parent's children: one copy, not one each)."""
         try:
             names = os.listdir("/proc")
         except OSError:
             return
+        same: dict[Any, Any] = {}  # this scan's texts and parent PIDs, each kept once
         for name in names:
             if name.isdigit() and int(name) not in self.procs:
-                self._learn(int(name))
+                self._learn(int(name), same)
 
-    def _learn(self, pid: int) -> _Proc | None:
-        """A process not seen forking (older than the journal): read what /proc has."""
+    def _learn(self, pid: int, same: dict[Any, Any] | None = None) -> _Proc | None:
+        """A process not seen forking (older than the journal): read what /proc has.
+        ``same``: the scan's objects by value, to share equal ones."""
         if not self.read_proc:
             return None
         try:
@@ -230,7 +236,14 @@ class Tracker:
         st = _stat(pid)
         if st is None:
             return None
-        proc = _Proc(st.ppid, None, st.start, uid, st.comm, cmdline)
+        comm, ppid = st.comm, st.ppid
+        if uid is not None:  # a handful of users: one int each
+            uid = self._uids.setdefault(uid, uid)
+        if same is not None:
+            comm, ppid = same.setdefault(comm, comm), same.setdefault(ppid, ppid)
+            if cmdline is not None:
+                cmdline = same.setdefault(cmdline, cmdline)
+        proc = _Proc(ppid, None, st.start, uid, comm, cmdline)
         self.procs[pid] = proc
         return proc
 
