@@ -56,6 +56,7 @@ def test_changed_stat_is_parsed_again_unchanged_reuses(root: Path) -> None:
         _proc(root, 10, "one", b"/bin/one\0-b\0", 17, 4242)  # back to the first bytes
         c = _by_pid(s.sample())
         assert c[10] is not b[10] and c[10].utime == 17
+        assert c[10].cmdline is b[10].cmdline  # the same argv bytes: not decoded again
     finally:
         s.close()
 

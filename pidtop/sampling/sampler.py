@@ -17,8 +17,9 @@ parsing it with ``rpartition(b")")`` + ``split()`` ~0.8 µs. So per tick we do, 
   parsing, no allocation, no ``statm`` (the table model then also skips its CPU maths with an
   ``is`` check);
 * otherwise (the process ran) parse it, read ``statm`` (~4 µs) for RES and SHR, and ``cmdline``
-  (~3.4 µs; decoded only when its bytes changed): a process that rewrites its argv (postgres,
-  nginx, setproctitle) sends no event, and it can only do so by running.
+  (~3.4 µs; decoded only when its bytes' hash changed: the bytes are not kept): a process that
+  rewrites its argv (postgres, nginx, setproctitle) sends no event, and it can only do so by
+  running.
 * the owner (``stat()`` of ``/proc/PID``, ~1.6 µs: the directory is owned by the *effective*
   uid, unlike the files in it, which a non-dumpable process gives to root) comes from the event
   spine (:mod:`pidtop.sampling.changes`): while the exit journal's proc connector runs
@@ -113,7 +114,7 @@ class _Ident:
     __slots__ = (
         "cgroup",
         "cmdline",
-        "cmdline_raw",
+        "cmdline_hash",
         "comm",
         "comm_raw",
         "exe_deleted",
@@ -127,7 +128,8 @@ class _Ident:
         self.uid: int | None = None
         self.user = "-"
         self.cmdline = ""
-        self.cmdline_raw = b""
+        #: hash of the cmdline bytes last decoded (not the bytes: a long one would be held twice)
+        self.cmdline_hash: int | None = None
         self.comm = ""
         self.comm_raw = b""
         self.exe_deleted = False
@@ -458,9 +460,8 @@ class ProcSampler:
             # yet): the same identity keeps its last command line to the end.
             if not kernel and alive:
                 raw = self._cmdline_raw(name)
-                if raw and raw != ident.cmdline_raw:
-                    ident.cmdline_raw = raw
-                    ident.cmdline = argv_text(raw)
+                if raw and hash(raw) != ident.cmdline_hash:
+                    ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
             # the executable: at an exec (seen or marked) and on its turn
             if (exec_seen or refresh or marked & COMMAND) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
@@ -532,8 +533,8 @@ class ProcSampler:
         base = name + "/"
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
-            if raw and raw != ident.cmdline_raw:
-                ident.cmdline_raw, ident.cmdline = raw, argv_text(raw)
+            if raw and hash(raw) != ident.cmdline_hash:
+                ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
                 changes["cmdline"] = ident.cmdline
             deleted = self._exe_deleted(name, ident.exe_deleted)
             if deleted != ident.exe_deleted:
