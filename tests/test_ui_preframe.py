@@ -25,11 +25,12 @@ from tmuxterm import TMUX, WAIT, Term, program_pid
 needs_tmux = pytest.mark.skipif(TMUX is None, reason="needs tmux")
 
 
-def held_line(fifo: Path, *args: str) -> str:
-    """pidtop with ``import textual`` blocked until ``fifo`` is written; the terminal's
-    attributes before and after are written next to it (``stty -g``)."""
-    code = (
+def held_code(fifo: Path, *args: str, before: str = "") -> str:
+    """Python running pidtop with ``import textual`` blocked until ``fifo`` is written;
+    ``before`` runs first."""
+    return (
         "import sys\n"
+        f"{before}"
         "class Hold:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'textual':\n"
@@ -41,6 +42,12 @@ def held_line(fifo: Path, *args: str) -> str:
         "from pidtop.cli.main import main\n"
         f"raise SystemExit(main({list(args)!r}))\n"
     )
+
+
+def held_line(fifo: Path, *args: str) -> str:
+    """pidtop with ``import textual`` blocked until ``fifo`` is written (:func:`held_code`);
+    the terminal's attributes before and after are written next to it (``stty -g``)."""
+    code = held_code(fifo, *args)
     before, after = fifo.with_suffix(".before"), fifo.with_suffix(".after")
     run = shlex.join([sys.executable, "-c", code])
     # the shell as an interactive one is: ctrl+c (SIGINT to the foreground group) ends pidtop

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_ui_preframe import held, in_gap, release, tty_modes, wait_flag
+from test_ui_preframe import held, held_code, in_gap, release, tty_modes, wait_flag
 from test_ui_terminal import assert_restored
 from tmuxterm import TMUX, WAIT, Term
 
@@ -23,24 +23,6 @@ def fifo(tmp_path: Path) -> Path:
     path = tmp_path / "hold.fifo"
     os.mkfifo(path)
     return path
-
-
-def held_code(fifo: Path, *args: str, before: str = "") -> str:
-    """Python running pidtop with ``import textual`` blocked until ``fifo`` is written
-    (as ``test_ui_preframe.held_line``); ``before`` runs first."""
-    return (
-        "import sys\n"
-        f"{before}"
-        "class Hold:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'textual':\n"
-        "            sys.meta_path.remove(self)\n"
-        f"            open({str(fifo.with_suffix('.held'))!r}, 'w').close()\n"
-        f"            open({str(fifo)!r}).read()\n"
-        "sys.meta_path.insert(0, Hold())\n"
-        "from pidtop.cli.main import main\n"
-        f"raise SystemExit(main({list(args)!r}))\n"
-    )
 
 
 def state(pid: int) -> str:
