@@ -37,7 +37,7 @@ from pidtop.kernel.handle import Handle, ProcessHandle
 from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
-from pidtop.ui.screens.details_render import RenderOnce, details_body
+from pidtop.ui.screens.details_render import RenderOnce, Sections, content_key, details_body
 from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
@@ -129,6 +129,10 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
         self._want_parent = False  # p pressed before the first read
         self._first: Future[Details | None] | None = None
         self._shown_width = 0  # the width the body was last built for
+        #: the body's sections, rendered once per content
+        self.sections = Sections()
+        self._shown_key: object = None  # what the body draws now (content_key)
+        self._shown_title = ""
 
     @property
     def actions(self) -> DetailsHost:
@@ -147,7 +151,9 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         self._first = read_in_thread(self._open)  # the open and the first read
-        yield Static(self._title(), id="details-title", markup=False)
+        title = self._title()
+        self._shown_title = title.plain
+        yield Static(title, id="details-title", markup=False)
         with VerticalScroll(id="details-box"):
             yield Static(Text("opening…"), id="details-body", markup=False)
         yield KeyFooter()
@@ -291,7 +297,10 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
     def _show(self) -> None:
         if self._closing:  # e.g. an exit seen after Esc (``on_mount`` shows: not is_mounted)
             return
-        self.query_one("#details-title", Static).update(self._title())
+        title = self._title()
+        if title.plain != self._shown_title:  # an update is a new layout, even if the same
+            self._shown_title = title.plain
+            self.query_one("#details-title", Static).update(title)
         body: list[Any] = []
         status = self._status()
         if status is not None:
@@ -302,13 +311,18 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
         self._shown_width = width
         if d is not None:
             history = self.actions.history_of(self.key)
-            body.append(
-                details_body(d, width=width, ncpu=self.actions.cpu_count(), history=history)
-            )
+            ncpu = self.actions.cpu_count()
+            sections = self.sections
+            body.append(details_body(d, width=width, ncpu=ncpu, history=history, sections=sections))
+            sections.keep_used()
         elif status is None:
             body.append(Text("opening…"))
-        self.rendered = Group(*body)
-        self.query_one("#details-body", Static).update(RenderOnce(self.rendered))
+        rendered = Group(*body)
+        key = (width, content_key(rendered))
+        if key != self._shown_key:  # else the same cells: no new layout, no repaint
+            self._shown_key = key
+            self.rendered = rendered
+            self.query_one("#details-body", Static).update(RenderOnce(rendered))
         self.set_class(self.exited is not None or self.stale, "-stale")
 
     def _body_width(self) -> int:

@@ -1,5 +1,8 @@
 """Rich renderables of one :class:`~pidtop.details.model.Details` (pure: no I/O, no Textual).
 
+Each section is rendered once per content (:class:`Sections`): a refresh re-renders only the
+sections whose drawn values changed (the limits and cgroup hardly ever do).
+
 Process text (argv, paths, names) is appended as plain ``Text``, never parsed as markup; the
 core has already sanitised it (no control characters).
 """
@@ -7,7 +10,7 @@ core has already sanitised it (no control characters).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment
@@ -282,16 +285,19 @@ def details_body(
     ncpu: int,
     history: tuple[Sequence[float], Sequence[float], float | None],
     thread_rows: int = 12,
+    sections: Sections | None = None,
 ) -> RenderableType:
-    """The whole details body: two columns from :data:`TWO_COLUMNS` cells on, else one."""
+    """The whole details body: two columns from :data:`TWO_COLUMNS` cells on, else one; each
+    section through ``sections`` (rendered again only when what it draws changed)."""
     two = width >= TWO_COLUMNS
     col_width = (width - 2) // 2 if two else width
-    left = [process_part(d), sched_part(d, ncpu), memory_part(d)]
+    once = sections.get if sections is not None else (lambda part: part)
+    left = [once(process_part(d)), once(sched_part(d, ncpu)), once(memory_part(d))]
     right = [
-        history_part(*history, col_width),
-        threads_part(d, thread_rows),
-        system_part(d),
-        limits_part(d),
+        once(history_part(*history, col_width)),
+        once(threads_part(d, thread_rows)),
+        once(system_part(d)),
+        once(limits_part(d)),
     ]
     if not two:
         return Group(*left, *right)
@@ -310,14 +316,69 @@ class RenderOnce:
     nested tables (tens of ms each time). The segments are the same as the renderable's own
     (the body does not depend on the height: tables render their cells without one)."""
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, key: Hashable = None) -> None:
         self.renderable = renderable
-        self._segments: dict[int, list[Segment]] = {}
+        #: its :func:`content_key`, when known already
+        self.key = key
+        self._segments: dict[tuple[object, ...], list[Segment]] = {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        segments = self._segments.get(options.max_width)
+        key = (options.max_width, options.justify, options.overflow, options.no_wrap)
+        segments = self._segments.get(key)
         if segments is None:
-            segments = self._segments[options.max_width] = list(
-                console.render(self.renderable, options)
-            )
+            segments = self._segments[key] = list(console.render(self.renderable, options))
         yield from segments
+
+
+def content_key(r: RenderableType) -> Hashable:
+    """Everything ``r`` draws (text, styles, spans, the tables' layout), as a hashable value: two
+    renderables built by this module with the same key render the same segments."""
+    if isinstance(r, str):  # a label: the table renders it as markup-free text
+        return ("str", r)
+    if isinstance(r, RenderOnce):
+        return r.key if r.key is not None else content_key(r.renderable)
+    if isinstance(r, Text):
+        return (r.plain, str(r.style), tuple(r.spans), r.justify, r.overflow, r.no_wrap, r.end)
+    if isinstance(r, Group):
+        return ("group", tuple(content_key(x) for x in r.renderables))
+    if isinstance(r, Table):
+        columns = tuple(
+            (
+                c.justify,
+                c.no_wrap,
+                c.overflow,
+                str(c.style),
+                c.min_width,
+                c.width,
+                c.ratio,
+                tuple(content_key(x) for x in c._cells),
+            )
+            for c in r.columns
+        )
+        return ("table", r.padding, r.expand, r.show_header, r.box, columns)
+    raise TypeError(f"no content key for {type(r).__name__}")
+
+
+class Sections:
+    """Rendered sections by content: :meth:`get` hands back the same :class:`RenderOnce` (its
+    segments rendered already) while a section draws the same values, a new one when any
+    changed. Keeps only the sections of the last body built (see :meth:`keep_used`)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Hashable, RenderOnce] = {}
+        self._used: dict[Hashable, RenderOnce] = {}
+        #: sections rendered anew (tests count them)
+        self.built = 0
+
+    def get(self, part: RenderableType) -> RenderOnce:
+        key = content_key(part)
+        once = self._used.get(key) or self._kept.get(key)
+        if once is None:
+            once = RenderOnce(part, key)
+            self.built += 1
+        self._used[key] = once
+        return once
+
+    def keep_used(self) -> None:
+        """The body is built: forget the sections it did not use."""
+        self._kept, self._used = self._used, {}
