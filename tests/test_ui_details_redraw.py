@@ -98,3 +98,33 @@ async def test_a_changed_value_is_redrawn_and_an_unchanged_body_is_not() -> None
         await pilot.pause()
         assert "R (running)" in painted(screen) and "S (sleeping)" not in painted(screen)
         assert screen.sections.built == built + 2
+
+
+async def test_reopening_renders_only_what_changed_and_shows_it() -> None:
+    app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+        source = app.source
+        assert isinstance(source, ScriptedSource)
+        frozen = Frozen(app.details_source)
+        app._details_source = frozen  # type: ignore[assignment]
+        app.show_details(PID, source.key_of(PID)[1], "python train.py")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        first = app.screen
+        assert isinstance(first, DetailsScreen)
+        await wait_for(pilot, lambda: first.reads >= 1)
+        built = first.sections.built
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not first)
+
+        frozen.soft = 3333  # the limits section changes between the two openings
+        app.show_details(PID, source.key_of(PID)[1], "python train.py")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        again = app.screen
+        assert isinstance(again, DetailsScreen) and again is not first
+        await wait_for(pilot, lambda: again.reads >= 1 and again.is_current)
+        await pilot.pause()
+        assert again.sections is first.sections
+        assert again.sections.built == built + 1  # the limits only
+        assert "3333" in painted(again) and "1111" not in painted(again)
+        assert "S (sleeping)" in painted(again)

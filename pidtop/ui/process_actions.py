@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pidtop.details.model import DetailsSource
     from pidtop.sampling.table import ProcessTable
     from pidtop.ui.screens.details import DetailsHost
+    from pidtop.ui.screens.details_render import Sections
     from pidtop.ui.status import Severity
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView
@@ -91,6 +92,9 @@ class ProcessActions(_Mixin):
     """The actions on one process (or on the pins, for renice/ionice/affinity)."""
 
     _details_source: DetailsSource | None = None
+    #: the details body's rendered sections, kept from one opening to the next (Enter, Esc,
+    #: Enter on the same process renders again only what changed: not its limits, cgroup...)
+    _details_sections: Sections | None = None
 
     @property
     def details_source(self) -> DetailsSource:
@@ -146,8 +150,12 @@ class ProcessActions(_Mixin):
     @opens_screen("the details")
     def show_details(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
+        from pidtop.ui.screens.details_render import Sections
 
-        self.push_screen(DetailsScreen(self.details_source, pid, starttime, command))
+        if self._details_sections is None:
+            self._details_sections = Sections()
+        sections = self._details_sections
+        self.push_screen(DetailsScreen(self.details_source, pid, starttime, command, sections))
 
     def action_environ(self) -> None:
         """``e``: the environment of the cursor's process."""

@@ -104,7 +104,12 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
     ]
 
     def __init__(
-        self, source: DetailsSource, pid: int, starttime: int | None, command: str
+        self,
+        source: DetailsSource,
+        pid: int,
+        starttime: int | None,
+        command: str,
+        sections: Sections | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -129,8 +134,8 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
         self._want_parent = False  # p pressed before the first read
         self._first: Future[Details | None] | None = None
         self._shown_width = 0  # the width the body was last built for
-        #: the body's sections, rendered once per content
-        self.sections = Sections()
+        #: the body's sections, rendered once per content (the app's: kept across openings)
+        self.sections = sections if sections is not None else Sections()
         self._shown_key: object = None  # what the body draws now (content_key)
         self._shown_title = ""
 
