@@ -9,6 +9,10 @@ watches the handle for exit on the loop
 last data stays on screen marked as stale. A read that finds the process gone is thrown away
 by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
 goes, by the reading thread if a read is under way.
+
+The body is rendered once per content: each section is kept while what it draws is the same
+(:class:`~pidtop.ui.screens.details_render.Sections`, the app's: kept across openings), and a
+read that changes nothing visible updates no widget (an update is a layout and a paint).
 """
 
 from __future__ import annotations
