@@ -11,6 +11,8 @@ The keys come from :mod:`pidtop.ui.actions` (one table), the options from
 ``pin_actions``, ``process_actions``, ``settings_actions``, ``exits_actions``); each says in a
 Protocol (``ViewHost``, ``PinHost``...) what it uses of the rest of the app, and mypy checks
 that this class has it.
+
+One thing: the app's state and its sampling loop; what else it does is in those mixins.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ from pidtop.ui.widgets.pinned import PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from pidtop.journal.service import Journal, Record
     from pidtop.ui.tree_kill import TreeKillRun
 
@@ -440,6 +444,12 @@ class PidtopApp(
     def _table_changed(self) -> None:
         self.view.rows_changed(full=True)
         self._update_chrome()
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Not a widget not yet in the DOM (Textual styles one at each class change, even in
+        its constructor): mounting styles it, with the classes it has then."""
+        if node is self or node._parent is not None:
+            super().update_styles(node, animate)
 
     # ------------------------------------------------------------------ help & palette
     def get_key_display(self, binding: Binding) -> str:
