@@ -1,4 +1,5 @@
-"""The app styles a widget when it is mounted, not at each class change before (issue 18).
+"""The app styles a widget when it is mounted, not at each class change before; a pushed
+screen is painted whole once (issue 18).
 
 ``PidtopApp.update_styles`` skips a node not yet in the DOM (Textual styles one at every class
 change, even in its constructor). What must still hold: a widget mounted after such changes
@@ -11,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.app import ComposeResult
+from textual._compositor import LayoutUpdate
+from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import Static
 from uitools import wait_for
 
@@ -102,3 +105,42 @@ async def test_a_theme_change_and_an_app_class_restyle_mounted_widgets(where: st
         app.remove_class("-probe-wide")
         await pilot.pause()
         assert probe.styles.height is not None and probe.styles.height.value == 5
+
+
+@pytest.fixture
+def paints(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Every frame the app writes: (the screen's class, whether it is the whole screen)."""
+    frames: list[tuple[str, bool]] = []
+    display = App._display
+
+    def counted(self: App[Any], screen: Screen[Any], renderable: Any) -> None:
+        if renderable is not None:
+            frames.append((type(screen).__name__, isinstance(renderable, LayoutUpdate)))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", counted)
+    return frames
+
+
+@pytest.mark.parametrize("key", ["full_stop", "u"])
+async def test_a_picker_is_painted_whole_once_and_the_table_beneath_still_shows_through(
+    key: str, paints: list[tuple[str, bool]]
+) -> None:
+    """push_screen's repaint of the table beneath (unseen) and the resume's and the mount's
+    repaints are not a second whole paint; a change of the table beneath still is painted."""
+    app = PidtopApp(ScriptedSource(), delay=3600.0)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 2)
+        await pilot.pause()
+        paints.clear()
+        await pilot.press(key)
+        await wait_for(pilot, lambda: type(app.screen).__name__ != "Screen")
+        for _ in range(5):
+            await pilot.pause(0.02)
+        name = type(app.screen).__name__
+        assert paints == [(name, True)]
+        merged = app.samples_merged
+        app.sample_now()  # the table beneath changes: seen through the dimmed background
+        await wait_for(pilot, lambda: app.samples_merged > merged)
+        await wait_for(pilot, lambda: len(paints) > 1)
+        assert all(screen == name for screen, _ in paints)

@@ -83,10 +83,19 @@ class OneLayout(_Base):
             widget._layout_required = False
         if self._paint_held:
             self._paint_held = False
+            whole = self._compositor.size.region in self._compositor._dirty_regions
             self._compositor_refresh()
+            if whole:
+                _painted(self)
+                self._painted_at = _clock()
+                self._unpainted = frozenset({"resume", "mount"})
 
     _holding_paint = False
     _paint_held = False
+    #: when the first layout painted the screen whole (Textual's clock); 0: not (or no more)
+    _painted_at = 0.0
+    #: the repaints Textual asks after that paint, not done: "resume", "mount" (each once)
+    _unpainted: frozenset[str] = frozenset()
 
     def _compositor_refresh(self) -> None:
         """The paint, unless the first layout holds it until it is whole."""
@@ -102,6 +111,12 @@ class OneLayout(_Base):
             message.stop()
             message.prevent_default()
 
+    async def _on_update(self, message: messages.Update) -> None:
+        """A widget's repaint asked before the whole first paint: that paint drew it."""
+        if message.time <= self._painted_at:
+            message.stop()
+            message.prevent_default()
+
     def refresh(
         self,
         *regions: Region,
@@ -109,9 +124,20 @@ class OneLayout(_Base):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        """No layout again for the ``AwaitMount`` of ``push_screen`` once the first is done."""
-        if layout and self._laid_out_at and _awaiting_mount(sys._getframe(1)):
-            layout = False
+        """No layout again for the ``AwaitMount`` of ``push_screen`` once the first is done;
+        no paint again for it nor for the resume once the first layout painted it whole."""
+        if (layout or repaint) and not (regions or recompose) and self._laid_out_at:
+            caller = sys._getframe(1)
+            if _awaiting_mount(caller):
+                layout = False
+                if "mount" in self._unpainted:
+                    self._unpainted -= {"mount"}
+                    return self
+            elif "resume" in self._unpainted and _caller_is(
+                caller, "_on_screen_resume", "textual.screen"
+            ):
+                self._unpainted -= {"resume"}
+                return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -124,11 +150,28 @@ class OneLayout(_Base):
             event.refresh_styles = False
         self._styled_for = styled_for
 
+    def on_screen_suspend(self) -> None:
+        """Repaints not done are those of the first opening only."""
+        self._unpainted = frozenset()
+
     def on_resize(self, event: events.Resize) -> None:
         """Textual's echo of the first layout: the screen (and the one beneath) is already
         laid out at this size."""
         if event.size == self.outer_size:
             event.prevent_default()
+
+
+def _painted(screen: Screen[Any]) -> None:
+    """``screen``'s first paint was whole, the screens seen beneath it drawn as they are now:
+    what they asked to repaint before it is drawn. ``push_screen`` asks the screen beneath
+    to repaint (unseen), which Textual passes up as a repaint of all of ``screen``, twice: a
+    second whole paint, 4-10 ms of CPU after the first, the same cells (and the resume asks
+    for a third: :meth:`OneLayout.refresh` drops it)."""
+    for painted in (screen, *screen.app._background_screens):
+        painted._repaint_required = False
+        painted._dirty_widgets.clear()
+    for widget in screen.walk_children(Widget):
+        widget._repaint_required = False
 
 
 def _clock() -> float:
@@ -139,9 +182,11 @@ def _clock() -> float:
 
 def _awaiting_mount(frame: Any) -> bool:
     """Whether ``frame`` is Textual's ``AwaitMount`` laying out what it waited for."""
-    return frame.f_code.co_name == "await_mount" and frame.f_globals["__name__"] == (
-        "textual.widget"
-    )
+    return _caller_is(frame, "await_mount", "textual.widget")
+
+
+def _caller_is(frame: Any, function: str, module: str) -> bool:
+    return frame.f_code.co_name == function and frame.f_globals["__name__"] == module
 
 
 def _bars(screen: Screen[Any]) -> dict[Widget, tuple[bool, bool]]:
