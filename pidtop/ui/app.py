@@ -386,7 +386,11 @@ class PidtopApp(
             snap.wall,
         )
         self.samples_merged += 1
-        self.exits_merged(snap)
+        self.meters.hold_status = True  # the exit words are drawn by update_snapshot below
+        try:
+            self.exits_merged(snap)
+        finally:
+            self.meters.hold_status = False
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
+from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
 
 from textual.css.query import NoMatches
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from pidtop.ui.screens.exits import ExitsScreen
     from pidtop.ui.widgets.process_view import ProcessView
 
+_PID = attrgetter("pid")
 #: the journal's thread wakes the UI loop anyway when this many exit records wait
 INBOX_WAKE = 512
 #: seconds between updates of the header's exit counters
@@ -129,9 +131,12 @@ class ExitsActions(_Mixin):
         """After a merge: the PIDs to look exits up for; marks of rows gone are dropped; the
         exits queued meanwhile are read against this sample (one that lists a process that
         exited before the merge gets its mark)."""
-        self._listed_pids = frozenset(p.pid for p in snap.processes)
-        self.view.exits.prune(lambda k: self.table.get(k) is not None)
-        self._mark_exits()
+        self._listed_pids = frozenset(map(_PID, snap.processes))  # ~3x a generator's speed
+        exits = self.view.exits
+        if exits.marks:
+            exits.prune(lambda k: self.table.get(k) is not None)
+        if self._exit_inbox:
+            self._mark_exits()
         self.journal_merged()  # the header's exit words, in the merge's frame
 
     def start_journal(self) -> None:

@@ -81,6 +81,9 @@ class Meters(Widget):
         self.status: tuple[str, ...] = ()
         self.paused = False
         self.badge = ""  # shown in PAUSED's place (a replay's moment)
+        #: a merge is under way: new status words wait for its :meth:`update_snapshot`, which
+        #: draws them with the new sample (one rebuild of the lines a second, not two)
+        self.hold_status = False
         #: painted lines for ``_strips_width`` (None: rebuild on the next paint)
         self._strips: list[Strip] | None = None
         self._strips_width = -1
@@ -120,7 +123,8 @@ class Meters(Widget):
             self.status = parts
             self.paused = paused
             self.badge = badge
-            self._repaint_changed()
+            if not self.hold_status:
+                self._repaint_changed()
 
     # ------------------------------------------------------------------ line painting
     def _repaint_changed(self) -> None:
