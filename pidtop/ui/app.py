@@ -1,7 +1,7 @@
 """The pidtop Textual application: meters, the process view, prompts and the sampling loop.
 
-Data flow: a *thread* worker calls ``source.sample()``; its result is merged into the
-``ProcessTable`` on the UI loop (``on_worker_state_changed``), the view repaints the lines that
+Data flow: an executor thread calls ``source.sample()``; its result is merged into the
+``ProcessTable`` on the UI loop (``_sampled``), the view repaints the lines that
 changed, and only then is the next sample armed with ``set_timer(delay)``. Samples therefore never
 overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
@@ -324,13 +324,10 @@ class PidtopApp(
         if self.sample_limit is not None and self.samples_merged >= self.sample_limit:
             return
         self._sampling = True
-        self.run_worker(
-            partial(self.source.sample, threads=self.table.show_threads, fields=self.table.fields),
-            name="sample",
-            group="sample",
-            thread=True,
-            exit_on_error=False,
-        )
+        # not a Textual worker (an object and three messages a tick): one message, _sampled
+        job = partial(self.source.sample, threads=self.table.show_threads, fields=self.table.fields)
+        future = asyncio.get_running_loop().run_in_executor(None, job)
+        future.add_done_callback(lambda done: self.call_later(self._sampled, done))
 
     def sample_now(self) -> None:
         """Drop the pending timer and sample at once (after a setting that needs new data)."""
@@ -350,7 +347,7 @@ class PidtopApp(
         self._timer = self.set_timer(delay, self.start_sample, name="sample-timer")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A sample finished: merge it (unless paused), then arm the next one."""
+        """A thread worker ended: a signal action's error; --watch-all's pidfds opened."""
         worker = event.worker
         if worker.group == "signal" and event.state == WorkerState.ERROR:
             self.notify(f"Signal action failed: {worker.error}", severity="error", markup=False)
@@ -360,22 +357,21 @@ class PidtopApp(
             if event.state == WorkerState.SUCCESS and wa is not None and isinstance(opened, list):
                 wa.adopt(opened, lambda key: key in self.pins)
             return
-        if worker.group != "sample":
+
+    def _sampled(self, done: asyncio.Future[Snapshot]) -> None:
+        """A sample finished (on the loop, as a message: an error in the merge is the app's):
+        merge it (unless paused), then arm the next one."""
+        self._sampling = False
+        if not self.is_running or done.cancelled():  # shutting down: the widgets may be gone
             return
-        if not self.is_running:  # shutting down: the widgets a merge draws on may be gone
-            self._sampling = False
-            return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._sampling = False
-        if event.state == WorkerState.SUCCESS:
-            # a done worker lives until a full collection (~30 s): it must not keep the snapshot
-            snap, worker._result = worker.result, None
+        error = done.exception()
+        if error is not None:
+            self.notify(f"Sampling failed: {error}", severity="error", markup=False)
+        else:
+            snap = done.result()
             if not self.paused and isinstance(snap, Snapshot):
                 self.merge(snap)
-            self._arm()
-        elif event.state == WorkerState.ERROR:
-            self.notify(f"Sampling failed: {worker.error}", severity="error", markup=False)
-            self._arm()
+        self._arm()
 
     def merge(self, snap: Snapshot) -> None:
         """Merge one snapshot into the table and repaint what changed."""
@@ -386,11 +382,9 @@ class PidtopApp(
             snap.wall,
         )
         self.samples_merged += 1
-        self.meters.hold_status = True  # the exit words are drawn by update_snapshot below
-        try:
-            self.exits_merged(snap)
-        finally:
-            self.meters.hold_status = False
+        self.meters.hold_status = True  # the exit words: drawn by update_snapshot below
+        self.exits_merged(snap)
+        self.meters.hold_status = False
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)
