@@ -77,12 +77,17 @@ def slow_tree(prog: Path) -> Iterator[tuple[int, int]]:
 
 
 def start_kill(root: int) -> subprocess.Popen[str]:
+    """``pidtop kill --tree ROOT`` in a process group of its own, whose parent (this test) is
+    in another group of the same session: a group that is not orphaned, so a SIGTSTP stops it
+    wherever the tests run (the kernel drops SIGTSTP for an orphaned group, as pytest's own is
+    when it runs detached, e.g. under ``setsid`` or a shell that has exited)."""
     return subprocess.Popen(
         [sys.executable, "-m", "pidtop", "kill", "--tree", str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=pidtop_env(),
+        process_group=0,
     )
 
 
