@@ -52,13 +52,25 @@ class Frozen:
         return dataclasses.replace(d, limits=limits, state=self.state)
 
 
+async def started(pilot: Any, app: PidtopApp) -> tuple[ScriptedSource, Frozen]:
+    """The scripted app once PID has appeared; its source and a :class:`Frozen` details source."""
+    await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
+    source = app.source
+    assert isinstance(source, ScriptedSource)
+    return source, Frozen(app.details_source)
+
+
+async def read_again(pilot: Any, screen: DetailsScreen) -> None:
+    """Refresh the details now and wait for the read."""
+    n = screen.reads
+    screen.refresh_now()
+    await wait_for(pilot, lambda: screen.reads > n)
+
+
 async def test_a_changed_value_is_redrawn_and_an_unchanged_body_is_not() -> None:
     app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
-        source = app.source
-        assert isinstance(source, ScriptedSource)
-        frozen = Frozen(app.details_source)
+        source, frozen = await started(pilot, app)
         screen = DetailsScreen(frozen, PID, source.key_of(PID)[1], "python train.py")  # type: ignore[arg-type]
         app.push_screen(screen)
         await wait_for(pilot, lambda: screen.error is not None or screen.reads >= 1)
@@ -74,27 +86,21 @@ async def test_a_changed_value_is_redrawn_and_an_unchanged_body_is_not() -> None
         updates: list[object] = []
         for static in screen.query(Static):
             static.update = updates.append  # type: ignore[method-assign]
-        n = screen.reads
-        screen.refresh_now()
-        await wait_for(pilot, lambda: screen.reads > n)
+        await read_again(pilot, screen)
         assert screen.sections.built == built and screen.rendered is body and not updates
         for static in screen.query(Static):
             del static.update
 
         # the open-files limit changes: on screen after the refresh (only its section again)
         frozen.soft = 2222
-        n = screen.reads
-        screen.refresh_now()
-        await wait_for(pilot, lambda: screen.reads > n)
+        await read_again(pilot, screen)
         await pilot.pause()
         assert "2222" in painted(screen) and "1111" not in painted(screen)
         assert screen.sections.built == built + 1
 
         # the state changes (the process section)
         frozen.state = "R"
-        n = screen.reads
-        screen.refresh_now()
-        await wait_for(pilot, lambda: screen.reads > n)
+        await read_again(pilot, screen)
         await pilot.pause()
         assert "R (running)" in painted(screen) and "S (sleeping)" not in painted(screen)
         assert screen.sections.built == built + 2
@@ -103,10 +109,7 @@ async def test_a_changed_value_is_redrawn_and_an_unchanged_body_is_not() -> None
 async def test_reopening_renders_only_what_changed_and_shows_it() -> None:
     app = PidtopApp(ScriptedSource(), delay=0.05, sample_limit=NEW_AT + 1)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.samples_merged >= NEW_AT + 1)
-        source = app.source
-        assert isinstance(source, ScriptedSource)
-        frozen = Frozen(app.details_source)
+        source, frozen = await started(pilot, app)
         app._details_source = frozen  # type: ignore[assignment]
         app.show_details(PID, source.key_of(PID)[1], "python train.py")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
