@@ -8,6 +8,7 @@ user's settings or leaves its own (a sort or tree toggle) for the next test.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,3 +58,11 @@ def _no_key_waited_out_the_safety_valve(monkeypatch: pytest.MonkeyPatch) -> Iter
     yield
     overdue = [(type(a).__name__, a.keys_overdue) for a in apps if a.keys_overdue]
     assert overdue == [], f"keys waited out the safety valve ({SETTLE_TIMEOUT} s): {overdue}"
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    """A fifo in the test's own directory (the pre-frame tests hold Textual's import on it)."""
+    path = tmp_path / "hold.fifo"
+    os.mkfifo(path)
+    return path

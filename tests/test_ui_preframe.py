@@ -66,13 +66,6 @@ def wait_flag(term: Term, flag: str, value: str) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture
-def fifo(tmp_path: Path) -> Path:
-    path = tmp_path / "hold.fifo"
-    os.mkfifo(path)
-    return path
-
-
 def held(fifo: Path) -> None:
     """Until pidtop is about to import Textual (and blocked there)."""
     deadline = time.monotonic() + WAIT

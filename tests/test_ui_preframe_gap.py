@@ -18,13 +18,6 @@ from tmuxterm import TMUX, WAIT, Term
 needs_tmux = pytest.mark.skipif(TMUX is None, reason="needs tmux")
 
 
-@pytest.fixture
-def fifo(tmp_path: Path) -> Path:
-    path = tmp_path / "hold.fifo"
-    os.mkfifo(path)
-    return path
-
-
 def state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
