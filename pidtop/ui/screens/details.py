@@ -42,7 +42,6 @@ from pidtop.kernel.identity import format_identity
 from pidtop.kernel.watch import ExitEvent, Watcher
 from pidtop.sampling.snapshot import ProcKey
 from pidtop.ui.screens.details_render import RenderOnce, Sections, content_key, details_body
-from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import OneLayout
 from pidtop.ui.widgets.footer import KeyFooter
@@ -84,7 +83,7 @@ class FirstRead(Message):
         self.done = done
 
 
-class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
+class DetailsScreen(OneLayout, Screen[None]):
     """Everything about one process; its keys act on that process only."""
 
     # the footer shows them in this order: m and p, this screen's own, first (80 columns cut
@@ -169,7 +168,6 @@ class DetailsScreen(SettledLayout, OneLayout, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()
-        settle_toasts(self)
         first = self._first
         assert first is not None
         if not in_time(first):

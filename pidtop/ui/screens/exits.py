@@ -33,7 +33,6 @@ from textual.widgets import Input, Label
 from pidtop.journal.records import HEADER, describe, record_user, text_line
 from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.modal import OneLayout
 
 #: seconds between looks at the journal while the screen is open, at least (the app's refresh
@@ -230,7 +229,7 @@ class ExitsView(ScrollView, can_focus=True):
         self.refresh()
 
 
-class ExitsScreen(SettledLayout, OneLayout, Screen[None]):
+class ExitsScreen(OneLayout, Screen[None]):
     """Every exit the journal saw, newest first; filterable, searchable."""
 
     DEFAULT_CSS = """
@@ -291,7 +290,6 @@ class ExitsScreen(SettledLayout, OneLayout, Screen[None]):
     def on_mount(self) -> None:
         self.view.cursor_changed = self._show_detail
         self.view.focus()
-        settle_toasts(self)
         self.refresh_data()
         every = max(REFRESH, getattr(self.app, "delay", None) or REFRESH)
         self.set_interval(every, self.refresh_data, name="exits-refresh")

@@ -13,24 +13,19 @@ it (measured at +1,000 processes: 10-45 ms each):
   the first layout, to what it will be (hidden unless a toast is up).
 - a scrolling box finds in its first layout that its content overflows and adds its
   scrollbar in a second layout and paint (an option list: in its first paint), which a person
-  sees. :class:`~pidtop.ui.screens.modal.OneLayout` (every screen here has it) now lays the
-  screen out again at once, before the first paint, when the first layout changed a
-  scrollbar; :class:`SettledLayout` is kept as the name the process screens mix in.
+  sees. :class:`~pidtop.ui.screens.modal.OneLayout` (every screen pushed over the table has
+  it) lays the screen out again at once, before the first paint, when the first layout
+  changed a scrollbar, and calls :func:`settle_toasts` when the screen resumes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-__all__ = ["SettledLayout", "settle_toasts"]
-
-if TYPE_CHECKING:
-    _Base = Screen[Any]
-else:
-    _Base = object
+__all__ = ["settle_toasts"]
 
 
 def settle_toasts(screen: Screen[Any]) -> None:
@@ -40,9 +35,3 @@ def settle_toasts(screen: Screen[Any]) -> None:
     except NoMatches:
         return
     rack.display = bool(getattr(screen.app, "_notifications", True))
-
-
-class SettledLayout(_Base):
-    """Mix into a screen (before :class:`~pidtop.ui.screens.modal.OneLayout`): its first
-    layout is whole before anything is painted. What it did (lay the screen out again when
-    the first layout changed a scrollbar) is :class:`OneLayout`'s now, for every screen."""

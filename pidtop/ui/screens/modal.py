@@ -23,9 +23,8 @@ what the layout found, a layout reactive, so each asks for a layout of what was 
 out; and the ``AwaitMount`` that ``push_screen`` returns lays the screen out once more when
 it is mounted. The first layout lays out every widget afresh (there is no arrangement cached
 yet), so :class:`OneLayout` drops both, unless the layout changed a scrollbar (then Textual's
-second layout is what shows it; :class:`~pidtop.ui.screens.firstframe.SettledLayout` runs it
-at once). tests/test_ui_pickers_open.py checks that the frame is what a full layout again
-would draw.
+second layout is what shows it; :class:`OneLayout` runs it at once, before the paint).
+tests/test_ui_one_layout.py checks that the frame is what a full layout again would draw.
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import Modal
 
@@ -131,7 +130,7 @@ class Loaded(Message):
         self.done = done
 
 
-class _ProcScreen(SettledLayout, Modal[None]):
+class _ProcScreen(Modal[None]):
     """Loads one thing about one process in a thread worker."""
 
     what = ""
@@ -165,7 +164,6 @@ class _ProcScreen(SettledLayout, Modal[None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
-        settle_toasts(self)
         first, self._first = self._first, None
         if first is not None:
             self._wait(first)

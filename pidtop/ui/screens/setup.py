@@ -21,7 +21,6 @@ from textual.widgets.selection_list import Selection
 
 from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, Options
-from pidtop.ui.screens.firstframe import SettledLayout, settle_toasts
 from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckBox, CheckList
 
@@ -45,7 +44,7 @@ def meter_order(shown: tuple[str, ...]) -> list[str]:
     return [*shown, *(m for m in METERS if m not in shown)]
 
 
-class SetupScreen(SettledLayout, Modal[Options | None]):
+class SetupScreen(Modal[Options | None]):
     """Edit the settings; dismisses with the new Options (Save) or None (Esc, Cancel)."""
 
     BINDINGS = [
@@ -138,7 +137,6 @@ class SetupScreen(SettledLayout, Modal[Options | None]):
 
     def on_mount(self) -> None:
         self.query_one("#setup-column-list", CheckList).focus()
-        settle_toasts(self)
 
     # ------------------------------------------------------------------ columns
     def _selections(self) -> list[Selection[str]]:
