@@ -383,8 +383,10 @@ class PidtopApp(
         )
         self.samples_merged += 1
         self.meters.hold_status = True  # the exit words: drawn by update_snapshot below
-        self.exits_merged(snap)
-        self.meters.hold_status = False
+        try:
+            self.exits_merged(snap)
+        finally:  # a failed merge must not hold the header's status words for good
+            self.meters.hold_status = False
         if self.samples_merged == 1:
             self.call_after_refresh(self.start_journal)  # after the first frame
         self.meters.update_snapshot(snap, self.table.tasks)
