@@ -233,6 +233,7 @@ class PinActions(_Mixin):
         """The signal picker (then confirmation if needed) for ``targets``; owned ones are
         released when done. ``cursor``: the row the whole-tree option is offered for."""
         try:  # imported when first opened: out of fds, the targets are let go and it is said
+            from pidtop.ui.screens.modal import kept_screen
             from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
             from pidtop.ui.tree_kill import tree_offer
         except (ImportError, OSError) as e:
@@ -272,7 +273,14 @@ class PinActions(_Mixin):
             self.push_screen(ConfirmScreen(label, pairs, reasons), confirmed)
 
         size = len(targets) + len(tree) if tree else 0
-        picker = SignalScreen(pairs, after=self.escalate_after, tree=size, tree_selected=tree_first)
+        after = self.escalate_after
+        picker = kept_screen(
+            self,
+            SignalScreen,
+            lambda s: s.fits(size),
+            lambda: SignalScreen(pairs, after=after, tree=size, tree_selected=tree_first),
+        )
+        picker.reopen(pairs, after=after, tree=size, tree_selected=tree_first)
         self.push_screen(picker, chosen)
 
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:

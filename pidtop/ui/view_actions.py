@@ -94,13 +94,19 @@ class ViewActions(_Mixin):
     def action_choose_sort(self) -> None:
         """F6: pick the sort column from a list."""
         from pidtop.ui.screens.dialogs import SortScreen
+        from pidtop.ui.screens.modal import kept_screen
 
         def done(column: str | None) -> None:
             if column:
                 self.action_sort(column)
 
         options = [(c.id, c.title) for c in self.table.columns]
-        self.push_screen(SortScreen(options, self.table.sort_column), done)
+        current = self.table.sort_column
+        screen = kept_screen(
+            self, SortScreen, lambda s: s.shows(options), lambda: SortScreen(options, current)
+        )
+        screen.reopen(current)
+        self.push_screen(screen, done)
 
     def on_process_view_sort_requested(self, event: ProcessView.SortRequested) -> None:
         """Header click: sort by it, or invert when it is already the sort column."""
@@ -207,6 +213,7 @@ class ViewActions(_Mixin):
     def action_choose_user(self) -> None:
         """``u``: show one user's processes (or all)."""
         from pidtop.ui.screens.dialogs import ALL_USERS, UserScreen
+        from pidtop.ui.screens.modal import kept_screen
 
         snap = self.table.snapshot
         users = sorted({p.user for p in snap.processes if p.user}) if snap else []
@@ -217,7 +224,12 @@ class ViewActions(_Mixin):
             self.table.set_user(None if user == ALL_USERS else user)
             self._table_changed()
 
-        self.push_screen(UserScreen(users, self.table.user_filter), done)
+        current = self.table.user_filter
+        screen = kept_screen(
+            self, UserScreen, lambda s: s.lists(users), lambda: UserScreen(users, current)
+        )
+        screen.reopen(current or ALL_USERS)
+        self.push_screen(screen, done)
 
     def action_pid_digit(self, digit: str) -> None:
         """A digit: htop's incremental PID search. Digits typed within ``PID_SEARCH_GAP`` add

@@ -3,6 +3,12 @@
 The picker lists every signal as ``15 SIGTERM`` (SIGTERM preselected), filtered as you type
 (name or number), plus one escalation entry "SIGTERM, then SIGKILL after N s". It only
 *chooses*: the app sends, through the pins' handles. Process text is shown as ``Text``.
+
+The app keeps the picker for the next ``k`` (:func:`pidtop.ui.screens.modal.kept_screen`)
+while the terminal's height and whether a whole tree is offered are the same (they shape
+it): :meth:`SignalScreen.reopen` shows the new targets as a new picker would, filter empty,
+SIGTERM highlighted at the top, boxes unchecked (composing, mounting and styling its ~12
+widgets was most of its ~100 ms at +1,000 processes).
 """
 
 from __future__ import annotations
@@ -98,6 +104,58 @@ class SignalScreen(Modal[SignalChoice | None]):
         self._tree = tree
         self._tree_selected = tree_selected and tree > 0
 
+    #: what shapes the composed picker: (the terminal's height, a whole tree offered)
+    _shape: tuple[int, bool] | None = None
+    _shown = TARGETS_SHOWN  # target lines shown before "… and N more"
+    _listed: tuple[str, float]  # what the list shows: (filter, escalation delay)
+
+    def fits(self, tree: int) -> bool:
+        """Whether this picker can be opened again (:meth:`reopen`) for a tree of ``tree``."""
+        return self._shape == (self.app.size.height, tree > 0)
+
+    def reopen(
+        self,
+        targets: Sequence[tuple[str, str]],
+        *,
+        after: float = DEFAULT_AFTER,
+        tree: int = 0,
+        tree_selected: bool = False,
+    ) -> None:
+        """Be what a new picker for these would be (a kept picker, opened again): the
+        targets and title, the filter empty, the delay ``after``, SIGTERM highlighted at
+        the top of the list, the boxes as offered, the filter focused."""
+        self._targets = list(targets)
+        self._after = after
+        self._tree = tree
+        self._tree_selected = tree_selected and tree > 0
+        if not self.is_mounted:
+            return  # compose shows them
+        self.query_one("#signal-title", Label).update(self._title())
+        self.query_one("#signal-targets", Static).update(targets_text(self._targets, self._shown))
+        self.query_one("#signal-reclaim", CheckBox).value = False
+        if tree:
+            box = self.query_one("#signal-tree", CheckBox)
+            box.value = self._tree_selected
+            box.label = self._tree_label()
+        delay = f"{after:g}"
+        for field, value in (("#signal-filter", ""), ("#signal-after", delay)):
+            entry = self.query_one(field, Input)
+            entry.value = value  # its Changed finds the list showing it already
+            entry.cursor_position = len(value)
+        ol = self.query_one("#signal-list", OptionList)
+        options, highlight = self._options("", after)
+        if self._listed != ("", after):
+            self._listed = ("", after)
+            ol.clear_options()
+            ol.add_options(options)
+        ol.highlighted = highlight
+        ol.scroll_to(0, 0, animate=False, immediate=True)
+        ol.scroll_to_highlight(True)
+        self.query_one("#signal-filter", Input).focus()
+
+    def _tree_label(self) -> str:
+        return f"whole tree ({self._tree} processes; ctrl+t)"
+
     def _title(self) -> str:
         if self._tree_selected:
             return f"Send a signal to the whole tree: {self._tree} processes"
@@ -110,7 +168,8 @@ class SignalScreen(Modal[SignalChoice | None]):
             # The box is at most 90 % of the screen and its other rows take ~24 lines: fewer
             # target lines on a short terminal (80x24: one, then "… and N more").
             room = int(self.app.size.height * 0.9) - 25
-            shown = max(1, min(TARGETS_SHOWN, room))
+            shown = self._shown = max(1, min(TARGETS_SHOWN, room))
+            self._shape = (self.app.size.height, self._tree > 0)
             # ... and the signal list gives up rows too, so the escalation entry, the reclaim
             # box and the hint stay on screen (at 80x24 they were cut off).
             extra = 1 if self._tree else 0  # the whole-tree box
@@ -138,7 +197,7 @@ class SignalScreen(Modal[SignalChoice | None]):
             yield CheckBox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
             if self._tree:
                 yield CheckBox(
-                    f"whole tree ({self._tree} processes; ctrl+t)",
+                    self._tree_label(),
                     self._tree_selected,
                     id="signal-tree",
                 )

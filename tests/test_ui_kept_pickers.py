@@ -1,0 +1,243 @@
+"""Kept pickers open as new ones would (issue 18: screens within 50 ms).
+
+The sort (F6), user (``u``) and signal (``k``) pickers are kept for the next opening
+(``kept_screen``). Each test moves, types and toggles in a picker, closes it, changes what it
+should show, opens it again and compares the frame with the one a first opening draws in an
+app in the same state: a kept picker never shows the state it was left in, nor stale options.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+from test_ui_pickers_open import Opening, open_screen, opening  # noqa: F401 (a fixture)
+from textual.app import App
+from textual.widgets import Input, OptionList, Static
+from uitools import burst, wait_for
+
+from pidtop.actions.eventlog import EventLog
+from pidtop.actions.pins import PinSet
+from pidtop.demo.handles import SourceOpener
+from pidtop.demo.source import ScriptedSource
+from pidtop.ui.app import PidtopApp
+from pidtop.ui.screens.dialogs import SortScreen, UserScreen
+from pidtop.ui.screens.signals import SignalScreen
+
+SIZE = (120, 40)
+
+
+def make_app(source: ScriptedSource | None = None, **kwargs: object) -> PidtopApp:
+    kwargs.setdefault("delay", 3600.0)
+    return PidtopApp(source or ScriptedSource(), **kwargs)  # type: ignore[arg-type]
+
+
+async def started(app: PidtopApp, pilot: Any) -> None:
+    await wait_for(pilot, lambda: app.samples_merged >= 2)
+    await pilot.pause()
+
+
+async def opened(app: PidtopApp, pilot: Any, key: str, cls: type) -> str:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, cls))
+    await pilot.pause()
+    return app.export_screenshot()
+
+
+async def closed(app: PidtopApp, pilot: Any) -> None:
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+    await pilot.pause()
+
+
+async def test_a_kept_sort_picker_opens_on_the_sort_column_of_now() -> None:
+    """F6, moved down, Esc; the sort changed from the table: F6 again is the same screen,
+    highlighted on the new sort column, drawn as a first F6 draws it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await opened(app, pilot, "f6", SortScreen)
+        first = app.screen
+        await pilot.press("down", "down", "down")
+        await closed(app, pilot)
+        await pilot.press("M")  # sorted by MEM%
+        await pilot.pause()
+        reopened = await opened(app, pilot, "f6", SortScreen)
+        assert app.screen is first  # kept
+        listed = first.query_one(OptionList)
+        assert listed.highlighted is not None
+        assert listed.get_option_at_index(listed.highlighted).id == app.table.sort_column
+        column = app.table.sort_column
+
+    fresh_app = make_app(sort_column=column)
+    async with fresh_app.run_test(size=SIZE) as pilot:
+        await started(fresh_app, pilot)
+        fresh = await opened(fresh_app, pilot, "f6", SortScreen)
+    assert reopened == fresh
+
+
+async def test_a_kept_sort_picker_lists_the_columns_of_now() -> None:
+    """A column set changed while the sort picker was closed: a new picker, with them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await opened(app, pilot, "f6", SortScreen)
+        first = app.screen
+        await closed(app, pilot)
+        columns = [c.id for c in app.table.columns]
+        app.table.set_columns(tuple(columns[:-1]))
+        await opened(app, pilot, "f6", SortScreen)
+        assert app.screen is not first and not first.is_attached
+        listed = app.screen.query_one(OptionList)
+        ids = [listed.get_option_at_index(i).id for i in range(listed.option_count)]
+        assert ids == columns[:-1]
+
+
+async def test_a_kept_user_picker_lists_a_new_user_and_the_filter_of_now() -> None:
+    """``u``, moved, Esc: opened again, the same screen drawn as at its first opening; once
+    a process of a new user appears, ``u`` lists that user too; the highlight is always on
+    the user filter of now."""
+    source = ScriptedSource()
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        shown = await opened(app, pilot, "u", UserScreen)
+        first = app.screen
+        await pilot.press("down", "down")
+        await closed(app, pilot)
+        assert await opened(app, pilot, "u", UserScreen) == shown
+        assert app.screen is first
+        assert first.query_one(OptionList).highlighted == 0  # "All users", the filter of now
+        await pilot.press("down", "enter")  # a user's processes only
+        await wait_for(pilot, lambda: app.table.user_filter is not None)
+        chosen = app.table.user_filter
+
+        source.spawn(4242, 1, "newcomer", "newcomer --serve", user="zed")
+        merged = app.samples_merged
+        app.sample_now()
+        await wait_for(pilot, lambda: app.samples_merged > merged)
+        await opened(app, pilot, "u", UserScreen)
+        assert app.screen is not first
+        listed = app.screen.query_one(OptionList)
+        ids = [listed.get_option_at_index(i).id for i in range(listed.option_count)]
+        assert "zed" in ids
+        assert listed.highlighted is not None and ids[listed.highlighted] == chosen
+        await closed(app, pilot)
+
+        app.table.set_user(None)  # cleared elsewhere (Esc on the table): "All users" again
+        await opened(app, pilot, "u", UserScreen)
+        assert app.screen.query_one(OptionList).highlighted == 0
+
+
+# ------------------------------------------------------------------ the signal picker
+class PickerApp(App[None]):
+    CSS_PATH = PidtopApp.CSS_PATH
+
+
+async def _picker_shot(app: App[Any], pilot: Any, screen: SignalScreen) -> str:
+    app.push_screen(screen)
+    await wait_for(pilot, lambda: app.screen is screen)
+    await pilot.pause()
+    return app.export_screenshot()
+
+
+async def test_a_kept_signal_picker_shows_what_a_new_one_shows() -> None:
+    """A picker filtered, moved, its boxes toggled and its delay edited, then closed, opened
+    again for other targets (another delay, a whole tree preselected) draws what a new picker
+    for those draws; and again for the first targets, what it drew at first."""
+    one = [("4242:1004242", "sleep 1000")]
+    three = [(f"{pid}:{1000000 + pid}", f"worker --id {pid}") for pid in (51, 52, 53)]
+    app = PickerApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = SignalScreen(one, tree=4)
+        first = await _picker_shot(app, pilot, screen)
+        await pilot.press("u", "s", "r", "down", "tab", "tab", "backspace", "9")
+        await pilot.press("tab", "space", "tab", "space")  # reclaim and whole tree checked
+        await pilot.pause()
+        assert screen.query_one("#signal-filter", Input).value == "usr"
+        screen.dismiss(None)
+        await wait_for(pilot, lambda: app.screen is not screen)
+
+        assert screen.fits(7) and not screen.fits(0)
+        screen.reopen(three, after=2.5, tree=7, tree_selected=True)
+        reopened = await _picker_shot(app, pilot, screen)
+        screen.dismiss(None)
+        await wait_for(pilot, lambda: app.screen is not screen)
+        screen.reopen(one, tree=4)
+        again = await _picker_shot(app, pilot, screen)
+        assert app.focused is screen.query_one("#signal-filter", Input)
+        signals = screen.query_one("#signal-list", OptionList)
+        assert signals.render_line(0).text.strip() == "15 SIGTERM"
+
+    fresh_app = PickerApp()
+    async with fresh_app.run_test(size=SIZE) as pilot:
+        fresh = SignalScreen(three, after=2.5, tree=7, tree_selected=True)
+        assert await _picker_shot(fresh_app, pilot, fresh) == reopened
+    assert again == first
+
+
+def _kill_app() -> PidtopApp:
+    source = ScriptedSource()
+    pins = PinSet(EventLog(clock=source.now), clock=source.now, opener=SourceOpener(source))
+    return PidtopApp(source, delay=3600.0, pins=pins)
+
+
+async def test_k_opens_the_kept_picker_for_the_cursor_of_now_and_takes_keys_typed_ahead() -> None:
+    """``k`` twice on two rows: one picker, showing the second row's process; ``k 9 Enter``
+    in one burst on the kept picker picks SIGKILL (the 9 lands in its emptied filter)."""
+    app = _kill_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        app.view.set_cursor(3)
+        await opened(app, pilot, "k", SignalScreen)
+        first = app.screen
+        await pilot.press("1", "down")
+        await closed(app, pilot)
+        app.view.set_cursor(5)
+        row = app.view.cursor_row
+        assert row is not None
+        await opened(app, pilot, "k", SignalScreen)
+        assert app.screen is first
+        shown = first.query_one("#signal-targets", Static).render()
+        assert f"{row.info.pid}:" in str(shown)
+        await closed(app, pilot)
+
+        picked: list[Any] = []
+        first.dismiss = picked.append  # type: ignore[method-assign,assignment]
+        await burst(pilot, "k", "9", "enter")
+        await wait_for(pilot, lambda: bool(picked))
+        assert app.screen is first
+        assert picked[0].signal == signal.SIGKILL and not picked[0].escalate
+
+
+@pytest.mark.parametrize(
+    ("key", "name"), [("f6", "SortScreen"), ("u", "UserScreen"), ("k", "SignalScreen")]
+)
+async def test_a_kept_picker_opened_again_paints_one_whole_frame(
+    opening: Opening,  # noqa: F811 (the fixture imported above)
+    key: str,
+    name: str,
+) -> None:
+    """The second opening, after moving in the first: every frame painted is the last one,
+    no layout asked from a paint, and at most one layout (the kept screen has its sizes)."""
+    app = _kill_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        app.view.set_cursor(3)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: type(app.screen).__name__ == name)
+        first = app.screen
+        await pilot.press("down", "down")
+        await closed(app, pilot)
+        app.view.set_cursor(4)
+        await pilot.pause()
+        screen = await open_screen(app, pilot, opening, name, lambda: pilot.press(key))
+        assert screen is first
+        final = screen._compositor.render_full_update().render_segments(app.console)
+        assert opening.frames, "no frame painted"
+        assert all(frame == final for frame in opening.frames), (
+            f"{len(opening.frames)} frames, the first is not the last"
+        )
+        assert opening.late == [], opening.late
+        assert opening.layouts <= 1, opening.layouts
