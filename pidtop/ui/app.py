@@ -473,10 +473,15 @@ class PidtopApp(
 
     def action_command_palette(self) -> None:
         """ctrl+p: Textual's command palette, laid out once when it opens."""
+        from pidtop.ui.screens.modal import kept_screen
         from pidtop.ui.screens.palette import Palette
 
         if self.use_command_palette and not isinstance(self.screen, Palette):
-            self.push_screen(Palette(id="--command-palette"))
+            under = self.screen
+            # (no id: a kept one being removed and the new one would have the same)
+            palette = kept_screen(self, Palette, lambda p: p.lists_for(under), Palette)
+            palette.reopen()  # a kept one: as a new one opens
+            self.push_screen(palette)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Command palette entries (ctrl+p): every palette action of the table, then a

@@ -96,12 +96,25 @@ class OneLayout(_Base):
     #: the repaints Textual asks after that paint, not done: "resume", "mount" (each once)
     _unpainted: frozenset[str] = frozenset()
 
+    #: a kept screen opened again (closed before), not painted whole since
+    _reopened = False
+
     def _compositor_refresh(self) -> None:
-        """The paint, unless the first layout holds it until it is whole."""
+        """The paint, unless the first layout holds it until it is whole. A kept screen's
+        first whole paint when opened again is its first layout's: what was asked to be
+        repainted before it is drawn (:func:`_painted`)."""
         if self._holding_paint:
             self._paint_held = True
             return
+        compositor = self._compositor
+        whole = self._reopened and self is self.app.screen
+        if whole:  # (a layout first paints what it changed, then the resume all of it)
+            compositor._dirty_regions.add(compositor.size.region)
         super()._compositor_refresh()
+        if whole:
+            self._reopened = False
+            _painted(self)
+            self._painted_at = _clock()
 
     async def _on_layout(self, message: messages.Layout) -> None:
         """A widget's request from before the first layout ended: that layout did it
@@ -148,10 +161,14 @@ class OneLayout(_Base):
         if self._styled_for in (None, styled_for):
             event.refresh_styles = False
         self._styled_for = styled_for
+        self._reopened = bool(self._laid_out_at) and self._put_away
 
     def on_screen_suspend(self) -> None:
         """Repaints not done are those of the first opening only."""
         self._unpainted = frozenset()
+        self._put_away = self not in self.app.screen_stack  # (not covered by another)
+
+    _put_away = False  # closed (kept), not covered by another screen
 
     def on_resize(self, event: events.Resize) -> None:
         """Textual's echo of the first layout: the screen (and the one beneath) is already

@@ -15,6 +15,11 @@ are kept (:data:`_KEPT`) while the app's entries (names, help, callbacks) and th
 are the same, with their lines as drawn at each width and style, so a second opening
 measures and draws none of the ~60 two-line entries again (at +1,000 processes: ~15 of the
 palette's ~55 ms before its first frame).
+
+The app also keeps the palette itself for the next ctrl+p (``kept_screen``) while it would
+list the same commands for the same screen (:meth:`Palette.lists_for`): :meth:`Palette.reopen`
+empties its text, lists the kept commands again, the first highlighted, as a new palette
+opens (Textual's providers are started at its mount and stopped at its unmount, once).
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from textual.command import (
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.styles import RulesMap
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.style import Style
 from textual.system_commands import SystemCommandsProvider
 from textual.visual import Visual
-from textual.widgets import Button, LoadingIndicator
+from textual.widgets import Button, Input, LoadingIndicator
 from textual.widgets.option_list import Option
 
 from pidtop.ui.screens.modal import OneLayout, StyledWhenMounted
@@ -124,11 +130,45 @@ class Palette(OneLayout, CommandPalette):
     """Textual's command palette (ctrl+p), whole at its first frame, laid out once."""
 
     _listed_at_open = False  # the first search's commands are in the list already
+    _composed: list[Command] | None = None  # the commands composed into its list
+
+    def lists_for(self, screen: Screen[Any]) -> bool:
+        """Whether it can be opened again over ``screen`` (:meth:`reopen`): it was opened over
+        it and lists the commands a new palette would (the app's entries are the same)."""
+        if self._calling_screen is not screen or self._composed is None:
+            return False
+        return self._discovered() is self._composed
+
+    def reopen(self) -> None:
+        """Be what a new palette is at its first frame (a kept palette, opened again): no
+        text, no search running, the commands listed, the first highlighted."""
+        if not self.is_mounted or self._composed is None:
+            return
+        self.app.post_message(CommandPalette.Opened())  # as Textual's mount posts it
+        self._cancel_gather_commands()
+        self._stop_busy_countdown()
+        self._stop_no_matches_countdown()
+        self._selected_command = None
+        self._listed_at_open = False
+        self._show_busy = False
+        entry = self.query_one(CommandInput)
+        with self.prevent(Input.Changed):
+            entry.value = ""
+        commands, listed = self._composed, self.query_one(CommandList)
+        shown = [listed.get_option_at_index(i) for i in range(listed.option_count)]
+        if list(map(id, shown)) != list(map(id, commands)):  # typed in: searched
+            listed.clear_options().add_options(commands)
+        self._hit_count = len(commands)
+        self._list_visible = bool(commands)
+        if commands:
+            listed.highlighted = 0
+        listed.scroll_to(0, 0, animate=False, immediate=True)
+        entry.focus()
 
     def compose(self) -> ComposeResult:
         """Textual's palette's widgets, the list filled (when its commands are the app's)."""
         self._calling_screen = self.app.screen_stack[-2]
-        commands = self._discovered()
+        commands = self._composed = self._discovered()
         self._listed_at_open = commands is not None
         shown = bool(commands)
         if commands is not None:
