@@ -212,7 +212,8 @@ async def test_k_opens_the_kept_picker_for_the_cursor_of_now_and_takes_keys_type
 
 
 @pytest.mark.parametrize(
-    ("key", "name"), [("f6", "SortScreen"), ("u", "UserScreen"), ("k", "SignalScreen")]
+    ("key", "name"),
+    [("f6", "SortScreen"), ("u", "UserScreen"), ("k", "SignalScreen"), ("ctrl+p", "Palette")],
 )
 async def test_a_kept_picker_opened_again_paints_one_whole_frame(
     opening: Opening,  # noqa: F811 (the fixture imported above)
@@ -220,7 +221,8 @@ async def test_a_kept_picker_opened_again_paints_one_whole_frame(
     name: str,
 ) -> None:
     """The second opening, after moving in the first: every frame painted is the last one,
-    no layout asked from a paint, and at most one layout (the kept screen has its sizes)."""
+    no layout asked from a paint, at most one layout (the kept screen has its sizes), and
+    the repaints asked before the first whole paint are not done again after it."""
     app = _kill_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -241,3 +243,93 @@ async def test_a_kept_picker_opened_again_paints_one_whole_frame(
         )
         assert opening.late == [], opening.late
         assert opening.layouts <= 1, opening.layouts
+        # one whole paint (the signal picker's scrollbar, placed by its layout, once more)
+        assert len(opening.frames) <= (2 if name == "SignalScreen" else 1), len(opening.frames)
+
+
+# ------------------------------------------------------------------ the command palette
+async def test_a_kept_palette_opens_as_a_new_one_and_still_searches_and_runs() -> None:
+    """ctrl+p, a search typed, Esc; ctrl+p again: the same palette drawn as at its first
+    opening (no text, every command, the first highlighted); a command run from it by
+    keys typed ahead runs; after a keymap change a new palette lists the new keys."""
+    from textual.command import CommandInput, CommandList
+
+    from pidtop.ui.screens.palette import Palette
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        shown = await opened(app, pilot, "ctrl+p", Palette)
+        first = app.screen
+        listed = first.query_one(CommandList)
+        count = listed.option_count
+        await pilot.press("t", "r", "e", "e")
+        await wait_for(pilot, lambda: listed.option_count < count)
+        await closed(app, pilot)
+        assert await opened(app, pilot, "ctrl+p", Palette) == shown
+        assert app.screen is first and listed.option_count == count
+        assert listed.highlighted == 0 and first.query_one(CommandInput).value == ""
+        await closed(app, pilot)
+
+        tree = app.table.tree
+        await burst(pilot, "ctrl+p", "T", "o", "g", "g", "l", "e", " ", "t", "r", "e", "e")
+        await wait_for(pilot, lambda: app.screen is first and 0 < listed.option_count < count)
+        await pilot.pause(0.3)  # Textual's search lists in batches
+        await burst(pilot, "enter")
+        await wait_for(pilot, lambda: app.table.tree != tree)
+        assert len(app.screen_stack) == 1
+        await opened(app, pilot, "ctrl+p", Palette)  # the table beneath is a tree now
+        assert app.screen is first and listed.option_count == count
+        assert listed.highlighted == 0 and first.query_one(CommandInput).value == ""
+        await closed(app, pilot)
+
+        app.options = app.options.replace(keymap={"tree": "ctrl+t"})
+        await pilot.pause()
+        await opened(app, pilot, "ctrl+p", Palette)
+        assert app.screen is not first
+        prompts = app.screen.query_one(CommandList)
+        texts = [str(prompts.get_option_at_index(i).prompt) for i in range(prompts.option_count)]
+        assert any("ctrl+t" in t for t in texts), texts
+
+
+# ------------------------------------------------------------------ styles parsed at idle
+async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the app's warm-up (at idle), the first ``k``, F6, ``u`` and ctrl+p add no widget
+    CSS to the stylesheet and parse it no more (each parse is of the whole stylesheet); the
+    warm-up changes no style: the picker is drawn as without it."""
+    from textual.css.stylesheet import Stylesheet
+
+    from pidtop.ui.screens.palette import Palette
+    from pidtop.ui.screens.warm import warm_styles
+
+    shots = []
+    parse = Stylesheet.parse
+    for warm in (False, True):
+        app = _kill_app()
+        app._warm_styles = lambda: None  # type: ignore[method-assign] # (its timer: here)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(app, pilot)
+            if warm:
+                warm_styles(app)
+            parses: list[int] = []
+
+            def counted(sheet: Stylesheet, parses: list[int] = parses) -> None:
+                parses.append(1)
+                parse(sheet)
+
+            monkeypatch.setattr(Stylesheet, "parse", counted)
+            sources = set(app.stylesheet.source)
+            app.view.set_cursor(3)
+            shots.append(await opened(app, pilot, "k", SignalScreen))
+            await closed(app, pilot)
+            for key, cls in (("f6", SortScreen), ("u", UserScreen), ("ctrl+p", Palette)):
+                await opened(app, pilot, key, cls)
+                await closed(app, pilot)
+            monkeypatch.undo()
+            if warm:
+                assert parses == [] and set(app.stylesheet.source) == sources
+            else:  # the test can fail: without the warm-up they parse
+                assert parses and set(app.stylesheet.source) != sources
+    assert shots[0] == shots[1]

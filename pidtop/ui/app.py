@@ -73,6 +73,8 @@ if TYPE_CHECKING:
 FIRST_DELTA = 0.5
 #: The exit journal starts after the first frame, at the latest this many seconds after mount.
 JOURNAL_LATEST = 2.0
+#: The pickers' widget styles are parsed this many seconds after mount (ui/screens/warm.py).
+WARM_STYLES_AT = 3.0
 #: Below this terminal height the meters collapse to one line.
 COMPACT_HEIGHT = 20
 
@@ -261,6 +263,13 @@ class PidtopApp(
         # check forks and its thread would take the GIL from the first sample and paint.
         # Started anyway after a while if no sample arrives.
         self.set_timer(JOURNAL_LATEST, self.start_journal, name="journal-start")
+        self.set_timer(WARM_STYLES_AT, self._warm_styles, name="warm-styles")
+
+    def _warm_styles(self) -> None:
+        """The pickers' widget styles parsed at idle, not at their first opening."""
+        from pidtop.ui.screens.warm import warm_styles
+
+        warm_styles(self)
 
     def _apply_theme(self, name: str) -> None:
         """Use theme ``name`` (a Textual theme); an unknown name keeps the current one."""
