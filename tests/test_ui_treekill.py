@@ -101,7 +101,7 @@ async def listed(pilot: Pilot, app: PidtopApp, n: int) -> None:
 
 def tree_box(app: PidtopApp) -> Checkbox | None:
     boxes = app.screen.query("#signal-tree")
-    return boxes.first(Checkbox) if boxes else None
+    return boxes.first(Checkbox) if boxes and boxes.first().display else None  # offered
 
 
 async def test_picker_offers_the_whole_tree_and_kills_it() -> None:

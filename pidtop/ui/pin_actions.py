@@ -277,7 +277,7 @@ class PinActions(_Mixin):
         picker = kept_screen(
             self,
             SignalScreen,
-            lambda s: s.fits(size),
+            lambda s: s.fits(),
             lambda: SignalScreen(pairs, after=after, tree=size, tree_selected=tree_first),
         )
         picker.reopen(pairs, after=after, tree=size, tree_selected=tree_first)

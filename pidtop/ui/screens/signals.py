@@ -5,10 +5,11 @@ The picker lists every signal as ``15 SIGTERM`` (SIGTERM preselected), filtered 
 *chooses*: the app sends, through the pins' handles. Process text is shown as ``Text``.
 
 The app keeps the picker for the next ``k`` (:func:`pidtop.ui.screens.modal.kept_screen`)
-while the terminal's height and whether a whole tree is offered are the same (they shape
-it): :meth:`SignalScreen.reopen` shows the new targets as a new picker would, filter empty,
-SIGTERM highlighted at the top, boxes unchecked (composing, mounting and styling its ~12
-widgets was most of its ~100 ms at +1,000 processes).
+while the terminal's height is the same (it shapes it): :meth:`SignalScreen.reopen` shows
+the new targets as a new picker would, filter empty, SIGTERM highlighted at the top, boxes
+as offered (the whole-tree box is always there, hidden when the targets have no
+descendants). Composing, mounting and styling its ~12 widgets was most of its ~100 ms at
++1,000 processes.
 """
 
 from __future__ import annotations
@@ -104,14 +105,21 @@ class SignalScreen(Modal[SignalChoice | None]):
         self._tree = tree
         self._tree_selected = tree_selected and tree > 0
 
-    #: what shapes the composed picker: (the terminal's height, a whole tree offered)
-    _shape: tuple[int, bool] | None = None
+    _height = 0  # the terminal's height it was composed for (it shapes it)
     _shown = TARGETS_SHOWN  # target lines shown before "… and N more"
     _listed: tuple[str, float]  # what the list shows: (filter, escalation delay)
 
-    def fits(self, tree: int) -> bool:
-        """Whether this picker can be opened again (:meth:`reopen`) for a tree of ``tree``."""
-        return self._shape == (self.app.size.height, tree > 0)
+    def fits(self) -> bool:
+        """Whether this picker can be opened again (:meth:`reopen`): composed for the
+        terminal's height of now."""
+        return self._height == self.app.size.height
+
+    def _list_rows(self) -> int:
+        """The signal list gives up rows on a short terminal, so the escalation entry, the
+        reclaim box and the hint stay on screen (at 80x24 they were cut off); filter and list
+        are compact: no borders (at 80x24 the list shows 9 signals)."""
+        extra = 1 if self._tree else 0  # the whole-tree box
+        return max(3, min(12, int(self._height * 0.9) - 11 - self._shown - extra))
 
     def reopen(
         self,
@@ -133,16 +141,17 @@ class SignalScreen(Modal[SignalChoice | None]):
         self.query_one("#signal-title", Label).update(self._title())
         self.query_one("#signal-targets", Static).update(targets_text(self._targets, self._shown))
         self.query_one("#signal-reclaim", CheckBox).value = False
-        if tree:
-            box = self.query_one("#signal-tree", CheckBox)
-            box.value = self._tree_selected
-            box.label = self._tree_label()
+        box = self.query_one("#signal-tree", CheckBox)
+        box.display = tree > 0
+        box.value = self._tree_selected
+        box.label = self._tree_label()
         delay = f"{after:g}"
         for field, value in (("#signal-filter", ""), ("#signal-after", delay)):
             entry = self.query_one(field, Input)
             entry.value = value  # its Changed finds the list showing it already
             entry.cursor_position = len(value)
         ol = self.query_one("#signal-list", OptionList)
+        ol.styles.height = self._list_rows()
         options, highlight = self._options("", after)
         if self._listed != ("", after):
             self._listed = ("", after)
@@ -169,12 +178,7 @@ class SignalScreen(Modal[SignalChoice | None]):
             # target lines on a short terminal (80x24: one, then "… and N more").
             room = int(self.app.size.height * 0.9) - 25
             shown = self._shown = max(1, min(TARGETS_SHOWN, room))
-            self._shape = (self.app.size.height, self._tree > 0)
-            # ... and the signal list gives up rows too, so the escalation entry, the reclaim
-            # box and the hint stay on screen (at 80x24 they were cut off).
-            extra = 1 if self._tree else 0  # the whole-tree box
-            # (filter and list are compact: no borders; at 80x24 the list shows 9 signals)
-            self._list_rows = max(3, min(12, int(self.app.size.height * 0.9) - 11 - shown - extra))
+            self._height = self.app.size.height
             yield Static(
                 targets_text(self._targets, shown),
                 id="signal-targets",
@@ -186,7 +190,7 @@ class SignalScreen(Modal[SignalChoice | None]):
             options, highlight = self._options("", self._after)
             self._listed = ("", self._after)  # what the list shows: (filter, escalation delay)
             signals = PickList(*options, id="signal-list", compact=True)
-            signals.styles.height = self._list_rows
+            signals.styles.height = self._list_rows()
             signals.highlighted = highlight
             signals.highlight_on_top = True  # SIGTERM at the top, scrolled in its layout
             yield signals
@@ -195,12 +199,9 @@ class SignalScreen(Modal[SignalChoice | None]):
                 yield _Input(f"{self._after:g}", id="signal-after", type="number")
                 yield Label("s", markup=False)
             yield CheckBox("reclaim memory after SIGKILL (process_mrelease)", id="signal-reclaim")
-            if self._tree:
-                yield CheckBox(
-                    self._tree_label(),
-                    self._tree_selected,
-                    id="signal-tree",
-                )
+            tree_box = CheckBox(self._tree_label(), self._tree_selected, id="signal-tree")
+            tree_box.display = self._tree > 0  # offered only for targets with descendants
+            yield tree_box
             yield Label("Enter sends · Esc cancels", classes="chooser-hint", markup=False)
 
     def _after_seconds(self) -> float:
