@@ -52,7 +52,7 @@ def test_changed_stat_is_parsed_again_unchanged_reuses(root: Path) -> None:
         assert b[10] is not a[10] and b[10].utime == 18 and b[10].cmdline == "/bin/one -b"
         assert b[11] is a[11]  # unchanged: the same object
         # only what tells "unchanged" is kept, not the stat bytes
-        assert not any(isinstance(entry[0], bytes) for entry in s._last.values())
+        assert not any(isinstance(entry.stat_hash, bytes) for entry in s._last.values())
         _proc(root, 10, "one", b"/bin/one\0-b\0", 17, 4242)  # back to the first bytes
         c = _by_pid(s.sample())
         assert c[10] is not b[10] and c[10].utime == 17
@@ -98,5 +98,41 @@ def test_marked_pid_is_read_again_with_the_same_stat(root: Path) -> None:
         b = _by_pid(s.sample())
         assert b[10].cmdline == "/bin/renamed" and b[11] is a[11]
         assert _by_pid(s.sample())[10] is b[10]  # and reused again after
+    finally:
+        s.close()
+
+
+def test_equal_names_and_command_lines_are_one_string_each(root: Path) -> None:
+    """Many processes of one program (workers, the benchmark's sleeps): their comm and command
+    line texts are one object each, not one per process; a process that rewrites its argv gets
+    its own text, and the others keep the shared one."""
+    _proc(root, 12, "one", b"/bin/one\0-a\0", 3, 4400)
+    s = ProcSampler(str(root))
+    try:
+        a = _by_pid(s.sample())
+        assert a[12].comm == a[10].comm == "one" and a[12].comm is a[10].comm
+        assert a[12].cmdline == "/bin/one -a" and a[12].cmdline is a[10].cmdline
+        _proc(root, 12, "one", b"/bin/one\0-z\0", 4, 4400)
+        b = _by_pid(s.sample())
+        assert b[12].cmdline == "/bin/one -z" and b[10].cmdline == "/bin/one -a"
+        assert b[10] is a[10]
+    finally:
+        s.close()
+
+
+def test_the_cache_keeps_one_object_per_process_and_no_stat_bytes(root: Path) -> None:
+    """What the sampler keeps per process between passes: one identity object (its ProcInfo
+    and the hash of the stat it came from), not a tuple per process rebuilt each pass; an
+    unchanged process keeps the same one."""
+    s = ProcSampler(str(root))
+    try:
+        s.sample()
+        first = dict(s._last)
+        s.sample()
+        assert set(s._last) == {"10", "11"}
+        for name, ident in s._last.items():
+            assert ident is first[name]
+            assert isinstance(ident.stat_hash, int)
+            assert ident.info.pid == int(name)
     finally:
         s.close()

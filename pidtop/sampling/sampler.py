@@ -69,6 +69,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import sys
 import time
 from dataclasses import replace
 
@@ -107,9 +108,12 @@ _VANISHED = (FileNotFoundError, ProcessLookupError)
 
 
 class _Ident:
-    """What is cached per identity (pid, starttime): owner, command line, decoded comm and
+    """What is cached per identity (pid, starttime): the last ``ProcInfo`` and the hash of the
+    stat bytes it was parsed from (None: read it in full this pass; only the hash is kept: all
+    that is asked of the bytes is "unchanged?"), owner, command line, decoded comm and
     executable state (read again when they can have changed: see the module docstring), and
-    what the event spine marked since the last pass (``marked``: OWNER | COMMAND)."""
+    what the event spine marked since the last pass (``marked``: OWNER | COMMAND). One object
+    per process, changed in place (no tuple per process per pass)."""
 
     __slots__ = (
         "cgroup",
@@ -118,13 +122,18 @@ class _Ident:
         "comm",
         "comm_raw",
         "exe_deleted",
+        "info",
         "marked",
         "sightings",
+        "stat_hash",
         "uid",
         "user",
     )
 
+    info: ProcInfo  # set by _parse before the identity is kept
+
     def __init__(self) -> None:
+        self.stat_hash: int | None = None
         self.uid: int | None = None
         self.user = "-"
         self.cmdline = ""
@@ -136,11 +145,6 @@ class _Ident:
         self.cgroup: str | None = None
         self.sightings = 0
         self.marked = 0  # OWNER | COMMAND: what an event said changed (read it this pass)
-
-
-#: (hash of the stat bytes last parsed, or None: read it in full this pass; the ProcInfo; the
-#: identity cache). Only the hash is kept: all that is asked of the bytes is "unchanged?"
-_Entry = tuple[int | None, ProcInfo, _Ident]
 
 
 class ProcSampler:
@@ -161,9 +165,9 @@ class ProcSampler:
         self.page_size = os.sysconf("SC_PAGE_SIZE")
         self.ncpu = os.cpu_count() or 1
         self._dirfd = os.open(proc, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
-        # PID (the listing's name; a thread's TID) -> (stat hash, ProcInfo, identity cache) of
-        # the last tick; rebuilt every tick, so entries of vanished processes are purged
-        self._last: dict[str, _Entry] = {}
+        # PID (the listing's name; a thread's TID) -> identity cache (its stat hash and
+        # ProcInfo) of the last tick; rebuilt every tick, so vanished processes are purged
+        self._last: dict[str, _Ident] = {}
         self._users: dict[int, str] = {}
         self._sys = SystemReader(self._read_all, self.ncpu)
         self._errors: list[str] = []
@@ -253,7 +257,7 @@ class ProcSampler:
         procs: list[ProcInfo] = []
         append = procs.append
         last = self._last
-        new_last: dict[str, _Entry] = {}
+        new_last: dict[str, _Ident] = {}
         dirfd = self._dirfd
         reuse = self._reuse
         forced = fields != self._fields  # new fields: read everything once
@@ -267,12 +271,12 @@ class ProcSampler:
             for pid, what in feed.drain().items():
                 held = last.get(str(pid))
                 if held is not None:  # read it on the slow path this pass: stat "changed"
-                    held[2].marked |= what
-                    last[str(pid)] = (None, held[1], held[2])
+                    held.marked |= what
+                    held.stat_hash = None
             if every_one := feed.drain_all():  # events lost: every process read again once
-                for key, held in list(last.items()):
-                    held[2].marked |= every_one
-                    last[key] = (None, held[1], held[2])
+                for held in last.values():
+                    held.marked |= every_one
+                    held.stat_hash = None
         self._live = live
         # idle processes: the owner every pass without events (htop's way), the optional
         # fields every pass while shown (they change while the stat does not)
@@ -286,16 +290,16 @@ class ProcSampler:
             if self._turns_every != every:
                 self._turns_every, self._turns = every, {}
                 for entry in last.values():
-                    if not (entry[1].is_kernel_thread or entry[1].is_thread):
-                        self._turns.setdefault(entry[1].pid % every, set()).add(entry[1].pid)
+                    if not (entry.info.is_kernel_thread or entry.info.is_thread):
+                        self._turns.setdefault(entry.info.pid % every, set()).add(entry.info.pid)
             turn = self._turns.get(self._tick % every, set())
             for pid in list(turn):
                 key = str(pid)
                 held = last.get(key)
-                if held is None or held[1].is_thread:  # gone (the PID now a thread's TID)
+                if held is None or held.info.is_thread:  # gone (the PID now a thread's TID)
                     turn.discard(pid)
                 else:
-                    last[key] = self._refresh(key, held)
+                    self._refresh(key, held)
         os_open, os_read, os_pread, os_close = os.open, os.read, os.pread, os.close
         stat_files = self._files
         try:
@@ -337,10 +341,10 @@ class ProcSampler:
                 stat_files.adopt(name, fd)
             prev = last.get(name)
             info: ProcInfo | None
-            if prev is not None and prev[0] == hash(data) and reuse:
+            if prev is not None and prev.stat_hash == hash(data) and reuse:
                 if recheck:  # the owner without events, the shown optional fields
-                    prev = self._recheck(name, prev, owner_each)
-                info = prev[1]  # unchanged since last tick: same identity
+                    self._recheck(name, prev, owner_each)
+                info = prev.info  # unchanged since last tick: same identity
                 new_last[name] = prev
             else:
                 info = self._parse(name + "/stat", name, data, prev, None, new_last, forced)
@@ -383,8 +387,8 @@ class ProcSampler:
         rel: str,
         name: str,
         leader: ProcInfo,
-        last: dict[str, _Entry],
-        new_last: dict[str, _Entry],
+        last: dict[str, _Ident],
+        new_last: dict[str, _Ident],
     ) -> ProcInfo | None:
         """Read one thread's stat file (threads are not in the /proc listing). Its cache is
         keyed by its TID (``name``): TIDs and PIDs are one number space."""
@@ -393,17 +397,17 @@ class ProcSampler:
         except OSError:
             return None
         prev = last.get(name)
-        if prev is not None and prev[0] == hash(data) and self._reuse:
-            p = prev[1]
+        if prev is not None and prev.stat_hash == hash(data) and self._reuse:
+            p = prev.info
             if (p.cmdline, p.user, p.exe_deleted) == (
                 leader.cmdline,
                 leader.user,
                 leader.exe_deleted,
             ):
                 if self._fields:
-                    prev = self._recheck(name, prev, False, rel[:-4])
+                    self._recheck(name, prev, False, rel[:-4])
                 new_last[name] = prev
-                return prev[1]
+                return prev.info
         return self._parse(rel, name, data, prev, leader, new_last, False)
 
     def _parse(
@@ -411,9 +415,9 @@ class ProcSampler:
         rel: str,
         name: str,
         data: bytes,
-        prev: _Entry | None,
+        prev: _Ident | None,
         leader: ProcInfo | None,
-        new_last: dict[str, _Entry],
+        new_last: dict[str, _Ident],
         refresh: bool,
     ) -> ProcInfo | None:
         """The slow path: a new or changed process (or thread when ``leader`` is given), or
@@ -426,14 +430,14 @@ class ProcSampler:
             return None
         kernel = bool(s.flags & PF_KTHREAD)
         # same /proc path and same start time: the same identity as last tick
-        same = prev is not None and prev[1].starttime == s.starttime
-        ident = prev[2] if same else _Ident()  # type: ignore[index]
+        same = prev is not None and prev.info.starttime == s.starttime
+        ident = prev if same and prev is not None else _Ident()
         if not same and leader is None and self._turns_every and not s.flags & PF_KTHREAD:
             self._turns.setdefault(s.pid % self._turns_every, set()).add(s.pid)
         ident.sightings += 1
         exec_seen = ident.comm_raw != s.comm_raw or ident.sightings == 1
-        if exec_seen:
-            ident.comm = _decode(s.comm_raw)
+        if exec_seen:  # equal texts of many processes: one string (sys.intern: freed unused)
+            ident.comm = sys.intern(_decode(s.comm_raw))
         base = rel[:-4]  # "PID/" or "PID/task/TID/"
         alive = s.state != "Z" and s.state != "X"
         fields = self._fields
@@ -461,7 +465,7 @@ class ProcSampler:
             if not kernel and alive:
                 raw = self._cmdline_raw(name)
                 if raw and hash(raw) != ident.cmdline_hash:
-                    ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
+                    ident.cmdline_hash, ident.cmdline = hash(raw), sys.intern(argv_text(raw))
             # the executable: at an exec (seen or marked) and on its turn
             if (exec_seen or refresh or marked & COMMAND) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
@@ -519,22 +523,23 @@ class ProcSampler:
             ctxsw_voluntary=vol,
             ctxsw_involuntary=invol,
         )
-        if same and prev is not None and prev[1] == info:
-            info = prev[1]  # a forced or marked read that found nothing new
-        new_last[name] = (hash(data), info, ident)
+        if same and prev is not None and prev.info == info:
+            info = prev.info  # a forced or marked read that found nothing new
+        ident.stat_hash, ident.info = hash(data), info
+        new_last[name] = ident
         return info
 
-    def _refresh(self, name: str, prev: _Entry) -> _Entry:
+    def _refresh(self, name: str, ident: _Ident) -> None:
         """An unchanged process's turn: read again what can change while its stat does not
         and no event says (a run shorter than a clock tick, another process's act): command
         line, executable, memory. ~12 µs; a new ``ProcInfo`` only if something changed."""
-        data, info, ident = prev
+        info = ident.info
         changes: dict[str, object] = {}
         base = name + "/"
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
             if raw and hash(raw) != ident.cmdline_hash:
-                ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
+                ident.cmdline_hash, ident.cmdline = hash(raw), sys.intern(argv_text(raw))
                 changes["cmdline"] = ident.cmdline
             deleted = self._exe_deleted(name, ident.exe_deleted)
             if deleted != ident.exe_deleted:
@@ -545,16 +550,15 @@ class ProcSampler:
                 if (rss, shared) != (info.rss, info.shared):
                     changes["rss"], changes["shared"] = rss, shared
         if changes:
-            return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
-        return prev
+            ident.info = replace(info, **changes)  # type: ignore[arg-type]
 
-    def _recheck(self, name: str, prev: _Entry, owner: bool, base: str = "") -> _Entry:
+    def _recheck(self, name: str, ident: _Ident, owner: bool, base: str = "") -> None:
         """An idle process's per-pass reads: the owner (``owner``: no events say it; one
         ``stat()`` of ``/proc/PID``) and the optional fields being shown (they change while
-        the stat does not). The same entry when nothing changed (the table then knows at an
-        ``is`` check that this process's rates are 0), else one with a new ``ProcInfo``.
+        the stat does not). The same ``ProcInfo`` when nothing changed (the table then knows at
+        an ``is`` check that this process's rates are 0), else a new one in ``ident.info``.
         ``base``: the files' directory, ``PID/task/TID/`` for a thread (default ``PID/``)."""
-        data, info, ident = prev
+        info = ident.info
         changes: dict[str, object] = {}
         if owner and not info.is_kernel_thread and not info.is_thread:
             uid: int | None
@@ -587,5 +591,4 @@ class ProcSampler:
                     if ctx != (info.ctxsw_voluntary, info.ctxsw_involuntary):
                         changes["ctxsw_voluntary"], changes["ctxsw_involuntary"] = ctx
         if changes:
-            return (data, replace(info, **changes), ident)  # type: ignore[arg-type]
-        return prev
+            ident.info = replace(info, **changes)  # type: ignore[arg-type]
