@@ -1,5 +1,6 @@
 """The journal's start-up scan keeps one object for equal names, command lines, parents and
-uids (3,000 workers of one program: one copy, not 3,000), and still names each one's exit."""
+uids (3,000 workers of one program: one copy, not 3,000; the texts interned, so the sampler's
+are the same strings), and still names each one's exit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from pidtop.journal.connector import Exit
 from pidtop.journal.records import ExitRecord
 from pidtop.journal.tracker import Tracker
+from pidtop.sampling.sampler import ProcSampler
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 
@@ -36,10 +38,17 @@ def test_scan_shares_equal_values_and_names_the_exit() -> None:
         for p in procs[1:]:
             assert p.comm is first.comm and p.cmdline is first.cmdline
             assert p.ppid is first.ppid and p.uid is first.uid
-        # a second tracker's scan has its own objects: the sharing is per scan, nothing global
+        # the texts are interned: another scan and the sampler hold the same strings (one copy
+        # in the monitor, freed once nothing uses them)
         other = Tracker()
         other.scan()
-        assert other.procs[kids[0].pid].cmdline == "sleep 30"
+        assert other.procs[kids[0].pid].cmdline is first.cmdline
+        sampler = ProcSampler()
+        try:
+            seen = {p.pid: p for p in sampler.sample().processes}
+        finally:
+            sampler.close()
+        assert seen[kids[0].pid].cmdline is first.cmdline and seen[kids[0].pid].comm is first.comm
         # the exit of one is named (older than the journal: proven by /proc once reaped)
         gone = kids.pop()
         gone.kill()

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -137,7 +138,8 @@ def _stat(pid: int) -> _Stat | None:
         s = parse_stat(data)
     except (IndexError, ValueError):
         return None
-    return _Stat(s.state, s.comm_raw.decode("utf-8", "replace"), s.starttime, s.ppid, s.num_threads)
+    comm = sys.intern(s.comm_raw.decode("utf-8", "replace"))
+    return _Stat(s.state, comm, s.starttime, s.ppid, s.num_threads)
 
 
 def read_uid(pid: int) -> int | None:
@@ -156,9 +158,10 @@ def read_uid(pid: int) -> int | None:
 
 
 def argv_text(raw: bytes) -> str | None:
-    """/proc/PID/cmdline as one line; None when empty (a zombie, a kernel thread)."""
+    """/proc/PID/cmdline as one line; None when empty (a zombie, a kernel thread). Interned:
+    equal command lines (a program's workers) are one string, shared with the sampler's."""
     raw = raw.rstrip(b"\0")
-    return raw.replace(b"\0", b" ").decode("utf-8", "replace") if raw else None
+    return sys.intern(raw.replace(b"\0", b" ").decode("utf-8", "replace")) if raw else None
 
 
 def _boot_offset_ns() -> int:
@@ -218,14 +221,14 @@ class Tracker:
             names = os.listdir("/proc")
         except OSError:
             return
-        same: dict[Any, Any] = {}  # this scan's texts and parent PIDs, each kept once
+        same: dict[Any, Any] = {}  # this scan's parent PIDs, each kept once (texts: interned)
         for name in names:
             if name.isdigit() and int(name) not in self.procs:
                 self._learn(int(name), same)
 
     def _learn(self, pid: int, same: dict[Any, Any] | None = None) -> _Proc | None:
         """A process not seen forking (older than the journal): read what /proc has.
-        ``same``: the scan's objects by value, to share equal ones."""
+        ``same``: the scan's parent PIDs by value, to share equal ones (texts are interned)."""
         if not self.read_proc:
             return None
         try:
@@ -240,9 +243,7 @@ class Tracker:
         if uid is not None:  # a handful of users: one int each
             uid = self._uids.setdefault(uid, uid)
         if same is not None:
-            comm, ppid = same.setdefault(comm, comm), same.setdefault(ppid, ppid)
-            if cmdline is not None:
-                cmdline = same.setdefault(cmdline, cmdline)
+            ppid = same.setdefault(ppid, ppid)
         proc = _Proc(ppid, None, st.start, uid, comm, cmdline)
         self.procs[pid] = proc
         return proc
@@ -328,7 +329,7 @@ class Tracker:
                 self._on_exec(event, later_exit.get(event.tgid, -1) > event.ts)
             elif isinstance(event, Comm):
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
-                    proc.comm = event.comm.decode("utf-8", "replace")
+                    proc.comm = sys.intern(event.comm.decode("utf-8", "replace"))
             elif isinstance(event, Uid):
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
                     proc.uid = event.ruid
