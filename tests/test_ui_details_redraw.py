@@ -124,7 +124,7 @@ async def test_reopening_renders_only_what_changed_and_shows_it() -> None:
         app.show_details(PID, source.key_of(PID)[1], "python train.py")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
         again = app.screen
-        assert isinstance(again, DetailsScreen) and again is not first
+        assert again is first  # the kept screen, refilled
         await wait_for(pilot, lambda: again.reads >= 1 and again.is_current)
         await pilot.pause()
         assert again.sections is first.sections

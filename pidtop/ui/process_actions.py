@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pidtop.sampling.table import ProcessTable
     from pidtop.ui.screens.details import DetailsHost
     from pidtop.ui.screens.details_render import Sections
+    from pidtop.ui.screens.procinfo import ProcScreen
     from pidtop.ui.status import Severity
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView
@@ -151,11 +152,20 @@ class ProcessActions(_Mixin):
     def show_details(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
         from pidtop.ui.screens.details_render import Sections
+        from pidtop.ui.screens.modal import kept_screen
 
         if self._details_sections is None:
             self._details_sections = Sections()
-        sections = self._details_sections
-        self.push_screen(DetailsScreen(self.details_source, pid, starttime, command, sections))
+        sections, source = self._details_sections, self.details_source
+        screen = kept_screen(
+            self,
+            DetailsScreen,
+            lambda kept: True,  # refilled for this process (reopen)
+            lambda: DetailsScreen(source, pid, starttime, command, sections),
+        )
+        if screen.is_mounted:  # a kept one
+            screen.reopen(source, pid, starttime, command)
+        self.push_screen(screen)
 
     def action_environ(self) -> None:
         """``e``: the environment of the cursor's process."""
@@ -167,7 +177,7 @@ class ProcessActions(_Mixin):
     def show_environ(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import EnvironScreen  # imported when first opened
 
-        self.push_screen(EnvironScreen(self.details_source, pid, starttime, command))
+        self._push_proc_screen(EnvironScreen, pid, starttime, command)
 
     def action_files(self) -> None:
         """``l``: open files and sockets of the cursor's process."""
@@ -179,7 +189,21 @@ class ProcessActions(_Mixin):
     def show_files(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import FilesScreen  # imported when first opened
 
-        self.push_screen(FilesScreen(self.details_source, pid, starttime, command))
+        self._push_proc_screen(FilesScreen, pid, starttime, command)
+
+    def _push_proc_screen(
+        self, cls: type[ProcScreen], pid: int, starttime: int | None, command: str
+    ) -> None:
+        """The app's kept screen of ``cls``, refilled for ``pid`` (or a new one), pushed."""
+        from pidtop.ui.screens.modal import kept_screen
+
+        source = self.details_source
+        screen = kept_screen(
+            self, cls, lambda kept: True, lambda: cls(source, pid, starttime, command)
+        )
+        if screen.is_mounted:  # a kept one
+            screen.reopen(source, pid, starttime, command)
+        self.push_screen(screen)
 
     # ------------------------------------------------------------------ copy
     def action_copy_identity(self) -> None:

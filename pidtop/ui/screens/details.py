@@ -10,6 +10,12 @@ last data stays on screen marked as stale. A read that finds the process gone is
 by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
 goes, by the reading thread if a read is under way.
 
+The app keeps one details screen and opens it again for the next process (:meth:`DetailsScreen.
+reopen`, before it is pushed): every widget is refilled for that process first (title, body,
+scroll, focus), and what an earlier opening's thread or timer brings in later is dropped (each
+opening has its own :class:`_Opening`). Composing, styling and mounting the screen anew was
+most of Enter's time at +1,000 processes.
+
 The body is rendered once per content: each section is kept while what it draws is the same
 (:class:`~pidtop.ui.screens.details_render.Sections`, the app's: kept across openings), and a
 read that changes nothing visible updates no widget (an update is a layout and a paint).
@@ -75,6 +81,65 @@ class DetailsHost(Protocol):
     def action_event_log(self) -> None: ...
 
 
+class _Opening:
+    """One opening's handle, and the reads through it: closed when the opening ends, by the
+    reading thread if a read is under way then. A thread of an earlier opening touches only
+    its own."""
+
+    def __init__(self, source: DetailsSource, pid: int, starttime: int | None) -> None:
+        self.source = source
+        self.pid = pid
+        self.starttime = starttime
+        self.handle: ProcessHandle | None = None
+        self.closing = False
+        self._lock = threading.Lock()
+        self._reading = False
+
+    def open(self, full_memory: bool) -> Details | None:
+        """Open the handle and read once (in a thread)."""
+        if not self._start():
+            return None
+        try:
+            self.handle = self.source.open(self.pid, self.starttime)
+            return self.source.read(self.handle, None, full_memory=full_memory)
+        finally:
+            self._done()
+
+    def read(self, last: Details | None, full_memory: bool) -> Details | None:
+        """Read again (in a thread)."""
+        if self.handle is None or not self._start():
+            return None
+        try:
+            return self.source.read(self.handle, last, full_memory=full_memory)
+        finally:
+            self._done()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closing:
+                return
+            self.closing = True
+            if not self._reading and self.handle is not None:
+                self.handle.close()
+
+    @property
+    def reading(self) -> bool:
+        return self._reading
+
+    def _start(self) -> bool:
+        with self._lock:
+            if self.closing:
+                return False
+            self._reading = True
+            return True
+
+    def _done(self) -> None:
+        with self._lock:
+            self._reading = False
+            if self.closing and self.handle is not None:
+                self.handle.close()
+
+
 class FirstRead(Message):
     """The first read (open and read) finished after ``on_mount`` stopped waiting."""
 
@@ -115,36 +180,56 @@ class DetailsScreen(OneLayout, Screen[None]):
         sections: Sections | None = None,
     ) -> None:
         super().__init__()
+        #: the body's sections, rendered once per content (the app's: kept across openings)
+        self.sections = sections if sections is not None else Sections()
+        self._shown_width = 0  # the width the body was last built for
+        self._shown_key: object = None  # what the body draws now (content_key)
+        self._shown_title = ""
+        #: what the body shows now (tests render it to text)
+        self.rendered: Group = Group()
+        self._begin(source, pid, starttime, command)
+
+    def _begin(self, source: DetailsSource, pid: int, starttime: int | None, command: str) -> None:
+        """This opening's state, nothing of an earlier one's; its first read starts now."""
         self.source = source
         self.pid = pid
         self.starttime = starttime
         self.command = command
-        self.handle: ProcessHandle | None = None
+        self._opening = _Opening(source, pid, starttime)
         self.details: Details | None = None
         self.error: str | None = None  # the open failed: why
         self.exited: ExitEvent | None = None
         self.stale = False  # the last read found the process gone
         self.full_memory = False
-        #: reads done (tests wait on it)
+        #: reads done in this opening (tests wait on it)
         self.reads = 0
-        #: what the body shows now (tests render it to text)
-        self.rendered: Group = Group()
         self._watcher: Watcher | None = None
         self._timer: Timer | None = None
-        self._lock = threading.Lock()
-        self._reading = False
-        self._closing = False
+        self._worker: Worker[Details | None] | None = None
         self._want_parent = False  # p pressed before the first read
-        self._first: Future[Details | None] | None = None
-        self._shown_width = 0  # the width the body was last built for
-        #: the body's sections, rendered once per content (the app's: kept across openings)
-        self.sections = sections if sections is not None else Sections()
-        self._shown_key: object = None  # what the body draws now (content_key)
-        self._shown_title = ""
+        opening = self._opening
+        self._first: Future[Details | None] = read_in_thread(lambda: opening.open(False))
+
+    def reopen(self, source: DetailsSource, pid: int, starttime: int | None, command: str) -> None:
+        """Show ``pid`` as a new screen would (the app keeps this one): what the last opening
+        showed is replaced before the screen is pushed, so not one frame of it is seen."""
+        self._end()
+        self._begin(source, pid, starttime, command)
+        box = self.query_one("#details-box")
+        box.scroll_home(animate=False, immediate=True)
+        box.focus()
+        if not self._wait_first():
+            self._show()  # "opening…" and this process's title until the read is in
+        self.refilled()
 
     @property
     def actions(self) -> DetailsHost:
         return cast(DetailsHost, self.app)  # the monitor (PidtopApp): its ProcessActions
+
+    @property
+    def handle(self) -> ProcessHandle | None:
+        """This opening's handle (None until it is open)."""
+        return self._opening.handle
 
     @property
     def key(self) -> ProcKey:
@@ -158,7 +243,6 @@ class DetailsScreen(OneLayout, Screen[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        self._first = read_in_thread(self._open)  # the open and the first read
         title = self._title()
         self._shown_title = title.plain
         yield Static(title, id="details-title", markup=False)
@@ -168,57 +252,44 @@ class DetailsScreen(OneLayout, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#details-box").focus()
+        self._wait_first()
+
+    def _wait_first(self) -> bool:
+        """Show the first read if it is in within FIRST_WAIT (True), else when it is."""
         first = self._first
-        assert first is not None
         if not in_time(first):
             first.add_done_callback(lambda done: self.post_message(FirstRead(done)))
-            return
+            return False
         self._opened(first)
+        return True
+
+    def on_screen_suspend(self) -> None:
+        """Closed (not just covered by another screen): this opening ends."""
+        if self not in self.app.screen_stack:
+            self._end()
 
     def on_unmount(self) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        """No more reads, timers or exit watch for this opening; its handle is closed."""
         if self._timer is not None:
             self._timer.stop()
+            self._timer = None
         if self._watcher is not None:
             self._watcher.close()
-        with self._lock:
-            self._closing = True
-            if not self._reading and self.handle is not None:
-                self.handle.close()
+            self._watcher = None
+        self._worker = None
+        self._opening.close()
 
     # ------------------------------------------------------------------ reading
     def on_first_read(self, event: FirstRead) -> None:
-        self._opened(event.done)
-
-    def _open(self) -> Details | None:
-        with self._lock:
-            if self._closing:
-                return None
-            self._reading = True
-        try:
-            self.handle = self.source.open(self.pid, self.starttime)
-            return self.source.read(self.handle, None, full_memory=self.full_memory)
-        finally:
-            self._done_reading()
-
-    def _read(self) -> Details | None:
-        with self._lock:
-            if self._closing or self.handle is None:
-                return None
-            self._reading = True
-        try:
-            return self.source.read(self.handle, self.details, full_memory=self.full_memory)
-        finally:
-            self._done_reading()
-
-    def _done_reading(self) -> None:
-        with self._lock:
-            self._reading = False
-            if self._closing and self.handle is not None:
-                self.handle.close()
+        if event.done is self._first:  # not an earlier opening's
+            self._opened(event.done)
 
     def _opened(self, done: Future[Details | None]) -> None:
         """The first read is in (or failed): watch the handle for exit, show, and go on."""
-        if self._closing:  # gone before it came in (the reading thread closed the handle)
+        if self._opening.closing:  # gone before it came in (the reading thread closed the handle)
             return
         err = done.exception()
         if err is not None:
@@ -226,7 +297,13 @@ class DetailsScreen(OneLayout, Screen[None]):
             return
         if self.handle is not None and self._watcher is None:
             self._watcher = Watcher()
-            self._watcher.add(self.handle, self._on_exit)
+            opening = self._opening
+
+            def on_exit(event: ExitEvent) -> None:
+                if opening is self._opening:  # not an earlier opening's
+                    self._on_exit(event)
+
+            self._watcher.add(self.handle, on_exit)
         self._read_done(done.result())
 
     def _failed(self, err: BaseException | None) -> None:
@@ -235,7 +312,7 @@ class DetailsScreen(OneLayout, Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.name != "details-read":
+        if worker is not self._worker:  # not this opening's read
             return
         if event.state == WorkerState.ERROR:
             self._failed(worker.error)
@@ -251,7 +328,7 @@ class DetailsScreen(OneLayout, Screen[None]):
         self._show()
         if self._want_parent and self.details is not None:
             self.action_parent()
-        if self.exited is None and not self._closing:
+        if self.exited is None and not self._opening.closing:
             delay = max(MIN_REFRESH, getattr(self.app, "delay", 1.5))
             self._timer = self.set_timer(delay, self.refresh_now)
 
@@ -260,11 +337,15 @@ class DetailsScreen(OneLayout, Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self.exited is not None or self._reading or self.handle is None:
+        opening = self._opening
+        if self.exited is not None or opening.reading or self.handle is None:
             return
-        if self._closing or not self.is_mounted:  # e.g. a renice finished after Esc
+        if opening.closing or not self.is_mounted:  # e.g. a renice finished after Esc
             return
-        self.run_worker(self._read, thread=True, name="details-read", exit_on_error=False)
+        last, full = self.details, self.full_memory
+        self._worker = self.run_worker(
+            lambda: opening.read(last, full), thread=True, name="details-read", exit_on_error=False
+        )
 
     def _on_exit(self, event: ExitEvent) -> None:
         first = self.exited is None
@@ -302,7 +383,7 @@ class DetailsScreen(OneLayout, Screen[None]):
         return None
 
     def _show(self) -> None:
-        if self._closing:  # e.g. an exit seen after Esc (``on_mount`` shows: not is_mounted)
+        if self._opening.closing:  # e.g. an exit seen after Esc
             return
         title = self._title()
         if title.plain != self._shown_title:  # an update is a new layout, even if the same

@@ -152,6 +152,17 @@ class OneLayout(_Base):
                 return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    #: refilled while away (a kept screen): the resume lays it out as a first layout
+    _refilled = False
+
+    def refilled(self) -> None:
+        """Its widgets were refilled while it was away (a kept screen opened for something
+        else): the next resume lays it out whole before its first paint, as a new screen's
+        first layout, and drops that layout's echoes (else: a paint at the old layout, the
+        layout, then its echo: three frames)."""
+        self._laid_out_at = 0.0
+        self._refilled = True
+
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """No second styling of widgets styled for this theme already: a new screen's (styled
         when mounted), a kept screen's opened again with the same theme and app classes."""
@@ -162,6 +173,14 @@ class OneLayout(_Base):
             event.refresh_styles = False
         self._styled_for = styled_for
         self._reopened = bool(self._laid_out_at) and self._put_away
+        if self._refilled and self.is_attached:
+            self._refilled = False
+            if event.refresh_styles:  # before the layout, not after it
+                event.refresh_styles = False
+                self.update_node_styles(animate=False)
+            # painted whole: the screen beneath shows where the old layout had nothing new
+            self._compositor._dirty_regions.add(app.size.region)
+            self._refresh_layout(app.size)
 
     def on_screen_suspend(self) -> None:
         """Repaints not done are those of the first opening only."""
