@@ -10,11 +10,9 @@ last data stays on screen marked as stale. A read that finds the process gone is
 by the core, so nothing from a recycled PID is ever drawn. The handle is closed when the screen
 goes, by the reading thread if a read is under way.
 
-The app keeps one details screen and opens it again for the next process (:meth:`DetailsScreen.
-reopen`, before it is pushed): every widget is refilled for that process first (title, body,
-scroll, focus), and what an earlier opening's thread or timer brings in later is dropped (each
-opening has its own :class:`_Opening`). Composing, styling and mounting the screen anew was
-most of Enter's time at +1,000 processes.
+The app keeps one details screen and refills it for the next process before it is pushed
+(:meth:`DetailsScreen.reopen`); what an earlier opening's thread, timer or exit watch brings in
+later is dropped (each opening has its own :class:`_Opening`).
 
 The body is rendered once per content: each section is kept while what it draws is the same
 (:class:`~pidtop.ui.screens.details_render.Sections`, the app's: kept across openings), and a

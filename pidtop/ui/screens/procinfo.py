@@ -232,7 +232,7 @@ class ProcScreen(Modal[None]):
                     self._refresh_layout()
 
     def _loaded(self, done: Future[object]) -> None:
-        if self._gone or done is not self._pending:  # (during on_mount, is_mounted is False)
+        if self._gone:  # (during on_mount, is_mounted is still False)
             return
         err = done.exception()
         if err is not None:
@@ -369,8 +369,7 @@ class FilesScreen(ProcScreen):
     def _clear(self) -> None:
         self.rows = None
         table = self.query_one(FdTable)
-        table.fill([])
-        table.scroll_home(animate=False, immediate=True)
+        table.fill([])  # (its cursor and scroll back at the top)
         table.focus()
 
     def _title(self, result: object) -> Text:
