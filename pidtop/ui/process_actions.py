@@ -47,8 +47,7 @@ if TYPE_CHECKING:
     from pidtop.actions.pins import Pin, PinSet
     from pidtop.details.model import DetailsSource
     from pidtop.sampling.table import ProcessTable
-    from pidtop.ui.screens.details import DetailsHost
-    from pidtop.ui.screens.details_render import Sections
+    from pidtop.ui.screens.details import DetailsHost, DetailsScreen
     from pidtop.ui.screens.procinfo import ProcScreen
     from pidtop.ui.status import Severity
     from pidtop.ui.widgets.pinned import PinnedStrip
@@ -95,7 +94,6 @@ class ProcessActions(_Mixin):
     _details_source: DetailsSource | None = None
     #: the details body's rendered sections, kept from one opening to the next (Enter, Esc,
     #: Enter on the same process renders again only what changed: not its limits, cgroup...)
-    _details_sections: Sections | None = None
 
     @property
     def details_source(self) -> DetailsSource:
@@ -151,21 +149,8 @@ class ProcessActions(_Mixin):
     @opens_screen("the details")
     def show_details(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.details import DetailsScreen  # imported when first opened
-        from pidtop.ui.screens.details_render import Sections
-        from pidtop.ui.screens.modal import kept_screen
 
-        if self._details_sections is None:
-            self._details_sections = Sections()
-        sections, source = self._details_sections, self.details_source
-        screen = kept_screen(
-            self,
-            DetailsScreen,
-            lambda kept: True,  # refilled for this process (reopen)
-            lambda: DetailsScreen(source, pid, starttime, command, sections),
-        )
-        if screen.is_mounted:  # a kept one
-            screen.reopen(source, pid, starttime, command)
-        self.push_screen(screen)
+        self._push_kept(DetailsScreen, pid, starttime, command)
 
     def action_environ(self) -> None:
         """``e``: the environment of the cursor's process."""
@@ -177,7 +162,7 @@ class ProcessActions(_Mixin):
     def show_environ(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import EnvironScreen  # imported when first opened
 
-        self._push_proc_screen(EnvironScreen, pid, starttime, command)
+        self._push_kept(EnvironScreen, pid, starttime, command)
 
     def action_files(self) -> None:
         """``l``: open files and sockets of the cursor's process."""
@@ -189,12 +174,13 @@ class ProcessActions(_Mixin):
     def show_files(self, pid: int, starttime: int | None, command: str) -> None:
         from pidtop.ui.screens.procinfo import FilesScreen  # imported when first opened
 
-        self._push_proc_screen(FilesScreen, pid, starttime, command)
+        self._push_kept(FilesScreen, pid, starttime, command)
 
-    def _push_proc_screen(
-        self, cls: type[ProcScreen], pid: int, starttime: int | None, command: str
+    def _push_kept(
+        self, cls: type[DetailsScreen | ProcScreen], pid: int, starttime: int | None, command: str
     ) -> None:
-        """The app's kept screen of ``cls``, refilled for ``pid`` (or a new one), pushed."""
+        """The app's kept screen of ``cls``, refilled for ``pid`` (or a new one), pushed: its
+        widgets are not composed, styled and mounted again at each opening."""
         from pidtop.ui.screens.modal import kept_screen
 
         source = self.details_source

@@ -15,7 +15,7 @@ The app keeps one details screen and refills it for the next process before it i
 later is dropped (each opening has its own :class:`_Opening`).
 
 The body is rendered once per content: each section is kept while what it draws is the same
-(:class:`~pidtop.ui.screens.details_render.Sections`, the app's: kept across openings), and a
+(:class:`~pidtop.ui.screens.details_render.Sections`, kept across openings), and a
 read that changes nothing visible updates no widget (an update is a layout and a paint).
 """
 
@@ -170,16 +170,11 @@ class DetailsScreen(OneLayout, Screen[None]):
     ]
 
     def __init__(
-        self,
-        source: DetailsSource,
-        pid: int,
-        starttime: int | None,
-        command: str,
-        sections: Sections | None = None,
+        self, source: DetailsSource, pid: int, starttime: int | None, command: str
     ) -> None:
         super().__init__()
-        #: the body's sections, rendered once per content (the app's: kept across openings)
-        self.sections = sections if sections is not None else Sections()
+        #: the body's sections, rendered once per content (kept across openings)
+        self.sections = Sections()
         self._shown_width = 0  # the width the body was last built for
         self._shown_key: object = None  # what the body draws now (content_key)
         self._shown_title = ""
