@@ -92,8 +92,6 @@ class ProcessActions(_Mixin):
     """The actions on one process (or on the pins, for renice/ionice/affinity)."""
 
     _details_source: DetailsSource | None = None
-    #: the details body's rendered sections, kept from one opening to the next (Enter, Esc,
-    #: Enter on the same process renders again only what changed: not its limits, cgroup...)
 
     @property
     def details_source(self) -> DetailsSource:
