@@ -262,6 +262,7 @@ async def test_open_files_reopened_for_another_process() -> None:
         await pilot.press("r")  # a reload of A that lands after B is shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not kept)
+        await wait_for(pilot, lambda: table.row_count == 0 and kept.rows is None)  # let go
 
         frames = record_frames(app)
         app.show_files(B, source.key_of(B)[1], "postgres")

@@ -211,9 +211,11 @@ class ProcScreen(Modal[None]):
         self._loaded(done)
 
     def on_screen_suspend(self) -> None:
-        """Closed (not just covered by another screen): a read that lands later is dropped."""
+        """Closed (not just covered by another screen): a read that lands later is dropped,
+        and the kept screen lets go of what it showed (up to MAX_ROWS fds)."""
         if self not in self.app.screen_stack:
             self._gone = True
+            self._clear()
 
     def on_unmount(self) -> None:
         self._gone = True
