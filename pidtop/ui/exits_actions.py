@@ -213,11 +213,17 @@ class ExitsActions(_Mixin):
     def action_exits(self) -> None:
         """``E``: every process exit since pidtop started (the exit journal)."""
         from pidtop.ui.screens.exits import ExitsScreen
+        from pidtop.ui.screens.modal import kept_screen
 
-        if self.journal is None:
+        journal = self.journal
+        if journal is None:
             self.notify("The exit journal is off", severity="warning", markup=False)
         elif not isinstance(self.screen, ExitsScreen):
-            self.push_screen(ExitsScreen(self.journal))
+            screen = kept_screen(
+                self, ExitsScreen, lambda s: s.journal is journal, lambda: ExitsScreen(journal)
+            )
+            screen.show()  # a kept one: the exits of now, as a new one
+            self.push_screen(screen)
 
     def living_relative(self, record: ExitRecord) -> tuple[int, Row] | None:
         """The parent of ``record`` if the table lists it, else the nearest listed ancestor

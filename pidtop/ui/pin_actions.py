@@ -390,6 +390,12 @@ class PinActions(_Mixin):
     def action_event_log(self) -> None:
         """``L``: the session's event log."""
         from pidtop.ui.screens.eventlog import EventLogScreen  # imported when first opened
+        from pidtop.ui.screens.modal import kept_screen
 
         if not isinstance(self.screen, EventLogScreen):
-            self.push_screen(EventLogScreen(self.events))
+            log = self.events
+            screen = kept_screen(
+                self, EventLogScreen, lambda s: s.event_log is log, lambda: EventLogScreen(log)
+            )
+            screen.show()  # a kept one: the entries of now, as a new one
+            self.push_screen(screen)

@@ -4,7 +4,8 @@ A Line-API ``ScrollView`` over ``EventLog.entries`` (the last 10,000): only the 
 are rendered, one line per entry (long ones scroll sideways), so opening it after a bulk kill
 costs the same as with ten entries (a RichLog filled with 10,000 entries took 2.4 s to open
 here, and rendered them twice). Entries are ``Text`` (never markup). The view follows the log
-while its last line is on screen.
+while its last line is on screen. The app keeps the screen for the next ``L``
+(:meth:`EventLogScreen.show`); closed, it does not listen to the log and holds no drawn lines.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from textual.widgets import Label
 
 from pidtop.actions.eventlog import Event, EventLog
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.screens.modal import Modal
+from pidtop.ui.screens.modal import Modal, drop_drawn
 
 _KIND_STYLE = {
     "pin": "bold",
@@ -100,7 +101,9 @@ class EventLogView(ScrollView, can_focus=True):
         return resized
 
     def sync(self, *, follow: bool = False) -> None:
-        """Take in new entries: size, and scroll to the end if it was there (or ``follow``)."""
+        """Take in new entries: size, and scroll to the end if it was there (or ``follow``:
+        opened, new or kept, it is at its end in its first frame: the layout asked for here
+        scrolls it there, when the scrollbars it may add are known)."""
         log = self._log
         new = min(log.total - self._seen, len(log.entries))
         for i in range(len(log.entries) - new, len(log.entries)):
@@ -110,14 +113,21 @@ class EventLogView(ScrollView, can_focus=True):
         dropped, self._first = first - self._first, first
         at_end = follow or self.scroll_offset.y >= self.max_scroll_y
         self.virtual_size = Size(self._width, max(1, len(log.entries)))
-        if at_end and not self.size:
+        if follow or (at_end and not self.size):
             self._end_at_layout = True
+            if self.size:  # kept, opened again
+                self.scroll_to(x=0, animate=False, immediate=True, force=True)
+                self.refresh(layout=True)
         elif at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         elif dropped:  # the oldest entries left memory: keep the same entries on screen
             y = max(0, int(self.scroll_offset.y) - dropped)
             self.scroll_to(y=y, animate=False, immediate=True, force=True)
         self.refresh()
+
+    def let_go(self) -> None:
+        """The screen is closed and kept: no drawn lines held."""
+        self._strips.clear()
 
     def line_text(self, y: int, *, whole: bool = False) -> str:
         """The plain text of screen line ``y``; ``whole``: all of it, not just what fits."""
@@ -164,6 +174,10 @@ class EventLogScreen(Modal[None]):
         super().__init__()
         self._log = log
 
+    @property
+    def event_log(self) -> EventLog:
+        return self._log
+
     def _title(self) -> str:
         log = self._log
         text = f"Event log — {log.total} entr{'ies' if log.total != 1 else 'y'}"
@@ -181,7 +195,30 @@ class EventLogScreen(Modal[None]):
         self._log.listeners.append(self._on_event)
         self.query_one(EventLogView).focus()
 
+    def show(self) -> None:
+        """Opened again (the app keeps this screen): as a new one, the entries of now, at the
+        end. Called before it is pushed: the layout this asks for is its first paint."""
+        if not self.is_mounted:
+            return  # on_mount does it
+        if self._on_event not in self._log.listeners:
+            self._log.listeners.append(self._on_event)
+        view = self.query_one(EventLogView)
+        view.sync(follow=True)
+        self.query_one("#log-title", Label).update(self._title())
+        if self.focused is not view:
+            view.focus()
+
+    def on_screen_suspend(self) -> None:
+        """Closed: no updates for it (:meth:`show` takes in what came meanwhile)."""
+        if self not in self.app.screen_stack:
+            self._unlisten()
+            self.query_one(EventLogView).let_go()
+            drop_drawn(self)
+
     def on_unmount(self) -> None:
+        self._unlisten()
+
+    def _unlisten(self) -> None:
         if self._on_event in self._log.listeners:
             self._log.listeners.remove(self._on_event)
 

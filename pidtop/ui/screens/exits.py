@@ -6,7 +6,8 @@ takes a copy of what is new at the table's pace (its refresh delay, at most four
 second; ``Journal.version`` says whether anything changed), so a flood of exits costs one
 update per refresh, and only the new records are filtered (none when no filter is set: the
 first look at 10,000 records is a copy). Lines are ``Text`` built from :func:`text_line`
-(sanitised), never markup.
+(sanitised), never markup. The app keeps the screen for the next ``E`` (:meth:`ExitsScreen.show`
+brings it up to date as a new one); closed, it holds no rows and drawn lines, and does not look.
 
 Keys: ``f`` failed only, ``\\`` filter text, ``/`` search (``n`` next), Enter puts the table's
 cursor on the parent (or the nearest living ancestor), ``d`` opens its details, Esc/``q``/``E``
@@ -28,12 +29,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from pidtop.journal.records import HEADER, describe, record_user, text_line
 from pidtop.journal.service import ExitRecord, Journal, LostRecord, Record, RecordFilter
 from pidtop.sampling.fmt import sanitize
-from pidtop.ui.screens.modal import OneLayout
+from pidtop.ui.screens.modal import OneLayout, drop_drawn
 
 #: seconds between looks at the journal while the screen is open, at least (the app's refresh
 #: delay when it has one: a list that moves four times a second is hard to read, and costs)
@@ -132,6 +134,22 @@ class ExitsView(ScrollView, can_focus=True):
         if self.cursor_changed is not None:
             self.cursor_changed()
         return True
+
+    def let_go(self) -> None:
+        """Hold no rows (the screen is closed and kept): no second list of the journal's
+        10,000 records beside the journal's own (~0.9 MB of row tuples)."""
+        self.rows = []
+        self.total = self.kept = 0
+        self._version = -1
+        self._width = len(HEADER)
+        self._strips.clear()
+
+    def reset(self) -> None:
+        """As a new view: every record, the cursor on the newest, scrolled to the top left."""
+        self.filter = _ALL
+        self.cursor, self.hold = 0, False
+        self.scroll_to(0, 0, animate=False, immediate=True, force=True)
+        self.sync(refilter=True)
 
     def set_filter(self, keep: RecordFilter) -> None:
         self.filter = keep
@@ -273,6 +291,7 @@ class ExitsScreen(OneLayout, Screen[None]):
         self.filter_text = ""
         self.search_text = ""
         self.mode = ""  # "filter" / "search" while the prompt is open
+        self._timer: Timer
 
     def compose(self) -> ComposeResult:
         yield Label("", id="exits-title", markup=False)
@@ -292,7 +311,34 @@ class ExitsScreen(OneLayout, Screen[None]):
         self.view.focus()
         self.refresh_data()
         every = max(REFRESH, getattr(self.app, "delay", None) or REFRESH)
-        self.set_interval(every, self.refresh_data, name="exits-refresh")
+        self._timer = self.set_interval(every, self.refresh_data, name="exits-refresh")
+
+    def show(self) -> None:
+        """Opened again (the app keeps this screen): what a new one would show, the exits of
+        now, no filter or search, the cursor on the newest. Called before it is pushed, so
+        the layout this asks for is its first (and whole) paint (:class:`OneLayout`)."""
+        if not self.is_mounted:
+            return  # on_mount shows them
+        self.failed_only = False
+        self.filter_text = self.search_text = self.mode = ""
+        prompt = self.query_one("#exits-prompt", Input)
+        prompt.remove_class("-open")
+        if prompt.value:
+            prompt.value = ""
+        view = self.view
+        view.reset()
+        if self.focused is not view:
+            view.focus()
+        self._update_title()
+        self._timer.reset()  # its next look a whole period after this one (not at once)
+
+    def on_screen_suspend(self) -> None:
+        """Closed (not just covered, by a details screen): no looks at the journal, no rows
+        held until it is opened again (:meth:`show`)."""
+        if self not in self.app.screen_stack:
+            self._timer.pause()
+            self.view.let_go()
+            drop_drawn(self)
 
     def _show_detail(self) -> None:
         record = self.view.cursor_record

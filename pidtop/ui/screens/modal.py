@@ -25,6 +25,12 @@ it is mounted. The first layout lays out every widget afresh (there is no arrang
 yet), so :class:`OneLayout` drops both, unless the layout changed a scrollbar (then Textual's
 second layout is what shows it; :class:`OneLayout` runs it at once, before the paint).
 tests/test_ui_one_layout.py checks that the frame is what a full layout again would draw.
+
+A kept screen opened again (closed before, not one uncovered) is painted whole once: its first
+paint draws all of it (not only the widgets that changed, over the table), and the repaints
+``push_screen`` and the resume ask for after it are dropped (:func:`_painted`); a layout its
+update asked for is done as a first one (again at once if it changed a scrollbar). One refilled
+while away (:meth:`OneLayout.refilled`) is laid out at its resume, before any paint.
 """
 
 from __future__ import annotations
@@ -58,10 +64,14 @@ class OneLayout(_Base):
 
     def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
         """The first layout, whole and without the echoes it would cause (see the module's
-        text): done again at once, before the paint, if it changed a scrollbar."""
-        if self._laid_out_at or scroll:
+        text): done again at once, before the paint, if it changed a scrollbar. So is a kept
+        screen's first layout when opened again (its update may add a scrollbar)."""
+        reopened = self._reopened and not scroll
+        if (self._laid_out_at and not reopened) or scroll:
             super()._refresh_layout(size, scroll)
             return
+        if reopened:  # a kept screen's, before its first paint: as a first, and whole
+            self._compositor._dirty_regions.add(self._compositor.size.region)
         lists = list(self.query(OptionList))
         self._holding_paint = True  # one paint, at the end (at once, as Textual's layout does)
         try:
@@ -255,6 +265,19 @@ class StyledWhenMounted(_Widget):
     def update_node_styles(self, animate: bool = True) -> None:
         if self._parent is not None:
             super().update_node_styles(animate)
+
+
+def drop_drawn(screen: Screen[Any], keep: tuple[type[Widget], ...] = ()) -> None:
+    """Let go of the lines ``screen``'s widgets drew (a kept screen, closed: ~0.5 MB for a
+    200x50 screen; its next opening draws them again, as a new screen would), but those of
+    ``keep`` widgets (costly to draw again)."""
+    for widget in screen.walk_children(Widget, with_self=True):
+        if isinstance(widget, keep):
+            continue
+        parts = widget._vertical_scrollbar, widget._horizontal_scrollbar, widget._scrollbar_corner
+        for drawn in (widget, *parts):
+            if drawn is not None:
+                drawn._styles_cache.clear()
 
 
 S = TypeVar("S", bound="Screen[Any]")
