@@ -240,6 +240,27 @@ async def test_wait_notifies_the_status_its_parent_reaps_not_unknown() -> None:
             assert app.bells == 1 and "waiting" not in strip_text(app)
 
 
+async def test_wait_of_a_process_with_a_long_command_line_still_says_its_status() -> None:
+    """A notification is cut to fit (400 cells): the command line is cut, not the status after
+    it (a waited process run with a 600-character argument used to be notified without it)."""
+    long_arg = "x" * 600
+    proc = subprocess.Popen(["sh", "-c", "read line; exit 7", long_arg], stdin=subprocess.PIPE)
+    t = Target(proc.pid, True, proc.stdin.fileno())  # type: ignore[union-attr]
+    try:
+        app = make_app([t])
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await rows_for(pilot, app, 1)
+            await pilot.press("space", "w")
+            os.write(t.cmd_w, b"\n")
+            await wait_for(pilot, lambda: any("exited with code 7" in m for m in notes(app)))
+            (note,) = [m for m in notes(app) if "exited with code 7" in m]
+            assert f"{proc.pid}:" in note and "xxxx" in note and "…" in note
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()  # type: ignore[union-attr]
+
+
 async def test_wait_cancel_with_escape_and_no_bell() -> None:
     with targets() as (t,):
         app = make_app([t], bell=False)

@@ -22,10 +22,19 @@ MAX_LINES = 8
 MAX_CELLS = 400
 #: a title's width at most
 MAX_TITLE_CELLS = 60
+#: a process's command line in a notification at most (what follows it, the status, is kept)
+MAX_COMMAND_CELLS = 160
 
 
 def _cut(text: str, cells: int) -> str:
     return text if cell_width(text) <= cells else cut_cells(text, max(0, cells - 1)) + "…"
+
+
+def clip_command(command: str) -> str:
+    """``command`` sanitised and cut to :data:`MAX_COMMAND_CELLS`, for a notification that says
+    something after it ("PID cmd: exited with code 7"): :func:`fit_notice` cuts the end of a
+    long message, which would be the status."""
+    return _cut(sanitize(command), MAX_COMMAND_CELLS)
 
 
 def fit_notice(message: str, max_lines: int = MAX_LINES, max_cells: int = MAX_CELLS) -> str:

@@ -19,6 +19,7 @@ from pidtop.kernel.signals import signal_name
 from pidtop.kernel.watch import ExitEvent
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 from pidtop.ui.lazy import opens_screen, said_cannot_open
+from pidtop.ui.notify import clip_command
 from pidtop.ui.status import kill_summary
 from pidtop.ui.widgets.pinned import EXITED_MARK, RUNNING_MARK, PinnedStrip
 from pidtop.ui.widgets.process_view import ProcessView
@@ -126,7 +127,7 @@ class PinActions(_Mixin):
         status = event.status
         bad = not status.known or status.signal is not None or status.code
         self.notify(
-            f"{pin.target} {pin.command}: {status.describe()}",
+            f"{pin.target} {clip_command(pin.command)}: {status.describe()}",
             title="Waited process exited",
             severity="warning" if bad else "information",
             markup=False,

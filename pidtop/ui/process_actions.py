@@ -39,6 +39,7 @@ from pidtop.kernel.identity import Identity, format_identity
 from pidtop.sampling.history import History
 from pidtop.sampling.snapshot import ProcessSource, ProcKey
 from pidtop.ui.lazy import opens_screen, said_cannot_open
+from pidtop.ui.notify import clip_command
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -133,7 +134,7 @@ class ProcessActions(_Mixin):
         if pin is None or pin.alive:
             return False
         status = pin.status.describe() if pin.status is not None else "exited"
-        self.notify(f"{pin.target} {pin.command}: {status}", markup=False)
+        self.notify(f"{pin.target} {clip_command(pin.command)}: {status}", markup=False)
         return True
 
     # ------------------------------------------------------------------ screens
