@@ -111,6 +111,28 @@ async def test_the_footer_is_not_rebuilt_by_a_push_or_a_pop() -> None:
         assert "^tTree" in shown and "F5Tree" not in shown, shown
 
 
+async def test_a_kept_help_opens_again_at_its_top() -> None:
+    """Scrolled to its end, closed, opened again: the kept help is at its top, its box focused
+    (it reopened where it was left), drawn as the first opening drew it."""
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        first_shot = app.export_screenshot()
+        box = app.screen.query_one("#help-box")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: box.scroll_y > 0)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        assert box.scroll_y == 0 and app.focused is box
+        assert app.export_screenshot() == first_shot
+
+
 async def test_the_help_is_kept_while_the_keymap_is_the_same() -> None:
     """The second F1 shows the same screen, drawn once; a new keymap gets a new help that shows
     its keys (never the keys of the keymap the first help was made for)."""

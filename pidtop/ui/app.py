@@ -478,6 +478,7 @@ class PidtopApp(
             help_screen = kept_screen(
                 self, HelpScreen, lambda s: s.shows(keymap), lambda: HelpScreen(keymap)
             )
+            help_screen.reopen()  # a kept one: at the top, as a new one opens
             self.push_screen(help_screen)
 
     def action_command_palette(self) -> None:

@@ -128,6 +128,13 @@ class HelpScreen(Modal[None]):
     def on_mount(self) -> None:
         self.query_one("#help-box").focus()
 
+    def reopen(self) -> None:
+        """As a new help opens (a kept one, opened again): at the top, the box focused."""
+        if self.is_mounted:
+            box = self.query_one("#help-box", VerticalScroll)
+            box.scroll_to(0, 0, animate=False, immediate=True)
+            box.focus()
+
     async def action_dismiss(self, result: None = None) -> None:
         """Close."""
         self.dismiss(result)
