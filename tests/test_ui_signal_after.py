@@ -39,3 +39,18 @@ async def test_new_delay_keeps_the_escalation_chosen(burst: bool) -> None:
         await pilot.press("enter")
         await pilot.pause()
     assert chosen == [SignalChoice(signal.SIGTERM, True, 2.0)]
+
+
+@pytest.mark.parametrize("tree", [0, 3])
+async def test_the_hint_is_on_screen_at_80x24_with_or_without_the_tree_box(tree: int) -> None:
+    """At 80x24 the signal list gives up rows so that every line below it stays inside the box:
+    the whole-tree box (three rows: it has a border) used to push "Enter sends · Esc cancels"
+    out of it."""
+    app = PickerApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = SignalScreen([("4242:1004242", "sleep 1000")], tree=tree)
+        app.push_screen(screen)
+        await pilot.pause()
+        box = screen.query_one("#signal-box").content_region
+        hint = screen.query_one(".chooser-hint").region
+        assert hint.height == 1 and box.contains_region(hint), (hint, box)

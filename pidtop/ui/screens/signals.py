@@ -118,7 +118,7 @@ class SignalScreen(Modal[SignalChoice | None]):
         """The signal list gives up rows on a short terminal, so the escalation entry, the
         reclaim box and the hint stay on screen (at 80x24 they were cut off); filter and list
         are compact: no borders (at 80x24 the list shows 9 signals)."""
-        extra = 1 if self._tree else 0  # the whole-tree box
+        extra = 3 if self._tree else 0  # the whole-tree box (a border: three rows)
         return max(3, min(12, int(self._height * 0.9) - 11 - self._shown - extra))
 
     def reopen(
