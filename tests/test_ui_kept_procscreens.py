@@ -98,14 +98,27 @@ def nothing_of_a(frames: list[str]) -> None:
             assert text not in frame
 
 
+async def details_of(pilot: Any, app: PidtopApp, pid: int, command: str) -> DetailsScreen:
+    """The details screen opened for ``pid`` (of the scripted source)."""
+    source = app.source
+    assert isinstance(source, ScriptedSource)
+    app.show_details(pid, source.key_of(pid)[1], command)
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
+    kept = app.screen
+    assert isinstance(kept, DetailsScreen)
+    return kept
+
+
+async def closed(pilot: Any, app: PidtopApp, kept: Any) -> None:
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: app.screen is not kept)
+
+
 async def test_details_reopened_for_another_process_show_only_that_one() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 24)) as pilot:
         source, _ = await started(pilot, app)
-        app.show_details(A, source.key_of(A)[1], "python3 train.py")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
-        kept = app.screen
-        assert isinstance(kept, DetailsScreen)
+        kept = await details_of(pilot, app, A, "python3 train.py")
         await wait_for(pilot, lambda: kept.reads >= 1)
         box = kept.query_one("#details-box")
         box.scroll_end(animate=False, immediate=True)
@@ -113,8 +126,7 @@ async def test_details_reopened_for_another_process_show_only_that_one() -> None
         assert box.scroll_y > 0
         handle_of_a = kept.handle
         assert handle_of_a is not None and not handle_of_a.closed
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
         await wait_for(pilot, lambda: handle_of_a.closed)  # closed at Esc (the screen is kept)
 
         frames = record_frames(app)
@@ -131,14 +143,10 @@ async def test_details_reopened_for_another_process_show_only_that_one() -> None
 async def test_details_of_a_process_gone_meanwhile_show_nothing_of_the_last() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        source, _ = await started(pilot, app)
-        app.show_details(A, source.key_of(A)[1], "python3 train.py")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
-        kept = app.screen
-        assert isinstance(kept, DetailsScreen)
+        await started(pilot, app)
+        kept = await details_of(pilot, app, A, "python3 train.py")
         await wait_for(pilot, lambda: kept.reads >= 1)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
 
         frames = record_frames(app)
         app.show_details(4242, None, "gone")  # no such process: the open is refused
@@ -158,8 +166,7 @@ async def test_a_late_read_of_the_last_process_is_dropped() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
         kept = app.screen
         assert isinstance(kept, DetailsScreen) and kept.reads == 0
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
 
         frames = record_frames(app)
         app.show_details(B, source.key_of(B)[1], "postgres")
@@ -176,16 +183,12 @@ async def test_a_late_refresh_of_the_last_process_is_dropped() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
         source, marked = await started(pilot, app)
-        app.show_details(A, source.key_of(A)[1], "python3 train.py")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
-        kept = app.screen
-        assert isinstance(kept, DetailsScreen)
+        kept = await details_of(pilot, app, A, "python3 train.py")
         await wait_for(pilot, lambda: kept.reads >= 1)
         marked.slow = {A}
         kept.refresh_now()  # a read of A (a worker) that lands after B is shown
         await wait_for(pilot, marked.waiting.is_set)  # (or the timer's next read, if one ran)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
 
         frames = record_frames(app)
         app.show_details(B, source.key_of(B)[1], "postgres")
@@ -201,12 +204,8 @@ async def test_p_from_a_refilled_details_screen_shows_the_parent() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
         source, _ = await started(pilot, app)
-        app.show_details(B, source.key_of(B)[1], "postgres")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
-        kept = app.screen
-        assert isinstance(kept, DetailsScreen)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        kept = await details_of(pilot, app, B, "postgres")
+        await closed(pilot, app, kept)
         app.show_details(A, source.key_of(A)[1], "python3 train.py")
         await wait_for(pilot, lambda: app.screen is kept and kept.reads >= 1)
         await pilot.press("p")
@@ -230,8 +229,7 @@ async def test_environment_reopened_for_another_process() -> None:
         assert isinstance(kept, EnvironScreen)
         await pilot.press("V", "0", "7")
         await wait_for(pilot, lambda: len(kept.lines(kept.query_one(Input).value)) == 10)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
 
         frames = record_frames(app)
         app.show_environ(B, source.key_of(B)[1], "postgres")
@@ -260,8 +258,7 @@ async def test_open_files_reopened_for_another_process() -> None:
         assert table.cursor_row > 0 and table.scroll_y > 0
         marked.slow = {A}
         await pilot.press("r")  # a reload of A that lands after B is shown
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is not kept)
+        await closed(pilot, app, kept)
         await wait_for(pilot, lambda: table.row_count == 0 and kept.rows is None)  # let go
 
         frames = record_frames(app)
