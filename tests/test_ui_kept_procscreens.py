@@ -272,3 +272,18 @@ async def test_open_files_reopened_for_another_process() -> None:
         assert table.row_count == 3 and table.cursor_row == 0 and table.scroll_y == 0
         assert kept.focused is table and isinstance(kept.rows, list) and len(kept.rows) == 3
         assert "3 open" in str(kept.query_one(".proc-title", Label).render())
+
+
+async def test_open_files_of_a_long_command_line_say_how_many_at_80_columns() -> None:
+    """The count comes before the command line in the title: a long command line is cut at the
+    screen's edge, the "N open" is not cut with it."""
+    app = scripted_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        source, _ = await started(pilot, app)
+        app.show_files(B, source.key_of(B)[1], "postgres " + "-c x=y " * 40)
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        await pilot.pause()
+        frames = record_frames(app)
+        app.screen.refresh()
+        await wait_for(pilot, lambda: bool(frames))
+        assert "3 open" in frames[-1] and "postgres -c x=y" in frames[-1]

@@ -245,9 +245,13 @@ class ProcScreen(Modal[None]):
         self._show(result)
         self.loaded = True
 
-    def _title(self, result: object) -> Text:
+    def _title(self, result: object, counted: str = "") -> Text:
+        """What, whose, ``counted`` (before the command line: a long one is cut at the
+        screen's edge, and what comes after it with it), then the command line."""
         text = Text(f"{self.what} of ", style="bold")
         text.append(self.target, style="bold")
+        if counted:
+            text.append(f" — {counted}", style="dim")
         text.append(f"  {self.command}")
         return text
 
@@ -374,11 +378,8 @@ class FilesScreen(ProcScreen):
         table.fill([])  # (its cursor and scroll back at the top)
         table.focus()
 
-    def _title(self, result: object) -> Text:
-        text = super()._title(result)
-        if isinstance(result, list):
-            text.append(f" — {len(result)} open", style="dim")
-        return text
+    def _title(self, result: object, counted: str = "") -> Text:
+        return super()._title(result, f"{len(result)} open" if isinstance(result, list) else "")
 
     def _show(self, result: object) -> None:
         table = self.query_one(FdTable)
