@@ -287,3 +287,16 @@ async def test_open_files_of_a_long_command_line_say_how_many_at_80_columns() ->
         app.screen.refresh()
         await wait_for(pilot, lambda: bool(frames))
         assert "3 open" in frames[-1] and "postgres -c x=y" in frames[-1]
+
+
+async def test_end_and_home_go_to_the_last_and_first_fd() -> None:
+    app = scripted_app()
+    async with app.run_test(size=(120, 24)) as pilot:
+        source, _ = await started(pilot, app)
+        app.show_files(A, source.key_of(A)[1], "python3 train.py")  # 200 fds
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        table = app.screen.query_one(FdTable)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: table.cursor_row == 199 and table.scroll_y > 0)
+        await pilot.press("home")
+        await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)

@@ -77,7 +77,13 @@ class FdTable(DataTable[FdCell | Text]):
     every cell (~55 us each: ~250 ms for 1,100 fds) were most of the screen's time.
 
     Uses DataTable's internals as of Textual 8.2 (pinned): ``test_ui_details`` checks that a
-    filled FdTable shows what a DataTable filled by ``add_row`` shows."""
+    filled FdTable shows what a DataTable filled by ``add_row`` shows. Home/End go to the
+    first/last fd, as in htop's open-files screen (DataTable's go to the first/last column)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+    ]
 
     def fill(self, rows: Sequence[Sequence[FdCell | Text]]) -> None:
         """Replace every row by ``rows`` (one line each, one Text per column)."""
