@@ -476,9 +476,12 @@ class PidtopApp(
         if not isinstance(self.screen, HelpScreen):
             keymap = self.options.keymap
             help_screen = kept_screen(
-                self, HelpScreen, lambda s: s.shows(keymap), lambda: HelpScreen(keymap)
+                self,
+                HelpScreen,
+                lambda s: s.shows(keymap),
+                lambda: HelpScreen(keymap),
+                HelpScreen.reopen,
             )
-            help_screen.reopen()  # a kept one: at the top, as a new one opens
             self.push_screen(help_screen)
 
     def action_command_palette(self) -> None:
@@ -489,8 +492,9 @@ class PidtopApp(
         if self.use_command_palette and not isinstance(self.screen, Palette):
             under = self.screen
             # (no id: a kept one being removed and the new one would have the same)
-            palette = kept_screen(self, Palette, lambda p: p.lists_for(under), Palette)
-            palette.reopen()  # a kept one: as a new one opens
+            palette = kept_screen(
+                self, Palette, lambda p: p.lists_for(under), Palette, Palette.reopen
+            )
             self.push_screen(palette)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -220,9 +220,12 @@ class ExitsActions(_Mixin):
             self.notify("The exit journal is off", severity="warning", markup=False)
         elif not isinstance(self.screen, ExitsScreen):
             screen = kept_screen(
-                self, ExitsScreen, lambda s: s.journal is journal, lambda: ExitsScreen(journal)
+                self,
+                ExitsScreen,
+                lambda s: s.journal is journal,
+                lambda: ExitsScreen(journal),
+                ExitsScreen.show,  # the exits of now, as a new one
             )
-            screen.show()  # a kept one: the exits of now, as a new one
             self.push_screen(screen)
 
     def living_relative(self, record: ExitRecord) -> tuple[int, Row] | None:

@@ -280,8 +280,8 @@ class PinActions(_Mixin):
             SignalScreen,
             lambda s: s.fits(),
             lambda: SignalScreen(pairs, after=after, tree=size, tree_selected=tree_first),
+            lambda s: s.reopen(pairs, after=after, tree=size, tree_selected=tree_first),
         )
-        picker.reopen(pairs, after=after, tree=size, tree_selected=tree_first)
         self.push_screen(picker, chosen)
 
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:
@@ -396,7 +396,10 @@ class PinActions(_Mixin):
         if not isinstance(self.screen, EventLogScreen):
             log = self.events
             screen = kept_screen(
-                self, EventLogScreen, lambda s: s.event_log is log, lambda: EventLogScreen(log)
+                self,
+                EventLogScreen,
+                lambda s: s.event_log is log,
+                lambda: EventLogScreen(log),
+                EventLogScreen.show,  # the entries of now, as a new one
             )
-            screen.show()  # a kept one: the entries of now, as a new one
             self.push_screen(screen)

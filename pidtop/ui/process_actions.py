@@ -182,13 +182,9 @@ class ProcessActions(_Mixin):
         widgets are not composed, styled and mounted again at each opening."""
         from pidtop.ui.screens.modal import kept_screen
 
-        source = self.details_source
-        screen = kept_screen(
-            self, cls, lambda kept: True, lambda: cls(source, pid, starttime, command)
-        )
-        if screen.is_mounted:  # a kept one
-            screen.reopen(source, pid, starttime, command)
-        self.push_screen(screen)
+        at = (self.details_source, pid, starttime, command)
+        fresh, make = (lambda _: True), (lambda: cls(*at))
+        self.push_screen(kept_screen(self, cls, fresh, make, lambda kept: kept.reopen(*at)))
 
     # ------------------------------------------------------------------ copy
     def action_copy_identity(self) -> None:

@@ -68,9 +68,12 @@ class SettingsActions(_Mixin):
 
         options, themes = self.current_options(), sorted(self.available_themes)
         screen = kept_screen(
-            self, SetupScreen, lambda s: s.themes == themes, lambda: SetupScreen(options, themes)
+            self,
+            SetupScreen,
+            lambda s: s.themes == themes,
+            lambda: SetupScreen(options, themes),
+            lambda s: s.show(options),  # the settings of now
         )
-        screen.show(options)  # a kept one: the settings of now
         self.push_screen(screen, done)
 
     def apply_options(self, new: Options) -> None:

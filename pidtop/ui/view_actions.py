@@ -103,9 +103,12 @@ class ViewActions(_Mixin):
         options = [(c.id, c.title) for c in self.table.columns]
         current = self.table.sort_column
         screen = kept_screen(
-            self, SortScreen, lambda s: s.shows(options), lambda: SortScreen(options, current)
+            self,
+            SortScreen,
+            lambda s: s.shows(options),
+            lambda: SortScreen(options, current),
+            lambda s: s.reopen(current),
         )
-        screen.reopen(current)
         self.push_screen(screen, done)
 
     def on_process_view_sort_requested(self, event: ProcessView.SortRequested) -> None:
@@ -226,9 +229,12 @@ class ViewActions(_Mixin):
 
         current = self.table.user_filter
         screen = kept_screen(
-            self, UserScreen, lambda s: s.lists(users), lambda: UserScreen(users, current)
+            self,
+            UserScreen,
+            lambda s: s.lists(users),
+            lambda: UserScreen(users, current),
+            lambda s: s.reopen(current or ALL_USERS),
         )
-        screen.reopen(current or ALL_USERS)
         self.push_screen(screen, done)
 
     def action_pid_digit(self, digit: str) -> None:

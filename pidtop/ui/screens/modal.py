@@ -284,14 +284,21 @@ S = TypeVar("S", bound="Screen[Any]")
 
 
 def kept_screen(
-    app: App[Any], cls: type[S], fresh: Callable[[S], bool], make: Callable[[], S]
+    app: App[Any],
+    cls: type[S],
+    fresh: Callable[[S], bool],
+    make: Callable[[], S],
+    reopen: Callable[[S], None],
 ) -> S:
     """A screen of class ``cls`` to push, kept (installed) for the next time: the one kept
-    before if ``fresh(it)`` (it shows what is true now), else a new one from ``make`` in its
-    place. One on the screen stack already (under another) is not taken: a new one, not kept."""
+    before if ``fresh(it)`` (it can show what is true now), brought to what a new one would
+    show by ``reopen(it)`` (the scroll, the cursor, what was typed, what it shows), else a new
+    one from ``make`` in its place. One on the screen stack already (under another) is not
+    taken: a new one, not kept."""
     name = f"pidtop-{cls.__name__}"
     old = app.get_screen(name) if app.is_screen_installed(name) else None
     if isinstance(old, cls) and old not in app.screen_stack and fresh(old):
+        reopen(old)
         return old
     if old is not None and old in app.screen_stack:
         return make()
