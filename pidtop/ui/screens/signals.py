@@ -99,11 +99,8 @@ class SignalScreen(Modal[SignalChoice | None]):
         """``tree``: how many processes the targets' whole tree has (0: no descendants, the
         option is not offered); ``tree_selected``: offered checked (a collapsed subtree)."""
         super().__init__()
-        self._targets = list(targets)
-        self._after = after
         self._signals = list_signals()
-        self._tree = tree
-        self._tree_selected = tree_selected and tree > 0
+        self.reopen(targets, after=after, tree=tree, tree_selected=tree_selected)  # (unmounted)
 
     _height = 0  # the terminal's height it was composed for (it shapes it)
     _shown = TARGETS_SHOWN  # target lines shown before "… and N more"
