@@ -174,9 +174,7 @@ class ProcScreen(Modal[None]):
         self._begin(source, pid, starttime, command)
         self.query_one(".proc-title", Label).update(Text(f"{self.what} of {pid}"))
         self._clear()
-        first, self._first = self._first, None
-        if first is not None:
-            self._wait(first)
+        self._wait_first()
         self.refilled()
 
     def _clear(self) -> None:  # pragma: no cover - overridden
@@ -201,6 +199,10 @@ class ProcScreen(Modal[None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
+        self._wait_first()
+
+    def _wait_first(self) -> None:
+        """This opening's first read: waited for a moment (``_wait``), once."""
         first, self._first = self._first, None
         if first is not None:
             self._wait(first)
