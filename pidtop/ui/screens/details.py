@@ -256,10 +256,9 @@ class DetailsScreen(OneLayout, Screen[None]):
         self._opened(first)
         return True
 
-    def on_screen_suspend(self) -> None:
-        """Closed (not just covered by another screen): this opening ends."""
-        if self not in self.app.screen_stack:
-            self._end()
+    def closed(self) -> None:
+        """This opening ends."""
+        self._end()
 
     def on_unmount(self) -> None:
         self._end()

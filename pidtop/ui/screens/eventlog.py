@@ -208,12 +208,11 @@ class EventLogScreen(Modal[None]):
         if self.focused is not view:
             view.focus()
 
-    def on_screen_suspend(self) -> None:
-        """Closed: no updates for it (:meth:`show` takes in what came meanwhile)."""
-        if self not in self.app.screen_stack:
-            self._unlisten()
-            self.query_one(EventLogView).let_go()
-            drop_drawn(self)
+    def closed(self) -> None:
+        """No updates for it (:meth:`show` takes in what came meanwhile)."""
+        self._unlisten()
+        self.query_one(EventLogView).let_go()
+        drop_drawn(self)
 
     def on_unmount(self) -> None:
         self._unlisten()

@@ -332,13 +332,11 @@ class ExitsScreen(OneLayout, Screen[None]):
         self._update_title()
         self._timer.reset()  # its next look a whole period after this one (not at once)
 
-    def on_screen_suspend(self) -> None:
-        """Closed (not just covered, by a details screen): no looks at the journal, no rows
-        held until it is opened again (:meth:`show`)."""
-        if self not in self.app.screen_stack:
-            self._timer.pause()
-            self.view.let_go()
-            drop_drawn(self)
+    def closed(self) -> None:
+        """No looks at the journal, no rows held until it is opened again (:meth:`show`)."""
+        self._timer.pause()
+        self.view.let_go()
+        drop_drawn(self)
 
     def _show_detail(self) -> None:
         record = self.view.cursor_record

@@ -193,11 +193,18 @@ class OneLayout(_Base):
             self._refresh_layout(app.size)
 
     def on_screen_suspend(self) -> None:
-        """Repaints not done are those of the first opening only."""
+        """Repaints not done are those of the first opening only. Closed (not covered by
+        another screen): :meth:`closed`."""
         self._unpainted = frozenset()
-        self._put_away = self not in self.app.screen_stack  # (not covered by another)
+        self._put_away = self not in self.app.screen_stack
+        if self._put_away:
+            self.closed()
 
     _put_away = False  # closed (kept), not covered by another screen
+
+    def closed(self) -> None:
+        """The screen was closed, not covered by another (a kept one waits for its next
+        opening): what it holds for this opening only is let go of here."""
 
     def on_resize(self, event: events.Resize) -> None:
         """Textual's echo of the first layout: the screen (and the one beneath) is already

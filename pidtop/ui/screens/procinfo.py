@@ -218,12 +218,11 @@ class ProcScreen(Modal[None]):
             return
         self._loaded(done)
 
-    def on_screen_suspend(self) -> None:
-        """Closed (not just covered by another screen): a read that lands later is dropped,
-        and the kept screen lets go of what it showed (up to MAX_ROWS fds)."""
-        if self not in self.app.screen_stack:
-            self._gone = True
-            self._clear()
+    def closed(self) -> None:
+        """A read that lands later is dropped, and the kept screen lets go of what it showed
+        (up to MAX_ROWS fds)."""
+        self._gone = True
+        self._clear()
 
     def on_unmount(self) -> None:
         self._gone = True

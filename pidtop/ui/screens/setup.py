@@ -141,10 +141,9 @@ class SetupScreen(Modal[Options | None]):
     def on_mount(self) -> None:
         self.query_one("#setup-column-list", CheckList).focus()
 
-    def on_screen_suspend(self) -> None:
-        """Closed (kept): what it drew is let go of, but its lists' lines (~30 ms to draw)."""
-        if self not in self.app.screen_stack:
-            drop_drawn(self, keep=(CheckList,))
+    def closed(self) -> None:
+        """What it drew is let go of, but its lists' lines (~30 ms to draw)."""
+        drop_drawn(self, keep=(CheckList,))
 
     # ------------------------------------------------------------------ columns
     def _selections(self) -> list[Selection[str]]:
