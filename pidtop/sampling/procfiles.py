@@ -5,6 +5,7 @@ of a command line. ``read_command`` reads one process's COMMAND text at once (``
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 
 from pidtop.kernel.procdir import read_all_at
@@ -81,8 +82,9 @@ def _decode(raw: bytes) -> str:
 
 
 def argv_text(raw: bytes) -> str:
-    """/proc/PID/cmdline as one printable line (``rawtext.argv_join``, sanitized)."""
-    return sanitize(argv_join(raw))
+    """/proc/PID/cmdline as one printable line (``rawtext.argv_join``, sanitized). Interned:
+    equal command lines (a program's workers) are one string, shared with the journal's."""
+    return sys.intern(sanitize(argv_join(raw)))
 
 
 def read_command(pid: int) -> str:

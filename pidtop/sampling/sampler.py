@@ -465,7 +465,7 @@ class ProcSampler:
             if not kernel and alive:
                 raw = self._cmdline_raw(name)
                 if raw and hash(raw) != ident.cmdline_hash:
-                    ident.cmdline_hash, ident.cmdline = hash(raw), sys.intern(argv_text(raw))
+                    ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
             # the executable: at an exec (seen or marked) and on its turn
             if (exec_seen or refresh or marked & COMMAND) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
@@ -539,7 +539,7 @@ class ProcSampler:
         if info.state != "Z" and info.state != "X":
             raw = self._cmdline_raw(name)
             if raw and hash(raw) != ident.cmdline_hash:
-                ident.cmdline_hash, ident.cmdline = hash(raw), sys.intern(argv_text(raw))
+                ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
                 changes["cmdline"] = ident.cmdline
             deleted = self._exe_deleted(name, ident.exe_deleted)
             if deleted != ident.exe_deleted:
