@@ -114,6 +114,21 @@ async def closed(pilot: Any, app: PidtopApp, kept: Any) -> None:
     await wait_for(pilot, lambda: app.screen is not kept)
 
 
+async def reopened_for_b_as_a_lands(
+    pilot: Any, app: PidtopApp, kept: DetailsScreen, marked: Marked
+) -> None:
+    """Details opened again for B, then A's held read lands: no frame shows anything of A."""
+    source = app.source
+    assert isinstance(source, ScriptedSource)
+    frames = record_frames(app)
+    app.show_details(B, source.key_of(B)[1], "postgres")
+    await wait_for(pilot, lambda: app.screen is kept and kept.reads >= 1)
+    marked.release.set()  # A's read lands now
+    assert marked.late_done.wait(5)
+    await pilot.pause(0.2)
+    nothing_of_a(frames)
+
+
 async def test_details_reopened_for_another_process_show_only_that_one() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 24)) as pilot:
@@ -168,13 +183,7 @@ async def test_a_late_read_of_the_last_process_is_dropped() -> None:
         assert isinstance(kept, DetailsScreen) and kept.reads == 0
         await closed(pilot, app, kept)
 
-        frames = record_frames(app)
-        app.show_details(B, source.key_of(B)[1], "postgres")
-        await wait_for(pilot, lambda: app.screen is kept and kept.reads >= 1)
-        marked.release.set()  # A's read lands now
-        assert marked.late_done.wait(5)
-        await pilot.pause(0.2)
-        nothing_of_a(frames)
+        await reopened_for_b_as_a_lands(pilot, app, kept, marked)
         assert kept.reads == 1 and kept.details is not None and kept.details.pid == B
         assert kept.handle is not None and kept.handle.pid == B
 
@@ -182,7 +191,7 @@ async def test_a_late_read_of_the_last_process_is_dropped() -> None:
 async def test_a_late_refresh_of_the_last_process_is_dropped() -> None:
     app = scripted_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        source, marked = await started(pilot, app)
+        _, marked = await started(pilot, app)
         kept = await details_of(pilot, app, A, "python3 train.py")
         await wait_for(pilot, lambda: kept.reads >= 1)
         marked.slow = {A}
@@ -190,13 +199,7 @@ async def test_a_late_refresh_of_the_last_process_is_dropped() -> None:
         await wait_for(pilot, marked.waiting.is_set)  # (or the timer's next read, if one ran)
         await closed(pilot, app, kept)
 
-        frames = record_frames(app)
-        app.show_details(B, source.key_of(B)[1], "postgres")
-        await wait_for(pilot, lambda: app.screen is kept and kept.reads >= 1)
-        marked.release.set()
-        assert marked.late_done.wait(5)
-        await pilot.pause(0.2)
-        nothing_of_a(frames)
+        await reopened_for_b_as_a_lands(pilot, app, kept, marked)
         assert kept.details is not None and kept.details.pid == B
 
 
