@@ -272,6 +272,15 @@ def test_open_files_of_a_process_with_1100_fds_are_all_listed_truly() -> None:
             assert by_name[f"{tmp}/sock"].kind == "unix"
             # a netlink socket has no table: shown as the kernel's link text
             assert sum(f.kind == "sock" and f.name.startswith("socket:[") for f in files) == 1
+            # read in two passes (a screen's first page, then the rest): the same table
+            head = src.files(h, 20)
+            assert isinstance(head, list) and [f.fd for f in head] == fds
+            assert head[:20] == files[:20] and all(f.mode is not None for f in head[:20])
+            pending = [f for f in head[20:] if f.mode is None]
+            assert len(pending) == len(head) - 20  # every fd after the first 20
+            assert {f.kind for f in pending if f.name == f"/proc/{p.pid}/stat"} == {None}
+            assert [f.name for f in head] == [f.name for f in files]  # names (and sockets') now
+            assert src.complete_files(h, head) == files
     finally:
         p.kill()
         p.wait()

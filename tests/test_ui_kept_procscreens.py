@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from functools import partial
 from typing import Any
+from unittest.mock import patch
 
+from textual.coordinate import Coordinate
 from textual.widgets import Input, Label
 from uitools import wait_for as wait_for_condition
 
@@ -54,7 +56,7 @@ class Marked:
         self._maybe_wait(handle.pid)
         return {f"V{i:03}": f"marker-{handle.pid}" for i in range(80)}
 
-    def files(self, handle: Any) -> list[FdEntry]:
+    def files(self, handle: Any, first: int | None = None) -> list[FdEntry]:
         self._maybe_wait(handle.pid)
         n = 200 if handle.pid == A else 3
         return [FdEntry(i, "REG", "r", f"/srv/marker-{handle.pid}/f{i}") for i in range(n)]
@@ -303,3 +305,94 @@ async def test_end_and_home_go_to_the_last_and_first_fd() -> None:
         await wait_for(pilot, lambda: table.cursor_row == 199 and table.scroll_y > 0)
         await pilot.press("home")
         await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)
+
+
+class TwoPass(Marked):
+    """Marked, read as /proc is: the fds after ``first`` pending (no type, no mode) until
+    ``complete_files``, which waits for ``go``."""
+
+    def __init__(self, inner: DetailsSource) -> None:
+        super().__init__(inner)
+        self.go = threading.Event()
+        self.completing = threading.Event()  # a complete_files is waiting for go
+        self.completed = threading.Event()
+
+    def files(self, handle: Any, first: int | None = None) -> list[FdEntry]:
+        rows = super().files(handle)
+        return [
+            e if first is None or i < first else FdEntry(e.fd, None, None, e.name)
+            for i, e in enumerate(rows)
+        ]
+
+    def complete_files(self, handle: Any, rows: list[FdEntry]) -> list[FdEntry]:
+        self.completing.set()
+        assert self.go.wait(10)
+        self.completed.set()
+        return [
+            FdEntry(e.fd, e.kind or "REG", "rw" if e.mode is None else e.mode, e.name) for e in rows
+        ]
+
+
+def cell(table: FdTable, row: int, column: int) -> str:
+    return str(getattr(table.get_cell_at(Coordinate(row, column)), "plain", ""))
+
+
+async def test_open_files_pending_after_the_first_page_are_filled_in_place() -> None:
+    """The fds after the first page are shown (count, fd, name) before their type and mode are
+    read; those land in their cells later, the cursor and scroll where they were."""
+    app = scripted_app()
+    async with app.run_test(size=(120, 24)) as pilot:
+        source, _ = await started(pilot, app)
+        two = TwoPass(app.details_source)
+        app._details_source = two  # type: ignore[assignment]
+        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
+            app.show_files(A, source.key_of(A)[1], "python3 train.py")  # 200 fds
+            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        kept = app.screen
+        assert isinstance(kept, FilesScreen)
+        table = kept.query_one(FdTable)
+        assert "200 open" in str(kept.query_one(".proc-title", Label).render())
+        assert (cell(table, 49, 1), cell(table, 49, 2)) == ("REG", "r")
+        assert (cell(table, 50, 1), cell(table, 50, 2)) == ("", "")  # pending
+        assert cell(table, 199, 3) == "/srv/marker-1400/f199"
+        await pilot.press("end")
+        await wait_for(pilot, lambda: table.cursor_row == 199 and table.scroll_y > 0)
+        scrolled = table.scroll_y
+        await wait_for(pilot, two.completing.is_set)
+        two.go.set()
+        await wait_for(pilot, lambda: cell(table, 199, 1) == "REG")
+        assert [(cell(table, r, 1), cell(table, r, 2)) for r in (0, 49, 50, 199)] == [
+            ("REG", "r"),
+            ("REG", "r"),
+            ("REG", "rw"),
+            ("REG", "rw"),
+        ]
+        assert table.row_count == 200 and table.cursor_row == 199 and table.scroll_y == scrolled
+        assert isinstance(kept.rows, list) and all(e.mode is not None for e in kept.rows)
+
+
+async def test_open_files_pending_of_the_last_process_are_dropped() -> None:
+    """A's pending fds land after the screen was opened again for B: B's table is untouched."""
+    app = scripted_app()
+    async with app.run_test(size=(120, 24)) as pilot:
+        source, _ = await started(pilot, app)
+        two = TwoPass(app.details_source)
+        app._details_source = two  # type: ignore[assignment]
+        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
+            app.show_files(A, source.key_of(A)[1], "python3 train.py")
+            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        kept = app.screen
+        table = kept.query_one(FdTable)
+        await wait_for(pilot, two.completing.is_set)  # A's second pass is under way
+        await closed(pilot, app, kept)
+        frames = record_frames(app)
+        app.show_files(B, source.key_of(B)[1], "postgres")  # 3 fds, none pending
+        await wait_for(pilot, lambda: app.screen is kept and kept.loaded and kept.is_current)
+        two.go.set()
+        assert two.completed.wait(5)
+        await pilot.pause(0.3)
+        nothing_of_a(frames)
+        assert table.row_count == 3 and [cell(table, r, 3) for r in range(3)] == [
+            f"/srv/marker-700/f{i}" for i in range(3)
+        ]
+        assert isinstance(kept.rows, list) and len(kept.rows) == 3

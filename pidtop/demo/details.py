@@ -176,7 +176,10 @@ class ScriptedDetails:
             "MARKUP": "[bold red]not markup[/]",
         }
 
-    def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
+    def complete_files(self, handle: ProcessHandle, rows: list[Any]) -> list[Any] | Unavailable:
+        return rows  # (none is pending)
+
+    def files(self, handle: ProcessHandle, first: int | None = None) -> list[Any] | Unavailable:
         if not self.source.info_of(handle.pid):
             return Unavailable("exited")
         return [

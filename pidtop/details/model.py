@@ -220,6 +220,11 @@ class DetailsSource(Protocol):
 
     def environ(self, handle: ProcessHandle) -> dict[str, str] | Unavailable: ...
 
-    def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
-        """The fd table (:class:`pidtop.details.openfiles.FdEntry` rows)."""
+    def files(self, handle: ProcessHandle, first: int | None = None) -> list[Any] | Unavailable:
+        """The fd table (:class:`pidtop.details.openfiles.FdEntry` rows). With ``first``, the
+        rows after the first ``first`` may be pending (``mode`` None): :meth:`complete_files`."""
+        ...
+
+    def complete_files(self, handle: ProcessHandle, rows: list[Any]) -> list[Any] | Unavailable:
+        """``rows`` of :meth:`files` with their pending rows read."""
         ...

@@ -25,8 +25,11 @@ class FdEntry:
     """One open file descriptor. ``name`` is sanitised process text."""
 
     fd: int
-    kind: str  # REG DIR CHR BLK FIFO pipe sock IPv4 IPv6 unix anon ... like lsof's TYPE
-    mode: str  # r / w / rw as the fd was opened; "" for neither (O_PATH)
+    #: REG DIR CHR BLK FIFO pipe sock IPv4 IPv6 unix anon ... like lsof's TYPE; None: a path's,
+    #: not read yet (:func:`complete_fds`)
+    kind: str | None
+    #: r / w / rw as the fd was opened; "" for neither (O_PATH); None: not read yet
+    mode: str | None
     name: str  # path, socket endpoints, or the kernel's link text (pipe:[123])
     deleted: bool = False
 
@@ -147,13 +150,16 @@ def _kind(st_mode: int) -> str:
     return "REG"
 
 
-def read_fds(d: ProcDir) -> list[FdEntry]:
+def read_fds(d: ProcDir, first: int | None = None) -> list[FdEntry]:
     """Every fd of the process, in fd order, read through its directory fd (ESRCH once it is
     reaped). PermissionError when its ``fd/`` is not readable.
 
-    Per fd: ``readlink`` and ``lstat`` (its mode), ``stat`` for a path (its type) and the
+    Per fd: ``readlink``, then ``lstat`` (its mode) and ``stat`` for a path (its type), and the
     protocol for a socket; then only the ``net/`` tables of the protocols found. A process
-    with a thousand fds is read in a few tens of ms."""
+    with a thousand fds is read in a few tens of ms, two thirds of it the ``lstat`` and ``stat``.
+    With ``first``, only the first ``first`` fds get those two: the others are *pending*
+    (``mode`` None, a path's ``kind`` None) until :func:`complete_fds` reads them, so a screen
+    can show its first page before it has them all."""
     names = sorted(int(n) for n in d.listdir("fd") if n.isdigit())
     dirfd = d.fileno()
     rows: list[FdEntry] = []
@@ -161,11 +167,11 @@ def read_fds(d: ProcDir) -> list[FdEntry]:
     protocols: set[str | None] = set()
     for fd in names:
         try:
-            link = d.readlink(f"fd/{fd}")
-            mode = _mode(os.lstat(f"fd/{fd}", dir_fd=dirfd).st_mode)
+            link = os.readlink(f"fd/{fd}", dir_fd=dirfd)
         except FileNotFoundError:
             continue  # closed meanwhile
         deleted = False
+        kind: str | None
         if link.startswith("socket:["):
             kind, name = "sock", link
             if link[8:-1].isdigit():
@@ -178,17 +184,41 @@ def read_fds(d: ProcDir) -> list[FdEntry]:
         elif link.startswith("/"):
             deleted = link.endswith(" (deleted)")
             name = link[: -len(" (deleted)")] if deleted else link
-            kind = "REG"
-            with contextlib.suppress(OSError):
-                kind = _kind(d.stat(f"fd/{fd}").st_mode)
+            kind = None  # its file's type: complete_fds
         else:
             kind, name = "?", link
-        rows.append(FdEntry(fd, kind, mode, sanitize(name), deleted))
+        rows.append(FdEntry(fd, kind, None, sanitize(name), deleted))
     if socks:
         ends = _sockets(d, protocols)
         for i, inode in socks:
             found = ends.get(inode)
             if found is not None:
                 kind, _, name = found.partition(" ")
-                rows[i] = FdEntry(rows[i].fd, kind, rows[i].mode, sanitize(name))
+                rows[i] = FdEntry(rows[i].fd, kind, None, sanitize(name))
+    head = rows if first is None else rows[:first]
+    rows[: len(head)] = complete_fds(d, head)
     return rows
+
+
+def complete_fds(d: ProcDir, rows: list[FdEntry]) -> list[FdEntry]:
+    """``rows`` with what :func:`read_fds` left pending read: each fd's mode (``lstat`` of its
+    link) and a path's type (``stat``). An fd closed meanwhile keeps an empty mode, and a path
+    whose file cannot be stat'ed is REG, as lsof says."""
+    dirfd = d.fileno()
+    out = []
+    for row in rows:
+        if row.mode is not None:
+            out.append(row)
+            continue
+        link = f"fd/{row.fd}"
+        try:
+            mode = _mode(os.lstat(link, dir_fd=dirfd).st_mode)
+        except FileNotFoundError:
+            mode = ""  # closed meanwhile
+        kind = row.kind
+        if kind is None:
+            kind = "REG"
+            with contextlib.suppress(OSError):
+                kind = _kind(os.stat(link, dir_fd=dirfd).st_mode)
+        out.append(FdEntry(row.fd, kind, mode, row.name, row.deleted))
+    return out

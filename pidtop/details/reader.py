@@ -181,14 +181,23 @@ class ProcDetails:
             return Unavailable("exited")
         return part(lambda: parse_environ(d.read("environ")))
 
-    def files(self, handle: ProcessHandle) -> list[Any] | Unavailable:
+    def files(self, handle: ProcessHandle, first: int | None = None) -> list[Any] | Unavailable:
         from pidtop.details.openfiles import read_fds
 
         try:
             d = self._procdir(handle)
         except ProcessGone:
             return Unavailable("exited")
-        return part(lambda: read_fds(d))
+        return part(lambda: read_fds(d, first))
+
+    def complete_files(self, handle: ProcessHandle, rows: list[Any]) -> list[Any] | Unavailable:
+        from pidtop.details.openfiles import complete_fds
+
+        try:
+            d = self._procdir(handle)
+        except ProcessGone:
+            return Unavailable("exited")
+        return part(lambda: complete_fds(d, rows))
 
     # -- the read itself (every file through the process's directory fd)
 

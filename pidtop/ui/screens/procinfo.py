@@ -4,7 +4,9 @@ Both open their own verified handle in a thread started when the screen is made,
 it (the core brackets the read with the pidfd), close it, and show the result. ``on_mount``
 waits for that thread a moment (:mod:`~pidtop.ui.screens.firstread`), so the first frame shows
 the data; a slower read lands when it is done. Names and values are process text: rendered as
-``Text``, never as markup.
+``Text``, never as markup. The open files' first read takes only the first :data:`FIRST_FDS`
+fds whole: the others' type and mode (two thirds of the read's syscalls) are read after the first
+frame and put in their cells in place.
 
 The app keeps one screen of each and opens it again for the next process (:meth:`ProcScreen.
 reopen`, before it is pushed): its widgets are refilled for that process first, and a read of
@@ -14,26 +16,18 @@ most of ``e``'s time at +1,000 processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import cast
 
-from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.coordinate import Coordinate
-from textual.geometry import Region
 from textual.message import Message
-from textual.render import measure
 from textual.screen import Screen
-from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Static
-from textual.widgets.data_table import Row, RowKey
+from textual.widgets import Input, Label, Static
 
 from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
@@ -41,6 +35,7 @@ from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
 from pidtop.ui.screens.firstread import in_time, read_in_thread
 from pidtop.ui.screens.modal import Modal
+from pidtop.ui.widgets.fdtable import FdCell, FdTable
 
 #: seconds the open-files screen waits for its first read while it mounts: a thousand fds
 #: take tens of ms to read, and a read that misses the wait costs an empty frame, then a
@@ -50,251 +45,10 @@ FILES_WAIT = 0.15
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
 
-
-class FdCell:
-    """One cell's text, made a ``Text`` only when drawn: a table of 1,100 fds builds 4,400
-    cells and draws the ~40 rows on screen. Process text as ``Text``, never markup."""
-
-    __slots__ = ("deleted", "plain", "right")
-
-    def __init__(self, plain: str, right: bool = False, deleted: bool = False) -> None:
-        self.plain = plain
-        self.right = right
-        self.deleted = deleted  # + " (deleted)" in bold red
-
-    @property
-    def width(self) -> int:
-        return cell_len(self.plain) + (len(_DELETED) if self.deleted else 0)
-
-    def __rich__(self) -> Text:
-        text = Text(self.plain, justify="right" if self.right else None)
-        if self.deleted:
-            text.append(_DELETED, style="bold red")
-        return text
-
-
-_DELETED = " (deleted)"
-_DELETED_STYLE = Style.parse("bold red")
-
-
-class FdTable(DataTable[FdCell | Text]):
-    """The open-files table: its rows added in one go (:meth:`fill`) and each column as wide as
-    its widest text. DataTable's ``add_row`` (a cursor update per row) and its Rich measure of
-    every cell (~55 us each: ~250 ms for 1,100 fds) were most of the screen's time.
-
-    Uses DataTable's internals as of Textual 8.2 (pinned): ``test_ui_details`` checks that a
-    filled FdTable shows what a DataTable filled by ``add_row`` shows. Home/End go to the
-    first/last fd, as in htop's open-files screen (DataTable's go to the first/last column)."""
-
-    BINDINGS = [
-        Binding("home", "scroll_top", "First", show=False),
-        Binding("end", "scroll_bottom", "Last", show=False),
-    ]
-
-    def fill(self, rows: Sequence[Sequence[FdCell | Text]]) -> None:
-        """Replace every row by ``rows`` (one line each, one Text per column)."""
-        self.clear()
-        keys = [column.key for column in self.ordered_columns]
-        new = []
-        for cells in rows:
-            key = RowKey(None)
-            self._row_locations[key] = len(self.rows)
-            self._data[key] = dict(zip(keys, cells, strict=True))
-            self.rows[key] = Row(key, 1)
-            new.append(key)
-        self._update_count += 1  # DataTable's caches of row order and offsets are keyed by it
-        # the widths now, not when DataTable is next idle: that is after the first paint,
-        # which then showed the columns as wide as their labels, and a second frame the rows
-        self._update_dimensions(new)
-        # and its scrollbars: the virtual size is set here, not by a layout, so no layout
-        # would decide them (a late fill was painted without its scrollbar, then with it)
-        self._refresh_scrollbars()
-        self.cursor_coordinate = self.cursor_coordinate  # clamped, as add_row does
-        if rows and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
-        self.check_idle()
-
-    #: the table's own style while it draws its lines (one walk of its ancestors per paint,
-    #: not one per line as DataTable's ``render_line`` asks it)
-    _drawing: Style | None = None
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._drawing = None
-        self._drawing = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._drawing = None
-
-    @property
-    def rich_style(self) -> Style:
-        return self._drawing if self._drawing is not None else super().rich_style
-
-    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
-        """A striped row's style from the widget's cache of component styles (DataTable
-        computes it again for every line)."""
-        if row_index < self.fixed_rows or not self.zebra_stripes:
-            return super()._get_row_style(row_index, base_style)
-        return self.get_component_rich_style(
-            "datatable--odd-row" if row_index % 2 else "datatable--even-row"
-        )
-
-    def _render_line_in_row(
-        self,
-        row_key: RowKey,
-        line_no: int,
-        base_style: Style,
-        cursor_location: Coordinate,
-        hover_location: Coordinate,
-    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
-        """A row of fds as DataTable draws it with a row cursor (no labels, no fixed columns),
-        with its style and column widths looked up once, not once a cell."""
-        row_index = self._row_locations.get(row_key)
-        if (
-            row_index is None
-            or self.cursor_type != "row"
-            or self.fixed_columns
-            or (self._labelled_row_exists and self.show_row_labels)
-        ):
-            return super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
-            )
-        key = (
-            row_key,
-            line_no,
-            base_style,
-            cursor_location,
-            hover_location,
-            "row",
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        cached = self._row_render_cache.get(key)
-        if cached is not None:
-            return cached
-        row_style = self._get_row_style(row_index, base_style)
-        cursor = cursor_location.row == row_index
-        hover = hover_location.row == row_index
-        widths = [column.get_render_width(self) for column in self.ordered_columns]
-        cells = [
-            self._render_cell(row_index, i, row_style, width, cursor=cursor, hover=hover)[line_no]
-            for i, width in enumerate(widths)
-        ]
-        extend, _ = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover_location.row == (row_index or 0),
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            False,
-            False,
-        )
-        extend = row_style + extend
-        extend += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        space = max(0, self.size.width - sum(widths) - self._row_label_column_width)
-        cells.append([Segment(" " * space, extend)])
-        pair: tuple[list[list[Segment]], list[list[Segment]]] = ([], cells)
-        self._row_render_cache[key] = pair
-        return pair
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """An fd's cell: the segments DataTable's Rich render (``Styled(Padding(cell))``) makes,
-        made directly (that render was ~0.3 ms a cell: 40-60 ms for a 200x50 screen of fds).
-        Other cells (header, a ``Text``, a text wider than its column) as DataTable renders them."""
-        cell = None
-        if row_index >= 0 and column_index >= 0:
-            row_key = self._row_locations.get_key(row_index)
-            column = self.ordered_columns[column_index]
-            cell = self._data[row_key][column.key]
-        pad = self.cell_padding
-        if (
-            not isinstance(cell, FdCell)
-            or cell.width > width - 2 * pad
-            or row_index < self.fixed_rows
-        ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_key,
-            column.key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        lines = self._cell_render_cache.get(key)
-        if lines is None:
-            lines = [self._fd_cell(cell, row_index, column_index, base_style, width, cursor, hover)]
-            self._cell_render_cache[key] = lines
-        return lines
-
-    def _fd_cell(
-        self,
-        cell: FdCell,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool,
-        hover: bool,
-    ) -> list[Segment]:
-        component, post = self._get_styles_to_render_cell(
-            False,
-            False,
-            column_index < self.fixed_columns,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-        plain_style = pre + Style.null() + post
-        pad = self.cell_padding
-        space = width - 2 * pad - cell.width  # what the text leaves of its column
-        out = [Segment(" " * pad, plain_style)] if pad else []
-        if cell.right:
-            if space or cell.plain:
-                out.append(Segment(" " * space + cell.plain, plain_style))
-        elif cell.plain:
-            out.append(Segment(cell.plain, plain_style))
-        if cell.deleted:
-            out.append(Segment(_DELETED, pre + _DELETED_STYLE + post))
-        if space and not cell.right:
-            out.append(Segment(" " * space, plain_style))
-        if pad:
-            out.append(Segment(" " * pad, plain_style))
-        return out
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        console = self.app.console
-        data = [self._data[key] for key in new_rows if key in self._data]
-        for column in self.ordered_columns:
-            for row in data:
-                cell = row[column.key]
-                if isinstance(cell, FdCell):
-                    width = cell.width
-                elif isinstance(cell, Text) and "\n" not in cell.plain:
-                    width = cell.cell_len
-                else:  # not one line of Text: as DataTable measures it
-                    width = measure(console, cell, 1)
-                if width > column.content_width:
-                    column.content_width = width
-        super()._update_dimensions(())  # the virtual size
+#: fds read whole before the first frame (more than a screen of rows): the type and mode of
+#: the others (two thirds of the read) are read after it, :data:`COMPLETE_AFTER` s later
+FIRST_FDS = 150
+COMPLETE_AFTER = 0.2
 
 
 def _scrollbars(screen: Screen[object]) -> list[tuple[bool, bool]]:
@@ -311,6 +65,15 @@ class Loaded(Message):
 
     def __init__(self, done: Future[object]) -> None:
         super().__init__()
+        self.done = done
+
+
+class Completed(Message):
+    """The pending fds of the read ``token`` (an opening's or a reload's), read."""
+
+    def __init__(self, token: Future[object], done: Future[object]) -> None:
+        super().__init__()
+        self.token = token
         self.done = done
 
 
@@ -549,7 +312,7 @@ class FilesScreen(ProcScreen):
         table.focus()
 
     def _read(self, handle: object) -> object:
-        return self.source.files(handle)  # type: ignore[arg-type]
+        return self.source.files(handle, FIRST_FDS)  # type: ignore[arg-type]
 
     def _clear(self) -> None:
         self.rows = None
@@ -570,8 +333,8 @@ class FilesScreen(ProcScreen):
         rows: list[tuple[FdCell | Text, ...]] = [
             (
                 FdCell(str(e.fd), right=True),
-                FdCell(e.kind),
-                FdCell(e.mode),
+                FdCell(e.kind or ""),
+                FdCell(e.mode or ""),
                 FdCell(e.name, deleted=e.deleted),
             )
             for e in result[:MAX_ROWS]
@@ -580,6 +343,43 @@ class FilesScreen(ProcScreen):
             more = Text(f"… and {len(result) - MAX_ROWS} more (the first {MAX_ROWS} are shown)")
             rows.append((Text(""), Text(""), Text(""), more))
         table.fill(rows)
+        if any(e.mode is None for e in result[:MAX_ROWS]):  # after the first frame
+            self.set_timer(COMPLETE_AFTER, partial(self._complete, self._pending))
+
+    def _complete(self, token: Future[object]) -> None:
+        """Read the type and mode the fds shown still lack (:data:`FIRST_FDS`), in a thread,
+        through a handle of this opening's process."""
+        rows = self.rows
+        if token is not self._pending or self._gone or not isinstance(rows, list):
+            return
+        source, pid, starttime, shown = self.source, self.pid, self.starttime, rows[:MAX_ROWS]
+
+        def load() -> object:
+            handle = source.open(pid, starttime)
+            try:
+                return source.complete_files(handle, shown)
+            finally:
+                handle.close()
+
+        done = read_in_thread(load)
+        done.add_done_callback(lambda d: self.post_message(Completed(token, d)))
+
+    def on_completed(self, event: Completed) -> None:
+        """The shown fds' type and mode, in their cells (what the first frame showed of them
+        is kept: cursor, scroll). Dropped if this opening or read is over, or it failed (the
+        process exited: those cells stay empty)."""
+        rows = self.rows
+        if event.token is not self._pending or self._gone or not isinstance(rows, list):
+            return
+        done = event.done.result() if event.done.exception() is None else None
+        if not isinstance(done, list):
+            return
+        cells: dict[int, dict[int, FdCell | Text]] = {}
+        for i, (old, new) in enumerate(zip(rows, done, strict=False)):
+            if old.mode is None:
+                cells[i] = {1: FdCell(new.kind or ""), 2: FdCell(new.mode or "")}
+        self.rows = done + rows[len(done) :]
+        self.query_one(FdTable).update_cells(cells)
 
     def action_reload(self) -> None:
         self.loaded = False

@@ -1,0 +1,308 @@
+"""The open-files table (``l``): DataTable's look and keys, filled and drawn for a thousand fds.
+
+:class:`FdTable` is Textual's DataTable with its rows added in one go and an fd's row and cells
+drawn directly (the segments DataTable's Rich render makes); ``test_ui_details`` checks that it
+draws what a DataTable filled by ``add_row`` draws. No process text is markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.render import measure
+from textual.strip import Strip
+from textual.widgets import DataTable
+from textual.widgets.data_table import Row, RowKey
+
+
+class FdCell:
+    """One cell's text, made a ``Text`` only when drawn: a table of 1,100 fds builds 4,400
+    cells and draws the ~40 rows on screen. Process text as ``Text``, never markup."""
+
+    __slots__ = ("deleted", "plain", "right")
+
+    def __init__(self, plain: str, right: bool = False, deleted: bool = False) -> None:
+        self.plain = plain
+        self.right = right
+        self.deleted = deleted  # + " (deleted)" in bold red
+
+    @property
+    def width(self) -> int:
+        return cell_len(self.plain) + (len(_DELETED) if self.deleted else 0)
+
+    def __rich__(self) -> Text:
+        text = Text(self.plain, justify="right" if self.right else None)
+        if self.deleted:
+            text.append(_DELETED, style="bold red")
+        return text
+
+
+_DELETED = " (deleted)"
+_DELETED_STYLE = Style.parse("bold red")
+
+
+class _FdKey(RowKey):
+    """A row's key without a value, hashed as DataTable's (by identity), but by C, not by a
+    Python ``__hash__``: a fill of 1,100 rows hashes its keys ~16,000 times."""
+
+    __hash__ = object.__hash__
+
+    def __init__(self) -> None:
+        self.value = None
+
+
+class FdTable(DataTable[FdCell | Text]):
+    """The open-files table: its rows added in one go (:meth:`fill`) and each column as wide as
+    its widest text. DataTable's ``add_row`` (a cursor update per row) and its Rich measure of
+    every cell (~55 us each: ~250 ms for 1,100 fds) were most of the screen's time.
+
+    Uses DataTable's internals as of Textual 8.2 (pinned): ``test_ui_details`` checks that a
+    filled FdTable shows what a DataTable filled by ``add_row`` shows. Home/End go to the
+    first/last fd, as in htop's open-files screen (DataTable's go to the first/last column)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+    ]
+
+    def fill(self, rows: Sequence[Sequence[FdCell | Text]]) -> None:
+        """Replace every row by ``rows`` (one line each, one Text per column)."""
+        self.clear()
+        keys = [column.key for column in self.ordered_columns]
+        new: list[RowKey] = []
+        ordered = []
+        data, table_rows = self._data, self.rows
+        forward, reverse = self._row_locations._forward, self._row_locations._reverse
+        for index, cells in enumerate(rows):
+            key = _FdKey()
+            forward[key] = index
+            reverse[index] = key
+            data[key] = dict(zip(keys, cells, strict=True))
+            table_rows[key] = row = Row(key, 1)
+            new.append(key)
+            ordered.append(row)
+        self._update_count += 1  # DataTable's caches of row order and offsets are keyed by it
+        # which it would build by looking every row up again
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        self._offset_cache[self._update_count] = [(key, 0) for key in new]
+        # the widths now, not when DataTable is next idle: that is after the first paint,
+        # which then showed the columns as wide as their labels, and a second frame the rows
+        self._update_dimensions(new)
+        # and its scrollbars: the virtual size is set here, not by a layout, so no layout
+        # would decide them (a late fill was painted without its scrollbar, then with it)
+        self._refresh_scrollbars()
+        self.cursor_coordinate = self.cursor_coordinate  # clamped, as add_row does
+        if rows and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self.check_idle()
+
+    #: the table's own style while it draws its lines (one walk of its ancestors per paint,
+    #: not one per line as DataTable's ``render_line`` asks it)
+    _drawing: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._drawing = None
+        self._drawing = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._drawing if self._drawing is not None else super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """A striped row's style from the widget's cache of component styles (DataTable
+        computes it again for every line)."""
+        if row_index < self.fixed_rows or not self.zebra_stripes:
+            return super()._get_row_style(row_index, base_style)
+        return self.get_component_rich_style(
+            "datatable--odd-row" if row_index % 2 else "datatable--even-row"
+        )
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """A row of fds as DataTable draws it with a row cursor (no labels, no fixed columns),
+        with its style and column widths looked up once, not once a cell."""
+        row_index = self._row_locations.get(row_key)
+        if (
+            row_index is None
+            or self.cursor_type != "row"
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._row_render_cache.get(key)
+        if cached is not None:
+            return cached
+        row_style = self._get_row_style(row_index, base_style)
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        cells = [
+            self._render_cell(row_index, i, row_style, width, cursor=cursor, hover=hover)[line_no]
+            for i, width in enumerate(widths)
+        ]
+        extend, _ = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover_location.row == (row_index or 0),
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            False,
+            False,
+        )
+        extend = row_style + extend
+        extend += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        space = max(0, self.size.width - sum(widths) - self._row_label_column_width)
+        cells.append([Segment(" " * space, extend)])
+        pair: tuple[list[list[Segment]], list[list[Segment]]] = ([], cells)
+        self._row_render_cache[key] = pair
+        return pair
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """An fd's cell: the segments DataTable's Rich render (``Styled(Padding(cell))``) makes,
+        made directly (that render was ~0.3 ms a cell: 40-60 ms for a 200x50 screen of fds).
+        Other cells (header, a ``Text``, a text wider than its column) as DataTable renders them."""
+        cell = row_key = None
+        if row_index >= 0 and column_index >= 0:
+            row_key = self._row_locations.get_key(row_index)
+            column = self.ordered_columns[column_index]
+            cell = self._data[row_key][column.key] if row_key is not None else None
+        pad = self.cell_padding
+        if (
+            row_key is None
+            or not isinstance(cell, FdCell)
+            or cell.width > width - 2 * pad
+            or row_index < self.fixed_rows
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            row_key,
+            column.key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        lines = self._cell_render_cache.get(key)
+        if lines is None:
+            lines = [self._fd_cell(cell, row_index, column_index, base_style, width, cursor, hover)]
+            self._cell_render_cache[key] = lines
+        return lines
+
+    def _fd_cell(
+        self,
+        cell: FdCell,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[Segment]:
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        plain_style = pre + Style.null() + post
+        pad = self.cell_padding
+        space = width - 2 * pad - cell.width  # what the text leaves of its column
+        out = [Segment(" " * pad, plain_style)] if pad else []
+        if cell.right:
+            if space or cell.plain:
+                out.append(Segment(" " * space + cell.plain, plain_style))
+        elif cell.plain:
+            out.append(Segment(cell.plain, plain_style))
+        if cell.deleted:
+            out.append(Segment(_DELETED, pre + _DELETED_STYLE + post))
+        if space and not cell.right:
+            out.append(Segment(" " * space, plain_style))
+        if pad:
+            out.append(Segment(" " * pad, plain_style))
+        return out
+
+    def update_cells(self, cells: dict[int, dict[int, FdCell | Text]]) -> None:
+        """Replace cells in place (row index -> column index -> cell): the cursor, scroll and
+        rows stay; the columns widen if a new cell needs it."""
+        columns = self.ordered_columns
+        keys = []
+        for index, row in cells.items():
+            key = self._row_locations.get_key(index)
+            if key is None:
+                continue
+            for column, cell in row.items():
+                self._data[key][columns[column].key] = cell
+            keys.append(key)
+        self._update_count += 1
+        self._update_dimensions(keys)
+        self.refresh()
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        console = self.app.console
+        columns = self.ordered_columns  # (a row's cells are in the order of its columns)
+        widths = [column.content_width for column in columns]
+        for key in new_rows:
+            row = self._data.get(key)
+            if row is None:
+                continue
+            for i, cell in enumerate(row.values()):
+                if isinstance(cell, FdCell):
+                    width = cell.width
+                elif isinstance(cell, Text) and "\n" not in cell.plain:
+                    width = cell.cell_len
+                else:  # not one line of Text: as DataTable measures it
+                    width = measure(console, cell, 1)
+                if width > widths[i]:
+                    widths[i] = width
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        super()._update_dimensions(())  # the virtual size
