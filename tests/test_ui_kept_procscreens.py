@@ -17,7 +17,7 @@ from uitools import wait_for as wait_for_condition
 
 from pidtop.demo.script import NEW_AT
 from pidtop.demo.source import ScriptedSource
-from pidtop.details.model import DetailsSource
+from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
@@ -320,17 +320,20 @@ class TwoPass(Marked):
     def files(self, handle: Any, first: int | None = None) -> list[FdEntry]:
         rows = super().files(handle)
         return [
-            e if first is None or i < first else FdEntry(e.fd, None, None, e.name)
+            e if first is None or i < first else FdEntry(e.fd, None, None, "")
             for i, e in enumerate(rows)
         ]
 
-    def complete_files(self, handle: Any, rows: list[FdEntry]) -> list[FdEntry]:
+    gone = False  # the process exits before complete_files
+
+    def complete_files(self, handle: Any, rows: list[FdEntry]) -> list[FdEntry] | Unavailable:
         self.completing.set()
         assert self.go.wait(10)
         self.completed.set()
-        return [
-            FdEntry(e.fd, e.kind or "REG", "rw" if e.mode is None else e.mode, e.name) for e in rows
-        ]
+        if self.gone:
+            return Unavailable("exited")
+        late = [FdEntry(e.fd, "REG", "rw", f"/srv/late-{handle.pid}/f{e.fd}") for e in rows]
+        return [e if e.mode is not None else new for e, new in zip(rows, late, strict=True)]
 
 
 def cell(table: FdTable, row: int, column: int) -> str:
@@ -353,19 +356,20 @@ async def test_open_files_pending_after_the_first_page_are_filled_in_place() -> 
         table = kept.query_one(FdTable)
         assert "200 open" in str(kept.query_one(".proc-title", Label).render())
         assert (cell(table, 49, 1), cell(table, 49, 2)) == ("REG", "r")
-        assert (cell(table, 50, 1), cell(table, 50, 2)) == ("", "")  # pending
-        assert cell(table, 199, 3) == "/srv/marker-1400/f199"
+        # pending: its fd, not yet what it is
+        assert [cell(table, 50, c) for c in range(4)] == ["50", "", "", ""]
+        assert cell(table, 199, 0) == "199"
         await pilot.press("end")
         await wait_for(pilot, lambda: table.cursor_row == 199 and table.scroll_y > 0)
         scrolled = table.scroll_y
         await wait_for(pilot, two.completing.is_set)
         two.go.set()
         await wait_for(pilot, lambda: cell(table, 199, 1) == "REG")
-        assert [(cell(table, r, 1), cell(table, r, 2)) for r in (0, 49, 50, 199)] == [
-            ("REG", "r"),
-            ("REG", "r"),
-            ("REG", "rw"),
-            ("REG", "rw"),
+        assert [[cell(table, r, c) for c in range(1, 4)] for r in (0, 49, 50, 199)] == [
+            ["REG", "r", "/srv/marker-1400/f0"],
+            ["REG", "r", "/srv/marker-1400/f49"],
+            ["REG", "rw", "/srv/late-1400/f50"],
+            ["REG", "rw", "/srv/late-1400/f199"],
         ]
         assert table.row_count == 200 and table.cursor_row == 199 and table.scroll_y == scrolled
         assert isinstance(kept.rows, list) and all(e.mode is not None for e in kept.rows)
@@ -396,3 +400,22 @@ async def test_open_files_pending_of_the_last_process_are_dropped() -> None:
             f"/srv/marker-700/f{i}" for i in range(3)
         ]
         assert isinstance(kept.rows, list) and len(kept.rows) == 3
+
+
+async def test_open_files_pending_of_a_process_that_exited_say_so() -> None:
+    """The process exits before its pending fds are read: their rows say why they are empty;
+    the rows read first stay."""
+    app = scripted_app()
+    async with app.run_test(size=(120, 24)) as pilot:
+        source, _ = await started(pilot, app)
+        two = TwoPass(app.details_source)
+        two.gone = True
+        two.go.set()
+        app._details_source = two  # type: ignore[assignment]
+        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
+            app.show_files(A, source.key_of(A)[1], "python3 train.py")
+            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        table = app.screen.query_one(FdTable)
+        await wait_for(pilot, lambda: cell(table, 50, 3) == "cannot read: exited")
+        assert cell(table, 199, 3) == "cannot read: exited" and cell(table, 199, 0) == "199"
+        assert cell(table, 49, 3) == "/srv/marker-1400/f49" and table.row_count == 200

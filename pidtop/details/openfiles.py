@@ -25,10 +25,10 @@ class FdEntry:
     """One open file descriptor. ``name`` is sanitised process text."""
 
     fd: int
-    #: REG DIR CHR BLK FIFO pipe sock IPv4 IPv6 unix anon ... like lsof's TYPE; None: a path's,
-    #: not read yet (:func:`complete_fds`)
+    #: REG DIR CHR BLK FIFO pipe sock IPv4 IPv6 unix anon ... like lsof's TYPE; None: pending
     kind: str | None
-    #: r / w / rw as the fd was opened; "" for neither (O_PATH); None: not read yet
+    #: r / w / rw as the fd was opened; "" for neither (O_PATH); None: pending (not read yet:
+    #: :func:`complete_fds`)
     mode: str | None
     name: str  # path, socket endpoints, or the kernel's link text (pipe:[123])
     deleted: bool = False
@@ -154,24 +154,39 @@ def read_fds(d: ProcDir, first: int | None = None) -> list[FdEntry]:
     """Every fd of the process, in fd order, read through its directory fd (ESRCH once it is
     reaped). PermissionError when its ``fd/`` is not readable.
 
-    Per fd: ``readlink``, then ``lstat`` (its mode) and ``stat`` for a path (its type), and the
+    Per fd: ``readlink`` and ``lstat`` (its mode), ``stat`` for a path (its type) and the
     protocol for a socket; then only the ``net/`` tables of the protocols found. A process
-    with a thousand fds is read in a few tens of ms, two thirds of it the ``lstat`` and ``stat``.
-    With ``first``, only the first ``first`` fds get those two: the others are *pending*
-    (``mode`` None, a path's ``kind`` None) until :func:`complete_fds` reads them, so a screen
-    can show its first page before it has them all."""
+    with a thousand fds is read in a few tens of ms. With ``first``, only the first ``first``
+    fds are read: the others are listed *pending* (only their fd; ``mode`` None) until
+    :func:`complete_fds` reads them, so a screen can show its first page (and how many there
+    are: one ``listdir``) before it has read them all."""
     names = sorted(int(n) for n in d.listdir("fd") if n.isdigit())
+    head = names if first is None else names[:first]
+    return _read(d, head, closed=False) + [FdEntry(fd, None, None, "") for fd in names[len(head) :]]
+
+
+def complete_fds(d: ProcDir, rows: list[FdEntry]) -> list[FdEntry]:
+    """``rows`` with their pending fds (:func:`read_fds`) read, in place; one closed meanwhile
+    is said so."""
+    done = iter(_read(d, [row.fd for row in rows if row.mode is None], closed=True))
+    return [row if row.mode is not None else next(done) for row in rows]
+
+
+def _read(d: ProcDir, fds: list[int], *, closed: bool) -> list[FdEntry]:
+    """The entries of ``fds``; one closed meanwhile is left out, or with ``closed`` said so."""
     dirfd = d.fileno()
     rows: list[FdEntry] = []
     socks: list[tuple[int, int]] = []  # (index in rows, socket inode)
     protocols: set[str | None] = set()
-    for fd in names:
+    for fd in fds:
         try:
             link = os.readlink(f"fd/{fd}", dir_fd=dirfd)
+            mode = _mode(os.lstat(f"fd/{fd}", dir_fd=dirfd).st_mode)
         except FileNotFoundError:
-            continue  # closed meanwhile
+            if closed:
+                rows.append(FdEntry(fd, "", "", "(closed meanwhile)"))
+            continue
         deleted = False
-        kind: str | None
         if link.startswith("socket:["):
             kind, name = "sock", link
             if link[8:-1].isdigit():
@@ -184,41 +199,17 @@ def read_fds(d: ProcDir, first: int | None = None) -> list[FdEntry]:
         elif link.startswith("/"):
             deleted = link.endswith(" (deleted)")
             name = link[: -len(" (deleted)")] if deleted else link
-            kind = None  # its file's type: complete_fds
+            kind = "REG"
+            with contextlib.suppress(OSError):
+                kind = _kind(os.stat(f"fd/{fd}", dir_fd=dirfd).st_mode)
         else:
             kind, name = "?", link
-        rows.append(FdEntry(fd, kind, None, sanitize(name), deleted))
+        rows.append(FdEntry(fd, kind, mode, sanitize(name), deleted))
     if socks:
         ends = _sockets(d, protocols)
         for i, inode in socks:
             found = ends.get(inode)
             if found is not None:
                 kind, _, name = found.partition(" ")
-                rows[i] = FdEntry(rows[i].fd, kind, None, sanitize(name))
-    head = rows if first is None else rows[:first]
-    rows[: len(head)] = complete_fds(d, head)
+                rows[i] = FdEntry(rows[i].fd, kind, rows[i].mode, sanitize(name))
     return rows
-
-
-def complete_fds(d: ProcDir, rows: list[FdEntry]) -> list[FdEntry]:
-    """``rows`` with what :func:`read_fds` left pending read: each fd's mode (``lstat`` of its
-    link) and a path's type (``stat``). An fd closed meanwhile keeps an empty mode, and a path
-    whose file cannot be stat'ed is REG, as lsof says."""
-    dirfd = d.fileno()
-    out = []
-    for row in rows:
-        if row.mode is not None:
-            out.append(row)
-            continue
-        link = f"fd/{row.fd}"
-        try:
-            mode = _mode(os.lstat(link, dir_fd=dirfd).st_mode)
-        except FileNotFoundError:
-            mode = ""  # closed meanwhile
-        kind = row.kind
-        if kind is None:
-            kind = "REG"
-            with contextlib.suppress(OSError):
-                kind = _kind(os.stat(link, dir_fd=dirfd).st_mode)
-        out.append(FdEntry(row.fd, kind, mode, row.name, row.deleted))
-    return out

@@ -5,8 +5,8 @@ it (the core brackets the read with the pidfd), close it, and show the result. `
 waits for that thread a moment (:mod:`~pidtop.ui.screens.firstread`), so the first frame shows
 the data; a slower read lands when it is done. Names and values are process text: rendered as
 ``Text``, never as markup. The open files' first read takes only the first :data:`FIRST_FDS`
-fds whole: the others' type and mode (two thirds of the read's syscalls) are read after the first
-frame and put in their cells in place.
+fds (a screen's worth) and lists the others: they are read after the first frame and put in
+their rows in place.
 
 The app keeps one screen of each and opens it again for the next process (:meth:`ProcScreen.
 reopen`, before it is pushed): its widgets are refilled for that process first, and a read of
@@ -45,8 +45,8 @@ FILES_WAIT = 0.15
 #: fds listed at most (a DataTable of 3,000 rows takes about a second to fill)
 MAX_ROWS = 2000
 
-#: fds read whole before the first frame (more than a screen of rows): the type and mode of
-#: the others (two thirds of the read) are read after it, :data:`COMPLETE_AFTER` s later
+#: fds read before the first frame (more than a screen of rows): the others are listed (their
+#: count and fd numbers, one ``listdir``) and read after it, :data:`COMPLETE_AFTER` s later
 FIRST_FDS = 150
 COMPLETE_AFTER = 0.2
 
@@ -347,8 +347,8 @@ class FilesScreen(ProcScreen):
             self.set_timer(COMPLETE_AFTER, partial(self._complete, self._pending))
 
     def _complete(self, token: Future[object]) -> None:
-        """Read the type and mode the fds shown still lack (:data:`FIRST_FDS`), in a thread,
-        through a handle of this opening's process."""
+        """Read the fds shown but not read yet (after the first :data:`FIRST_FDS`), in a
+        thread, through a handle of this opening's process."""
         rows = self.rows
         if token is not self._pending or self._gone or not isinstance(rows, list):
             return
@@ -365,20 +365,27 @@ class FilesScreen(ProcScreen):
         done.add_done_callback(lambda d: self.post_message(Completed(token, d)))
 
     def on_completed(self, event: Completed) -> None:
-        """The shown fds' type and mode, in their cells (what the first frame showed of them
-        is kept: cursor, scroll). Dropped if this opening or read is over, or it failed (the
-        process exited: those cells stay empty)."""
+        """The fds read late, in their rows (what the first frame showed of them is kept:
+        cursor, scroll); why not, if they could not be read (the process exited). Dropped if
+        this opening or read is over."""
         rows = self.rows
         if event.token is not self._pending or self._gone or not isinstance(rows, list):
             return
-        done = event.done.result() if event.done.exception() is None else None
-        if not isinstance(done, list):
-            return
+        err = event.done.exception()
+        done = event.done.result() if err is None else Unavailable(str(err))
         cells: dict[int, dict[int, FdCell | Text]] = {}
-        for i, (old, new) in enumerate(zip(rows, done, strict=False)):
-            if old.mode is None:
-                cells[i] = {1: FdCell(new.kind or ""), 2: FdCell(new.mode or "")}
-        self.rows = done + rows[len(done) :]
+        if not isinstance(done, list):
+            why = Text(f"cannot read: {done}", "red")
+            cells = {i: {3: why} for i, row in enumerate(rows[:MAX_ROWS]) if row.mode is None}
+        else:
+            for i, (old, new) in enumerate(zip(rows, done, strict=False)):
+                if old.mode is None:
+                    cells[i] = {
+                        1: FdCell(new.kind or ""),
+                        2: FdCell(new.mode or ""),
+                        3: FdCell(new.name, deleted=new.deleted),
+                    }
+            self.rows = done + rows[len(done) :]
         self.query_one(FdTable).update_cells(cells)
 
     def action_reload(self) -> None:
