@@ -13,7 +13,6 @@ thread, and its per-process results go to the event log and one notification.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import shutil
 import signal
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
     from pidtop.ui.widgets.pinned import PinnedStrip
     from pidtop.ui.widgets.process_view import ProcessView
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
 
 #: lines of strace's own error output kept to explain a failure
 STRACE_ERR_LINES = 5
@@ -436,19 +433,17 @@ class ProcessActions(_Mixin):
         self.notify(f"Pinned {pin.target}", markup=False, timeout=2)
 
 
-#: ioprio_get(2) by machine (psutil would re-read /proc; this is one syscall, fine on the loop)
-_SYS_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "i686": 290}
-
-
 def ioprio_of(handle: Handle) -> tuple[int, int] | None:
-    """(class, level) of ``handle``'s process (to preselect the picker); None if unknown."""
-    nr = _SYS_IOPRIO_GET.get(os.uname().machine)
-    if nr is None or not handle.real:  # scripted: its PID is not real
+    """(class, level) of ``handle``'s process (to preselect the picker); None if unknown
+    (one syscall: fine on the loop)."""
+    from pidtop.details.reader import ioprio_get
+
+    if not handle.real:  # scripted: its PID is not real
         return None
-    value = _libc.syscall(nr, ctypes.c_int(1), ctypes.c_int(handle.pid))  # IOPRIO_WHO_PROCESS
-    if value < 0:
+    try:
+        return ioprio_get(handle.pid)
+    except OSError:
         return None
-    return value >> 13, value & 0x1FFF
 
 
 def _affinity_of(handle: Handle) -> set[int]:
