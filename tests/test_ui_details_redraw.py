@@ -4,7 +4,6 @@ changes nothing renders no section again and updates nothing. On the scripted so
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from typing import Any
 
@@ -45,11 +44,10 @@ class Frozen:
         d = self.first
         assert d is not None and isinstance(d.limits, tuple)
         limits = tuple(
-            dataclasses.replace(x, soft=self.soft) if x.name == "open files" else x
-            for x in d.limits
+            x._replace(soft=self.soft) if x.name == "open files" else x for x in d.limits
         )
         assert any(x.name == "open files" for x in limits if isinstance(x, Limit))
-        return dataclasses.replace(d, limits=limits, state=self.state)
+        return d._replace(limits=limits, state=self.state)
 
 
 async def started(pilot: Any, app: PidtopApp) -> tuple[ScriptedSource, Frozen]:

@@ -27,7 +27,6 @@ import errno
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from pidtop.details.model import (
@@ -310,8 +309,7 @@ class ProcDetails:
             c["read_bytes"], c["write_bytes"], c["rchar"], c["wchar"], c["syscr"], c["syscw"]
         )
         if prev is not None and isinstance(prev.io, IoCounters) and dt > 0:
-            io = replace(
-                io,
+            io = io._replace(
                 read_rate=max(0.0, (io.read_bytes - prev.io.read_bytes) / dt),
                 write_rate=max(0.0, (io.write_bytes - prev.io.write_bytes) / dt),
             )
@@ -326,7 +324,7 @@ class ProcDetails:
         m = self._memory(d)
         r = kv_numbers(d.text("smaps_rollup"))
         uss = r["Private_Clean"] + r["Private_Dirty"] + r.get("Private_Hugetlb", 0)
-        return replace(m, uss=uss, pss=r["Pss"], swap=r.get("Swap", 0))
+        return m._replace(uss=uss, pss=r["Pss"], swap=r.get("Swap", 0))
 
     @staticmethod
     def _ionice(handle: ProcessHandle) -> tuple[str, int]:
