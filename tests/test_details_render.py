@@ -9,6 +9,7 @@ import time
 import pytest
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pidtop.details.model import Details
 from pidtop.details.reader import ProcDetails
@@ -52,3 +53,58 @@ def test_no_wrap_columns_get_their_longest_cell() -> None:
         max(len("soft"), *(len(details_render._limit(x.soft, x.unit)) for x in d.limits)),  # type: ignore[union-attr]
         max(len("hard"), *(len(details_render._limit(x.hard, x.unit)) for x in d.limits)),  # type: ignore[union-attr]
     ]
+
+
+def rich_grid(rows: list[tuple[str, Text]] | None = None) -> Table:
+    """What ``_Grid`` stands for: Rich's own grid (with ``rows``: its first column measured, as
+    ``_section`` does)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True, min_width=11)
+    grid.add_column(overflow="fold")
+    if rows is None:
+        return grid
+    for label, value in rows:
+        grid.add_row(label, value)
+    return details_render._measured(grid)
+
+
+WORDS = ["python", "-m", "[bold]x[/]", "日本語テキスト", "a" * 70, "--flag=v", "", " ", "é", "🙂"]
+
+
+def test_a_label_value_grid_draws_rich_tables_segments() -> None:
+    """``_Grid`` yields the segments (text, style, splits) of Rich's ``Table.grid`` for rows of
+    every kind: plain, styled, with spans, wide characters, words longer than the column,
+    empty values, labels wider than the minimum; from a width where the values get no room."""
+    import random
+
+    rng = random.Random(18)
+    console = Console(width=300, color_system="truecolor", file=open(os.devnull, "w"))  # noqa: SIM115
+    for _ in range(200):
+        rows = []
+        for _ in range(rng.randint(1, 6)):
+            value = Text(
+                " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12))),
+                style=rng.choice(["", "italic dim", "green"]),
+            )
+            if rng.random() < 0.5:
+                value.append(" ← ", style="dim")
+                value.append(rng.choice(WORDS), style="bold")
+            rows.append((rng.choice(["Command", "", "CPU%", "A label of 19 cells"]), value))
+        grid = details_render._Grid()
+        for label, value in rows:
+            grid.add_row(label, value)
+        for width in (20, 33, 54, 97, 150):
+            options = console.options.update(width=width)
+            assert list(console.render(grid, options)) == list(
+                console.render(rich_grid(rows), options)
+            ), (rows, width)
+
+
+@pytest.mark.parametrize("width", [20, 60, 110, 197])
+def test_the_body_is_what_rich_tables_draw(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole body, with Rich's grids in the place of ``_Grid``: the same segments."""
+    d = own_details()
+    fast = render(d, width)
+
+    monkeypatch.setattr(details_render, "_grid", rich_grid)
+    assert render(d, width) == fast

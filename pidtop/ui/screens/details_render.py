@@ -14,7 +14,9 @@ from collections.abc import Hashable, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -48,11 +50,92 @@ def _value(value: object, style: str = "") -> Text:
     return value if isinstance(value, Text) else Text(str(value), style=style)
 
 
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style=LABEL, no_wrap=True, min_width=11)
-    grid.add_column(overflow="fold")
-    return grid
+class _Grid:
+    """Label/value rows, drawn segment for segment as ``Table.grid(padding=(0, 1))`` with a
+    bold no-wrap first column (at least 11 cells) and a folding second draws them
+    (tests/test_details_render.py compares the two), without what a Table costs besides:
+    measuring every cell, a ``Padding`` around each, its nested renders (a section's table was
+    ~1-3 ms, most of a details body's first render, the screen's layout)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Text, Text]] = []
+
+    def add_row(self, label: str, value: Text) -> None:
+        self.rows.append((Text(label), value))
+
+    def _widths(self, max_width: int) -> tuple[int, int]:
+        """The label's width and the value's (the table's, after collapsing to fit)."""
+        label = max(11, *(cell_len(lab.plain) for lab, _ in self.rows))
+        value = max(
+            (max(map(cell_len, v.plain.splitlines()), default=0) for _, v in self.rows), default=0
+        )
+        value = min(value, max_width) or 1
+        if label + 1 + value > max_width:  # the table collapses its one wrapping column
+            value = max(0, max_width - label - 1)
+        return label, value
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        label, value = self._widths(options.max_width)
+        return Measurement(label + 1 + value, label + 1 + value)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        label_width, value_width = self._widths(options.max_width)
+        bold = console.get_style(LABEL)
+        null = Style.null()
+        label_options = options.update(
+            width=label_width,
+            justify="left",
+            no_wrap=True,
+            overflow="ellipsis",
+            height=None,
+            highlight=False,
+        )
+        value_options = options.update(
+            width=value_width,
+            justify="left",
+            no_wrap=False,
+            overflow="fold",
+            height=None,
+            highlight=False,
+        )
+        render_lines = console.render_lines
+        apply_style = Segment.apply_style
+        pad = Segment(" ", null)
+        new_line = Segment.line()
+        blank_label = [Segment(" " * (label_width + 1), bold)]
+        blank_value = [Segment(" " * value_width, null)]
+        for label, value in self.rows:
+            labels = _one_line(console, label, label_width)
+            if labels is None:
+                labels = render_lines(label, label_options, pad=True)
+            labels = [list(apply_style([*line, pad], bold)) for line in labels]
+            values = _one_line(console, value, value_width)
+            if values is None:
+                values = render_lines(value, value_options, pad=True)
+            for no in range(max(len(labels), len(values))):
+                yield from labels[no] if no < len(labels) else blank_label
+                yield from values[no] if no < len(values) else blank_value
+                yield new_line
+
+
+def _one_line(console: Console, text: Text, width: int) -> list[list[Segment]] | None:
+    """``text``'s lines at ``width`` as Rich renders them (left-justified, padded), when that is
+    one line that fits, in one style: the plain text and its padding, one segment (a third of
+    a details body's render was Rich wrapping and justifying such lines); else None."""
+    plain = text.plain
+    if text._spans or "\n" in plain or "\t" in plain:
+        return None
+    if text.justify or text.overflow or text.no_wrap is not None:
+        return None
+    cells = cell_len(plain)
+    if not 0 < width >= cells:  # (Rich draws a zero width as a styled empty segment)
+        return None
+    style = console.get_style(text.style) if text.style else None
+    return [[Segment(plain + " " * (width - cells), style)]]
+
+
+def _grid() -> _Grid:
+    return _Grid()
 
 
 def _measured(table: Table) -> Table:
@@ -353,6 +436,8 @@ def content_key(r: RenderableType) -> Hashable:
         return r.key if r.key is not None else content_key(r.renderable)
     if isinstance(r, Text):
         return (r.plain, str(r.style), tuple(r.spans), r.justify, r.overflow, r.no_wrap, r.end)
+    if isinstance(r, _Grid):
+        return ("grid", tuple((content_key(label), content_key(value)) for label, value in r.rows))
     if isinstance(r, Group):
         return ("group", tuple(content_key(x) for x in r.renderables))
     if isinstance(r, Table):
