@@ -266,6 +266,22 @@ def test_nonchild_killing_signal_via_pidfd_info(nonchild: Target) -> None:
 )
 def test_decode_wait_status(raw: int, text: str) -> None:
     assert ExitStatus.from_wait_status(raw).describe() == text
+    # decoded once: the journal's records of equal statuses share one object
+    assert ExitStatus.from_wait_status(raw) is ExitStatus.from_wait_status(raw)
+
+
+def test_a_nonsense_wait_status_is_still_decoded_when_the_kept_ones_are_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The statuses kept are bounded; one past the bound is decoded as it always was."""
+    monkeypatch.setattr(handle_mod, "_DECODED", {})  # the other tests' statuses stay kept
+    for raw in range(0x10000, 0x10000 + 1100):  # more statuses than are kept
+        ExitStatus.from_wait_status(raw)
+    assert ExitStatus.from_wait_status(0x10000 + 1099) == ExitStatus.from_wait_status(
+        0x10000 + 1099
+    )
+    late = ExitStatus.from_wait_status(0x7F7F)  # neither exited nor signalled: stopped
+    assert not late.known and late.reason == "unrecognised wait status 0x7f7f"
 
 
 # --------------------------------------------------------------------------- zombies and signals

@@ -142,12 +142,20 @@ class ExitStatus:
 
     @classmethod
     def from_wait_status(cls, raw: int) -> ExitStatus:
-        """Decode a raw wait(2) status (as in PIDFD_INFO_EXIT's exit_code)."""
-        if os.WIFEXITED(raw):
-            return cls(True, code=os.WEXITSTATUS(raw))
-        if os.WIFSIGNALED(raw):
-            return cls(True, signal=os.WTERMSIG(raw), core_dumped=os.WCOREDUMP(raw))
-        return cls.unknown(f"unrecognised wait status {raw:#x}")
+        """Decode a raw wait(2) status (as in PIDFD_INFO_EXIT's exit_code). Equal statuses
+        are one (frozen) object: the exit journal decodes one per exit, and a few statuses
+        (0, 1, SIGTERM...) are nearly all of them."""
+        status = _DECODED.get(raw)
+        if status is None:
+            if os.WIFEXITED(raw):
+                status = cls(True, code=os.WEXITSTATUS(raw))
+            elif os.WIFSIGNALED(raw):
+                status = cls(True, signal=os.WTERMSIG(raw), core_dumped=os.WCOREDUMP(raw))
+            else:
+                status = cls.unknown(f"unrecognised wait status {raw:#x}")
+            if len(_DECODED) < _DECODED_MAX:
+                _DECODED[raw] = status
+        return status
 
     @classmethod
     def unknown(cls, reason: str) -> ExitStatus:
@@ -160,6 +168,12 @@ class ExitStatus:
             core = " (core dumped)" if self.core_dumped else ""
             return f"killed by {signal_name(self.signal)}{core}"
         return f"exited with code {self.code}"
+
+
+#: raw wait status -> its decoded :class:`ExitStatus` (an exit code is 0-255, a signal 1-64:
+#: a few hundred at most are ever seen; the bound only guards against nonsense statuses)
+_DECODED: dict[int, ExitStatus] = {}
+_DECODED_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
