@@ -54,6 +54,24 @@ def test_young_cycles_are_freed_at_the_next_tick(clock: list[float]) -> None:
     assert ref() is None
 
 
+def test_the_young_generation_is_collected_every_young_every_ticks(clock: list[float]) -> None:
+    """Not at every tick: a young cycle made after a collection lives until the
+    ``young_every``-th tick after it, and is freed then."""
+    policy = GcPolicy(full_every=30, young_every=3)
+    policy.settled()
+    policy.tick()
+    assert policy.collections == 1
+    ref = cycle()
+    for _ in range(2):
+        clock[0] += 1
+        policy.tick()
+        assert ref() is not None
+    assert policy.collections == 1
+    clock[0] += 1
+    policy.tick()
+    assert policy.collections == 2 and ref() is None
+
+
 def test_an_old_cycle_is_freed_by_the_full_collection_within_its_bound(
     clock: list[float],
 ) -> None:
@@ -98,7 +116,9 @@ async def test_the_app_collects_on_its_ticks_and_restores_the_collector_at_its_e
         assert not gc.isenabled() and gc.get_freeze_count() > 0
         ref = cycle()
         ticks = app.gc_policy.collections
-        await wait_for(pilot, lambda: app.gc_policy.collections > ticks, timeout=5)
+        await wait_for(
+            pilot, lambda: app.gc_policy.collections > ticks, timeout=gcpolicy.YOUNG_EVERY + 5
+        )
         assert ref() is None
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
