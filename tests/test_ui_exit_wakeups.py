@@ -77,6 +77,21 @@ async def test_an_exit_queued_before_the_merge_that_lists_it_is_marked_there() -
             assert posted[0] == 0 and app.view.exits.get(key) is None
             await resample(pilot)
             assert app.view.exits.get(key) is not None
+            # drawn by the merge's own repaint (the merge does not repaint each mark apart)
+            assert "[" in app.view.render_line(1).text
+
+
+async def test_exits_of_several_listed_processes_between_merges_are_all_drawn() -> None:
+    """Marks of one batch are repainted together (``refresh_keys``): each line says it."""
+    with spawn() as a, spawn() as b:
+        app = PidtopApp(ProcSampler(), delay=3600, pids=frozenset({a.pid, b.pid}))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.samples_merged >= 2 and len(app.table.rows) == 2)
+            keys = [row.key for row in app.table.rows]
+            app._journal_exits([exit_of(*key) for key in keys])
+            await wait_for(pilot, lambda: all(app.view.exits.get(k) is not None for k in keys))
+            await pilot.pause()
+            assert all("[" in app.view.render_line(y).text for y in (1, 2))
 
 
 async def test_many_waiting_exits_wake_the_loop() -> None:

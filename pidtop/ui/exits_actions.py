@@ -103,9 +103,11 @@ class ExitsActions(_Mixin):
         """Mark every listed process that exited, by identity (PID and start time), with its
         status, until the next refresh removes its row (:mod:`pidtop.sampling.exitmarks`)."""
         self._exit_posted = False
-        self._mark_exits()
+        self._mark_exits(repaint=True)
 
-    def _mark_exits(self) -> None:
+    def _mark_exits(self, *, repaint: bool) -> None:
+        """Mark the listed processes among the queued exits; ``repaint``: their lines now
+        (not in a merge: its ``rows_changed`` repaints every line whose mark changed)."""
         inbox = self._exit_inbox
         records = [inbox.popleft() for _ in range(len(inbox))]
         snap = self.table.snapshot
@@ -114,6 +116,7 @@ class ExitsActions(_Mixin):
         get = self.table.get
         listed = self._listed_pids
         view = self.view
+        marked = []
         for r in records:
             if type(r) is ExitRecord and r.pid in listed:
                 key = view.exits.match(
@@ -125,7 +128,9 @@ class ExitsActions(_Mixin):
                     snap.clk_tck,
                 )
                 if key is not None:
-                    view.refresh_key(key)
+                    marked.append(key)
+        if repaint and marked:
+            view.refresh_keys(marked)
 
     def exits_merged(self, snap: Snapshot) -> None:
         """After a merge: the PIDs to look exits up for; marks of rows gone are dropped; the
@@ -136,7 +141,7 @@ class ExitsActions(_Mixin):
         if exits.marks:
             exits.prune(lambda k: self.table.get(k) is not None)
         if self._exit_inbox:
-            self._mark_exits()
+            self._mark_exits(repaint=False)  # the merge's rows_changed repaints them
         self.journal_merged()  # the header's exit words, in the merge's frame
 
     def start_journal(self) -> None:

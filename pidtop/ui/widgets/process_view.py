@@ -18,7 +18,7 @@ already apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
 from rich.segment import Segment
@@ -214,13 +214,26 @@ class ProcessView(ScrollView, can_focus=True):
 
     def refresh_key(self, key: ProcKey) -> None:
         """Repaint the line of one process now (its mark changed), if it is on screen."""
-        index = self.table.index_of(key)
-        if index is None:
-            return
-        self._strips.pop(index, None)
-        y = index - int(self.scroll_offset.y) + 1
-        if 1 <= y <= self.body_height:
-            self.refresh_line_at(y)
+        self.refresh_keys((key,))
+
+    def refresh_keys(self, keys: Iterable[ProcKey]) -> None:
+        """Repaint the lines of these processes now (their marks changed), those on screen.
+        The scroll position and height are read once: a burst of exits marks hundreds."""
+        index_of, strips = self.table.index_of, self._strips
+        top = height = -1
+        lines: list[int] = []  # on-screen lines (0 = header)
+        for key in keys:
+            index = index_of(key)
+            if index is None:
+                continue
+            strips.pop(index, None)
+            if height < 0:
+                top, height = int(self.scroll_offset.y), self.body_height
+            if 1 <= index - top + 1 <= height:
+                lines.append(index - top + 1)
+        if lines:
+            width = max(self.virtual_size.width, self.size.width)
+            self.refresh(*(Region(0, y, width, 1) for y in lines))
 
     @property
     def visible_columns(self) -> list[str]:
