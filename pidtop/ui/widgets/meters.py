@@ -139,9 +139,10 @@ class Meters(Widget):
         if len(new) != len(old):
             self.refresh(layout=True)
             return
-        for y, (a, b) in enumerate(zip(old, new, strict=True)):
-            if a != b:
-                self.refresh(Region(0, y, self._strips_width, 1))
+        w = self._strips_width  # one refresh: each call clears caches and checks idle again
+        pairs = enumerate(zip(old, new, strict=True))
+        if changed := [Region(0, y, w, 1) for y, (a, b) in pairs if a != b]:
+            self.refresh(*changed)
 
     def _build_strips(self, width: int) -> list[Strip]:
         """One strip per line of ``_lines(width)``, segment for segment what Textual makes of
@@ -153,7 +154,6 @@ class Meters(Widget):
         old = self._strips if self._strips_width == width else None
         texts = self._line_texts if old else []
         self._line_texts = lines
-        base = pad_style = None
         styles = self._seg_styles
         if len(styles) > 4096:
             styles.clear()
@@ -162,8 +162,8 @@ class Meters(Widget):
             if old and y < min(len(old), len(texts)) and texts[y] == line:
                 strips.append(old[y])
                 continue
-            base = self.rich_style if base is None else base
-            pad_style = Style(bgcolor=base.bgcolor) if pad_style is None else pad_style
+            if (base := self._partial.get("")) is None:  # kept: it walks the ancestors
+                base = self._partial[""] = self.rich_style
             plain = line.plain
             line_style = line.style or None
             cuts: list[tuple[int, int, Style | str | None]] = []
@@ -193,7 +193,7 @@ class Meters(Widget):
                     style = styles[key] = style + Style.from_meta({"offset": (x, y)})
                 segments.append(Segment(text, style))
                 x += cell_len(text)
-            strips.append(Strip(segments, x).adjust_cell_length(width, pad_style))
+            strips.append(Strip(segments, x).adjust_cell_length(width, Style(bgcolor=base.bgcolor)))
         return strips
 
     def _compact_mode(self, width: int) -> bool:

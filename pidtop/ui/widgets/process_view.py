@@ -347,6 +347,8 @@ class ProcessView(ScrollView, can_focus=True):
         width = self._content_width()
         height = self.body_height
         run_start = -1  # consecutive changed lines are repainted as one region
+        runs: list[Region] = []
+        line_width = max(self.virtual_size.width, self.size.width)
         for y in range(1, height + 2):
             index = top + y - 1
             changed = False
@@ -357,8 +359,10 @@ class ProcessView(ScrollView, can_focus=True):
             if changed and run_start < 0:
                 run_start = y
             elif not changed and run_start >= 0:
-                self.refresh_lines(top + run_start, y - run_start)
+                runs.append(Region(0, run_start, line_width, y - run_start))
                 run_start = -1
+        if runs:  # one refresh: each call clears Textual's caches and checks idle again
+            self.refresh(*runs)
         self._trim_line_cache()
 
     def refresh_line_at(self, y: int) -> None:
