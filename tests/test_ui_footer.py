@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 from uitools import wait_for
 
@@ -75,6 +77,36 @@ async def test_the_keys_are_read_again_only_when_they_change() -> None:
         app.set_keymap({"tree": "ctrl+t"})  # a keymap change: the new key shown
         await wait_for(pilot, lambda: "^tTree" in footer.plain)
         assert footer.builds == builds + 3 and "F5Tree" not in footer.plain
+
+
+async def test_an_unchanged_footer_is_not_drawn_again_by_textual(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frames that change only the table and the meters reuse the footer's drawn line (the
+    compositor asks every widget for its lines at each frame); a change of keys is drawn."""
+    app = PidtopApp(ScriptedSource(), delay=3600.0)  # type: ignore[arg-type]
+    drawn = [0]
+    textual_render_lines = Widget.render_lines
+
+    def counting(self: Widget, crop: Region) -> list[Strip]:
+        if isinstance(self, KeyFooter):
+            drawn[0] += 1
+        return textual_render_lines(self, crop)
+
+    monkeypatch.setattr(Widget, "render_lines", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot, app)
+        before = drawn[0]
+        for _ in range(3):  # new samples: table and meters repainted, footer unchanged
+            merged = app.samples_merged
+            app.sample_now()
+            await wait_for(pilot, lambda: app.samples_merged > merged)  # noqa: B023
+            await pilot.pause()
+            assert "F5Tree" in "".join(c for c, _ in last_line(app))
+        assert drawn[0] == before
+        app.set_keymap({"tree": "ctrl+t"})
+        await wait_for(pilot, lambda: "^tTree" in "".join(c for c, _ in last_line(app)))
+        assert drawn[0] > before
 
 
 async def test_a_click_on_each_key_runs_its_action(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,13 +15,14 @@ neither in a footer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.color import Color
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -107,6 +108,8 @@ class KeyFooter(Widget, can_focus=False):
         #: (width, hovered cell) -> the line drawn
         self._strip: tuple[tuple[int, int | None], Strip] | None = None
         self._hover: int | None = None
+        #: (crop, size, line filters) -> the lines Textual's styles cache drew for them
+        self._lines: tuple[tuple[object, ...], list[Strip]] | None = None
         self._check_queued = False
         #: how many times the keys were read from the bindings (tests count rebuilds)
         self.builds = 0
@@ -186,8 +189,20 @@ class KeyFooter(Widget, can_focus=False):
     def notify_style_update(self) -> None:
         """A theme or CSS change: the styles (and paddings) are read again at the next paint."""
         super().notify_style_update()
+        self._lines = None
         if self._shown is not None:
             self._place()
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Textual's, and the drawn lines dropped (see :meth:`render_lines`)."""
+        self._lines = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     # ------------------------------------------------------------------ drawing
     def _segments(self, hover: int | None) -> list[Segment]:
@@ -211,6 +226,17 @@ class KeyFooter(Widget, can_focus=False):
             if desc_text:
                 out.append(Segment(desc_text, item + _folded([*item_chain, desc_styles])))
         return out
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Textual's lines, kept until a refresh or a style change. The compositor asks every
+        widget of the screen for its lines at each frame, the footer too when only the table
+        and the meters changed, and Textual's styles cache then walks the ancestors for the
+        background and opacity: ~0.3 ms a frame for this one unchanged line."""
+        key = (crop, self.size, tuple(self.get_line_filters()))
+        kept = self._lines
+        if kept is None or kept[0] != key:
+            kept = self._lines = (key, super().render_lines(crop))
+        return list(kept[1])
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
