@@ -327,3 +327,21 @@ def test_cells_and_task_counts_on_scripted_source() -> None:
     processes = [p for p in t.snapshot.processes if not p.is_thread]  # htop: kthreads apart
     assert t.tasks.total == sum(1 for p in processes if not p.is_kernel_thread)
     assert t.tasks.threads == sum(p.num_threads - 1 for p in processes if not p.is_kernel_thread)
+
+
+def test_index_of_is_each_visible_rows_place_and_none_for_a_hidden_or_dropped_one() -> None:
+    # rows remember their place (Row.pos): a hidden row's old place is taken by another row
+    t = ProcessTable(sort_column="pid", sort_reverse=False)
+    t.update(S(0.0, P(1), P(2, cmd="/bin/keep"), P(3, cmd="/bin/keep"), P(4)))
+    assert [t.index_of((p, p)) for p in (1, 2, 3, 4)] == [0, 1, 2, 3]
+    t.set_filter("keep")  # 2 and 3 now at 0 and 1, where 1 and 2 were
+    assert [t.index_of((p, p)) for p in (1, 2, 3, 4)] == [None, 0, 1, None]
+    t.invert_sort()
+    assert [t.index_of((p, p)) for p in (1, 2, 3, 4)] == [None, 1, 0, None]
+    t.set_filter("")
+    for i, row in enumerate(t.rows):
+        assert t.index_of(row.key) == i
+    t.update(S(1.0, P(1), P(3, cmd="/bin/keep"), P(4)))  # 2 is dying, then dropped
+    t.update(S(2.0, P(1), P(3, cmd="/bin/keep"), P(4)))
+    assert t.index_of((2, 2)) is None and pids(t) == [4, 3, 1]
+    assert [t.index_of((p, p)) for p in (4, 3, 1)] == [0, 1, 2]

@@ -9,7 +9,7 @@ rows by those columns, both import them without importing each other.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
@@ -38,6 +38,8 @@ class Row:
     # storage I/O over the last interval, bytes/s; None before two readings (or unreadable)
     io_read_rate: float | None = None
     io_write_rate: float | None = None
+    #: its place in the table's visible order when it was last ordered (the table checks it)
+    pos: int = field(default=-1, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

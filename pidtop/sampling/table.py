@@ -67,8 +67,8 @@ class ProcessTable:
         self.snapshot = None
         self.tasks = TaskCounts()
         self._rows: dict[ProcKey, Row] = {}
+        #: the visible rows; each knows its place in it (``Row.pos``: no dict of positions)
         self._order: list[Row] = []
-        self._index: dict[ProcKey, int] = {}
         self._collapsed: set[ProcKey] = set()
         #: some row may hold tree fields (depth, prefix, context...) from a tree order
         self._tree_marks = False
@@ -193,7 +193,12 @@ class ProcessTable:
 
     def index_of(self, key: ProcKey) -> int | None:
         """Position of a process in ``rows``, or None if it is not visible / gone. O(1)."""
-        return self._index.get(key)
+        row = self._rows.get(key)
+        if row is None:
+            return None
+        pos = row.pos  # the row's place in the latest order, if it is still there
+        order = self._order
+        return pos if 0 <= pos < len(order) and order[pos] is row else None
 
     def all_rows(self) -> Iterable[Row]:
         """Every known row (visible or not, including dying ones), in snapshot order."""
@@ -269,7 +274,8 @@ class ProcessTable:
                     order[start:i] = order[start:i][::-1]
                 start = i
         self._order = order
-        self._index = {r.key: i for i, r in enumerate(order)}
+        for i, r in enumerate(order):
+            r.pos = i
 
     def set_columns(self, ids: Sequence[str], *, recompute: bool = True) -> None:
         """Show these columns, in this order (ids from ``COLUMNS``). ValueError for an empty
@@ -385,7 +391,8 @@ class ProcessTable:
             self._tree_marks = True
             order = self._tree_order(candidates, needle)
         self._order = order
-        self._index = {r.key: i for i, r in enumerate(order)}
+        for i, r in enumerate(order):
+            r.pos = i
 
     def _tree_order(self, candidates: list[Row], needle: str) -> list[Row]:
         # parent lookup by pid among the candidates; a live row wins over a dying one that had
