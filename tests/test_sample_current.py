@@ -196,3 +196,29 @@ def test_refresh_keeps_the_same_object_when_nothing_changed(sampler: ProcSampler
         assert first is not None and seen == {id(find(sampler.sample(), child.pid))}
     finally:
         child.finish()
+
+
+def test_each_process_is_refreshed_once_per_turn_and_a_gone_one_leaves_its_turn(
+    sampler: ProcSampler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh turns are lists (less memory than sets): a PID listed twice (a reused PID
+    seen as a new identity before its turn) is still read once a turn, and a PID gone from
+    /proc is dropped from its turn."""
+    child = Child("import sys")
+    try:
+        sampler.sample()
+        sampler.sample()  # the turns are made at the second
+        every = sampler.refresh_ticks
+        turn = sampler._turns[child.pid % every]
+        turn.append(child.pid)  # as a newcomer with a reused PID would be listed again
+        turn.append(4_000_001)  # a PID no process has (PID_MAX_LIMIT is 4,194,304)
+        refreshed: list[str] = []
+        real = sampler._refresh
+        monkeypatch.setattr(sampler, "_refresh", lambda n, i: (refreshed.append(n), real(n, i)))
+        for _ in range(every):
+            sampler.sample()
+        assert refreshed.count(str(child.pid)) == 1
+        assert "4000001" not in refreshed
+        assert turn.count(child.pid) == 1 and 4_000_001 not in turn
+    finally:
+        child.finish()

@@ -120,7 +120,6 @@ class _Ident:
         "cmdline",
         "cmdline_hash",
         "comm",
-        "comm_raw",
         "exe_deleted",
         "info",
         "marked",
@@ -139,8 +138,7 @@ class _Ident:
         self.cmdline = ""
         #: hash of the cmdline bytes last decoded (not the bytes: a long one would be held twice)
         self.cmdline_hash: int | None = None
-        self.comm = ""
-        self.comm_raw = b""
+        self.comm = ""  # decoded (the raw bytes are not kept: ~50 B a process)
         self.exe_deleted = False
         self.cgroup: str | None = None
         self.sightings = 0
@@ -174,8 +172,9 @@ class ProcSampler:
         self._tick = 0
         self._fields: frozenset[str] = frozenset()
         #: PIDs (the ProcInfo's own ints) of userland processes by PID % refresh_ticks (whose
-        #: turn is which tick)
-        self._turns: dict[int, set[int]] = {}
+        #: turn is which tick). Lists, not sets (a set of ~100 PIDs is ~4x the list's memory):
+        #: a PID listed twice (reused by a new identity before its turn) is read once
+        self._turns: dict[int, list[int]] = {}
         self._turns_every = 0
         self._live = False  # this pass: the feed is live (owner changes come as events)
         #: each /proc/PID/stat kept open and read again with ``pread`` (``share_fd_budget``):
@@ -291,15 +290,17 @@ class ProcSampler:
                 self._turns_every, self._turns = every, {}
                 for entry in last.values():
                     if not (entry.info.is_kernel_thread or entry.info.is_thread):
-                        self._turns.setdefault(entry.info.pid % every, set()).add(entry.info.pid)
-            turn = self._turns.get(self._tick % every, set())
-            for pid in list(turn):
-                key = str(pid)
-                held = last.get(key)
-                if held is None or held.info.is_thread:  # gone (the PID now a thread's TID)
-                    turn.discard(pid)
-                else:
-                    self._refresh(key, held)
+                        self._turns.setdefault(entry.info.pid % every, []).append(entry.info.pid)
+            turn = self._turns.get(self._tick % every)
+            if turn:
+                kept: list[int] = []
+                for pid in dict.fromkeys(turn):  # once each
+                    key = str(pid)
+                    held = last.get(key)
+                    if held is not None and not held.info.is_thread:  # else gone (or a TID)
+                        kept.append(pid)
+                        self._refresh(key, held)
+                turn[:] = kept
         os_open, os_read, os_pread, os_close = os.open, os.read, os.pread, os.close
         stat_files = self._files
         try:
@@ -433,11 +434,12 @@ class ProcSampler:
         same = prev is not None and prev.info.starttime == s.starttime
         ident = prev if same and prev is not None else _Ident()
         if not same and leader is None and self._turns_every and not s.flags & PF_KTHREAD:
-            self._turns.setdefault(s.pid % self._turns_every, set()).add(s.pid)
+            self._turns.setdefault(s.pid % self._turns_every, []).append(s.pid)
         ident.sightings += 1
-        exec_seen = ident.comm_raw != s.comm_raw or ident.sightings == 1
+        comm = _decode(s.comm_raw)  # ~0.3 µs, on this slow path only
+        exec_seen = comm != ident.comm or ident.sightings == 1
         if exec_seen:  # equal texts of many processes: one string (sys.intern: freed unused)
-            ident.comm = sys.intern(_decode(s.comm_raw))
+            ident.comm = sys.intern(comm)
         base = rel[:-4]  # "PID/" or "PID/task/TID/"
         alive = s.state != "Z" and s.state != "X"
         fields = self._fields
@@ -472,7 +474,6 @@ class ProcSampler:
             if FIELD_CGROUP in fields:
                 with contextlib.suppress(OSError):
                     ident.cgroup = parse_cgroup(self._read_all(base + "cgroup"))
-        ident.comm_raw = s.comm_raw
         rss = s.rss_pages * self.page_size  # approximate (per-CPU batched): statm is exact
         shared: int | None
         if kernel:
