@@ -57,7 +57,8 @@ async def test_a_failed_first_sample_leaves_it_to_the_app() -> None:
 
 def test_the_monitor_start_imports_no_command_modules() -> None:
     """What ``pidtop`` imports up to ``run_tui`` (the parser, the options, the app, the sampler,
-    the journal) leaves out what only a command, a config file or a tree kill needs."""
+    the journal) leaves out what only a command, a config file or a tree kill needs, and
+    ``ctypes`` (~0.3 MiB; only reclaim and the I/O priority picker call libc through it)."""
     import subprocess
     import sys
 
@@ -76,7 +77,8 @@ def test_the_monitor_start_imports_no_command_modules() -> None:
                                 check=True).stdout.split())  # fmt: skip
     assert "pidtop.ui.app" in loaded  # the probe itself worked
     unwanted = {"sqlite3", "csv", "tomllib", "json", "pidtop.sampling.batch", "pidtop.cli.process",
-                "pidtop.actions.treefreeze", "pidtop.actions.treeresult", "ssl"}  # fmt: skip
+                "pidtop.actions.treefreeze", "pidtop.actions.treeresult", "ssl",
+                "ctypes"}  # fmt: skip
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
 
 

@@ -7,13 +7,13 @@ Readiness of a pidfd: POLLIN = exited (zombie), POLLIN|POLLHUP = reaped.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import select
 import struct
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
 from pidtop.kernel.signals import signal_name
 
@@ -23,9 +23,17 @@ SignalOutcome = Literal["delivered", "exited_not_reaped", "gone", "not_permitted
 
 ReclaimOutcome = Literal["reclaimed", "already_freed", "not_dying", "unsupported", "error"]
 
-_libc = ctypes.CDLL(None, use_errno=True)
 
-_libc.syscall.restype = ctypes.c_long
+@cache
+def libc() -> Any:
+    """The C library through ``ctypes`` (its ``syscall`` returns a long), loaded at the first
+    call: ``ctypes`` is ~0.3 MiB of memory that the monitor's sampling never needs."""
+    import ctypes
+
+    lib = ctypes.CDLL(None, use_errno=True)
+    lib.syscall.restype = ctypes.c_long
+    return lib
+
 
 PIDFD_GET_INFO = 0xC050FF0B  # _IOWR(0xFF, 11, 80-byte struct pidfd_info)
 
@@ -60,7 +68,9 @@ SYS_PROCESS_MRELEASE = 448  # x86_64 and the generic syscall table
 
 def _process_mrelease(fd: int) -> int:
     """Raw process_mrelease(fd, 0): 0 or the errno."""
-    if _libc.syscall(SYS_PROCESS_MRELEASE, ctypes.c_int(fd), ctypes.c_uint(0)) == 0:
+    import ctypes
+
+    if libc().syscall(SYS_PROCESS_MRELEASE, ctypes.c_int(fd), ctypes.c_uint(0)) == 0:
         return 0
     return ctypes.get_errno()
 
