@@ -153,6 +153,22 @@ def build_app(
     return app
 
 
+#: glibc's ``M_MMAP_THRESHOLD`` (``mallopt``)
+_M_MMAP_THRESHOLD = -3
+
+
+def pin_mmap_threshold(size: int = 128 * 1024) -> None:
+    """Blocks of ``size`` bytes or more come from their own ``mmap`` and go back to the system
+    when freed, for good (glibc's default, which it raises to the largest block freed so far).
+    Each tick builds and drops dicts of every process (~150 KB at +3,000): with the raised
+    threshold they came from the heap and the heap kept their pages (~0.8 MiB of RSS at
+    +3,000, measured with ``MALLOC_MMAP_THRESHOLD_``). No-op without glibc."""
+    from pidtop.kernel.pidfdinfo import libc
+
+    with contextlib.suppress(AttributeError, OSError):
+        libc().mallopt(_M_MMAP_THRESHOLD, size)
+
+
 def run_tui(
     options: Options,
     notes: Sequence[str] = (),
@@ -164,6 +180,7 @@ def run_tui(
     pre-frame painted with this first sample); returns the exit status."""
     raise_fd_limit()  # once, before any pidfd: the fd budget is computed from it
     hold_collector()  # the CLI holds it from before the imports
+    pin_mmap_threshold()
     try:
         return _run(options, notes, replay, pre)
     finally:
