@@ -8,6 +8,7 @@ draws what a DataTable filled by ``add_row`` draws. No process text is markup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -15,27 +16,26 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.render import measure
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import Row, RowKey
+from textual.widgets.data_table import Column, Row, RowKey
 
 
 class FdCell:
     """One cell's text, made a ``Text`` only when drawn: a table of 1,100 fds builds 4,400
     cells and draws the ~40 rows on screen. Process text as ``Text``, never markup."""
 
-    __slots__ = ("deleted", "plain", "right")
+    __slots__ = ("deleted", "plain", "right", "width")
 
     def __init__(self, plain: str, right: bool = False, deleted: bool = False) -> None:
         self.plain = plain
         self.right = right
         self.deleted = deleted  # + " (deleted)" in bold red
-
-    @property
-    def width(self) -> int:
-        return cell_len(self.plain) + (len(_DELETED) if self.deleted else 0)
+        # its cells (read ~5 times a cell a fill and paint): printable ASCII by C
+        width = len(plain) if plain.isascii() and plain.isprintable() else cell_len(plain)
+        self.width = width + (len(_DELETED) if deleted else 0)
 
     def __rich__(self) -> Text:
         text = Text(self.plain, justify="right" if self.right else None)
@@ -94,7 +94,7 @@ class FdTable(DataTable[FdCell | Text]):
         self._offset_cache[self._update_count] = [(key, 0) for key in new]
         # the widths now, not when DataTable is next idle: that is after the first paint,
         # which then showed the columns as wide as their labels, and a second frame the rows
-        self._update_dimensions(new)
+        self._widen(rows)
         # and its scrollbars: the virtual size is set here, not by a layout, so no layout
         # would decide them (a late fill was painted without its scrollbar, then with it)
         self._refresh_scrollbars()
@@ -103,13 +103,14 @@ class FdTable(DataTable[FdCell | Text]):
             self._highlight_cursor()
         self.check_idle()
 
-    #: the table's own style while it draws its lines (one walk of its ancestors per paint,
-    #: not one per line as DataTable's ``render_line`` asks it)
-    _drawing: Style | None = None
+    #: while it draws its lines: its own style, size and columns, looked up once a paint, not
+    #: once a line or a cell as DataTable asks them (each walks the DOM or builds a list:
+    #: with the cells' widths, ~30% of a 200x50 paint of fds)
+    _drawing: tuple[Style, Size, list[Column]] | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._drawing = None
-        self._drawing = self.rich_style
+        self._drawing = (self.rich_style, self.size, self.ordered_columns)
         try:
             return super().render_lines(crop)
         finally:
@@ -117,7 +118,15 @@ class FdTable(DataTable[FdCell | Text]):
 
     @property
     def rich_style(self) -> Style:
-        return self._drawing if self._drawing is not None else super().rich_style
+        return self._drawing[0] if self._drawing is not None else super().rich_style
+
+    @property
+    def size(self) -> Size:
+        return self._drawing[1] if self._drawing is not None else super().size
+
+    @property
+    def ordered_columns(self) -> list[Column]:
+        return self._drawing[2] if self._drawing is not None else super().ordered_columns
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         """A striped row's style from the widget's cache of component styles (DataTable
@@ -282,27 +291,40 @@ class FdTable(DataTable[FdCell | Text]):
             for column, cell in row.items():
                 self._data[key][columns[column].key] = cell
             keys.append(key)
+        count = self._update_count
         self._update_count += 1
+        # the same rows: DataTable's row order and offsets kept, not built again by looking
+        # every row up (~1 ms a thousand rows)
+        ordered = self._ordered_row_cache.get((self.row_count, count))
+        if ordered is not None:
+            self._ordered_row_cache[(self.row_count, count + 1)] = ordered
+        offsets = self._offset_cache.get(count)
+        if offsets is not None:
+            self._offset_cache[count + 1] = offsets
         self._update_dimensions(keys)
         self.refresh()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        data = self._data
+        self._widen([row.values() for key in new_rows if (row := data.get(key)) is not None])
+
+    def _widen(self, rows: Sequence[Iterable[FdCell | Text]]) -> None:
+        """Each column as wide as its widest cell of ``rows`` (in the order of the columns),
+        then the virtual size. A column of ``FdCell`` s is measured by C (``max`` of their
+        widths): a loop over 4,400 cells was ~40% of a fill."""
         console = self.app.console
-        columns = self.ordered_columns  # (a row's cells are in the order of its columns)
-        widths = [column.content_width for column in columns]
-        for key in new_rows:
-            row = self._data.get(key)
-            if row is None:
-                continue
-            for i, cell in enumerate(row.values()):
-                if isinstance(cell, FdCell):
-                    width = cell.width
-                elif isinstance(cell, Text) and "\n" not in cell.plain:
-                    width = cell.cell_len
-                else:  # not one line of Text: as DataTable measures it
-                    width = measure(console, cell, 1)
-                if width > widths[i]:
-                    widths[i] = width
-        for column, width in zip(columns, widths, strict=True):
-            column.content_width = width
+        columns = self.ordered_columns
+        for column, cells in zip(columns, zip(*rows, strict=True), strict=False):
+            fds = [cell for cell in cells if type(cell) is FdCell]
+            widest = max(map(_width, fds), default=0)
+            if len(fds) < len(cells):
+                for cell in cells:
+                    if isinstance(cell, Text) and "\n" not in cell.plain:
+                        widest = max(widest, cell.cell_len)
+                    elif not isinstance(cell, FdCell):  # as DataTable measures it
+                        widest = max(widest, measure(console, cell, 1))
+            column.content_width = max(column.content_width, widest)
         super()._update_dimensions(())  # the virtual size
+
+
+_width = attrgetter("width")
