@@ -454,3 +454,15 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
             ]
             assert ours.cursor_row == theirs.cursor_row
             assert shown[ours] == shown[theirs]
+
+        # the mouse: a click moves the cursor to the row under it, hovering marks a row, as
+        # in a DataTable (FdTable makes its cells' segments, with the row and column in them)
+        for table in (ours, theirs):
+            table.scroll_home(animate=False, immediate=True)
+            await pilot.click(table, offset=(2, 5))
+            await pilot.hover(table, offset=(3, 8))
+            await pilot.pause()
+            shown[table] = (drawn(table), [])
+        assert ours.cursor_row == theirs.cursor_row == 4
+        assert ours.hover_coordinate.row == theirs.hover_coordinate.row == 7
+        assert shown[ours] == shown[theirs]
