@@ -137,11 +137,13 @@ class FdTable(DataTable[FdCell | Text]):
     #: while it draws its lines: its own style, size and columns, looked up once a paint, not
     #: once a line or a cell as DataTable asks them (each walks the DOM or builds a list:
     #: with the cells' widths, ~30% of a 200x50 paint of fds)
-    _drawing: tuple[Style, Size, list[Column]] | None = None
+    _drawing: tuple[Style, Size, list[Column], list[int]] | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._drawing = None
-        self._drawing = (self.rich_style, self.size, self.ordered_columns)
+        columns = self.ordered_columns
+        widths = [column.get_render_width(self) for column in columns]
+        self._drawing = (self.rich_style, self.size, columns, widths)
         try:
             return super().render_lines(crop)
         finally:
@@ -158,6 +160,12 @@ class FdTable(DataTable[FdCell | Text]):
     @property
     def ordered_columns(self) -> list[Column]:
         return self._drawing[2] if self._drawing is not None else super().ordered_columns
+
+    def _widths(self) -> list[int]:
+        """Each column's width on screen."""
+        if self._drawing is not None:
+            return self._drawing[3]
+        return [column.get_render_width(self) for column in self.ordered_columns]
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """A line of fds as DataTable makes it, without its crop, fit and simplify when the
@@ -178,12 +186,11 @@ class FdTable(DataTable[FdCell | Text]):
             or (self._labelled_row_exists and self.show_row_labels)
         ):
             return super()._render_line(y, x1, x2, base_style)
-        inner = [
-            column.get_render_width(self) - 2 * self.cell_padding for column in self.ordered_columns
-        ]
-        if sum(inner) + 2 * self.cell_padding * len(inner) > width or not all(
-            type(cell) is FdCell and cell.width <= room
-            for cell, room in zip(row.values(), inner, strict=True)
+        widths = self._widths()
+        pad = 2 * self.cell_padding
+        if sum(widths) > width or not all(
+            type(cell) is FdCell and cell.width <= room - pad
+            for cell, room in zip(row.values(), widths, strict=True)
         ):
             return super()._render_line(y, x1, x2, base_style)
         cursor, hover = self.cursor_coordinate, self.hover_coordinate
@@ -254,7 +261,7 @@ class FdTable(DataTable[FdCell | Text]):
         row_style = self._get_row_style(row_index, base_style)
         cursor = cursor_location.row == row_index
         hover = hover_location.row == row_index
-        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        widths = self._widths()
         cells = [
             self._render_cell(row_index, i, row_style, width, cursor=cursor, hover=hover)[line_no]
             for i, width in enumerate(widths)
