@@ -124,7 +124,11 @@ class FdTable(DataTable[FdCell | Text]):
         self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
         self._offset_cache[self._update_count] = list(zip(new, repeat(0, len(new)), strict=True))
         # the widths now, not when DataTable is next idle: that is after the first paint,
-        # which then showed the columns as wide as their labels, and a second frame the rows
+        # which then showed the columns as wide as their labels, and a second frame the rows;
+        # from the labels' (DataTable's clear keeps them: a kept screen showed the widest
+        # column of an earlier process)
+        for column in self.ordered_columns:
+            column.content_width = column.label.cell_len
         self._widen(rows)
         # and its scrollbars: the virtual size is set here, not by a layout, so no layout
         # would decide them (a late fill was painted without its scrollbar, then with it)
