@@ -454,3 +454,34 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
             ]
             assert ours.cursor_row == theirs.cursor_row
             assert shown[ours] == shown[theirs]
+
+        # the mouse: a click moves the cursor to the row under it, hovering marks a row, as
+        # in a DataTable (FdTable makes its cells' segments, with the row and column in them)
+        for table in (ours, theirs):
+            table.scroll_home(animate=False, immediate=True)
+            await pilot.click(table, offset=(2, 5))
+            await pilot.hover(table, offset=(3, 8))
+            await pilot.pause()
+            shown[table] = (drawn(table), [])
+        assert ours.cursor_row == theirs.cursor_row == 4
+        assert ours.hover_coordinate.row == theirs.hover_coordinate.row == 7
+        assert shown[ours] == shown[theirs]
+
+
+async def test_a_refilled_fd_table_is_as_wide_as_its_new_rows() -> None:
+    """A fill replaces the columns' widths (the app keeps the screen: the next process's
+    names may be shorter than the last one's)."""
+    from textual.app import App, ComposeResult
+
+    from pidtop.ui.screens.procinfo import FdCell, FdTable
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FdTable(cursor_type="row")
+
+    async with One().run_test(size=(100, 30)) as pilot:
+        table = pilot.app.query_one(FdTable)
+        table.add_columns("FD", "TYPE", "MODE", "NAME")
+        table.fill([(FdCell("12345"), FdCell("FIFO"), FdCell("rw"), FdCell("x" * 80))])
+        table.fill([(FdCell("1"), FdCell("REG"), FdCell("r"), FdCell("short"))])
+        assert [c.content_width for c in table.ordered_columns] == [2, 4, 4, 5]

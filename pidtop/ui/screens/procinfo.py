@@ -330,12 +330,13 @@ class FilesScreen(ProcScreen):
             table.fill([(Text(""), Text(""), Text(""), Text(f"cannot read: {self.rows}", "red"))])
             return
         self.rows = result
+        empty = FdCell("")  # a pending fd's three cells (most of a thousand fds' first read)
         rows: list[tuple[FdCell | Text, ...]] = [
             (
                 FdCell(str(e.fd), right=True),
-                FdCell(e.kind or ""),
-                FdCell(e.mode or ""),
-                FdCell(e.name, deleted=e.deleted),
+                FdCell(e.kind) if e.kind else empty,
+                FdCell(e.mode) if e.mode else empty,
+                FdCell(e.name, deleted=e.deleted) if e.name or e.deleted else empty,
             )
             for e in result[:MAX_ROWS]
         ]
