@@ -340,17 +340,28 @@ def cell(table: FdTable, row: int, column: int) -> str:
     return str(getattr(table.get_cell_at(Coordinate(row, column)), "plain", ""))
 
 
+async def opened_two_pass(pilot: Any, app: Any, *, gone: bool = False) -> tuple[Any, TwoPass]:
+    """A's open files (200 fds) through a :class:`TwoPass` source, the first 50 read first
+    (``gone``: A has exited by its second pass, which may then go on); (the scripted source, the
+    two-pass source)."""
+    source, _ = await started(pilot, app)
+    two = TwoPass(app.details_source)
+    if gone:
+        two.gone = True
+        two.go.set()
+    app._details_source = two
+    with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
+        app.show_files(A, source.key_of(A)[1], "python3 train.py")  # 200 fds
+        await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+    return source, two
+
+
 async def test_open_files_pending_after_the_first_page_are_filled_in_place() -> None:
     """The fds after the first page are shown (count, fd, name) before their type and mode are
     read; those land in their cells later, the cursor and scroll where they were."""
     app = scripted_app()
     async with app.run_test(size=(120, 24)) as pilot:
-        source, _ = await started(pilot, app)
-        two = TwoPass(app.details_source)
-        app._details_source = two  # type: ignore[assignment]
-        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
-            app.show_files(A, source.key_of(A)[1], "python3 train.py")  # 200 fds
-            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        _, two = await opened_two_pass(pilot, app)
         kept = app.screen
         assert isinstance(kept, FilesScreen)
         table = kept.query_one(FdTable)
@@ -379,12 +390,7 @@ async def test_open_files_pending_of_the_last_process_are_dropped() -> None:
     """A's pending fds land after the screen was opened again for B: B's table is untouched."""
     app = scripted_app()
     async with app.run_test(size=(120, 24)) as pilot:
-        source, _ = await started(pilot, app)
-        two = TwoPass(app.details_source)
-        app._details_source = two  # type: ignore[assignment]
-        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
-            app.show_files(A, source.key_of(A)[1], "python3 train.py")
-            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        source, two = await opened_two_pass(pilot, app)
         kept = app.screen
         table = kept.query_one(FdTable)
         await wait_for(pilot, two.completing.is_set)  # A's second pass is under way
@@ -407,14 +413,7 @@ async def test_open_files_pending_of_a_process_that_exited_say_so() -> None:
     the rows read first stay."""
     app = scripted_app()
     async with app.run_test(size=(120, 24)) as pilot:
-        source, _ = await started(pilot, app)
-        two = TwoPass(app.details_source)
-        two.gone = True
-        two.go.set()
-        app._details_source = two  # type: ignore[assignment]
-        with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
-            app.show_files(A, source.key_of(A)[1], "python3 train.py")
-            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
+        await opened_two_pass(pilot, app, gone=True)
         table = app.screen.query_one(FdTable)
         await wait_for(pilot, lambda: cell(table, 50, 3) == "cannot read: exited")
         assert cell(table, 199, 3) == "cannot read: exited" and cell(table, 199, 0) == "199"
