@@ -216,3 +216,32 @@ def test_large_blocks_keep_their_own_mapping_after_the_threshold_is_pinned() -> 
 
     assert mapped("pin") >= 300_000
     assert mapped("no") == 0  # what glibc does alone (the test can tell the two apart)
+
+
+@pytest.mark.parametrize(("env", "delay"), [(None, 0.025), ("200", 0.2)])
+def test_a_lone_esc_waits_htops_25_ms_unless_escdelay_says_otherwise(
+    env: str | None, delay: float
+) -> None:
+    """The CLI's start sets Textual's escape delay (100 ms by default: every Esc that closes a
+    screen waited for it) to htop's 25 ms before Textual is imported; a user's ``ESCDELAY``
+    wins; the variable is not left for the processes pidtop starts."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from pidtop.cli.main import _import_asyncio_without_tls\n"
+        "_import_asyncio_without_tls()\n"
+        "assert 'textual.constants' not in sys.modules  # (what the CLI has loaded by then)\n"
+        "from pidtop.ui.startup import quick_escape\n"
+        "quick_escape()\n"
+        "import textual.constants\n"
+        "print(textual.constants.ESCAPE_DELAY, os.environ.get('ESCDELAY'))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "ESCDELAY"}
+    if env is not None:
+        environ["ESCDELAY"] = env
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=environ).stdout.split()  # fmt: skip
+    assert out == [str(delay), str(env)]

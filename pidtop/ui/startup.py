@@ -6,6 +6,7 @@ Importing this module is cheap (no Textual): the app itself is imported by :func
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -167,6 +168,25 @@ def pin_mmap_threshold(size: int = 128 * 1024) -> None:
 
     with contextlib.suppress(AttributeError, OSError):
         libc().mallopt(_M_MMAP_THRESHOLD, size)
+
+
+#: ms a lone Esc waits for the rest of an escape sequence before it is the Esc key (htop's
+#: ``set_escdelay(25)``; Textual's default is 100: every Esc that closes a screen waited for it)
+ESCAPE_DELAY_MS = 25
+
+
+def quick_escape() -> None:
+    """Textual's escape delay (its ``ESCDELAY``, read once when ``textual.constants`` is
+    imported) at :data:`ESCAPE_DELAY_MS`, unless the user set ``ESCDELAY``. The variable is
+    set only for that import: the processes pidtop starts do not inherit it. The CLI calls it
+    before it imports Textual; once Textual is imported it changes nothing."""
+    if "ESCDELAY" in os.environ or "textual.constants" in sys.modules:
+        return
+    os.environ["ESCDELAY"] = str(ESCAPE_DELAY_MS)
+    try:
+        import textual.constants  # noqa: F401  (reads ESCDELAY)
+    finally:
+        del os.environ["ESCDELAY"]
 
 
 def run_tui(
