@@ -200,6 +200,12 @@ class ProcessTable:
         order = self._order
         return pos if 0 <= pos < len(order) and order[pos] is row else None
 
+    def _set_order(self, order: list[Row]) -> None:
+        """``order`` is the visible rows; each row learns its place in it (``index_of``)."""
+        self._order = order
+        for i, r in enumerate(order):
+            r.pos = i
+
     def all_rows(self) -> Iterable[Row]:
         """Every known row (visible or not, including dying ones), in snapshot order."""
         return self._rows.values()
@@ -273,9 +279,7 @@ class ProcessTable:
                 if i - start > 1:
                     order[start:i] = order[start:i][::-1]
                 start = i
-        self._order = order
-        for i, r in enumerate(order):
-            r.pos = i
+        self._set_order(order)
 
     def set_columns(self, ids: Sequence[str], *, recompute: bool = True) -> None:
         """Show these columns, in this order (ids from ``COLUMNS``). ValueError for an empty
@@ -390,9 +394,7 @@ class ProcessTable:
                 r.context = False
             self._tree_marks = True
             order = self._tree_order(candidates, needle)
-        self._order = order
-        for i, r in enumerate(order):
-            r.pos = i
+        self._set_order(order)
 
     def _tree_order(self, candidates: list[Row], needle: str) -> list[Row]:
         # parent lookup by pid among the candidates; a live row wins over a dying one that had
