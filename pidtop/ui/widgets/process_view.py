@@ -231,9 +231,7 @@ class ProcessView(ScrollView, can_focus=True):
                 top, height = int(self.scroll_offset.y), self.body_height
             if 1 <= index - top + 1 <= height:
                 lines.append(index - top + 1)
-        if lines:
-            width = max(self.virtual_size.width, self.size.width)
-            self.refresh(*(Region(0, y, width, 1) for y in lines))
+        self._repaint((y, 1) for y in lines)
 
     @property
     def visible_columns(self) -> list[str]:
@@ -347,8 +345,7 @@ class ProcessView(ScrollView, can_focus=True):
         width = self._content_width()
         height = self.body_height
         run_start = -1  # consecutive changed lines are repainted as one region
-        runs: list[Region] = []
-        line_width = max(self.virtual_size.width, self.size.width)
+        runs: list[tuple[int, int]] = []
         for y in range(1, height + 2):
             index = top + y - 1
             changed = False
@@ -359,11 +356,17 @@ class ProcessView(ScrollView, can_focus=True):
             if changed and run_start < 0:
                 run_start = y
             elif not changed and run_start >= 0:
-                runs.append(Region(0, run_start, line_width, y - run_start))
+                runs.append((run_start, y - run_start))
                 run_start = -1
-        if runs:  # one refresh: each call clears Textual's caches and checks idle again
-            self.refresh(*runs)
+        self._repaint(runs)
         self._trim_line_cache()
+
+    def _repaint(self, lines: Iterable[tuple[int, int]]) -> None:
+        """Repaint these on-screen lines (first y, 0 = the header; how many) in one refresh:
+        each ``Widget.refresh`` clears Textual's caches and checks idle again."""
+        width = max(self.virtual_size.width, self.size.width)
+        if regions := [Region(0, y, width, n) for y, n in lines]:
+            self.refresh(*regions)
 
     def refresh_line_at(self, y: int) -> None:
         """Repaint one on-screen line (0 = header)."""
@@ -403,11 +406,10 @@ class ProcessView(ScrollView, can_focus=True):
             return
         # the two lines, in one refresh (a burst of Down keys makes ~40 of these a frame)
         top = int(self.scroll_offset.y) - 1
-        width = max(self.virtual_size.width, self.size.width)
         lines = {old_index, index}
         for i in lines:
             self._strips.pop(i, None)
-        self.refresh(*(Region(0, i - top, width, 1) for i in lines))
+        self._repaint((i - top, 1) for i in lines)
 
     def set_cursor_key(self, key: ProcKey) -> bool:
         """Move the cursor onto a process if it is visible."""
