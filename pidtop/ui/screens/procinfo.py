@@ -16,6 +16,7 @@ most of ``e``'s time at +1,000 processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 from typing import cast
@@ -31,6 +32,7 @@ from textual.widgets import Input, Label, Static
 
 from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
+from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import format_identity
 from pidtop.sampling.fmt import sanitize
 from pidtop.ui.screens.firstread import in_time, read_in_thread
@@ -118,17 +120,25 @@ class ProcScreen(Modal[None]):
 
     def _start(self) -> Future[object]:
         """Read this opening's process in a thread: its identity and what the screen shows."""
-        source, pid, starttime, read = self.source, self.pid, self.starttime, self._read
+        read = self._read
+        self._pending: Future[object] = self._in_thread(
+            lambda h: (format_identity(h.identity), read(h))
+        )
+        return self._pending
 
-        def load() -> tuple[str, object]:
+    def _in_thread(self, read: Callable[[ProcessHandle], object]) -> Future[object]:
+        """``read(handle)`` in a thread, through a handle of this opening's process opened for
+        it (and closed after)."""
+        source, pid, starttime = self.source, self.pid, self.starttime
+
+        def load() -> object:
             handle = source.open(pid, starttime)
             try:
-                return format_identity(handle.identity), read(handle)
+                return read(handle)
             finally:
                 handle.close()
 
-        self._pending: Future[object] = read_in_thread(load)
-        return self._pending
+        return read_in_thread(load)
 
     def _read(self, handle: object) -> object:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -353,16 +363,8 @@ class FilesScreen(ProcScreen):
         rows = self.rows
         if token is not self._pending or self._gone or not isinstance(rows, list):
             return
-        source, pid, starttime, shown = self.source, self.pid, self.starttime, rows[:MAX_ROWS]
-
-        def load() -> object:
-            handle = source.open(pid, starttime)
-            try:
-                return source.complete_files(handle, shown)
-            finally:
-                handle.close()
-
-        done = read_in_thread(load)
+        source, shown = self.source, rows[:MAX_ROWS]
+        done = self._in_thread(lambda handle: source.complete_files(handle, shown))
         done.add_done_callback(lambda d: self.post_message(Completed(token, d)))
 
     def on_completed(self, event: Completed) -> None:
