@@ -171,6 +171,16 @@ class FdTable(DataTable[FdCell | Text]):
             return self._drawing[3]
         return [column.get_render_width(self) for column in self.ordered_columns]
 
+    @property
+    def _plain_rows(self) -> bool:
+        """Its rows are drawn here (a row cursor, no fixed columns, no row labels: the open
+        files'), not by DataTable."""
+        return (
+            self.cursor_type == "row"
+            and not self.fixed_columns
+            and not (self._labelled_row_exists and self.show_row_labels)
+        )
+
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """A line of fds as DataTable makes it, without its crop, fit and simplify when the
         row fills the table's width exactly, unscrolled, and its cells are one segment a
@@ -181,14 +191,7 @@ class FdTable(DataTable[FdCell | Text]):
         except LookupError:
             return Strip.blank(width, base_style)
         row = self._data.get(row_key)  # (not the header's)
-        if (
-            row is None
-            or x1
-            or x2 != width
-            or self.cursor_type != "row"
-            or self.fixed_columns
-            or (self._labelled_row_exists and self.show_row_labels)
-        ):
+        if row is None or x1 or x2 != width or not self._plain_rows:
             return super()._render_line(y, x1, x2, base_style)
         widths = self._widths()
         pad = 2 * self.cell_padding
@@ -238,12 +241,7 @@ class FdTable(DataTable[FdCell | Text]):
         """A row of fds as DataTable draws it with a row cursor (no labels, no fixed columns),
         with its style and column widths looked up once, not once a cell."""
         row_index = self._row_locations.get(row_key)
-        if (
-            row_index is None
-            or self.cursor_type != "row"
-            or self.fixed_columns
-            or (self._labelled_row_exists and self.show_row_labels)
-        ):
+        if row_index is None or not self._plain_rows:
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
