@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,32 @@ def test_recycled_pid_is_refused_and_a_late_reuse_reported() -> None:
     assert r["b_nice"] == 0, "the newcomer was reniced"
     assert r["after"] == "reused"
     assert "the change may have reached the new process" in str(r["after_text"])
+
+
+def test_ionice_sets_every_class_by_syscall_as_psutil_reads_it() -> None:
+    """``ioprio_set``/``ioprio_get`` by syscall (no psutil import when tuning): each class as
+    psutil reads it back; a level is sent only for realtime and best-effort."""
+    import psutil
+
+    with spawn("child") as t, ProcessHandle.open(t.pid) as h:
+        for cls, level, want in ((1, 3, (1, 3)), (2, 7, (2, 7)), (3, 5, (3, 0)), (0, 6, (0, 0))):
+            r = set_ionice(h, cls, level)
+            assert r.ok, r.describe()
+            got = psutil.Process(t.pid).ionice()
+            assert (int(got[0]), got[1]) == want
+    code = (
+        "import sys; from pidtop.actions.tuning import set_ionice\n"
+        "from pidtop.kernel.handle import ProcessHandle\n"
+        "import os\n"
+        "with ProcessHandle.open(os.getpid()) as h: r = set_ionice(h, 2, 5)\n"
+        "print(r.ok, r.after, 'psutil' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "True best-effort 5 False", out.stderr
+
+
+def test_ionice_of_a_gone_process_says_gone() -> None:
+    with spawn("child") as t, ProcessHandle.open(t.pid) as h:
+        t.exit(0)
+        t.reap()
+        assert set_ionice(h, 2, 1).outcome == "gone"

@@ -30,12 +30,12 @@ from pidtop.actions.eventlog import EventLog
 from pidtop.kernel.errors import HandleError
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import format_identity, read_starttime
+from pidtop.kernel.ioprio import IOPRIO_CLASSES, ioprio_get, ioprio_set
 
 TuneOutcome = Literal["done", "not_permitted", "gone", "reused", "error"]
 NICE_MIN, NICE_MAX = -20, 19
-#: ioprio classes as psutil numbers them, with their names
-IOPRIO = {"none": 0, "realtime": 1, "best-effort": 2, "idle": 3}
-IOPRIO_NAMES = {v: k for k, v in IOPRIO.items()}
+#: the I/O classes by name (``ionice``'s names)
+IOPRIO = {name: number for number, name in IOPRIO_CLASSES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,20 +127,14 @@ def bracket(
     """Run ``call(pid)`` only while ``handle`` verifiably names that PID's process.
 
     ``call`` returns ``(before, after)`` value texts, or None to say nothing needed changing.
-    OSError/psutil errors become outcomes; nothing is raised for the usual cases.
+    OSErrors become outcomes; nothing is raised for the usual cases.
     """
-    import psutil  # only when tuning: not on the start-up path (~5 ms)
-
     target = format_identity(handle.identity)  # type: ignore[arg-type]
     refused = preflight(handle, action)
     if refused is not None:
         return refused
     try:
         values = call(handle.pid)
-    except psutil.AccessDenied:
-        return TuneResult(target, action, "not_permitted")
-    except psutil.NoSuchProcess:
-        return TuneResult(target, action, "gone", " (exited meanwhile)")
     except OSError as e:
         if e.errno in (errno.EPERM, errno.EACCES):
             return TuneResult(target, action, "not_permitted")
@@ -195,27 +189,22 @@ def set_nice(handle: ProcessHandle | _Handle, value: int) -> TuneResult:
 
 
 def ionice_text(ioclass: int, level: int) -> str:
-    name = IOPRIO_NAMES.get(ioclass, str(ioclass))
+    name = IOPRIO_CLASSES.get(ioclass, str(ioclass))
     return name if ioclass in (0, 3) else f"{name} {level}"
 
 
 def set_ionice(handle: ProcessHandle | _Handle, ioclass: int, level: int = 4) -> TuneResult:
     """I/O scheduling class (0 none, 1 realtime, 2 best-effort, 3 idle) and level 0-7
     (levels only for realtime and best-effort). Realtime needs CAP_SYS_ADMIN."""
-    if ioclass not in IOPRIO_NAMES:
+    if ioclass not in IOPRIO_CLASSES:
         raise ValueError(f"unknown I/O class {ioclass}")
     if not 0 <= level <= 7:
         raise ValueError(f"I/O priority level {level} is out of range 0..7")
-    value = level if ioclass in (1, 2) else None
 
     def call(pid: int) -> tuple[str, str]:
-        import psutil
-
-        proc = psutil.Process(pid)
-        old = proc.ionice()
-        proc.ionice(ioclass, value)
-        new = proc.ionice()
-        return ionice_text(int(old[0]), old[1]), ionice_text(int(new[0]), new[1])
+        old = ioprio_get(pid)
+        ioprio_set(pid, ioclass, level)
+        return ionice_text(*old), ionice_text(*ioprio_get(pid))
 
     return bracket(handle, f"I/O {ionice_text(ioclass, level)}", call)
 

@@ -52,7 +52,7 @@ from pidtop.details.procparse import (
 from pidtop.kernel.errors import ProcessGone
 from pidtop.kernel.handle import ProcessHandle
 from pidtop.kernel.identity import CLK_TCK, format_identity, starttime_to_wall
-from pidtop.kernel.pidfdinfo import libc
+from pidtop.kernel.ioprio import IOPRIO_CLASSES, ioprio_get
 from pidtop.kernel.procdir import ProcDir
 from pidtop.kernel.stat import PF_KTHREAD, StatFields, parse_stat
 from pidtop.sampling.extras import cgroup_owner
@@ -64,26 +64,6 @@ T = TypeVar("T")
 MAX_PARENTS = 32
 #: threads listed (the busiest first); the count is always the real one
 MAX_THREADS = 64
-
-IOPRIO_CLASSES = {0: "none", 1: "realtime", 2: "best-effort", 3: "idle"}
-#: ioprio_get(2) by machine (no libc wrapper; psutil costs a 30-60 ms import at the first read)
-_SYS_IOPRIO_GET = {"x86_64": 252, "aarch64": 31, "riscv64": 31, "i686": 290}
-_IOPRIO_WHO_PROCESS = 1
-
-
-def ioprio_get(pid: int) -> tuple[int, int]:
-    """(class, level) of process ``pid`` by ``ioprio_get(2)``; OSError (ENOSYS on a machine
-    whose syscall number is not known here, EPERM, ESRCH...) if it cannot be had."""
-    nr = _SYS_IOPRIO_GET.get(os.uname().machine)
-    if nr is None:
-        raise OSError(errno.ENOSYS, "ioprio_get: unknown on this machine")
-    import ctypes  # (loaded by libc())
-
-    value = libc().syscall(nr, ctypes.c_int(_IOPRIO_WHO_PROCESS), ctypes.c_int(pid))
-    if value < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return value >> 13, value & 0x1FFF
 
 
 def _reason(e: BaseException) -> str:

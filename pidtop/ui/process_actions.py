@@ -436,7 +436,7 @@ class ProcessActions(_Mixin):
 def ioprio_of(handle: Handle) -> tuple[int, int] | None:
     """(class, level) of ``handle``'s process (to preselect the picker); None if unknown
     (one syscall: fine on the loop)."""
-    from pidtop.details.reader import ioprio_get
+    from pidtop.kernel.ioprio import ioprio_get
 
     if not handle.real:  # scripted: its PID is not real
         return None

@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from pidtop.actions.tuning import IOPRIO, IOPRIO_NAMES, cpu_list_text
+from pidtop.actions.tuning import IOPRIO, cpu_list_text
+from pidtop.kernel.ioprio import IOPRIO_CLASSES
 from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckList, CursorList
 
@@ -45,7 +46,7 @@ class IoniceScreen(Modal[tuple[int, int] | None]):
             yield Label(_targets_line(self._targets))
             if self._current is not None:
                 c, lvl = self._current
-                now = IOPRIO_NAMES.get(c, str(c)) + (f" {lvl}" if c in (1, 2) else "")
+                now = IOPRIO_CLASSES.get(c, str(c)) + (f" {lvl}" if c in (1, 2) else "")
                 yield Label(Text(f"now: {now}", style="dim"))
             yield CursorList(
                 *(Option(Text(label), id=f"{c}:{lvl}") for c, lvl, label in IONICE_CHOICES),
