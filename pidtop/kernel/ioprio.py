@@ -1,4 +1,4 @@
-"""One thing: a process's I/O scheduling class and level, by the ``ioprio_get(2)`` and
+"""A process's I/O scheduling class and level, by the ``ioprio_get(2)`` and
 ``ioprio_set(2)`` syscalls (no libc wrapper exists; psutil's costs a 30-60 ms import)."""
 
 from __future__ import annotations
