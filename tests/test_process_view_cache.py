@@ -5,6 +5,7 @@ draws with what it draws after every cache is dropped, style by style."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 from textual.pilot import Pilot
 from textual.strip import Strip
@@ -140,3 +141,22 @@ async def test_cached_strips_follow_every_view_change() -> None:
             assert_fresh(view)
             await resample(pilot)
             assert_fresh(view)
+
+
+async def test_a_row_is_one_segment_per_run_of_one_style() -> None:
+    """Each cached row strip joins neighbouring cells of one style into one segment: Textual
+    writes every segment with its own colour sequence and reset (a plain row's ~12 cells, one
+    style, were half of a repainted frame's bytes)."""
+    app = PidtopApp(ReusingSource(), delay=3600.0)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        view = app.view
+        await pilot.press("down", "space")  # a pin: the mark gutter's own style too
+        await pilot.pause()
+        top = int(view.scroll_offset.y)
+        rows = [view._row_strip(top + y, view._content_width()) for y in range(view.body_height)]
+        assert len(rows) > 5
+        for strip in rows:
+            segments = list(strip)
+            assert all(a.style != b.style for a, b in pairwise(segments))
+        assert_fresh(view)

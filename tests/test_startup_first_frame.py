@@ -234,8 +234,8 @@ def test_a_lone_esc_waits_htops_25_ms_unless_escdelay_says_otherwise(
         "from pidtop.cli.main import _import_asyncio_without_tls\n"
         "_import_asyncio_without_tls()\n"
         "assert 'textual.constants' not in sys.modules  # (what the CLI has loaded by then)\n"
-        "from pidtop.ui.startup import quick_escape\n"
-        "quick_escape()\n"
+        "from pidtop.ui.startup import textual_timing\n"
+        "textual_timing()\n"
         "import textual.constants\n"
         "print(textual.constants.ESCAPE_DELAY, os.environ.get('ESCDELAY'))\n"
     )
@@ -245,3 +245,32 @@ def test_a_lone_esc_waits_htops_25_ms_unless_escdelay_says_otherwise(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=environ).stdout.split()  # fmt: skip
     assert out == [str(delay), str(env)]
+
+
+@pytest.mark.parametrize(("env", "fps"), [(None, 120), ("30", 30)])
+def test_frames_after_a_key_wait_at_most_a_120th_unless_textual_fps_says_otherwise(
+    env: str | None, fps: int
+) -> None:
+    """The CLI's start sets Textual's frame rate cap (``TEXTUAL_FPS``, 60 by default) to 120
+    before Textual is imported: a frame asked for soon after the last one waits for the
+    screen's update timer, one or two of its periods (up to 33 ms at 60, measured in tmux).
+    A user's ``TEXTUAL_FPS`` wins; the variable is not left for the processes pidtop starts."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from pidtop.cli.main import _import_asyncio_without_tls\n"
+        "_import_asyncio_without_tls()\n"
+        "from pidtop.ui.startup import textual_timing\n"
+        "textual_timing()\n"
+        "import textual.screen\n"
+        "print(round(1 / textual.screen.UPDATE_PERIOD), os.environ.get('TEXTUAL_FPS'))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    if env is not None:
+        environ["TEXTUAL_FPS"] = env
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=environ).stdout.split()  # fmt: skip
+    assert out == [str(fps), str(env)]

@@ -186,9 +186,9 @@ def _start_app(args: argparse.Namespace, pre: PreFrame | None) -> int:
     paint that, and its imports are most of start-up's time)."""
     _import_asyncio_without_tls()  # first: Textual and pidtop.ui.startup import asyncio
     try:
-        from pidtop.ui.startup import quick_escape
+        from pidtop.ui.startup import textual_timing
 
-        quick_escape()  # before Textual reads its escape delay
+        textual_timing()  # before Textual reads its escape delay and frame rate
         import textual  # noqa: F401
 
         from pidtop.ui.startup import resolve_options, run_tui

@@ -173,20 +173,33 @@ def pin_mmap_threshold(size: int = 128 * 1024) -> None:
 #: ms a lone Esc waits for the rest of an escape sequence before it is the Esc key (htop's
 #: ``set_escdelay(25)``; Textual's default is 100: every Esc that closes a screen waited for it)
 ESCAPE_DELAY_MS = 25
+#: Textual's frame rate cap (its ``TEXTUAL_FPS``, default 60). A frame asked for soon after the
+#: last one waits for its screen's update timer, and Textual 8.2's timer then skips a slot: the
+#: frame after a key came up to 33 ms late at 60 (a 40-key burst read in two parts; a key
+#: just after the once-a-second status line), up to 17 ms at 120. Frames are still only drawn
+#: when something changed: nothing more at idle.
+MAX_FPS = 120
 
 
-def quick_escape() -> None:
-    """Textual's escape delay (its ``ESCDELAY``, read once when ``textual.constants`` is
-    imported) at :data:`ESCAPE_DELAY_MS`, unless the user set ``ESCDELAY``. The variable is
-    set only for that import: the processes pidtop starts do not inherit it. The CLI calls it
-    before it imports Textual; once Textual is imported it changes nothing."""
-    if "ESCDELAY" in os.environ or "textual.constants" in sys.modules:
+def textual_timing() -> None:
+    """Textual's escape delay (``ESCDELAY``) at :data:`ESCAPE_DELAY_MS` and its frame rate cap
+    (``TEXTUAL_FPS``) at :data:`MAX_FPS`, each unless the user set that variable. Textual reads
+    them once, when ``textual.constants`` is imported: they are set only for that import (the
+    processes pidtop starts do not inherit them). The CLI calls this before it imports Textual;
+    once Textual is imported it changes nothing."""
+    if "textual.constants" in sys.modules:
         return
-    os.environ["ESCDELAY"] = str(ESCAPE_DELAY_MS)
+    ours = {
+        name: value
+        for name, value in (("ESCDELAY", ESCAPE_DELAY_MS), ("TEXTUAL_FPS", MAX_FPS))
+        if name not in os.environ
+    }
+    os.environ.update({name: str(value) for name, value in ours.items()})
     try:
-        import textual.constants  # noqa: F401  (reads ESCDELAY)
+        import textual.constants  # noqa: F401  (reads ESCDELAY and TEXTUAL_FPS)
     finally:
-        del os.environ["ESCDELAY"]
+        for name in ours:
+            del os.environ[name]
 
 
 def run_tui(
