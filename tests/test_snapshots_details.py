@@ -15,7 +15,8 @@ from pidtop.demo.script import NEW_AT
 from pidtop.demo.source import ScriptedSource
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
-from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
+from pidtop.ui.screens.files import FilesScreen
+from pidtop.ui.screens.procinfo import EnvironScreen
 
 SnapCompare = Callable[..., bool]
 #: the multithreaded trainer: threads, a big RSS, a busy CPU history

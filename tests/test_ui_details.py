@@ -26,7 +26,8 @@ from pidtop.demo.source import ScriptedSource
 from pidtop.sampling.sampler import ProcSampler
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
-from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
+from pidtop.ui.screens.files import FilesScreen
+from pidtop.ui.screens.procinfo import EnvironScreen
 
 wait_for = partial(wait_for_condition, timeout=15.0, step=0.02)
 SIZE = (140, 50)
@@ -296,7 +297,7 @@ async def test_details_of_a_zombie_say_it_exited_before() -> None:
 async def test_open_files_of_a_process_with_many_fds_are_capped() -> None:
     from textual.widgets import DataTable
 
-    from pidtop.ui.screens.procinfo import MAX_ROWS
+    from pidtop.ui.screens.files import MAX_ROWS
 
     code = "import os, sys\nfds = [os.open('/dev/null', 0) for _ in range(2100)]\n"
     code += "os.write(1, b'ready\\n')\nsys.stdin.read()\n"
@@ -381,7 +382,7 @@ async def test_fd_table_shows_what_a_data_table_shows() -> None:
     from textual.widgets import DataTable
 
     from pidtop.details.openfiles import FdEntry
-    from pidtop.ui.screens.procinfo import FdCell, FdTable
+    from pidtop.ui.screens.files import FdCell, FdTable
 
     entries = [FdEntry(i, "REG", "r", f"/proc/{i}/stat") for i in range(300)]
     entries[3] = FdEntry(3, "REG", "rw", "/tmp/old [red]x[/] 中文.db", deleted=True)
@@ -473,7 +474,7 @@ async def test_a_refilled_fd_table_is_as_wide_as_its_new_rows() -> None:
     names may be shorter than the last one's)."""
     from textual.app import App, ComposeResult
 
-    from pidtop.ui.screens.procinfo import FdCell, FdTable
+    from pidtop.ui.screens.files import FdCell, FdTable
 
     class One(App[None]):
         def compose(self) -> ComposeResult:

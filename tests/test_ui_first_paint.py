@@ -18,8 +18,9 @@ from pidtop.demo.source import ScriptedSource
 from pidtop.details.model import DetailsSource
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
+from pidtop.ui.screens.files import FilesScreen
 from pidtop.ui.screens.firstread import FIRST_WAIT
-from pidtop.ui.screens.procinfo import EnvironScreen, FilesScreen
+from pidtop.ui.screens.procinfo import EnvironScreen
 
 wait_for = partial(wait_for_condition, timeout=10.0, step=0.01)
 PID = 1400

@@ -21,7 +21,8 @@ from pidtop.details.model import DetailsSource, Unavailable
 from pidtop.details.openfiles import FdEntry
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.details import DetailsScreen
-from pidtop.ui.screens.procinfo import EnvironScreen, FdTable, FilesScreen
+from pidtop.ui.screens.files import FdTable, FilesScreen
+from pidtop.ui.screens.procinfo import EnvironScreen
 
 wait_for = partial(wait_for_condition, timeout=10.0, step=0.01)
 A, B = 1400, 700  # python3 train.py (bob, under bash and sshd); postgres (under systemd)
@@ -350,7 +351,7 @@ async def opened_two_pass(pilot: Any, app: Any, *, gone: bool = False) -> tuple[
         two.gone = True
         two.go.set()
     app._details_source = two
-    with patch("pidtop.ui.screens.procinfo.FIRST_FDS", 50):
+    with patch("pidtop.ui.screens.files.FIRST_FDS", 50):
         app.show_files(A, source.key_of(A)[1], "python3 train.py")  # 200 fds
         await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.loaded)
     return source, two

@@ -13,13 +13,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
 from textual.screen import Screen
 from uitools import wait_for
 
 from pidtop.demo.source import ScriptedSource
+from pidtop.ui.actions import help_rows
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.dialogs import SortScreen
-from pidtop.ui.screens.help import HelpScreen, KeyTable
+from pidtop.ui.screens.help import GAP, HelpScreen, KeyTable, key_lines
 from pidtop.ui.widgets.footer import KeyFooter
 
 SIZE = (120, 40)
@@ -162,6 +166,28 @@ async def test_the_help_is_kept_while_the_keymap_is_the_same() -> None:
         assert second is not first and not first.is_attached  # the old one is gone
         drawn = "\n".join(t.plain for t in second.query_one(KeyTable).lines(100))
         assert "F9 or ctrl+k" in drawn
+
+
+def test_the_help_lines_are_rich_wrapped_at_every_width() -> None:
+    """``key_lines`` skips Rich's wrap for a text that fits its column (most of them): its
+    lines are still those of wrapping every text, at widths from narrow to wide."""
+    rows = list(help_rows({}))
+    key_width = max(len(keys) for _, keys, _ in rows)
+    console = Console()
+    for width in (10, 40, 86, 88, 97, 200):
+        room = max(1, width - key_width - GAP)
+        widest: dict[str, int] = {}
+        for group, _, text in rows:
+            widest[group] = max(widest.get(group, 0), cell_len(text))
+        wrapped: list[str] = []
+        for group, keys, text in rows:
+            column = min(widest[group], room)
+            for i, part in enumerate(Text(text).wrap(console, column)):
+                part.pad_right(column - part.cell_len)
+                wrapped.append((keys if i == 0 else "").ljust(key_width + GAP) + part.plain)
+        lines = [line for line in key_lines({}, width) if line.style != "bold underline"]
+        assert [line.plain for line in lines if line.plain] == wrapped, width
+        assert all(line.spans[0].style == "bold" for line in lines if line.plain)
 
 
 async def _setup_shot(app: PidtopApp, pilot: Any) -> str:

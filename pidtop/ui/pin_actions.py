@@ -236,7 +236,6 @@ class PinActions(_Mixin):
         try:  # imported when first opened: out of fds, the targets are let go and it is said
             from pidtop.ui.screens.modal import kept_screen
             from pidtop.ui.screens.signals import ConfirmScreen, SignalScreen
-            from pidtop.ui.tree_kill import tree_offer
         except (ImportError, OSError) as e:
             self.pins.release(targets)
             if not said_cannot_open(self, "the signal picker", e):
@@ -244,7 +243,7 @@ class PinActions(_Mixin):
             return
 
         pairs = [(t.target, t.command) for t in targets]
-        tree, tree_first = tree_offer(self, targets, cursor)
+        tree, tree_first = self._tree_offer(targets, cursor)
 
         def chosen(choice: SignalChoice | None) -> None:
             if choice is None:
@@ -283,6 +282,32 @@ class PinActions(_Mixin):
             lambda s: s.reopen(pairs, after=after, tree=size, tree_selected=tree_first),
         )
         self.push_screen(picker, chosen)
+
+    def _tree_offer(self, targets: list[Target], cursor: ProcKey | None) -> tuple[
+        list[ProcInfo], bool
+    ]:  # fmt: skip
+        """The targets' descendants as the table lists them (empty: no "whole tree" option), and
+        whether the option comes preselected: in tree view, on a collapsed subtree.
+
+        Only real handles: in ``--demo`` the targets are scripted processes, and a real tree
+        kill would act on real PIDs of the same numbers. (Here, not in :mod:`pidtop.ui.tree_kill`:
+        the picker's first opening does not import the tree kill, ~10 ms at the first ``k``.)"""
+        # a scripted handle's PID is not a real process's: its tree is not the script's
+        if not targets or not all(t.handle.real for t in targets):
+            return [], False
+        from pidtop.actions.treescan import listed_descendants
+
+        rows = [r.info for r in self.table.all_rows() if r.status != "dying"]
+        descendants = listed_descendants(rows, [t.key for t in targets])
+        table = self.table
+        collapsed = (
+            table.tree
+            and len(targets) == 1
+            and cursor is not None
+            and targets[0].key == cursor
+            and table.is_collapsed(cursor)
+        )
+        return descendants, bool(descendants) and collapsed
 
     def _send(self, targets: list[Target], choice: SignalChoice) -> None:
         if choice.tree:  # freeze, signal, continue: in a thread worker (pidtop.ui.tree_kill)

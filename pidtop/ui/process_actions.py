@@ -168,7 +168,7 @@ class ProcessActions(_Mixin):
 
     @opens_screen("the open files")
     def show_files(self, pid: int, starttime: int | None, command: str) -> None:
-        from pidtop.ui.screens.procinfo import FilesScreen  # imported when first opened
+        from pidtop.ui.screens.files import FilesScreen  # imported when first opened
 
         self._push_kept(FilesScreen, pid, starttime, command)
 

@@ -18,12 +18,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pidtop.actions.targets import Target
 from pidtop.actions.treefreeze import FdAccount
 from pidtop.actions.treekill import TreeResult, kill_tree
-from pidtop.actions.treescan import listed_descendants
 from pidtop.kernel.errors import FdLimit
 from pidtop.kernel.identity import Identity
 from pidtop.kernel.signals import signal_name
 from pidtop.sampling.fmt import sanitize
-from pidtop.sampling.snapshot import ProcInfo, ProcKey
 from pidtop.ui.screens.signals import SignalChoice
 
 if TYPE_CHECKING:
@@ -54,30 +52,6 @@ class TreeKillHost(Protocol):
     ) -> object: ...
 
     def call_from_thread(self, callback: Callable[..., object], *args: Any) -> object: ...
-
-
-def tree_offer(app: TreeKillHost, targets: list[Target], cursor: ProcKey | None) -> tuple[
-    list[ProcInfo], bool
-]:  # fmt: skip
-    """The targets' descendants as the table lists them (empty: no "whole tree" option), and
-    whether the option comes preselected: in tree view, on a collapsed subtree.
-
-    Only real handles: in ``--demo`` the targets are scripted processes, and a real tree kill
-    would act on real PIDs of the same numbers."""
-    # a scripted handle's PID is not a real process's: its tree is not the script's
-    if not targets or not all(t.handle.real for t in targets):
-        return [], False
-    rows = [r.info for r in app.table.all_rows() if r.status != "dying"]
-    descendants = listed_descendants(rows, [t.key for t in targets])
-    table = app.table
-    collapsed = (
-        table.tree
-        and len(targets) == 1
-        and cursor is not None
-        and targets[0].key == cursor
-        and table.is_collapsed(cursor)
-    )
-    return descendants, bool(descendants) and collapsed
 
 
 class BudgetAccount(FdAccount):
