@@ -42,13 +42,10 @@ NETLINK_NO_ENOBUFS = 5  # not set: overflow must be reported, never hidden
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _CN_MSG = struct.Struct("=IIIIHH")
-_HEADER = struct.Struct("=IIQ")  # what, cpu, timestamp_ns
 _UNION = 16 + 20 + 16  # offset of the event union
-_PAIR = struct.Struct("=II")
-_FORK = struct.Struct("=IIII")
-_EXIT = struct.Struct("=IIIIII")
-_UID = struct.Struct("=IIII")  # pid, tgid, ruid, euid
-_COMM = struct.Struct("=II16s")
+#: one whole event after its nlmsghdr: cn_msg's seq, what, cpu, timestamp_ns and the union's
+#: six words (76 bytes with the header)
+_EVENT = struct.Struct("=16x8xI8xIIQ6I")
 
 
 class Fork(NamedTuple):
@@ -113,43 +110,47 @@ def _control(op: int, events: int | None = None) -> bytes:
     return _NLMSGHDR.pack(size, NLMSG_DONE, 0, 0, 0) + cn + payload
 
 
-def parse(data: bytes, seqs: dict[int, int] | None = None) -> list[Event]:
-    """The proc events in one datagram (normally one; several netlink messages are allowed).
+def parse(
+    data: bytes, seqs: dict[int, int] | None = None, out: list[Event] | None = None
+) -> list[Event]:
+    """The proc events in one datagram (normally one; several netlink messages are allowed),
+    appended to ``out`` (a new list by default), which is returned.
 
     With ``seqs`` (CPU -> last sequence number seen, updated here), a gap in a CPU's sequence
-    is reported as a :class:`Lost` before the event that revealed it.
+    is reported as a :class:`Lost` before the event that revealed it. Each event is read with
+    one ``unpack_from``: the kernel sends the union's full 24 bytes whatever the kind (``comm``
+    is that long since Linux 2.6.36); a shorter message is no event.
     """
-    out: list[Event] = []
+    if out is None:
+        out = []
     offset, end = 0, len(data)
     while offset + _NLMSGHDR.size <= end:
-        length, mtype = _NLMSGHDR.unpack_from(data, offset)[:2]
+        base = offset
+        length, mtype = _NLMSGHDR.unpack_from(data, base)[:2]
         if length < _NLMSGHDR.size:
             break
-        base = offset
         offset += (length + 3) & ~3
-        if mtype in (NLMSG_NOOP, NLMSG_ERROR) or base + _UNION > end:
+        if mtype in (NLMSG_NOOP, NLMSG_ERROR) or length < _EVENT.size:
             continue
-        what, cpu, ts = _HEADER.unpack_from(data, base + 36)
+        if base + _EVENT.size > end:
+            break
+        seq, what, cpu, ts, u0, u1, u2, u3, _u4, u5 = _EVENT.unpack_from(data, base)
         if seqs is not None:
-            seq = _CN_MSG.unpack_from(data, base + 16)[2]
             last = seqs.get(cpu)
             seqs[cpu] = seq
             if last is not None and (gap := (seq - last - 1) & 0xFFFFFFFF) and gap < 1 << 31:
                 out.append(Lost(gap, False))
-        at = base + _UNION
-        if what == PROC_EVENT_EXIT:
-            pid, tgid, status, _sig, _ppid, ptgid = _EXIT.unpack_from(data, at)
-            out.append(Exit(ts, pid, tgid, status, ptgid))
-        elif what == PROC_EVENT_FORK:
-            _ppid, ptgid, pid, tgid = _FORK.unpack_from(data, at)
-            out.append(Fork(ts, ptgid, pid, tgid))
-        elif what == PROC_EVENT_EXEC:
-            out.append(Exec(ts, *_PAIR.unpack_from(data, at)))
-        elif what == PROC_EVENT_COMM:
-            pid, tgid, comm = _COMM.unpack_from(data, at)
-            out.append(Comm(ts, pid, tgid, comm.split(b"\0", 1)[0]))
-        elif what == PROC_EVENT_UID:
-            out.append(Uid(ts, *_UID.unpack_from(data, at)))
+        if what == PROC_EVENT_EXIT:  # pid, tgid, status, signal, parent pid, parent tgid
+            out.append(Exit(ts, u0, u1, u2, u5))
+        elif what == PROC_EVENT_FORK:  # parent pid, parent tgid, child pid, child tgid
+            out.append(Fork(ts, u1, u2, u3))
+        elif what == PROC_EVENT_EXEC:  # pid, tgid
+            out.append(Exec(ts, u0, u1))
+        elif what == PROC_EVENT_COMM:  # pid, tgid, comm[16]
+            at = base + _UNION + 8
+            out.append(Comm(ts, u0, u1, data[at : at + 16].split(b"\0", 1)[0]))
+        elif what == PROC_EVENT_UID:  # pid, tgid, ruid, euid
+            out.append(Uid(ts, u0, u1, u2, u3))
     return out
 
 
@@ -216,14 +217,15 @@ class ProcConnector:
                     self._overflow_pending = True
                     continue
                 raise
-            events = parse(data, seqs)
+            start = len(out)
+            parse(data, seqs, out)
             if self._overflow_pending:
-                for i, event in enumerate(events):
-                    if isinstance(event, Lost):
-                        events[i] = Lost(event.events, True)
+                for i in range(start, len(out)):
+                    event = out[i]
+                    if type(event) is Lost:
+                        out[i] = Lost(event.events, True)
                         self._overflow_pending = False
                         break
-            out.extend(events)
         return out
 
     def close(self) -> None:
