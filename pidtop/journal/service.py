@@ -436,11 +436,11 @@ class Journal:
             feed = self.feed
             if feed is not None:
                 for ev in events:
-                    if isinstance(ev, Uid):
+                    if type(ev) is Uid:
                         feed.mark(ev.tgid, OWNER)
-                    elif isinstance(ev, Exec | Comm):
+                    elif type(ev) is Exec or type(ev) is Comm:
                         feed.mark(ev.tgid, COMMAND)
-                    elif isinstance(ev, Lost):  # an owner or command change may be in them
+                    elif type(ev) is Lost:  # an owner or command change may be in them
                         feed.mark_all()
         if self._connector.overflows != self._overflows:
             self._overflows = self._connector.overflows  # ENOBUFS: events dropped

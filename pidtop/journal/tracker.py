@@ -271,7 +271,7 @@ class Tracker:
             return
         named = self._named
         for e in events:
-            if isinstance(e, Exec):
+            if type(e) is Exec:
                 prior = self._exec_reads.get(e.tgid)
                 if prior is not None and prior[0] == e.ts:
                     continue  # read already (the EXEC socket brought it first)
@@ -283,11 +283,11 @@ class Tracker:
                 self._exec_reads[e.tgid] = (e.ts, st, cmdline)
                 named[e.tgid] = st is not None
                 self.proc_reads += 1
-            elif isinstance(e, Exit):
+            elif type(e) is Exit:
                 if e.pid == e.tgid and not self._name_known(e.tgid):
                     self._exit_reads[e.tgid] = (e.ts, _stat(e.tgid))
                     self.proc_reads += 1
-            elif isinstance(e, Fork) and e.pid == e.tgid:  # its parent's name until it execs
+            elif type(e) is Fork and e.pid == e.tgid:  # its parent's name until it execs
                 named[e.pid] = self._name_known(e.parent_tgid)
 
     def _name_known(self, tgid: int) -> bool:
@@ -314,18 +314,22 @@ class Tracker:
         out: list[Record] = []
         # pending exits proven by /proc before this batch was read: no cancelling EXEC came
         proven = [tgid for tgid, p in self.pending.items() if p.proven]
-        later_exit = {e.tgid: e.ts for e in events if isinstance(e, Exit) and e.pid == e.tgid}
+        later_exit: dict[int, int] | None = None  # leader EXITs by tgid, at the batch's first EXEC
         procs = self.procs
         self._trust = not self._distrust and not any(type(e) is Lost for e in events)
         if not self._trust:  # a lost thread FORK would hide a live thread
             for known in procs.values():
                 known.tasks = None
         for event in events:
-            if isinstance(event, Exit):
+            if type(event) is Exit:
                 self._on_exit(event, now, out)
-            elif isinstance(event, Fork):
+            elif type(event) is Fork:
                 self._on_fork(event, now, out)
-            elif isinstance(event, Exec):
+            elif type(event) is Exec:
+                if later_exit is None:
+                    later_exit = {
+                        e.tgid: e.ts for e in events if type(e) is Exit and e.pid == e.tgid
+                    }
                 self._on_exec(event, later_exit.get(event.tgid, -1) > event.ts)
             elif isinstance(event, Comm):
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
