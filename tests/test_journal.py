@@ -302,6 +302,88 @@ def test_parse_reports_sequence_gaps() -> None:
     assert out[0] == conn.Lost(3, False) and out[1].pid == 7
 
 
+def test_parse_reads_every_kind_from_a_real_child() -> None:
+    """Each field of each kind as the kernel sends it (not as a test packs it): a child forked
+    by a thread (its parent's PID is not its TGID) renames itself (COMM), takes real uid 65533
+    and effective 65534 when we are root (UID), execs and exits 7."""
+    with conn.ProcConnector() as c:
+        forked: list[tuple[int, int]] = []
+
+        def fork() -> None:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    with open("/proc/self/comm", "w") as f:
+                        f.write("jcomm")
+                    if os.geteuid() == 0:
+                        os.setresuid(65533, 65534, 65534)
+                    os.execv("/bin/sh", ["sh", "-c", "exit 7"])
+                finally:
+                    os._exit(9)
+            forked.append((threading.get_native_id(), pid))
+
+        thread = threading.Thread(target=fork)
+        since = time.monotonic_ns()
+        thread.start()
+        thread.join()
+        parent_tid, pid = forked[0]
+        assert parent_tid != os.getpid()
+        os.waitpid(pid, 0)
+        mine: list[conn.Event] = []
+        deadline = time.monotonic() + 10
+        while not any(type(e) is conn.Exit and e.tgid == pid for e in mine):
+            assert time.monotonic() < deadline, mine
+            time.sleep(0.01)
+            mine += [e for e in c.read() if getattr(e, "tgid", None) == pid]
+    kinds = [type(e) for e in mine]
+    want = [conn.Fork, conn.Comm, conn.Uid, conn.Exec, conn.Exit]
+    if os.geteuid() != 0:
+        want.remove(conn.Uid)
+    assert [k for k in dict.fromkeys(kinds) if k in want] == want, kinds  # first of each kind
+    fork = next(e for e in mine if isinstance(e, conn.Fork))
+    comm = next(e for e in mine if isinstance(e, conn.Comm))
+    exe = next(e for e in mine if isinstance(e, conn.Exec))
+    end = next(e for e in mine if isinstance(e, conn.Exit))
+    assert fork == conn.Fork(fork.ts, os.getpid(), pid, pid)
+    assert comm == conn.Comm(comm.ts, pid, pid, b"jcomm")
+    assert exe == conn.Exec(exe.ts, pid, pid)
+    assert end == conn.Exit(end.ts, pid, pid, 7 << 8, os.getpid())
+    if os.geteuid() == 0:
+        uid = next(e for e in mine if isinstance(e, conn.Uid))
+        assert uid == conn.Uid(uid.ts, pid, pid, 65533, 65534)
+    assert since <= fork.ts <= comm.ts <= exe.ts <= end.ts <= time.monotonic_ns()  # CLOCK_MONOTONIC
+
+
+def test_parse_reads_several_messages_of_one_buffer() -> None:
+    """Messages one after another in one buffer, each kind's fields in place; a message too
+    short to be an event and a NOOP are skipped, the next one still read."""
+
+    def msg(what: int, seq: int, union: bytes, mtype: int = 3) -> bytes:
+        body = struct.pack("=IIQ", what, 0, 99 + seq) + union
+        cn = struct.pack("=IIIIHH", 1, 1, seq, 0, len(body), 0)
+        return struct.pack("=IHHII", 16 + len(cn) + len(body), mtype, 0, seq, 0) + cn + body
+
+    buf = b"".join(
+        (
+            msg(conn.PROC_EVENT_COMM, 1, struct.pack("=II16s", 5, 6, b"abc")),
+            msg(conn.PROC_EVENT_UID, 2, struct.pack("=IIII", 5, 6, 7, 8) + bytes(8)),
+            msg(conn.PROC_EVENT_EXEC, 0, b""),  # too short for an event (no union)
+            msg(conn.PROC_EVENT_EXEC, 0, bytes(24), mtype=conn.NLMSG_NOOP),
+            msg(conn.PROC_EVENT_FORK, 3, struct.pack("=IIII", 1, 2, 3, 4) + bytes(8)),
+            msg(conn.PROC_EVENT_EXEC, 4, struct.pack("=II", 5, 6) + bytes(16)),
+            msg(conn.PROC_EVENT_EXIT, 7, struct.pack("=6I", 5, 6, 256, 17, 1, 2)),
+        )
+    )
+    assert conn.parse(buf, {}) == [
+        conn.Comm(100, 5, 6, b"abc"),
+        conn.Uid(101, 5, 6, 7, 8),
+        conn.Fork(102, 2, 3, 4),
+        conn.Exec(103, 5, 6),
+        conn.Lost(2, False),  # seq 5 and 6 never came
+        conn.Exit(106, 5, 6, 256, 2),
+    ]
+
+
 def test_filters_and_text_forms() -> None:
     from pidtop.kernel.pidfdinfo import ExitStatus
 
