@@ -65,8 +65,8 @@ def install() -> KeyNames:
     """Give ``textual.keys`` the table-backed lookup (once; returns the one in place)."""
     import textual.keys
 
-    names = textual.keys.unicodedata
+    names: Any = textual.keys.unicodedata
     if not isinstance(names, KeyNames):
         names = KeyNames()
-        textual.keys.unicodedata = names  # type: ignore[assignment]
+        textual.keys.unicodedata = names
     return names
