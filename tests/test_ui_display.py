@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 from tmuxterm import TMUX, Term, pidtop_line
 
-from pidtop.ui.display import DisplayProfile, ascii_text, display_profile
+from pidtop.ui.display import DisplayProfile, ascii_text, display_profile, terminfo_colors
 
 COLOUR_256_OR_RGB = re.compile(r"\x1b\[[0-9;]*[34]8;[25];")
 #: a foreground or background colour (39/49, the default colours, are not colours)
@@ -57,12 +58,52 @@ def test_user_set_lc_ctype_utf8_counts() -> None:
     [("dumb", -1), ("vt100", -1), ("xterm", 8), ("xterm-256color", 256), ("nosuch7", None)],
 )
 def test_terminfo_colours(term: str, colors: int | None) -> None:
-    """From terminfo, in a fresh interpreter each (curses reads one entry per process)."""
+    """From terminfo, in a fresh interpreter each (as the app reads it: once, at start)."""
     code = f"from pidtop.ui.display import terminfo_colors; print(terminfo_colors({term!r}))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert out == str(colors)
+
+
+def test_terminfo_without_curses() -> None:
+    """The colours come from the compiled entry itself: ``curses`` (~0.5 MiB of RSS for the
+    whole run: the module, libncurses, libtinfo) is never imported for them."""
+    code = (
+        "import sys; from pidtop.ui.display import terminfo_colors; "
+        "print(terminfo_colors('xterm-256color'), 'curses' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "256 False"
+
+
+@pytest.mark.parametrize(("magic", "width"), [(0o432, 2), (0o1036, 4)])
+def test_terminfo_formats(tmp_path: Path, magic: int, width: int) -> None:
+    """Both compiled formats (16-bit numbers; ncurses 6's 32-bit ones), found in
+    ``$TERMINFO`` first; an odd names+booleans size is padded; -2 (cancelled) is none."""
+    names, bools = b"t|a test\0", b"\x01\x00"  # 9 + 2 bytes: one pad byte
+    colors = 1 << 24 if width == 4 else 256
+
+    def entry(value: int) -> bytes:
+        numbers = [-1] * 13 + [value]
+        head = [magic, len(names), len(bools), len(numbers), 0, 0]
+        return (
+            b"".join(n.to_bytes(2, "little") for n in head)
+            + names
+            + bools
+            + b"\0"
+            + b"".join(n.to_bytes(width, "little", signed=True) for n in numbers)
+        )
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "tdirect").write_bytes(entry(colors))
+    (tmp_path / "t" / "tnone").write_bytes(entry(-2))
+    env = {"TERMINFO": str(tmp_path)}
+    assert terminfo_colors("tdirect", env) == colors
+    assert terminfo_colors("tnone", env) == -1
+    assert terminfo_colors("../t/tdirect", env) is None
 
 
 @pytest.mark.parametrize(

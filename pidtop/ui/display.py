@@ -67,24 +67,61 @@ def display_profile(
     )
 
 
-def terminfo_colors(term: str) -> int | None:
+#: where ncurses looks for compiled terminfo entries after ``$TERMINFO``, ``~/.terminfo`` and
+#: ``$TERMINFO_DIRS`` (``infocmp -D``; the last two: other distributions' defaults)
+TERMINFO_DIRS = ("/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo",
+                 "/usr/share/lib/terminfo")  # fmt: skip
+#: ``max_colors`` is the 14th number of a compiled entry (term(5), ``Caps``)
+_MAX_COLORS = 13
+
+
+def terminfo_colors(term: str, environ: Mapping[str, str] | None = None) -> int | None:
     """``colors`` from the terminfo entry of ``term`` (-1: none); None when it is unknown.
-    Once per process: curses loads the first terminal's entry only (later calls are no-ops)."""
+
+    Read from the compiled entry itself (term(5)), found where ncurses looks: not through
+    ``curses``, whose import and ``setupterm`` cost ~0.5 MiB of RSS for the rest of the run
+    (its module, ``libncurses``/``libtinfo``), for one number."""
     if not term:
         return None
     if term in ("dumb", "unknown"):
         return -1
-    try:
-        import curses
-
-        fd = os.open(os.devnull, os.O_WRONLY)
-        try:
-            curses.setupterm(term, fd)
-            return int(curses.tigetnum("colors"))
-        finally:
-            os.close(fd)
-    except Exception:  # no curses, no terminfo entry: not ours to guess
+    if "/" in term or term.startswith("."):
         return None
+    data = _terminfo_entry(term, os.environ if environ is None else environ)
+    if data is None or len(data) < 12:
+        return None
+    magic, names, bools, nums = (int.from_bytes(data[i : i + 2], "little") for i in (0, 2, 4, 6))
+    width = {0o432: 2, 0o1036: 4}.get(magic)
+    if width is None:
+        return None
+    if nums <= _MAX_COLORS:
+        return -1
+    at = 12 + names + bools
+    at += at % 2  # the numbers start on an even byte
+    at += _MAX_COLORS * width
+    if len(data) < at + width:
+        return None
+    colors = int.from_bytes(data[at : at + width], "little", signed=True)
+    return colors if colors >= 0 else -1  # -1 absent, -2 cancelled
+
+
+def _terminfo_entry(term: str, env: Mapping[str, str]) -> bytes | None:
+    """The compiled entry of ``term``, searched in ncurses's order (terminfo(5)):
+    ``$TERMINFO``, ``~/.terminfo``, ``$TERMINFO_DIRS`` (an empty element: the defaults), the
+    defaults; ``x/xterm`` or (macOS) ``78/xterm`` in each."""
+    dirs: list[str] = []
+    if env.get("TERMINFO"):
+        dirs.append(env["TERMINFO"])
+    if env.get("HOME"):
+        dirs.append(os.path.join(env["HOME"], ".terminfo"))
+    for entry in env.get("TERMINFO_DIRS", "").split(":") if env.get("TERMINFO_DIRS") else ():
+        dirs.extend([entry] if entry else TERMINFO_DIRS)
+    dirs.extend(TERMINFO_DIRS)
+    for folder in dirs:
+        for sub in (term[0], f"{ord(term[0]):02x}"):
+            with contextlib.suppress(OSError), open(os.path.join(folder, sub, term), "rb") as f:
+                return f.read(1 << 16)
+    return None
 
 
 def _wants_unicode(env: Mapping[str, str], utf8_mode: bool) -> bool:

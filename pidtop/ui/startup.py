@@ -121,8 +121,10 @@ def build_app(
 
     The kernel feature probe runs here, before Textual starts any thread: it forks.
     """
+    from pidtop.ui import keychars
     from pidtop.ui.app import PidtopApp
 
+    keychars.install()  # Textual's key characters from a table: ~0.75 MiB of RSS less
     with contextlib.suppress(HandleError):  # out of fds: the app reports it at start
         features()
 
