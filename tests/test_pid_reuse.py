@@ -33,6 +33,14 @@ def kill_and_reap(fd):
 def running(fd):
     return procs.wait_fd(fd, 0) == 0 and open(f"/proc/{PID}/stat").read().split()[-50] != "Z"
 
+def by_path(fb, ino_a):
+    # whether PID by path is now B's process (its pidfs inode), not A's
+    fd = os.pidfd_open(PID)
+    try:
+        return os.fstat(fd).st_ino == os.fstat(fb).st_ino != ino_a
+    finally:
+        os.close(fd)
+
 def start_a(ignore_term=False):
     a = procs.fork_at_pid(PID, lambda: procs.sleep_forever(ignore_term))
     fd = os.pidfd_open(a)
@@ -242,7 +250,8 @@ def test_a_proc_dir_fd_reads_only_its_process_after_the_pid_is_reused(run: Run) 
     pidfd: after A is reaped and B takes PID 500, every read through it (stat, cmdline,
     environ, fd/) fails with ESRCH, the details read is thrown away, the environment and the
     open files say "exited", and a new check refuses the handle, while /proc/500 by path
-    reads B. Nothing of B is ever returned as A's."""
+    reads B (told by B's pidfs inode: A and B may start within one clock tick, with one start
+    time). Nothing of B is ever returned as A's."""
     r = run("""
 from pidtop.details.reader import ProcDetails
 from pidtop.kernel.errors import ProcessGone
@@ -276,7 +285,7 @@ except ProcessGone as e:
 print(json.dumps(dict(b=b, first=first is not None and first.starttime == h.starttime,
                       env_before=isinstance(env_before, dict), errors=errors,
                       again=again is None, env=str(env), files=str(files), reopened=reopened,
-                      by_path=read_starttime(PID) != h.starttime, b_running=running(fb))))
+                      by_path=by_path(fb, ino_a), b_running=running(fb))))
 """)
     assert r["b"] == 500, "PID was not reused"
     assert r["first"] and r["env_before"]
