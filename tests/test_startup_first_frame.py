@@ -225,6 +225,19 @@ def test_a_lone_esc_waits_htops_25_ms_unless_escdelay_says_otherwise(
     """The CLI's start sets Textual's escape delay (100 ms by default: every Esc that closes a
     screen waited for it) to htop's 25 ms before Textual is imported; a user's ``ESCDELAY``
     wins; the variable is not left for the processes pidtop starts."""
+    check = "assert 'textual.constants' not in sys.modules  # (what the CLI has loaded by then)\n"
+    out = _textual_setting_after_start(
+        "ESCDELAY", env, "textual.constants", "textual.constants.ESCAPE_DELAY", check
+    )
+    assert out == [str(delay), str(env)]
+
+
+def _textual_setting_after_start(
+    variable: str, env: str | None, module: str, expression: str, check: str = ""
+) -> list[str]:
+    """In a fresh interpreter, as the CLI starts (asyncio, then ``textual_timing``) with
+    ``variable`` set to ``env`` (None: unset): ``expression`` once Textual's ``module`` is
+    imported, and the variable as it is left."""
     import os
     import subprocess
     import sys
@@ -233,18 +246,17 @@ def test_a_lone_esc_waits_htops_25_ms_unless_escdelay_says_otherwise(
         "import os, sys\n"
         "from pidtop.cli.main import _import_asyncio_without_tls\n"
         "_import_asyncio_without_tls()\n"
-        "assert 'textual.constants' not in sys.modules  # (what the CLI has loaded by then)\n"
+        f"{check}"
         "from pidtop.ui.startup import textual_timing\n"
         "textual_timing()\n"
-        "import textual.constants\n"
-        "print(textual.constants.ESCAPE_DELAY, os.environ.get('ESCDELAY'))\n"
+        f"import {module}\n"
+        f"print({expression}, os.environ.get({variable!r}))\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "ESCDELAY"}
+    environ = {k: v for k, v in os.environ.items() if k != variable}
     if env is not None:
-        environ["ESCDELAY"] = env
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=environ).stdout.split()  # fmt: skip
-    assert out == [str(delay), str(env)]
+        environ[variable] = env
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=environ).stdout.split()  # fmt: skip
 
 
 @pytest.mark.parametrize(("env", "fps"), [(None, 120), ("30", 30)])
@@ -255,22 +267,7 @@ def test_frames_after_a_key_wait_at_most_a_120th_unless_textual_fps_says_otherwi
     before Textual is imported: a frame asked for soon after the last one waits for the
     screen's update timer, one or two of its periods (up to 33 ms at 60, measured in tmux).
     A user's ``TEXTUAL_FPS`` wins; the variable is not left for the processes pidtop starts."""
-    import os
-    import subprocess
-    import sys
-
-    code = (
-        "import os, sys\n"
-        "from pidtop.cli.main import _import_asyncio_without_tls\n"
-        "_import_asyncio_without_tls()\n"
-        "from pidtop.ui.startup import textual_timing\n"
-        "textual_timing()\n"
-        "import textual.screen\n"
-        "print(round(1 / textual.screen.UPDATE_PERIOD), os.environ.get('TEXTUAL_FPS'))\n"
+    out = _textual_setting_after_start(
+        "TEXTUAL_FPS", env, "textual.screen", "round(1 / textual.screen.UPDATE_PERIOD)"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
-    if env is not None:
-        environ["TEXTUAL_FPS"] = env
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=environ).stdout.split()  # fmt: skip
     assert out == [str(fps), str(env)]
