@@ -11,8 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from pidtop.actions.tuning import IOPRIO, cpu_list_text
-from pidtop.kernel.ioprio import IOPRIO_CLASSES
+from pidtop.actions.tuning import IOPRIO, cpu_list_text, ionice_text
 from pidtop.ui.screens.modal import Modal
 from pidtop.ui.widgets.checks import CheckList, CursorList
 
@@ -45,9 +44,7 @@ class IoniceScreen(Modal[tuple[int, int] | None]):
             yield Label(Text("I/O priority", style="bold"))
             yield Label(_targets_line(self._targets))
             if self._current is not None:
-                c, lvl = self._current
-                now = IOPRIO_CLASSES.get(c, str(c)) + (f" {lvl}" if c in (1, 2) else "")
-                yield Label(Text(f"now: {now}", style="dim"))
+                yield Label(Text(f"now: {ionice_text(*self._current)}", style="dim"))
             yield CursorList(
                 *(Option(Text(label), id=f"{c}:{lvl}") for c, lvl, label in IONICE_CHOICES),
                 id="ionice-list",
