@@ -331,13 +331,13 @@ class Tracker:
                         e.tgid: e.ts for e in events if type(e) is Exit and e.pid == e.tgid
                     }
                 self._on_exec(event, later_exit.get(event.tgid, -1) > event.ts)
-            elif isinstance(event, Comm):
+            elif type(event) is Comm:
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
                     proc.comm = sys.intern(event.comm.decode("utf-8", "replace"))
-            elif isinstance(event, Uid):
+            elif type(event) is Uid:
                 if event.pid == event.tgid and (proc := procs.get(event.tgid)) is not None:
                     proc.uid = event.ruid
-            elif isinstance(event, Lost):
+            elif type(event) is Lost:
                 mono = now / 1e9
                 out.append(LostRecord(mono + self._wall_offset, mono, event.events, event.overflow))
         for tgid in proven:

@@ -114,8 +114,9 @@ def _terminfo_entry(term: str, env: Mapping[str, str]) -> bytes | None:
         dirs.append(env["TERMINFO"])
     if env.get("HOME"):
         dirs.append(os.path.join(env["HOME"], ".terminfo"))
-    for entry in env.get("TERMINFO_DIRS", "").split(":") if env.get("TERMINFO_DIRS") else ():
-        dirs.extend([entry] if entry else TERMINFO_DIRS)
+    if env.get("TERMINFO_DIRS"):
+        for entry in env["TERMINFO_DIRS"].split(":"):
+            dirs.extend([entry] if entry else TERMINFO_DIRS)
     dirs.extend(TERMINFO_DIRS)
     for folder in dirs:
         for sub in (term[0], f"{ord(term[0]):02x}"):
