@@ -14,6 +14,9 @@ one update, with their last values), then dropped.
 Filtering in tree mode: the text filter keeps the *ancestors* of matching processes visible (with
 ``Row.context = True``) so a match is shown where it lives in the tree, like htop. The user and
 PID filters are strict: a process whose parent is filtered out becomes a root.
+
+One thing: the rows by identity and their visible order; the merge, the orderings (flat, tree,
+filters) and the queries all read and write that one dict and list.
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ class ProcessTable:
         self._updates = 0
         #: updates that kept the previous order (nothing that orders the rows changed)
         self.resorts_skipped = 0
+        #: the latest update's rows whose values may have changed (new ones, back ones too) and
+        #: the keys of its rows gone (dying): every other live row is as it was (for the history)
+        self.changed: list[Row] = []
+        self.gone: list[ProcKey] = []
 
     # -- merge -------------------------------------------------------------------------------
 
@@ -101,6 +108,8 @@ class ProcessTable:
         # the task counts stay true while no process came or went and none changed its state
         # or thread count (idle processes: counting them again each tick is ~0.1 ms at +200)
         same_counts = not first
+        self.changed = changed = []
+        self.gone = gone = []
         for p in snap.processes:
             key = (p.pid, p.starttime)
             row = old.get(key)
@@ -113,11 +122,14 @@ class ProcessTable:
                     status="normal" if first else "new",
                     first_seen=snap.time,
                 )
+                changed.append(row)
             else:
                 if row.status == "dying":  # back after a pass without it (a read error)
                     same_counts = False
                 before = row.info
                 moved = before is not p or row.cpu or row.io_read_rate or row.io_write_rate
+                if moved or row.status == "dying":
+                    changed.append(row)
                 was = (sort_key(row), self._passes_static(before)) if keep_order and moved else None
                 if before is not p:
                     if same_counts and (
@@ -145,6 +157,7 @@ class ProcessTable:
                 row.status = "dying"
                 rows[key] = row
                 keep_order = same_counts = False
+                gone.append(key)
             elif key not in rows:
                 keep_order = False  # dropped
         self._rows = rows

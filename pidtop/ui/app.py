@@ -386,10 +386,13 @@ class PidtopApp(
         """Merge one snapshot into the table and repaint what changed."""
         self.replay_prepare(snap)
         self.table.update(snap)
-        self.history.record(
-            ((r.key, r.cpu, r.info.rss) for r in self.table.all_rows() if r.status != "dying"),
-            snap.wall,
-        )
+        table = self.table
+        if self.replay is None:  # what changed: an idle process is not visited
+            rows = ((r.key, r.cpu, r.info.rss) for r in table.changed)
+            self.history.record_changes(rows, table.gone, snap.wall)
+        else:  # the table started from another recorded moment: every row
+            rows = ((r.key, r.cpu, r.info.rss) for r in table.all_rows() if r.status != "dying")
+            self.history.record(rows, snap.wall)
         self.samples_merged += 1
         self.meters.hold_status = True  # the exit words: drawn by update_snapshot below
         try:
