@@ -44,6 +44,39 @@ def test_task_counts_like_htop() -> None:
     assert counts.running + counts.sleeping + counts.stopped + counts.zombie == counts.total
 
 
+def test_task_counts_kept_by_what_changed_equal_a_full_count() -> None:
+    """The table keeps its counts by the processes that came, went (dying, back after a read
+    error, dropped) or changed state or thread count, not by counting every process each
+    refresh (issue 18): after every update they equal a count of the snapshot."""
+    import random
+    from dataclasses import replace
+
+    rng = random.Random(18)
+    for trial in range(40):
+        t = ProcessTable()
+        live: dict[int, ProcInfo] = {}
+        for tick in range(rng.randrange(1, 60)):
+            for pid in range(1, 16):
+                roll = rng.random()
+                if pid in live and roll < 0.1:
+                    del live[pid]
+                elif pid in live and roll < 0.4:
+                    live[pid] = replace(
+                        live[pid],
+                        state=rng.choice("RSDTtZI"),
+                        num_threads=rng.choice((1, 1, 3)),
+                        utime=live[pid].utime + rng.choice((0, 1)),
+                    )
+                elif pid not in live and roll < 0.2:
+                    kind = rng.choice(({}, {}, {"is_kernel_thread": True}, {"is_thread": True}))
+                    start = rng.choice((500, 500 + tick))  # the same process back, or a new one
+                    live[pid] = P(pid, 1, start=start, state=rng.choice("RSZ"), **kind)
+            if rng.random() < 0.05:
+                t.forget()
+            t.update(Snapshot(float(tick + 1), 1.0, tuple(live.values()), snap().system))
+            assert t.tasks == TaskCounts.from_processes(live.values()), (trial, tick)
+
+
 def test_tree_keeps_rows_caught_in_a_parent_cycle() -> None:
     """100 and 200 name each other as parent (same start tick): no root reaches them. They
     and their descendants (300) must still be listed, once each."""

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pidtop.sampling.snapshot import ProcInfo, ProcKey
 
-__all__ = ["Row", "RowStatus", "TaskCounts"]
+__all__ = ["Row", "RowStatus", "TaskCounts", "tally"]
 
 
 RowStatus = Literal["new", "normal", "dying"]
@@ -56,22 +56,28 @@ class TaskCounts:
 
     @classmethod
     def from_processes(cls, procs: Iterable[ProcInfo]) -> TaskCounts:
-        total = running = sleeping = stopped = zombie = threads = kthreads = 0
+        counts = [0] * 7
         for p in procs:
-            if p.is_thread:
-                continue
-            if p.is_kernel_thread:  # counted apart ("kthr"), so the states add up to the total
-                kthreads += 1
-                continue
-            total += 1
-            threads += max(0, p.num_threads - 1)
-            st = p.state
-            if st == "R":
-                running += 1
-            elif st in "SDI":
-                sleeping += 1
-            elif st in "Tt":
-                stopped += 1
-            elif st == "Z":
-                zombie += 1
-        return cls(total, running, sleeping, stopped, zombie, threads, kthreads)
+            tally(counts, p, 1)
+        return cls(*counts)
+
+
+def tally(counts: list[int], p: ProcInfo, n: int) -> None:
+    """Add ``p`` ``n`` times (1, or -1 to take it out) to ``counts``, ``TaskCounts``' fields in
+    their order: the table keeps its counts by the processes that came, went or changed."""
+    if p.is_thread:
+        return
+    if p.is_kernel_thread:  # counted apart ("kthr"), so the states add up to the total
+        counts[6] += n
+        return
+    counts[0] += n
+    counts[5] += n * max(0, p.num_threads - 1)
+    st = p.state
+    if st == "R":
+        counts[1] += n
+    elif st in "SDI":
+        counts[2] += n
+    elif st in "Tt":
+        counts[3] += n
+    elif st == "Z":
+        counts[4] += n
