@@ -129,18 +129,18 @@ class ProcessTable:
                 changed.append(row)
             else:
                 before = row.info
-                if row.status == "dying":  # back after a pass without it (a read error)
-                    tally(counts, p, 1)  # its last values were taken out when it went
-                    recount = True
-                elif before is not p and (
-                    p.state != before.state or p.num_threads != before.num_threads
-                ):
-                    tally(counts, before, -1)
-                    tally(counts, p, 1)
-                    recount = True
                 moved = before is not p or row.cpu or row.io_read_rate or row.io_write_rate
-                if moved or row.status == "dying":
+                if moved or row.status == "dying":  # an idle process: neither
                     changed.append(row)
+                    if row.status == "dying":  # back after a pass without it (a read error)
+                        tally(counts, p, 1)  # its last values were taken out when it went
+                        recount = True
+                    elif before is not p and (
+                        p.state != before.state or p.num_threads != before.num_threads
+                    ):
+                        tally(counts, before, -1)
+                        tally(counts, p, 1)
+                        recount = True
                 was = (sort_key(row), self._passes_static(before)) if keep_order and moved else None
                 if before is not p:
                     delta = (p.utime + p.stime) - (before.utime + before.stime)
