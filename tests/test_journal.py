@@ -933,3 +933,42 @@ def test_under_churn_a_batch_is_gathered_without_waiting_for_its_first_event(
     assert polls <= 2, (polls, batches)  # the first batch's wait (and one after a stall)
     mine = exits_of(got, set(pids))
     assert [mine[p].exit_code for p in pids] == [i % 200 for i in range(len(pids))]
+
+
+def test_read_decodes_fork_exec_and_exit_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A datagram of one FORK, EXEC or EXIT (nearly every event under churn) is decoded by
+    ``read`` in one unpack, not handed to ``parse`` (a call and a second unpack per event: half
+    the reader's cost per event). Real children fork, exec /bin/true and exit; each of their
+    events comes out right, and ``parse`` (wrapped, still doing the work) sees none of them."""
+    handed: list[int] = []
+    parse = conn.parse
+
+    def counted(data: bytes, *args: object) -> list[conn.Event]:
+        handed.append(struct.unpack_from("=I", data, 36)[0])
+        return parse(data, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(conn, "parse", counted)
+    with conn.ProcConnector() as c:
+        pids = []
+        for _ in range(5):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.execv("/bin/true", ["true"])
+                finally:
+                    os._exit(9)
+            pids.append(pid)
+            os.waitpid(pid, 0)
+        mine: list[conn.Event] = []
+        deadline = time.monotonic() + 10
+        while {e.tgid for e in mine if type(e) is conn.Exit} != set(pids):
+            assert time.monotonic() < deadline, mine
+            time.sleep(0.01)
+            mine += [e for e in c.read() if getattr(e, "tgid", None) in pids]
+    for pid in pids:
+        kinds = [type(e) for e in mine if e.tgid == pid]  # type: ignore[union-attr]
+        assert kinds == [conn.Fork, conn.Exec, conn.Exit], kinds
+    ends = [e for e in mine if type(e) is conn.Exit]
+    assert all(e.status == 0 and e.parent_tgid == os.getpid() for e in ends), ends
+    common = {conn.PROC_EVENT_FORK, conn.PROC_EVENT_EXEC, conn.PROC_EVENT_EXIT}
+    assert not common & set(handed), handed
