@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pidtop.journal.connector import Comm, Event, Exec, Exit, Fork, Lost, Uid
-from pidtop.journal.records import ExitRecord, LostRecord, Record
+from pidtop.journal.records import ExitRecord, LostRecord, Record, new_exit_record
 from pidtop.kernel.identity import CLK_TCK
 from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.kernel.stat import parse_stat
@@ -531,15 +531,15 @@ class Tracker:
                 resolution = TICK_S
         if comm is None:
             comm = zombie_comm
-        return ExitRecord(
-            time=mono + self._wall_offset,
-            monotonic=mono,
-            pid=event.tgid if pid is None else pid,
-            ppid=event.parent_tgid or (proc.ppid if proc is not None else 0),
-            uid=uid,
-            comm=comm,
-            cmdline=cmdline,
-            status=ExitStatus.from_wait_status(event.status),
-            lifetime_s=lifetime,
-            lifetime_resolution_s=resolution,
+        return new_exit_record(
+            mono + self._wall_offset,
+            mono,
+            event.tgid if pid is None else pid,
+            event.parent_tgid or (proc.ppid if proc is not None else 0),
+            uid,
+            comm,
+            cmdline,
+            ExitStatus.from_wait_status(event.status),
+            lifetime,
+            resolution,
         )
