@@ -863,6 +863,7 @@ def test_the_main_socket_is_read_at_once_only_while_that_is_of_use(
         return read()
 
     monkeypatch.setattr(journal, "_read", counted)
+    journal._busy = False  # idle before it: the batch starts at the child's first event
     pid = fork_exit(7)
     os.waitpid(pid, 0)
     got = collect(journal, lambda rs: pid in exits_of(rs, {pid}))
@@ -881,3 +882,93 @@ def test_the_exec_socket_is_known_to_deliver_from_linux_6_6() -> None:
 
     assert [_kernel_filters_events(r) for r in ("6.6.0", "6.18.44-fc", "7.0-rc1")] == [True] * 3
     assert not any(_kernel_filters_events(r) for r in ("6.5.13", "5.15.0-91-generic", "6", "x"))
+
+
+def test_under_churn_a_batch_is_gathered_without_waiting_for_its_first_event(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children exit every ~10 ms for ~1 s: after the first batch, each next one is gathered
+    at once (the last had events), so the wait on the main socket (a wake-up for the batch's
+    first event) is made once, not once a batch; every exit is still recorded, with its
+    status. Counted on the real poller (wrapped, not replaced)."""
+    collect(journal, lambda rs: True)
+    journal._busy = False
+    polls = 0
+
+    class Counted:
+        def __init__(self, poller: object) -> None:
+            self.poller = poller
+
+        def poll(self, ms: float) -> list[tuple[int, int]]:
+            nonlocal polls
+            polls += 1
+            return self.poller.poll(ms)  # type: ignore[attr-defined, no-any-return]
+
+    journal.pump(0)  # the main poller exists
+    monkeypatch.setattr(journal, "_poller", Counted(journal._poller))
+    stop = threading.Event()
+    pids: list[int] = []
+
+    def churn() -> None:
+        while not stop.is_set():
+            pid = fork_exit(len(pids) % 200)
+            pids.append(pid)
+            os.waitpid(pid, 0)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    got: list[Record] = []
+    try:
+        deadline = time.monotonic() + 1.0
+        batches = 0
+        while time.monotonic() < deadline:
+            got += journal.pump(0.5)
+            batches += 1
+    finally:
+        stop.set()
+        thread.join()
+    got += collect(journal, lambda rs: set(pids) <= set(exits_of(got + rs, set(pids))))
+    assert batches >= 5, batches
+    assert polls <= 2, (polls, batches)  # the first batch's wait (and one after a stall)
+    mine = exits_of(got, set(pids))
+    assert [mine[p].exit_code for p in pids] == [i % 200 for i in range(len(pids))]
+
+
+def test_read_decodes_fork_exec_and_exit_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A datagram of one FORK, EXEC or EXIT (nearly every event under churn) is decoded by
+    ``read`` in one unpack, not handed to ``parse`` (a call and a second unpack per event: half
+    the reader's cost per event). Real children fork, exec /bin/true and exit; each of their
+    events comes out right, and ``parse`` (wrapped, still doing the work) sees none of them."""
+    handed: list[int] = []
+    parse = conn.parse
+
+    def counted(data: bytes, *args: object) -> list[conn.Event]:
+        handed.append(struct.unpack_from("=I", data, 36)[0])
+        return parse(data, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(conn, "parse", counted)
+    with conn.ProcConnector() as c:
+        pids = []
+        for _ in range(5):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.execv("/bin/true", ["true"])
+                finally:
+                    os._exit(9)
+            pids.append(pid)
+            os.waitpid(pid, 0)
+        mine: list[conn.Event] = []
+        deadline = time.monotonic() + 10
+        while {e.tgid for e in mine if type(e) is conn.Exit} != set(pids):
+            assert time.monotonic() < deadline, mine
+            time.sleep(0.01)
+            mine += [e for e in c.read() if getattr(e, "tgid", None) in pids]
+    for pid in pids:
+        kinds = [type(e) for e in mine if e.tgid == pid]  # type: ignore[union-attr]
+        assert kinds == [conn.Fork, conn.Exec, conn.Exit], kinds
+    ends = [e for e in mine if type(e) is conn.Exit]
+    assert all(e.status == 0 and e.parent_tgid == os.getpid() for e in ends), ends
+    common = {conn.PROC_EVENT_FORK, conn.PROC_EVENT_EXEC, conn.PROC_EVENT_EXIT}
+    assert not common & set(handed), handed

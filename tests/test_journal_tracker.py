@@ -8,9 +8,11 @@ which reads a real child's /proc entry.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
+from typing import Any
 
 import pytest
 
@@ -249,3 +251,89 @@ def test_thread_exits_bring_the_count_back_to_one() -> None:
     assert t.feed([Exit(200, U, T, 0, PARENT)]) == []
     recs = [r for r in t.feed([Exit(300, T, T, 2 << 8, PARENT)]) if isinstance(r, ExitRecord)]
     assert [(r.pid, r.exit_code) for r in recs] == [(T, 2)]
+
+
+def test_records_are_built_without_the_dataclass_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frozen dataclass's ``__init__`` (13 ``object.__setattr__`` calls, 2.7 µs) was the
+    largest part of the reader's work per exit: the tracker builds its records with
+    ``new_exit_record`` (the slots set directly). It must give the very record the
+    constructor gives, every field included (a field added to ExitRecord and not to it
+    fails here), and the tracker must not call the constructor."""
+    from dataclasses import fields
+
+    from pidtop.journal.records import new_exit_record
+    from pidtop.kernel.pidfdinfo import ExitStatus
+
+    for raw, uid, comm, cmdline, life, res in (
+        (0x300, 0, "sh", "sh -c exit 3", 0.25, None),
+        (0x8B, None, None, None, None, 0.01),
+    ):
+        status = ExitStatus.from_wait_status(raw)
+        args = (1.5, 2.5, 77, 1, uid, comm, cmdline, status, life)
+        fast = new_exit_record(*args, res)
+        slow = ExitRecord(*args, lifetime_resolution_s=res)
+        assert [getattr(fast, f.name) for f in fields(ExitRecord)] == [
+            getattr(slow, f.name) for f in fields(ExitRecord)
+        ]
+        assert fast == slow and hash(fast) == hash(slow)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ExitRecord.__init__ called for a connector exit")
+
+    monkeypatch.setattr(ExitRecord, "__init__", refused)
+    recs = run([[Fork(100, PARENT, T, T), Exit(200 * MS, T, T, 3 << 8, PARENT)]])
+    assert [(r.pid, r.exit_code, r.lifetime_s) for r in recs] == [(T, 3, (200 * MS - 100) / 1e9)]
+
+
+def test_stat_reads_what_parse_stat_reads_with_less_work() -> None:
+    """``_stat`` (at every EXEC, zombie and pending check) splits /proc/PID/stat itself, for
+    its five fields only: a real child named ``a) (b c`` (a comm with spaces and parens),
+    alive then a zombie, reads exactly as ``parse_stat`` reads it; and no Python function but
+    ``read_proc`` and ``_Stat`` runs (parse_stat's full StatFields cost 1.7 µs more a read)."""
+    import sys
+
+    from pidtop.kernel.stat import parse_stat
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with open("/proc/self/comm", "w") as f:
+                f.write("a) (b c")
+            os.write(w, b"x")
+            time.sleep(30)
+        finally:
+            os._exit(0)
+    try:
+        os.read(r, 1)
+        calls: list[str] = []
+
+        def profile(frame: Any, event: str, arg: object) -> None:
+            if event == "call":
+                calls.append(frame.f_code.co_name)
+
+        for want_state in ("S", "Z"):
+            deadline = time.monotonic() + 5
+            while (full := parse_stat(tracker_mod.read_proc(pid, "stat", 4096))).state != (
+                want_state
+            ):
+                assert time.monotonic() < deadline, full.state
+                time.sleep(0.01)
+            calls.clear()
+            sys.setprofile(profile)
+            try:
+                st = tracker_mod._stat(pid)
+            finally:
+                sys.setprofile(None)
+            assert st is not None
+            got = (st.state, st.comm, st.start, st.ppid, st.threads)
+            want = (full.state, "a) (b c", full.starttime, full.ppid, full.num_threads)
+            assert got == want and st.state == want_state
+            assert {c for c in calls if not c.startswith("<")} <= {"_stat", "read_proc", "__init__"}
+            os.kill(pid, 9)  # a zombie next (not reaped yet)
+    finally:
+        os.close(r)
+        os.close(w)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+        os.waitpid(pid, 0)

@@ -6,7 +6,7 @@ import pwd
 import re
 import signal as _signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from pidtop.kernel.pidfdinfo import ExitStatus
 from pidtop.kernel.signals import signal_name
@@ -22,6 +22,7 @@ __all__ = [
     "describe",
     "format_lifetime",
     "lifetime_text",
+    "new_exit_record",
     "record_user",
     "status_text",
     "text_line",
@@ -124,6 +125,58 @@ class ExitRecord:
         import json  # for the command line's --json: not on the monitor's start-up path
 
         return json.dumps(self.to_dict(), ensure_ascii=True)
+
+
+#: the slots' own setters, in field order (see :func:`new_exit_record`)
+(
+    _SET_TIME,
+    _SET_MONOTONIC,
+    _SET_PID,
+    _SET_PPID,
+    _SET_UID,
+    _SET_COMM,
+    _SET_CMDLINE,
+    _SET_STATUS,
+    _SET_LIFETIME,
+    _SET_INODE,
+    _SET_USER,
+    _SET_COREDUMP,
+    _SET_RESOLUTION,
+) = (getattr(ExitRecord, f.name).__set__ for f in fields(ExitRecord))
+_object_new = object.__new__
+
+
+def new_exit_record(
+    time: float,
+    monotonic: float,
+    pid: int,
+    ppid: int,
+    uid: int | None,
+    comm: str | None,
+    cmdline: str | None,
+    status: ExitStatus,
+    lifetime_s: float | None,
+    lifetime_resolution_s: float | None,
+) -> ExitRecord:
+    """The same :class:`ExitRecord` as its constructor makes (no inode, no user, coredump
+    unknown), for the journal's reader, which makes one per exit: the frozen dataclass's
+    ``__init__`` sets each of the 13 fields through ``object.__setattr__`` (2.7 µs, the largest
+    part of the reader's work per exit); this sets the slots directly (1.1 µs)."""
+    r = _object_new(ExitRecord)
+    _SET_TIME(r, time)
+    _SET_MONOTONIC(r, monotonic)
+    _SET_PID(r, pid)
+    _SET_PPID(r, ppid)
+    _SET_UID(r, uid)
+    _SET_COMM(r, comm)
+    _SET_CMDLINE(r, cmdline)
+    _SET_STATUS(r, status)
+    _SET_LIFETIME(r, lifetime_s)
+    _SET_INODE(r, None)
+    _SET_USER(r, None)
+    _SET_COREDUMP(r, "unknown")
+    _SET_RESOLUTION(r, lifetime_resolution_s)
+    return r
 
 
 @dataclass(frozen=True, slots=True)

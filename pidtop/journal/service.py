@@ -177,6 +177,8 @@ class Journal:
         self.batch = BATCH
         self._poller: select.poll | None = None
         self._poll_wake: int | None = None
+        #: the last batch had events: the next is gathered at once (see :meth:`pump`)
+        self._busy = False
         self.version = 0  # bumped (under ``lock``) whenever records or counters change
         self.total = 0  # records ever appended (``total - len(records)`` were let go)
         self.started = False  # start() has finished (complete/note are meaningful)
@@ -306,7 +308,10 @@ class Journal:
         at once, and the main socket is read every :data:`READ_EVERY` s while that is of use
         (a zombie's name: :meth:`_next_main_read`);
         without the EXEC socket it reads everything every :data:`CAPTURE_EVERY` s. The
-        records are made and handed on once per batch.
+        records are made and handed on once per batch. After a batch that had events the next
+        one is gathered at once, without waiting on the main socket for its first event: under
+        churn that is one wake-up a batch instead of two (10 % of the reader's CPU at 200
+        exits/s); a batch with no events goes back to the wait (idle: no timed wake-ups).
         """
         if self._connector is not None:
             poller = self._poller
@@ -319,22 +324,14 @@ class Journal:
             tracker = self._tracker
             due = tracker.next_due()
             wait = timeout if due is None else min(timeout, due)
-            ready: list[tuple[int, int]] = []
-            with contextlib.suppress(InterruptedError):
-                ready = poller.poll(max(0.0, wait) * 1000)
-            if ready:
-                self._read_execs()
-            events = self._read()
-            woken = any(fd == wake_fd for fd, _ in ready)
-            if ready and self.batch > 0 and timeout > 0 and not woken:
-                end = time.monotonic() + self.batch
-                if self._exec_sock is not None:
-                    events += self._gather(end, wake_fd)  # woken by EXECs
-                else:  # read everything every CAPTURE_EVERY s (EXEC names at once)
-                    while (left := end - time.monotonic()) > 0:
-                        time.sleep(min(CAPTURE_EVERY, left))
-                        events += self._read()
+            if self._busy and self.batch > 0 and timeout > 0 and self._exec_sock is not None:
+                # the last batch had events: gather the next at once, not woken by its first
+                # event (one wake-up a batch under churn, not two; idle: back to the poll)
+                events = self._gather(time.monotonic() + min(self.batch, wait), wake_fd)
                 events += self._read()
+            else:
+                events = self._wait(poller, wait, timeout, wake_fd)
+            self._busy = bool(events)
             records = tracker.feed(events)
             if tracker.check():  # pending exits proven by /proc: one more read, then decide
                 records += tracker.feed(self._read())
@@ -355,6 +352,28 @@ class Journal:
             raise RuntimeError("Journal.pump before start()")
         self._accept(records)
         return records
+
+    def _wait(
+        self, poller: select.poll, wait: float, timeout: float, wake_fd: int | None
+    ) -> list[Event]:
+        """Up to ``wait`` s for a first event; then the batch's events (see :meth:`pump`)."""
+        ready: list[tuple[int, int]] = []
+        with contextlib.suppress(InterruptedError):
+            ready = poller.poll(max(0.0, wait) * 1000)
+        if ready:
+            self._read_execs()
+        events = self._read()
+        woken = any(fd == wake_fd for fd, _ in ready)
+        if ready and self.batch > 0 and timeout > 0 and not woken:
+            end = time.monotonic() + self.batch
+            if self._exec_sock is not None:
+                events += self._gather(end, wake_fd)  # woken by EXECs
+            else:  # read everything every CAPTURE_EVERY s (EXEC names at once)
+                while (left := end - time.monotonic()) > 0:
+                    time.sleep(min(CAPTURE_EVERY, left))
+                    events += self._read()
+            events += self._read()
+        return events
 
     def _gather(self, end: float, wake_fd: int | None) -> list[Event]:
         """Until ``end`` (monotonic s): at each EXEC, read its process's /proc entry at once;
