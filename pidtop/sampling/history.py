@@ -5,8 +5,9 @@ the last ``points`` values in two ``array('f')`` (1.1 KB per process at 100 poin
 3,000 processes; ``record`` costs 0.6 ms per tick at 3,000: ``benchmarks/history.py``); a
 process that leaves the table leaves the history. A process whose CPU% and RSS have not changed
 since it was first seen (an idle one: most of them) is kept as that pair (the row's own objects)
-and the record it began at, one tuple (~0.1 KB, not rebuilt while the pair repeats), until a
-value changes; :meth:`History.series` gives the same lists either way.
+and the record it began at, one tuple (~0.1 KB, not rebuilt while the pair repeats; one for
+all the processes first seen in a record with the same pair), until a value changes;
+:meth:`History.series` gives the same lists either way.
 """
 
 from __future__ import annotations
@@ -46,10 +47,16 @@ class History:
         new: dict[ProcKey, _Series | _Run] = {}
         points = self.points
         self._records = now = self._records + 1
+        #: this record's new runs by pair: processes first seen with equal values (a
+        #: program's idle workers) share one tuple
+        fresh: dict[tuple[float, int], _Run] = {}
         for key, cpu, rss in rows:
             entry = old.get(key)
             if entry is None:
-                new[key] = (cpu, rss, now, when)
+                run = fresh.get((cpu, rss))
+                if run is None:
+                    run = fresh[cpu, rss] = (cpu, rss, now, when)
+                new[key] = run
                 continue
             if len(entry) == 4:  # one pair, repeated
                 run_cpu, run_rss, since, first = entry
