@@ -54,9 +54,12 @@ def test_equal_numbers_read_in_one_pass_are_one_object(root: Path) -> None:
     (root / "14").mkdir()
     (root / "14" / "stat").write_text(_STAT.format(pid=14, comm="y", utime=0, start=9001)
                                       .replace(" S 1 ", " S 4000 "))  # fmt: skip
+    _proc(root, 15, "two", b"/bin/two\0", 5, 4400)  # 11's program: same command line
     s = ProcSampler(str(root))
     try:
         a = _by_pid(s.sample())
+        assert a[11].cmdline is a[15].cmdline
+        assert s._last["11"].cmdline_hash is s._last["15"].cmdline_hash
         two, three = a[11], a[12]
         assert two.starttime == three.starttime == 4300 and two.starttime is three.starttime
         assert two.vsize == three.vsize and two.vsize is three.vsize

@@ -470,8 +470,9 @@ class ProcSampler:
             # yet): the same identity keeps its last command line to the end.
             if not kernel and alive:
                 raw = self._cmdline_raw(name)
-                if raw and hash(raw) != ident.cmdline_hash:
-                    ident.cmdline_hash, ident.cmdline = hash(raw), argv_text(raw)
+                if raw and (h := hash(raw)) != ident.cmdline_hash:
+                    # equal command lines (a program's workers): one hash object, as one text
+                    ident.cmdline_hash, ident.cmdline = self._ints.setdefault(h, h), argv_text(raw)
             # the executable: at an exec (seen or marked) and on its turn
             if (exec_seen or refresh or marked & COMMAND) and not kernel and alive:
                 ident.exe_deleted = self._exe_deleted(name, ident.exe_deleted)
