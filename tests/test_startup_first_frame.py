@@ -124,6 +124,29 @@ def test_asyncio_without_tls_still_runs_a_loop_and_ssl_still_imports() -> None:
     assert out.stdout.split() == ["ran", "OpenSSL"]
 
 
+def test_the_monitor_imports_shutil_without_compression_and_they_still_import() -> None:
+    """``pidtop`` (its parser, then Textual's tempfile) imports shutil without zlib, bz2 and
+    lzma (~0.3 MiB of RSS, for archive formats pidtop never uses); a later import of one
+    works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from pidtop.cli.main import _import_asyncio_without_tls, main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--version'])\n"
+        "_import_asyncio_without_tls()\n"
+        "import pidtop.ui.app, pidtop.sampling.sampler, pidtop.journal.service\n"
+        "seen = {'shutil', 'tempfile', 'zlib', 'bz2', 'lzma'} & set(sys.modules)\n"
+        "print(','.join(sorted(seen)))\n"
+        "import bz2\n"
+        "print(bz2.decompress(bz2.compress(b'ok')).decode())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["shutil,tempfile", "ok"]
+
+
 def test_start_up_runs_without_the_collector_and_gives_it_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -46,6 +46,18 @@ def pids(t: ProcessTable) -> list[int]:
     return [r.info.pid for r in t.rows]
 
 
+def test_equal_memory_is_one_mem_float() -> None:
+    """Rows of processes with the same RSS (a program's idle workers) hold one MEM% float
+    (24 B a process at +3,000), also when a process's RSS changes to one already seen."""
+    t = ProcessTable()
+    t.update(S(1.0, P(10, rss=8192), P(11, rss=8192), P(12, rss=4096)))
+    a, b, c = (t.get((pid, pid)) for pid in (10, 11, 12))
+    assert a is not None and b is not None and c is not None
+    assert a.mem == b.mem == 0.2 and a.mem is b.mem and c.mem == 0.1
+    t.update(S(2.0, P(10, rss=8192), P(11, rss=4096, ut=1), P(12, rss=8192, ut=1)))
+    assert b.mem == 0.1 and c.mem == 0.2 and b.mem is not c.mem
+
+
 def test_columns_contract() -> None:
     assert [COLUMN_BY_ID[i].title for i in DEFAULT_COLUMNS] == [
         "PID", "USER", "PRI", "NI", "VIRT", "RES", "SHR", "S", "CPU%", "MEM%", "TIME+", "Command",

@@ -5,8 +5,9 @@ the last ``points`` values in two ``array('f')`` (1.1 KB per process at 100 poin
 3,000 processes; ``record`` costs 0.6 ms per tick at 3,000: ``benchmarks/history.py``); a
 process that leaves the table leaves the history. A process whose CPU% and RSS have not changed
 since it was first seen (an idle one: most of them) is kept as that pair (the row's own objects)
-and the record it began at, one tuple (~0.1 KB, not rebuilt while the pair repeats), until a
-value changes; :meth:`History.series` gives the same lists either way.
+and the record it began at, one tuple (~0.1 KB, not rebuilt while the pair repeats; one for
+all the processes first seen in a record with the same pair), until a value changes;
+:meth:`History.series` gives the same lists either way.
 
 The monitor calls :meth:`History.record_changes` with only the rows whose values can have
 changed (``ProcessTable.changed``, ``gone``): a row not passed kept its values, so a pair is left
@@ -54,9 +55,14 @@ class History:
         new: dict[ProcKey, _Series | _Run] = {}
         self._records = now = self._records + 1
         step, points = self._step, self.points
+        #: this record's new runs by pair: processes first seen with equal values (a
+        #: program's idle workers) share one tuple
+        fresh: dict[tuple[float, int], _Run] = {}
         for key, cpu, rss in rows:
             entry = old.get(key)
-            if type(entry) is tuple and entry[0] == cpu and entry[1] == rss:
+            if entry is None:
+                new[key] = _fresh(fresh, cpu, rss, now, when)
+            elif type(entry) is tuple and entry[0] == cpu and entry[1] == rss:
                 new[key] = entry  # one pair, repeated (most processes: no call)
             elif type(entry) is list and entry[3] == now - 1:  # a series, appended last record
                 cpus, rsss = entry[0], entry[1]
@@ -82,8 +88,13 @@ class History:
         for key in gone:
             data.pop(key, None)
         step = self._step
+        fresh: dict[tuple[float, int], _Run] = {}  # as in record
         for key, cpu, rss in rows:
-            data[key] = step(data.get(key), cpu, rss, now, when)
+            entry = data.get(key)
+            if entry is None:
+                data[key] = _fresh(fresh, cpu, rss, now, when)
+            else:
+                data[key] = step(entry, cpu, rss, now, when)
 
     def _step(
         self, entry: _Series | _Run | None, cpu: float, rss: int, now: int, when: float
@@ -121,6 +132,16 @@ class History:
             return list(cpus), [v * 1024.0 for v in rsss], first
         _repeat(entry, self._records, self.points)
         return list(entry[0]), [v * 1024.0 for v in entry[1]], entry[2]
+
+
+def _fresh(
+    fresh: dict[tuple[float, int], _Run], cpu: float, rss: int, now: int, when: float
+) -> _Run:
+    """A new process's run: the one made in this record for the same pair, if any."""
+    run = fresh.get((cpu, rss))
+    if run is None:
+        run = fresh[cpu, rss] = (cpu, rss, now, when)
+    return run
 
 
 def _repeat(entry: _Series, upto: int, points: int) -> None:

@@ -99,6 +99,7 @@ class ProcessTable:
         scale = 100.0 / (snap.clk_tck * dt) if dt > 0 else 0.0
         mem_total = snap.system.mem_total
         mem_scale = 100.0 / mem_total if mem_total > 0 else 0.0
+        mems: dict[int, float] = {}  # MEM% by RSS: equal ones (idle workers) one float
         first = self._updates == 0
         old = self._rows
         rows: dict[ProcKey, Row] = {}
@@ -122,7 +123,7 @@ class ProcessTable:
                 row = Row(
                     key=key,
                     info=p,
-                    mem=p.rss * mem_scale,
+                    mem=mems.setdefault(p.rss, p.rss * mem_scale),
                     status="normal" if first else "new",
                     first_seen=snap.time,
                 )
@@ -145,7 +146,7 @@ class ProcessTable:
                 if before is not p:
                     delta = (p.utime + p.stime) - (before.utime + before.stime)
                     row.cpu = delta * scale if delta > 0 else 0.0
-                    row.mem = p.rss * mem_scale
+                    row.mem = mems.setdefault(p.rss, p.rss * mem_scale)
                     row.info = p
                     if p.io_read is not None or before.io_read is not None:
                         row.io_read_rate = _rate(before.io_read, p.io_read, dt)
