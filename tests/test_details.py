@@ -196,13 +196,22 @@ def test_history_is_bounded_and_forgets() -> None:
     assert sparkline([0.0, 0.0], 1) == "▁"
 
 
-def test_history_keeps_one_run_for_processes_first_seen_alike() -> None:
+@pytest.mark.parametrize("path", ["record", "record_changes"])
+def test_history_keeps_one_run_for_processes_first_seen_alike(path: str) -> None:
     """Processes first seen in one record with the same pair (a program's idle workers) share
-    one kept run (~72 B a process at +3,000); each still has its own series once it changes."""
+    one kept run (~72 B a process at +3,000); each still has its own series once it changes.
+    Both ways in: every row (a replay), or the rows that changed (the live monitor)."""
     h = History(points=3)
-    h.record([((1, 10), 0.0, 8192), ((2, 20), 0.0, 8192), ((3, 30), 0.0, 4096)], when=5.0)
+
+    def record(rows: list[tuple[tuple[int, int], float, int]], when: float) -> None:
+        if path == "record":
+            h.record(rows, when=when)
+        else:
+            h.record_changes([r for r in rows if r[0] != (1, 10) or when == 5.0], (), when)
+
+    record([((1, 10), 0.0, 8192), ((2, 20), 0.0, 8192), ((3, 30), 0.0, 4096)], when=5.0)
     assert h._data[(1, 10)] is h._data[(2, 20)] and h._data[(3, 30)] is not h._data[(1, 10)]
-    h.record([((1, 10), 0.0, 8192), ((2, 20), 2.0, 8192)], when=6.0)
+    record([((1, 10), 0.0, 8192), ((2, 20), 2.0, 8192), ((3, 30), 0.0, 4096)], when=6.0)
     assert h.series((1, 10)) == ([0.0, 0.0], [8192.0, 8192.0], 5.0)
     assert h.series((2, 20)) == ([0.0, 2.0], [8192.0, 8192.0], 5.0)
 
