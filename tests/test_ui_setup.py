@@ -14,6 +14,7 @@ from pidtop.settings import config
 from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.setup import SetupScreen
+from pidtop.ui.widgets.light import Cycle
 
 SIZE = (120, 40)
 
@@ -188,3 +189,22 @@ async def test_the_first_setup_brings_no_heavy_widget_classes() -> None:
         added = {name for _, name in set(app.stylesheet.source) - sources}
         assert added <= {"SelectionList.DEFAULT_CSS", "VerticalScroll.DEFAULT_CSS"}, added
         assert len(list(screen.walk_children())) <= 33
+
+
+async def test_theme_chosen_by_keys_and_mouse_then_saved(tmp_path: Path) -> None:
+    """The theme line (◀ name ▶): → and Space step on, a click on ◀ steps back; Save uses it."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        themes, start = screen.themes, app.theme
+        step = themes.index(start)
+        chooser = screen.query_one("#setup-theme", Cycle)
+        chooser.focus()
+        await pilot.press("right", "space")
+        assert chooser.value == themes[(step + 2) % len(themes)]
+        assert "◀ " + chooser.value + " ▶" in str(chooser.render())
+        await pilot.click("#setup-theme", offset=(1, 0))  # on the ◀
+        assert chooser.value == themes[(step + 1) % len(themes)]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        assert app.theme == themes[(step + 1) % len(themes)] != start
