@@ -192,7 +192,8 @@ async def test_the_first_setup_brings_no_heavy_widget_classes() -> None:
 
 
 async def test_theme_chosen_by_keys_and_mouse_then_saved(tmp_path: Path) -> None:
-    """The theme line (◀ name ▶): → and Space step on, a click on ◀ steps back; Save uses it."""
+    """The theme line (◀ name ▶): → and Space step on, a click on ◀ steps back; Save (Enter on
+    it) uses it."""
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await opened(pilot)
@@ -205,6 +206,7 @@ async def test_theme_chosen_by_keys_and_mouse_then_saved(tmp_path: Path) -> None
         assert "◀ " + chooser.value + " ▶" in str(chooser.render())
         await pilot.click("#setup-theme", offset=(1, 0))  # on the ◀
         assert chooser.value == themes[(step + 1) % len(themes)]
-        await pilot.press("ctrl+s")
+        screen.query_one("#setup-save").focus()
+        await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
         assert app.theme == themes[(step + 1) % len(themes)] != start
