@@ -4,7 +4,10 @@ order), display, defaults.
 Columns are every column of the registry (:data:`pidtop.sampling.columns.COLUMNS`): a column added
 there appears here by itself; meters are :data:`pidtop.settings.options.METERS`. Keyboard: Tab moves
 between the parts; in the column or meter list Space (or Enter, or a click) shows/hides an
-entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down.
+entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down; on the theme line
+(``◀ name ▶``) ←/→ or a click on either side choose the theme. Its buttons and theme line are
+:mod:`pidtop.ui.widgets.light`'s (Textual's Button and Select made its first opening ~20 ms
+slower: their CSS parsed, four widgets more).
 Esc cancels; Save (ctrl+s, or Enter in a field) applies and saves. Defaults puts
 htop's defaults in the form (nothing is applied until Save).
 """
