@@ -311,12 +311,15 @@ async def test_a_kept_palette_opens_as_a_new_one_and_still_searches_and_runs() -
 async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """After the app's warm-up (at idle), the first ``k``, F6, ``u`` and ctrl+p add no widget
-    CSS to the stylesheet and parse it no more (each parse is of the whole stylesheet); the
-    warm-up changes no style: the picker is drawn as without it."""
+    """After the app's warm-up (at idle), the first ``k``, F6, ``u``, ctrl+p, Enter (details)
+    and ``e`` (environment) add no widget CSS to the stylesheet and parse it no more (each
+    parse is of the whole stylesheet); the warm-up changes no style: the picker is drawn as
+    without it."""
     from textual.css.stylesheet import Stylesheet
 
+    from pidtop.ui.screens.details import DetailsScreen
     from pidtop.ui.screens.palette import Palette
+    from pidtop.ui.screens.procinfo import EnvironScreen
     from pidtop.ui.screens.warm import warm_styles
 
     shots = []
@@ -339,7 +342,14 @@ async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_
             app.view.set_cursor(3)
             shots.append(await opened(app, pilot, "k", SignalScreen))
             await closed(app, pilot)
-            for key, cls in (("f6", SortScreen), ("u", UserScreen), ("ctrl+p", Palette)):
+            keys = (
+                ("f6", SortScreen),
+                ("u", UserScreen),
+                ("ctrl+p", Palette),
+                ("enter", DetailsScreen),
+                ("e", EnvironScreen),
+            )
+            for key, cls in keys:
                 await opened(app, pilot, key, cls)
                 await closed(app, pilot)
             monkeypatch.undo()

@@ -1,9 +1,11 @@
-"""The pickers' and the palette's widget styles, parsed before they first open (issue 18).
+"""The pickers', the palette's and the screens' scroll styles, parsed before they first open
+(issue 18).
 
 Textual adds a widget class's ``DEFAULT_CSS`` to the app's stylesheet when the first widget
 of that class mounts, and the next styling parses the whole stylesheet again. The first ``k``
 (a modal screen, a checkbox, an option list) parsed it twice (~13-30 ms at +1,000
-processes), the first ctrl+p (the palette's five classes) three times (~15-20 ms).
+processes), the first ctrl+p (the palette's five classes) three times (~15-20 ms); the first
+Enter, ``e``, F1 and F2 added VerticalScroll's (~0.3-0.5 ms each, a parse).
 :func:`warm_styles`, run once by the app at idle a few seconds after it started, adds those
 classes' CSS and parses once: the first opening finds them there. The sources and rules are
 the ones those openings would add (each class's default CSS is scoped to its class, so the
@@ -29,6 +31,7 @@ def warm_styles(app: App[Any]) -> None:
     """Add the default CSS of the pickers' and the palette's widget classes to ``app``'s
     stylesheet and parse it, if any was not there yet."""
     from textual.command import CommandInput, CommandList, CommandPalette, SearchIcon
+    from textual.containers import VerticalScroll
     from textual.screen import ModalScreen
     from textual.widgets import LoadingIndicator, OptionList
     from textual.widgets._toggle_button import ToggleButton
@@ -46,6 +49,7 @@ def warm_styles(app: App[Any]) -> None:
         (CommandInput, 1),
         (SearchIcon, 0),
         (LoadingIndicator, 0),
+        (VerticalScroll, 0),
     )
     for cls, depth in classes:
         # (the bases' CSS, as Textual's Widget._post_register reads it; no widget is made)
