@@ -311,12 +311,15 @@ async def test_a_kept_palette_opens_as_a_new_one_and_still_searches_and_runs() -
 async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """After the app's warm-up (at idle), the first ``k``, F6, ``u`` and ctrl+p add no widget
-    CSS to the stylesheet and parse it no more (each parse is of the whole stylesheet); the
-    warm-up changes no style: the picker is drawn as without it."""
+    """After the app's warm-up (at idle), the first ``k``, F6, ``u``, ctrl+p, Enter (details)
+    and ``e`` (environment) add no widget CSS to the stylesheet and parse it no more (each
+    parse is of the whole stylesheet); the warm-up changes no style: the picker is drawn as
+    without it."""
     from textual.css.stylesheet import Stylesheet
 
+    from pidtop.ui.screens.details import DetailsScreen
     from pidtop.ui.screens.palette import Palette
+    from pidtop.ui.screens.procinfo import EnvironScreen
     from pidtop.ui.screens.warm import warm_styles
 
     shots = []
@@ -339,7 +342,14 @@ async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_
             app.view.set_cursor(3)
             shots.append(await opened(app, pilot, "k", SignalScreen))
             await closed(app, pilot)
-            for key, cls in (("f6", SortScreen), ("u", UserScreen), ("ctrl+p", Palette)):
+            keys = (
+                ("f6", SortScreen),
+                ("u", UserScreen),
+                ("ctrl+p", Palette),
+                ("enter", DetailsScreen),
+                ("e", EnvironScreen),
+            )
+            for key, cls in keys:
                 await opened(app, pilot, key, cls)
                 await closed(app, pilot)
             monkeypatch.undo()
@@ -348,3 +358,39 @@ async def test_the_first_pickers_and_palette_parse_no_stylesheet_after_the_warm_
             else:  # the test can fail: without the warm-up they parse
                 assert parses and set(app.stylesheet.source) != sources
     assert shots[0] == shots[1]
+
+
+async def test_the_warm_up_files_textual_css_as_pidtops_deepest_classes_would() -> None:
+    """No pidtop widget or screen class, when it first mounts, lowers the tie-breaker of a
+    Textual default CSS the warm-up added (a lower one makes the next parse parse it again:
+    Screen, Widget, ModalScreen at the first F1, F2, ``e``, ``l``)."""
+    import importlib
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import pidtop.ui.screens
+    import pidtop.ui.widgets
+    from pidtop.ui.screens.warm import warm_styles
+
+    for package in (pidtop.ui.screens, pidtop.ui.widgets):
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+
+    def subclasses(cls: type[DOMNode]) -> list[type[DOMNode]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    classes = {c for c in subclasses(DOMNode) if c.__module__.startswith("pidtop.")}
+    assert len(classes) > 30
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        warm_styles(app)
+        source = app.stylesheet.source
+        lowered = [
+            (cls.__name__, read_from[1], source[read_from].tie_breaker, tie_breaker)
+            for cls in classes
+            for read_from, _, tie_breaker, _ in DOMNode._get_default_css(cls.__new__(cls))
+            if read_from in source and tie_breaker < source[read_from].tie_breaker
+        ]
+    assert lowered == []

@@ -14,6 +14,7 @@ from pidtop.settings import config
 from pidtop.settings.options import Options
 from pidtop.ui.app import PidtopApp
 from pidtop.ui.screens.setup import SetupScreen
+from pidtop.ui.widgets.light import Cycle
 
 SIZE = (120, 40)
 
@@ -170,3 +171,42 @@ async def test_mouse_hide_and_move_a_meter(tmp_path: Path) -> None:
         assert app.meters.meters == ("cpu", "memory", "load", "tasks", "uptime")
         text = header_text(app)
         assert "Swp[" not in text and text.index("Load average:") < text.index("Tasks:")
+
+
+async def test_the_first_setup_brings_no_heavy_widget_classes() -> None:
+    """Issue 18: its first F2 after the app's warm-up adds only the list's and the scrolling
+    pane's default CSS to the stylesheet (Textual's Button and Select brought theirs, ~5 ms to
+    parse, and the Select four widgets more), and it stays within 33 widgets."""
+    from pidtop.ui.screens.warm import warm_styles
+
+    app = make_app()
+    app._warm_styles = lambda: None  # type: ignore[method-assign] # (its timer: here)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.samples_merged >= 1)
+        warm_styles(app)
+        sources = set(app.stylesheet.source)
+        screen = await opened(pilot)
+        added = {name for _, name in set(app.stylesheet.source) - sources}
+        assert added <= {"SelectionList.DEFAULT_CSS", "VerticalScroll.DEFAULT_CSS"}, added
+        assert len(list(screen.walk_children())) <= 33
+
+
+async def test_theme_chosen_by_keys_and_mouse_then_saved(tmp_path: Path) -> None:
+    """The theme line (◀ name ▶): → and Space step on, a click on ◀ steps back; Save (Enter on
+    it) uses it."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        themes, start = screen.themes, app.theme
+        step = themes.index(start)
+        chooser = screen.query_one("#setup-theme", Cycle)
+        chooser.focus()
+        await pilot.press("right", "space")
+        assert chooser.value == themes[(step + 2) % len(themes)]
+        assert "◀ " + chooser.value + " ▶" in str(chooser.render())
+        await pilot.click("#setup-theme", offset=(1, 0))  # on the ◀
+        assert chooser.value == themes[(step + 1) % len(themes)]
+        screen.query_one("#setup-save").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        assert app.theme == themes[(step + 1) % len(themes)] != start

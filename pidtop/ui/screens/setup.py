@@ -4,7 +4,10 @@ order), display, defaults.
 Columns are every column of the registry (:data:`pidtop.sampling.columns.COLUMNS`): a column added
 there appears here by itself; meters are :data:`pidtop.settings.options.METERS`. Keyboard: Tab moves
 between the parts; in the column or meter list Space (or Enter, or a click) shows/hides an
-entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down.
+entry, ``[``/``]`` or F7/F8 (or the list's ▲/▼ buttons) move it up/down; on the theme line
+(``◀ name ▶``) ←/→ or a click on either side choose the theme. Its buttons and theme line are
+:mod:`pidtop.ui.widgets.light`'s (Textual's Button and Select made its first opening ~20 ms
+slower: their CSS parsed, four widgets more).
 Esc cancels; Save (ctrl+s, or Enter in a field) applies and saves. Defaults puts
 htop's defaults in the form (nothing is applied until Save).
 """
@@ -16,13 +19,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Input, Label
 from textual.widgets.selection_list import Selection
 
 from pidtop.sampling.columns import COLUMN_BY_ID, COLUMNS
 from pidtop.settings.options import MAX_DELAY, METERS, MIN_DELAY, Options
 from pidtop.ui.screens.modal import Modal, drop_drawn
 from pidtop.ui.widgets.checks import CheckBox, CheckList
+from pidtop.ui.widgets.light import Cycle, Push
 
 #: the form's settings that are not columns, with their labels (checkboxes)
 _SWITCHES = (
@@ -77,7 +81,6 @@ class SetupScreen(Modal[Options | None]):
         error = self.query_one("#setup-error", Label)
         if error.content:
             error.update("")  # (an update lays the screen out again, even to the same text)
-        self.query_one("#setup-theme", Select).expanded = False
         for scroll in self.query(VerticalScroll):
             scroll.scroll_home(animate=False, immediate=True)
         if self.focused is not self._list:
@@ -92,24 +95,17 @@ class SetupScreen(Modal[Options | None]):
                     yield Label("Columns: Space on/off · [ ] F7 F8 move", classes="setup-head")
                     yield CheckList[str](*self._selections(), id="setup-column-list")
                     with Horizontal(id="setup-move", classes="setup-move"):
-                        yield Button("▲ Up", id="setup-up", compact=True)
-                        yield Button("▼ Down", id="setup-down", compact=True)
+                        yield Push("▲ Up", id="setup-up")
+                        yield Push("▼ Down", id="setup-down")
                 with VerticalScroll(id="setup-display"):
                     yield Label("Meters: Space on/off · [ ] move", classes="setup-head")
                     yield CheckList[str](*self._meter_selections(), id="setup-meter-list")
                     with Horizontal(classes="setup-move"):
-                        yield Button("▲ Up", id="setup-meter-up", compact=True)
-                        yield Button("▼ Down", id="setup-meter-down", compact=True)
+                        yield Push("▲ Up", id="setup-meter-up")
+                        yield Push("▼ Down", id="setup-meter-down")
                     yield Label("Display", classes="setup-head")
                     yield Label("Theme", markup=False)
-                    yield Select(
-                        [(t, t) for t in self.themes],
-                        value=self.options.theme
-                        if self.options.theme in self.themes
-                        else Select.BLANK,
-                        allow_blank=False,
-                        id="setup-theme",
-                    )
+                    yield Cycle(self.themes, self.options.theme, id="setup-theme")
                     yield Label(f"Refresh delay, seconds ({MIN_DELAY:g}–{MAX_DELAY:g})")
                     yield Input(
                         f"{self.options.delay:g}", id="setup-delay", type="number", compact=True
@@ -134,9 +130,9 @@ class SetupScreen(Modal[Options | None]):
                     )
             yield Label("", id="setup-error", markup=False)
             with Horizontal(id="setup-buttons"):
-                yield Button("Save", id="setup-save", variant="primary", compact=True)
-                yield Button("Defaults", id="setup-defaults", compact=True)
-                yield Button("Cancel", id="setup-cancel", compact=True)
+                yield Push("Save", id="setup-save", variant="primary")
+                yield Push("Defaults", id="setup-defaults")
+                yield Push("Cancel", id="setup-cancel")
 
     def on_mount(self) -> None:
         self.query_one("#setup-column-list", CheckList).focus()
@@ -219,22 +215,22 @@ class SetupScreen(Modal[Options | None]):
         order[i], order[j] = order[j], order[i]
         self._rebuild_meters(j)
 
-    @on(Button.Pressed, "#setup-up")
+    @on(Push.Pressed, "#setup-up")
     def _up(self) -> None:
         self._move_column(-1)
         self._list.focus()
 
-    @on(Button.Pressed, "#setup-down")
+    @on(Push.Pressed, "#setup-down")
     def _down(self) -> None:
         self._move_column(1)
         self._list.focus()
 
-    @on(Button.Pressed, "#setup-meter-up")
+    @on(Push.Pressed, "#setup-meter-up")
     def _meter_up(self) -> None:
         self._move_meter(-1)
         self._meter_list.focus()
 
-    @on(Button.Pressed, "#setup-meter-down")
+    @on(Push.Pressed, "#setup-meter-down")
     def _meter_down(self) -> None:
         self._move_meter(1)
         self._meter_list.focus()
@@ -258,13 +254,13 @@ class SetupScreen(Modal[Options | None]):
             confirm, after = -1, -1.0
         if not (0 <= confirm <= 1_000_000 and 0 <= after <= 3600):
             return "Ask-before is a whole number (0 or more); the escalation 0–3600 seconds."
-        theme = self.query_one("#setup-theme", Select).value
+        theme = self.query_one("#setup-theme", Cycle).value
         switches = {n: self.query_one(f"#setup-{n}", CheckBox).value for n, _ in _SWITCHES}
         return self.options.replace(
             columns=columns,
             meters=tuple(m for m in self.meter_order if m in self.meters_shown),
             delay=delay,
-            theme=theme if isinstance(theme, str) else self.options.theme,
+            theme=theme if theme in self.themes else self.options.theme,
             confirm_over=confirm,
             escalate_after=after,
             **switches,
@@ -287,15 +283,15 @@ class SetupScreen(Modal[Options | None]):
         event.stop()
         self.action_save()
 
-    @on(Button.Pressed, "#setup-save")
+    @on(Push.Pressed, "#setup-save")
     def _save(self) -> None:
         self.action_save()
 
-    @on(Button.Pressed, "#setup-cancel")
+    @on(Push.Pressed, "#setup-cancel")
     def _cancel(self) -> None:
         self.action_cancel()
 
-    @on(Button.Pressed, "#setup-defaults")
+    @on(Push.Pressed, "#setup-defaults")
     def _defaults(self) -> None:
         """htop's defaults in the form (applied only by Save)."""
         d = Options()
@@ -322,7 +318,7 @@ class SetupScreen(Modal[Options | None]):
         self.query_one("#setup-confirm", Input).value = str(d.confirm_over)
         self.query_one("#setup-after", Input).value = f"{d.escalate_after:g}"
         if d.theme in self.themes:
-            self.query_one("#setup-theme", Select).value = d.theme
+            self.query_one("#setup-theme", Cycle).value = d.theme
         for name, _ in _SWITCHES:
             self.query_one(f"#setup-{name}", CheckBox).value = getattr(d, name)
 
