@@ -98,8 +98,22 @@ class _Measured(Visual):
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         if (height := self.heights.get(width)) is None:
-            height = self.heights[width] = self.visual.get_height(rules, width)
+            height = self.heights[width] = _height(self.visual, rules, width)
         return height
+
+
+def _height(visual: Visual, rules: RulesMap, width: int) -> int:
+    """A visual's height at a width: for a :class:`Content` whose lines all fit (no tabs), its
+    count of lines, as Textual would find (it wraps and formats the whole prompt to count them:
+    ~5 ms for the palette's ~60 two-line commands at +1,000 processes)."""
+    if (
+        isinstance(visual, Content)
+        and width > 0
+        and "\t" not in visual.plain
+        and visual.get_optimal_width(rules, width) <= width
+    ):
+        return visual.plain.count("\n") + 1
+    return visual.get_height(rules, width)
 
 
 class PaletteList(LinesInLayout, CommandList):
