@@ -356,7 +356,10 @@ class PidtopApp(
         self._timer = asyncio.get_running_loop().call_later(delay, self._sample_due)
 
     def _sample_due(self) -> None:
-        """The timer of :meth:`_arm`: an error is the app's, as in a Textual timer."""
+        """The timer of :meth:`_arm`: not after the app's end (Textual stops its timers then);
+        an error is the app's, as in a Textual timer."""
+        if not self.is_running:
+            return
         try:
             self.start_sample()
         except Exception as error:
