@@ -72,6 +72,28 @@ def test_the_young_generation_is_collected_every_young_every_ticks(clock: list[f
     assert policy.collections == 2 and ref() is None
 
 
+def test_the_timer_sleeps_through_the_ticks_that_only_count_down(clock: list[float]) -> None:
+    """``due_in``: the app's gc timer wakes the loop once per ``young_every`` s at idle (not
+    each second), sooner when a full collection is due; the woken tick does the skipped
+    ticks' counting, so the collections come when they did with a tick a second."""
+    policy = GcPolicy(full_every=30, young_every=5)
+    assert policy.due_in() == 1  # settling: a tick a second
+    policy.settled()
+    assert policy.due_in() == 1
+    policy.tick()
+    assert policy.collections == 1
+    assert policy.due_in() == 5  # four ticks that would only count down
+    ref = cycle()
+    clock[0] += 5
+    policy.tick(skipped=4)
+    assert policy.collections == 2 and ref() is None and policy.ticks == 6
+    clock[0] += 23.5  # the full collection is due in 1.5 s: at the second tick from now
+    assert policy.due_in() == 2
+    clock[0] += 2
+    policy.tick(skipped=1)
+    assert policy.collections == 3 and policy.due_in() == 5
+
+
 def test_an_old_cycle_is_freed_by_the_full_collection_within_its_bound(
     clock: list[float],
 ) -> None:

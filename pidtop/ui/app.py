@@ -2,8 +2,8 @@
 
 Data flow: an executor thread calls ``source.sample()``; its result is merged into the
 ``ProcessTable`` on the UI loop (``_sampled``), the view repaints the lines that
-changed, and only then is the next sample armed with ``set_timer(delay)``. Samples therefore never
-overlap, pausing is just "do not arm", and the UI loop never touches /proc.
+changed, and only then is the next sample armed (``loop.call_later(delay)``). Samples therefore
+never overlap, pausing is just "do not arm", and the UI loop never touches /proc.
 
 The keys come from :mod:`pidtop.ui.actions` (one table), the options from
 :class:`pidtop.settings.options.Options`, the stylesheet from :func:`find_css`; start-up is
@@ -30,7 +30,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from pidtop.actions.eventlog import EventLog
@@ -184,7 +183,7 @@ class PidtopApp(
         self.samples_merged = 0
         self.search_text = ""
         self._sampling = False
-        self._timer: Timer | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._seen_errors: set[str] = set()
         self._chrome_pending = False
         #: a sample taken before the event loop started (:meth:`sample_first`)
@@ -341,19 +340,30 @@ class PidtopApp(
     def sample_now(self) -> None:
         """Drop the pending timer and sample at once (after a setting that needs new data)."""
         if self._timer is not None:
-            self._timer.stop()
+            self._timer.cancel()
             self._timer = None
         self.start_sample()
 
     def _arm(self) -> None:
-        """Schedule the next sample ``delay`` seconds from now."""
+        """Schedule the next sample ``delay`` seconds from now: an asyncio timer handle, not a
+        Textual ``set_timer`` (a Timer object and a task of its own each tick)."""
         if self._timer is not None:
-            self._timer.stop()
+            self._timer.cancel()
         if self.paused or self.replay is not None:  # a replay moves by key only
             self._timer = None
             return
         delay = min(self.delay, FIRST_DELTA) if self.samples_merged == 1 else self.delay
-        self._timer = self.set_timer(delay, self.start_sample, name="sample-timer")
+        self._timer = asyncio.get_running_loop().call_later(delay, self._sample_due)
+
+    def _sample_due(self) -> None:
+        """The timer of :meth:`_arm`: not after the app's end (Textual stops its timers then);
+        an error is the app's, as in a Textual timer."""
+        if not self.is_running:
+            return
+        try:
+            self.start_sample()
+        except Exception as error:
+            self._handle_exception(error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A thread worker ended: a signal action's error; --watch-all's pidfds opened."""

@@ -10,6 +10,7 @@ therefore never become table rows; they are in the journal.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -76,6 +77,8 @@ class ExitsActions(_Mixin):
     _journal_words = ""
     _journal_words_at = float("-inf")  # monotonic time the words were last looked at
     _journal_merged_at = float("-inf")  # ... by a merge
+    #: the header timer: pushed back by each merge, so it fires only when no merge came
+    _journal_due_at: asyncio.TimerHandle | None = None
     _pin_inodes: dict[int, int] = {}
     _pin_handles: dict[int, Handle] = {}
     #: the PIDs of the latest sample (an exit of any other PID is not looked up)
@@ -153,10 +156,13 @@ class ExitsActions(_Mixin):
         journal.coredump_of = self._pin_coredump_get
         self._journal_reader = JournalReader(journal, start={})
         self._journal_reader.start()
-        self.set_interval(HEADER_EVERY, self._journal_timer, name="journal-header")
+        self._journal_arm(HEADER_EVERY)
 
     def stop_journal(self) -> None:
         reader, self._journal_reader = self._journal_reader, None
+        if self._journal_due_at is not None:
+            self._journal_due_at.cancel()
+            self._journal_due_at = None
         if reader is not None:
             reader.stop()
         if self.journal is not None:
@@ -194,6 +200,26 @@ class ExitsActions(_Mixin):
             text += " (exits between refreshes may be missed)"
         return text
 
+    def _journal_arm(self, delay: float) -> None:
+        """(Re)schedule the header timer ``delay`` s from now: an asyncio handle, not a Textual
+        interval, which woke the loop each second to find that a merge had done its work."""
+        if self._journal_due_at is not None:
+            self._journal_due_at.cancel()
+        self._journal_due_at = asyncio.get_running_loop().call_later(delay, self._journal_due)
+
+    def _journal_due(self) -> None:
+        """No merge for ``HEADER_EVERY + MERGE_SLACK`` s: the timer's turn, then every
+        ``HEADER_EVERY`` s until a merge comes (an error is the app's, as in a Textual timer)."""
+        self._journal_due_at = None
+        if self._journal_reader is None or not self.is_running:
+            return
+        try:
+            self._journal_timer()
+        except Exception as error:
+            self._handle_exception(error)
+        else:
+            self._journal_arm(HEADER_EVERY)
+
     def _journal_timer(self) -> None:
         if time.monotonic() - self._journal_merged_at >= HEADER_EVERY + MERGE_SLACK:
             self._journal_tick()  # paused, a replay, a slow refresh: no merge redraws them
@@ -203,7 +229,10 @@ class ExitsActions(_Mixin):
         per HEADER_EVERY (at ``-d 1`` not ten times a second)."""
         now = time.monotonic()
         self._journal_merged_at = now
-        if self._journal_reader is not None and now - self._journal_words_at >= 0.9 * HEADER_EVERY:
+        if self._journal_reader is None:
+            return
+        self._journal_arm(HEADER_EVERY + MERGE_SLACK)  # the timer waits for a merge-less span
+        if now - self._journal_words_at >= 0.9 * HEADER_EVERY:
             self._journal_tick()
 
     def _journal_tick(self) -> None:

@@ -27,12 +27,15 @@ The policy, from the command line's imports to the app's end:
 * :meth:`GcPolicy.stop` (the app's end, also in tests) unfreezes and gives the collector back
   as it was.
 
-:class:`GcScheduled` mixes it into the app (mount: the 1 s timer; unmount: :meth:`stop`).
+:class:`GcScheduled` mixes it into the app (mount: the timer, which sleeps until a tick that
+does something, :meth:`GcPolicy.due_in`; unmount: :meth:`stop`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -133,12 +136,22 @@ class GcPolicy:
         self._last_full = self._last_thaw = time.monotonic()
         self._young_in = 1
 
-    def tick(self) -> None:
+    def due_in(self) -> int:
+        """Ticks from now to the first one that does more than count down (1 until settled):
+        the app's timer sleeps that long, it does not wake the loop each second for nothing."""
+        if not self.active:
+            return 1
+        soon = min(self._last_thaw + self.thaw_every, self._last_full + self.full_every)
+        return max(1, min(self._young_in, math.ceil(soon - time.monotonic())))
+
+    def tick(self, skipped: int = 0) -> None:
         """The young generation every ``young_every`` ticks (from the first one after
         :meth:`settled`); the old one every ``full_every`` s; everything, frozen objects
         included, every ``thaw_every`` s (see the module docstring). Settles at the
-        :data:`SETTLE_TICKS`-th call."""
-        self.ticks += 1
+        :data:`SETTLE_TICKS`-th call. ``skipped``: ticks before this one that only would have
+        counted down (:meth:`due_in`), counted now."""
+        self.ticks += 1 + skipped
+        self._young_in -= skipped
         if not self.active:
             if self.ticks >= SETTLE_TICKS:
                 self.settled()
@@ -181,13 +194,29 @@ else:
 
 
 class GcScheduled(_Mixin):
-    """The app's part: the policy's 1 s timer from mount, :meth:`GcPolicy.stop` at unmount."""
+    """The app's part: the policy's timer from mount, :meth:`GcPolicy.stop` at unmount."""
 
     gc_policy: GcPolicy
+    _gc_timer: asyncio.TimerHandle | None = None
 
     def on_mount(self) -> None:
         self.gc_policy = GcPolicy()
-        self.set_interval(1.0, self.gc_policy.tick, name="gc")
+        self._gc_arm()
+
+    def _gc_arm(self) -> None:
+        """The next tick that does something (:meth:`GcPolicy.due_in`), 1 s per tick."""
+        due = self.gc_policy.due_in()
+        self._gc_timer = asyncio.get_running_loop().call_later(float(due), self._gc_tick, due)
+
+    def _gc_tick(self, due: int) -> None:
+        try:
+            self.gc_policy.tick(skipped=due - 1)
+        except Exception as error:  # the app's, as in a Textual timer
+            self._handle_exception(error)
+        else:
+            self._gc_arm()
 
     def on_unmount(self) -> None:
+        if self._gc_timer is not None:
+            self._gc_timer.cancel()
         self.gc_policy.stop()

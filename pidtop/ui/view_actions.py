@@ -17,8 +17,9 @@ from pidtop.ui.widgets.filterbar import PromptBar, PromptInput
 from pidtop.ui.widgets.process_view import ProcessView
 
 if TYPE_CHECKING:
+    import asyncio
+
     from textual.app import App
-    from textual.timer import Timer
 
     from pidtop.sampling.snapshot import ProcKey
     from pidtop.sampling.table import ProcessTable
@@ -67,7 +68,7 @@ class ViewActions(_Mixin):
     search_text: str
     paused: bool
     delay: float
-    _timer: Timer | None
+    _timer: asyncio.TimerHandle | None
     #: the PID typed so far (digits) and when its last digit came
     _pid_typed: tuple[str, float] = ("", 0.0)
 
@@ -353,7 +354,7 @@ class ViewActions(_Mixin):
         self.paused = not self.paused
         if self.paused:
             if self._timer is not None:
-                self._timer.stop()
+                self._timer.cancel()
                 self._timer = None
         else:
             self.start_sample()
