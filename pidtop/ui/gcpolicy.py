@@ -33,7 +33,6 @@ does something, :meth:`GcPolicy.due_in`; unmount: :meth:`stop`).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import math
 import time
@@ -186,6 +185,8 @@ class GcPolicy:
 
 
 if TYPE_CHECKING:
+    import asyncio
+
     from textual.app import App
 
     _Mixin = App[Any]
@@ -205,8 +206,12 @@ class GcScheduled(_Mixin):
 
     def _gc_arm(self) -> None:
         """The next tick that does something (:meth:`GcPolicy.due_in`), 1 s per tick."""
+        # (asyncio not imported with this module: the CLI imports it first, then asyncio
+        # without ssl)
+        from asyncio import get_running_loop
+
         due = self.gc_policy.due_in()
-        self._gc_timer = asyncio.get_running_loop().call_later(float(due), self._gc_tick, due)
+        self._gc_timer = get_running_loop().call_later(float(due), self._gc_tick, due)
 
     def _gc_tick(self, due: int) -> None:
         try:
