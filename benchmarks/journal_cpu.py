@@ -36,6 +36,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+#: both children's: the reader thread's CPU ns and voluntary switches (``tid``: its native id)
+TICKS = r"""
+def ticks():
+    with open(f"/proc/self/task/{tid}/schedstat") as f:
+        ns = int(f.read().split()[0])
+    with open(f"/proc/self/task/{tid}/status") as f:
+        vol = next(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
+    return ns, vol
+"""
+
 CHILD = r"""
 import collections, json, os, subprocess, sys, threading, time
 from pidtop.journal.service import Journal, JournalReader, ExitRecord
@@ -61,13 +71,6 @@ while True:  # a test exit recorded: the journal listens
         break
     assert time.monotonic() < deadline, "journal never recorded a test exit"
 tid = reader._thread.native_id
-
-def ticks():
-    with open(f"/proc/self/task/{tid}/schedstat") as f:
-        ns = int(f.read().split()[0])
-    with open(f"/proc/self/task/{tid}/status") as f:
-        vol = next(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
-    return ns, vol
 
 time.sleep(0.5)
 ns0, v0 = ticks()
@@ -138,13 +141,6 @@ reader.start()
 time.sleep(0.3)
 tid = reader._thread.native_id
 
-def ticks():
-    with open(f"/proc/self/task/{tid}/schedstat") as f:
-        ns = int(f.read().split()[0])
-    with open(f"/proc/self/task/{tid}/status") as f:
-        vol = next(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
-    return ns, vol
-
 ns0, v0 = ticks()
 t0 = time.monotonic()
 os.waitpid(feeder, 0)
@@ -167,7 +163,7 @@ def run(
     env = dict(os.environ, PYTHONPATH=tree)
     argv = [str(rate), str(seconds)] if synthetic else [str(gen), str(rate), str(seconds), jnamed]
     out = subprocess.run(
-        [sys.executable, "-c", SYNTHETIC if synthetic else CHILD, *argv],
+        [sys.executable, "-c", TICKS + (SYNTHETIC if synthetic else CHILD), *argv],
         capture_output=True,
         text=True,
         env=env,

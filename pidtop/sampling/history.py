@@ -54,7 +54,7 @@ class History:
         old = self._data
         new: dict[ProcKey, _Series | _Run] = {}
         self._records = now = self._records + 1
-        step, points = self._step, self.points
+        step = self._step
         #: this record's new runs by pair: processes first seen with equal values (a
         #: program's idle workers) share one tuple
         fresh: dict[tuple[float, int], _Run] = {}
@@ -64,15 +64,6 @@ class History:
                 new[key] = _fresh(fresh, cpu, rss, now, when)
             elif type(entry) is tuple and entry[0] == cpu and entry[1] == rss:
                 new[key] = entry  # one pair, repeated (most processes: no call)
-            elif type(entry) is list and entry[3] == now - 1:  # a series, appended last record
-                cpus, rsss = entry[0], entry[1]
-                cpus.append(cpu)
-                rsss.append(rss / 1024.0)
-                if len(cpus) > points:
-                    del cpus[0]
-                    del rsss[0]
-                entry[3] = now
-                new[key] = entry
             else:
                 new[key] = step(entry, cpu, rss, now, when)
         self._data = new
