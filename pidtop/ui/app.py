@@ -45,6 +45,7 @@ from pidtop.settings.options import Options
 from pidtop.ui import actions
 from pidtop.ui.exits_actions import ExitsActions
 from pidtop.ui.gcpolicy import GcScheduled
+from pidtop.ui.later import call_later
 from pidtop.ui.lazy import opens_screen
 from pidtop.ui.notify import NotifyApp
 from pidtop.ui.pin_actions import PinActions
@@ -345,25 +346,15 @@ class PidtopApp(
         self.start_sample()
 
     def _arm(self) -> None:
-        """Schedule the next sample ``delay`` seconds from now: an asyncio timer handle, not a
-        Textual ``set_timer`` (a Timer object and a task of its own each tick)."""
+        """Schedule the next sample ``delay`` seconds from now (:func:`pidtop.ui.later.call_later`:
+        not a Textual ``set_timer``, a Timer object and a task of its own each tick)."""
         if self._timer is not None:
             self._timer.cancel()
         if self.paused or self.replay is not None:  # a replay moves by key only
             self._timer = None
             return
         delay = min(self.delay, FIRST_DELTA) if self.samples_merged == 1 else self.delay
-        self._timer = asyncio.get_running_loop().call_later(delay, self._sample_due)
-
-    def _sample_due(self) -> None:
-        """The timer of :meth:`_arm`: not after the app's end (Textual stops its timers then);
-        an error is the app's, as in a Textual timer."""
-        if not self.is_running:
-            return
-        try:
-            self.start_sample()
-        except Exception as error:
-            self._handle_exception(error)
+        self._timer = call_later(self, delay, self.start_sample)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A thread worker ended: a signal action's error; --watch-all's pidfds opened."""

@@ -23,6 +23,7 @@ from textual.message import Message
 
 from pidtop.journal.records import status_text
 from pidtop.journal.service import ExitRecord, Journal, JournalReader, Record
+from pidtop.ui.later import call_later
 from pidtop.ui.lazy import opens_screen
 
 if TYPE_CHECKING:
@@ -205,20 +206,16 @@ class ExitsActions(_Mixin):
         interval, which woke the loop each second to find that a merge had done its work."""
         if self._journal_due_at is not None:
             self._journal_due_at.cancel()
-        self._journal_due_at = asyncio.get_running_loop().call_later(delay, self._journal_due)
+        self._journal_due_at = call_later(self, delay, self._journal_due)
 
     def _journal_due(self) -> None:
         """No merge for ``HEADER_EVERY + MERGE_SLACK`` s: the timer's turn, then every
-        ``HEADER_EVERY`` s until a merge comes (an error is the app's, as in a Textual timer)."""
+        ``HEADER_EVERY`` s until a merge comes."""
         self._journal_due_at = None
-        if self._journal_reader is None or not self.is_running:
+        if self._journal_reader is None:
             return
-        try:
-            self._journal_timer()
-        except Exception as error:
-            self._handle_exception(error)
-        else:
-            self._journal_arm(HEADER_EVERY)
+        self._journal_timer()
+        self._journal_arm(HEADER_EVERY)
 
     def _journal_timer(self) -> None:
         if time.monotonic() - self._journal_merged_at >= HEADER_EVERY + MERGE_SLACK:

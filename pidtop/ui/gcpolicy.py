@@ -38,6 +38,8 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from pidtop.ui.later import call_later
+
 __all__ = [
     "FULL_EVERY",
     "SETTLE_TICKS",
@@ -206,20 +208,12 @@ class GcScheduled(_Mixin):
 
     def _gc_arm(self) -> None:
         """The next tick that does something (:meth:`GcPolicy.due_in`), 1 s per tick."""
-        # (asyncio not imported with this module: the CLI imports it first, then asyncio
-        # without ssl)
-        from asyncio import get_running_loop
-
         due = self.gc_policy.due_in()
-        self._gc_timer = get_running_loop().call_later(float(due), self._gc_tick, due)
+        self._gc_timer = call_later(self, float(due), self._gc_tick, due)
 
     def _gc_tick(self, due: int) -> None:
-        try:
-            self.gc_policy.tick(skipped=due - 1)
-        except Exception as error:  # the app's, as in a Textual timer
-            self._handle_exception(error)
-        else:
-            self._gc_arm()
+        self.gc_policy.tick(skipped=due - 1)
+        self._gc_arm()
 
     def on_unmount(self) -> None:
         if self._gc_timer is not None:
