@@ -65,7 +65,7 @@ class History:
             elif type(entry) is tuple and entry[0] == cpu and entry[1] == rss:
                 new[key] = entry  # one pair, repeated (most processes: no call)
             else:
-                new[key] = step(entry, cpu, rss, now, when)
+                new[key] = step(entry, cpu, rss, now)
         self._data = new
 
     def record_changes(
@@ -85,14 +85,11 @@ class History:
             if entry is None:
                 data[key] = _fresh(fresh, cpu, rss, now, when)
             else:
-                data[key] = step(entry, cpu, rss, now, when)
+                data[key] = step(entry, cpu, rss, now)
 
-    def _step(
-        self, entry: _Series | _Run | None, cpu: float, rss: int, now: int, when: float
-    ) -> _Series | _Run:
-        """``entry`` with the values of record ``now`` appended."""
-        if entry is None:
-            return (cpu, rss, now, when)
+    def _step(self, entry: _Series | _Run, cpu: float, rss: int, now: int) -> _Series | _Run:
+        """``entry`` (a known process's: a new one's is :func:`_fresh`) with the values of
+        record ``now`` appended."""
         points = self.points
         if isinstance(entry, tuple):  # one pair, repeated
             run_cpu, run_rss, since, first = entry
